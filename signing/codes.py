@@ -44,7 +44,7 @@ MAX_URL_LENGTH = 512
 SIGNATURE_LENGTH = 103  # base32 characters for 64 bytes, without padding
 
 _KID = re.compile(r"[A-Z2-7]{1,16}")
-_SIGNATURE = re.compile(r"[A-Z2-7]{%d}" % SIGNATURE_LENGTH)
+_SIGNATURE = re.compile(f"[A-Z2-7]{{{SIGNATURE_LENGTH}}}")
 _BASE = re.compile(r"(?i)https?://[A-Z0-9.-]+(:[0-9]{1,5})?")
 
 
@@ -182,8 +182,9 @@ def parse(url: str) -> UnitCode:
     query = parts.query
     if not query.startswith("S=") or "&" in query:
         raise MalformedCode("missing_signature")
-    return parse_fields(gtin, _unescape(raw_lot), _unescape(raw_serial), query[2:], raw_lot,
-                        raw_serial)
+    return parse_fields(
+        gtin, _unescape(raw_lot), _unescape(raw_serial), query[2:], raw_lot, raw_serial
+    )
 
 
 def _unescape(raw: str) -> str:
@@ -209,8 +210,9 @@ def parse_fields(
     :raises MalformedCode: as :func:`parse`.
     """
     if not is_valid_gtin14(gtin):
-        raise MalformedCode("bad_gtin" if len(gtin) != 14 or not gtin.isdigit()
-                            else "bad_check_digit")
+        raise MalformedCode(
+            "bad_gtin" if len(gtin) != 14 or not gtin.isdigit() else "bad_check_digit"
+        )
     if not is_valid_ai_value(lot, MAX_LOT_LENGTH):
         raise MalformedCode("bad_lot")
     if not is_valid_ai_value(serial, MAX_SERIAL_LENGTH):

@@ -44,4 +44,3 @@ def test_doc_openssl_block_verifies_and_detects_tampering(tmp_path):
     bad = subprocess.run(["bash", "-c", tampered], cwd=tmp_path, capture_output=True, text=True)
     assert bad.returncode != 0
     assert "Signature Verified Successfully" not in bad.stdout
-

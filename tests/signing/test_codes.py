@@ -21,19 +21,25 @@ def _url(lot="L2401A", serial="K7Q2M9XW4B3CD", kid="ABCDE", key=KEY, gtin=GTIN):
 def test_round_trip_is_valid():
     result = parse_and_verify(_url(), RING)
     assert result.status is Status.VALID
-    assert (result.code.gtin, result.code.lot, result.code.serial) == (GTIN, "L2401A", "K7Q2M9XW4B3CD")
+    assert (result.code.gtin, result.code.lot, result.code.serial) == (
+        GTIN,
+        "L2401A",
+        "K7Q2M9XW4B3CD",
+    )
     assert result.key.kid == "ABCDE"
 
 
 def test_url_is_digital_link_and_upper_case():
     url = _url()
-    assert url.startswith("HTTPS://TM.EXAMPLE-BRAND-NAME.COM/01/09506000134352/10/L2401A/21/K7Q2M9XW4B3CD?S=1.ABCDE.")
+    assert url.startswith(
+        "HTTPS://TM.EXAMPLE-BRAND-NAME.COM/01/09506000134352/10/L2401A/21/K7Q2M9XW4B3CD?S=1.ABCDE."
+    )
     assert len(url.split(".")[-1]) == 103
 
 
 def test_path_only_form_verifies_as_a_server_receives_it():
     url = _url()
-    assert parse_and_verify(url[url.index("/01/"):], RING).status is Status.VALID
+    assert parse_and_verify(url[url.index("/01/") :], RING).status is Status.VALID
 
 
 def test_tampered_signature_is_not_genuine():

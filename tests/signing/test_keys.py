@@ -44,14 +44,21 @@ def test_key_ids_are_short_base32():
 def test_jwks_round_trip_keeps_status_and_brand():
     entries = [
         KeyEntry("AAAAA", generate_private_key().public_key(), KeyStatus.ACTIVE, "acme"),
-        KeyEntry("BBBBB", generate_private_key().public_key(), KeyStatus.REVOKED, "acme",
-                 "2026-01-01T00:00:00+00:00"),
+        KeyEntry(
+            "BBBBB",
+            generate_private_key().public_key(),
+            KeyStatus.REVOKED,
+            "acme",
+            "2026-01-01T00:00:00+00:00",
+        ),
     ]
     text = KeyRing(entries).dumps()
     jwk = json.loads(text)["keys"][0]
     assert {jwk["kty"], jwk["crv"], jwk["alg"]} == {"OKP", "Ed25519", "EdDSA"}
     ring = KeyRing.loads(text)
-    assert [(e.kid, e.status, e.brand) for e in ring] == [(e.kid, e.status, e.brand) for e in entries]
+    assert [(e.kid, e.status, e.brand) for e in ring] == [
+        (e.kid, e.status, e.brand) for e in entries
+    ]
     assert public_key_bytes(ring.get("BBBBB").public_key) == public_key_bytes(entries[1].public_key)
     assert ring.get("BBBBB").revoked_at == "2026-01-01T00:00:00+00:00"
 

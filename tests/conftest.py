@@ -1,0 +1,121 @@
+"""Shared fixtures: a migrated database per backend, and a demo brand in a few lines.
+
+Tests that take ``db`` run once on SQLite and once on PostgreSQL. PostgreSQL is reached at
+``TRACEMARK_TEST_POSTGRES_URL`` (default: the local server's ``test`` database); each run
+gets a schema of its own, dropped at the end. When the server is unreachable the
+PostgreSQL cases are skipped, and ``.ci/run`` treats any such skip as a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from tracemark import catalog, keystore
+from tracemark.app import create_app
+from tracemark.config import Settings
+from tracemark.db import make_engine, make_sessionmaker
+from tracemark.migrate import upgrade
+from tracemark.models import Batch, Brand, Product
+
+POSTGRES_URL = os.environ.get(
+    "TRACEMARK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+PASSPHRASE = "test-passphrase"
+
+
+@dataclass
+class Database:
+    name: str
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @property
+    def url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=False)
+
+
+def _sqlite_engine(tmp_path_factory) -> Engine:
+    path = tmp_path_factory.mktemp("db") / "tracemark.db"
+    return make_engine(f"sqlite:///{path}")
+
+
+def _postgres_engine() -> tuple[Engine, str]:
+    schema = f"tm_test_{secrets.token_hex(4)}"
+    admin = make_engine(POSTGRES_URL)
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
+    except Exception as exc:
+        admin.dispose()
+        pytest.skip(f"PostgreSQL unavailable at {POSTGRES_URL}: {exc.__class__.__name__}")
+    admin.dispose()
+    # the schema travels in the URL, so an app built from the URL alone uses it too
+    return make_engine(f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"), schema
+
+
+@pytest.fixture(
+    scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def db(request, tmp_path_factory) -> Iterator[Database]:
+    if request.param == "sqlite":
+        engine, schema = _sqlite_engine(tmp_path_factory), None
+    else:
+        engine, schema = _postgres_engine()
+    upgrade(engine)
+    yield Database(request.param, engine, make_sessionmaker(engine))
+    engine.dispose()
+    if schema:
+        admin = make_engine(POSTGRES_URL)
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@dataclass
+class DemoBrand:
+    brand: Brand
+    product: Product
+    batch: Batch
+    kid: str
+
+
+def make_brand(sessions: sessionmaker[Session], *, lot: str = "L2401A") -> DemoBrand:
+    """A brand with a product, a batch and an active key, committed."""
+    slug = f"brand-{secrets.token_hex(4)}"
+    with sessions.begin() as session:
+        brand = catalog.create_brand(session, slug, f"Brand {slug}", "https://tm.example.com")
+        product = catalog.create_product(session, brand, "09506000134352", "Olive oil 1 l")
+        batch = catalog.create_batch(session, product, lot)
+        key = keystore.create_key(session, brand, PASSPHRASE)
+        return DemoBrand(brand, product, batch, key.kid)
+
+
+@pytest.fixture
+def demo(db: Database) -> DemoBrand:
+    return make_brand(db.sessions)
+
+
+@pytest.fixture
+def settings(db: Database) -> Settings:
+    return Settings(database_url=db.url, secret_key="test", key_passphrase=PASSPHRASE)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Flask]:
+    app = create_app(settings, {"TESTING": True})
+    yield app
+    app.extensions["tracemark.engine"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()

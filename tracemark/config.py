@@ -1,0 +1,57 @@
+"""Settings, read once from the environment, with safe defaults for a local demo."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: The folder for the embedded database and other local state.
+DEFAULT_INSTANCE_DIR = Path.cwd() / "instance"
+
+
+class ConfigError(RuntimeError):
+    """A required setting is missing or invalid."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    redis_url: str | None = None
+    secret_key: str | None = None
+    #: Passphrase that encrypts signing keys at rest.
+    key_passphrase: str | None = None
+    #: The origin printed in label URLs when a brand has none of its own.
+    public_base_url: str = "http://127.0.0.1:5000"
+    #: Demo mode allows built-in development secrets; never set it in production.
+    demo: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, *, demo: bool = False) -> Settings:
+        env = os.environ if environ is None else environ
+        instance = Path(env.get("TRACEMARK_INSTANCE_DIR", DEFAULT_INSTANCE_DIR))
+        return cls(
+            database_url=env.get("TRACEMARK_DATABASE_URL")
+            or f"sqlite:///{instance / 'tracemark.db'}",
+            redis_url=env.get("TRACEMARK_REDIS_URL") or None,
+            secret_key=env.get("TRACEMARK_SECRET_KEY") or None,
+            key_passphrase=env.get("TRACEMARK_KEY_PASSPHRASE") or None,
+            public_base_url=env.get("TRACEMARK_PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+            demo=demo or env.get("TRACEMARK_DEMO") == "1",
+        )
+
+    def require_key_passphrase(self) -> str:
+        """The key passphrase; a fixed development one only in demo mode."""
+        if self.key_passphrase:
+            return self.key_passphrase
+        if self.demo:
+            return "tracemark-demo-passphrase"
+        raise ConfigError("set TRACEMARK_KEY_PASSPHRASE to create or use signing keys")
+
+    def require_secret_key(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        if self.demo:
+            return "tracemark-demo-secret-key"
+        raise ConfigError("set TRACEMARK_SECRET_KEY outside the demo")

@@ -1,0 +1,32 @@
+"""Signing keys as stored: public key in the clear, private key encrypted at rest."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from signing.keyring import KeyStatus
+from tracemark.models.base import Base, str_enum, utcnow
+from tracemark.models.brand import Brand
+
+
+class SigningKey(Base):
+    __tablename__ = "signing_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id", ondelete="RESTRICT"), index=True)
+    kid: Mapped[str] = mapped_column(String(16), unique=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    #: PKCS#8 PEM encrypted with the deployment's key passphrase.
+    private_key_pem: Mapped[bytes | None] = mapped_column(LargeBinary)
+    status: Mapped[KeyStatus] = mapped_column(
+        str_enum(KeyStatus, "key_status"), default=KeyStatus.ACTIVE
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    retired_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+    revocation_reason: Mapped[str | None] = mapped_column(Text)
+
+    brand: Mapped[Brand] = relationship()
