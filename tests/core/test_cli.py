@@ -1,0 +1,88 @@
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import PASSPHRASE
+from tracemark.cli import main
+
+
+@pytest.fixture
+def run(db):
+    env = {"TRACEMARK_DATABASE_URL": db.url, "TRACEMARK_KEY_PASSPHRASE": PASSPHRASE}
+
+    def invoke(*args, expect=0):
+        result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+        assert result.exit_code == expect, result.output
+        return result.output
+
+    return invoke
+
+
+def test_brand_to_offline_verification(run, tmp_path, demo):
+    slug = f"cli-{demo.brand.slug}"
+    run("init-db")
+    run("brand", "create", slug, "CLI Brand", "--resolver", "https://tm.cli.example")
+    run("product", "create", "--brand", slug, "4006381333931", "Pen")
+    run("batch", "create", "--brand", slug, "--gtin", "4006381333931", "LOT-7")
+    kid = run("keys", "create", "--brand", slug).strip()
+    assert f"{kid}\t{slug}\tactive" in run("keys", "list", "--brand", slug)
+
+    output = run("issue", "LOT-7", "--brand", slug, "--count", "30")
+    assert "30 codes issued" in output
+
+    csv_path = tmp_path / "codes.csv"
+    run("labels", "LOT-7", "--brand", slug, "--format", "csv", "-o", str(csv_path))
+    lines = csv_path.read_text().splitlines()
+    assert len(lines) == 31
+    url = lines[1].split(",")[1]
+    assert url.startswith("HTTPS://TM.CLI.EXAMPLE/01/04006381333931/10/LOT-7/21/")
+
+    keys_file = tmp_path / "keys.json"
+    run("keys", "export", "--brand", slug, "-o", str(keys_file))
+    assert [k["kid"] for k in json.loads(keys_file.read_text())["keys"]] == [kid]
+
+    assert run("verify", url, "--keys", str(keys_file)).startswith("valid")
+    assert run("verify", url).startswith("valid")  # against the database, as the server does
+    tampered = url[:-2] + ("B" if url[-2] == "A" else "A") + url[-1]
+    assert run("verify", tampered, "--keys", str(keys_file), expect=1).startswith("bad_signature")
+
+    run("keys", "revoke", kid, "--reason", "printer compromised")
+    assert run("verify", url, expect=1).startswith("revoked_key")
+    # a revoked key cannot issue
+    assert "no active signing key" in run(
+        "issue", "LOT-7", "--brand", slug, "--count", "1", expect=1
+    )
+
+
+def test_offline_verification_agrees_with_the_server(run, tmp_path, client, demo):
+    run("issue", demo.batch.lot, "--brand", demo.brand.slug, "--count", "5")
+    csv_path = tmp_path / "codes.csv"
+    run(
+        "labels", demo.batch.lot, "--brand", demo.brand.slug, "--format", "csv", "-o", str(csv_path)
+    )
+    keys_file = tmp_path / "keys.json"
+    run("keys", "export", "--brand", demo.brand.slug, "-o", str(keys_file))
+    url = csv_path.read_text().splitlines()[1].split(",")[1]
+    variants = [url, url.replace("/10/", "/10/X"), url[:-1] + ("B" if url[-1] == "A" else "A")]
+    for candidate in variants:
+        offline = CliRunner().invoke(main, ["verify", candidate, "--keys", str(keys_file)])
+        page = client.get(candidate[candidate.index("/01/") :]).get_data(as_text=True)
+        assert (offline.exit_code == 0) == ('data-verdict="genuine"' in page), candidate
+
+
+def test_bad_inputs_are_clear_errors(run, tmp_path, demo):
+    assert "wrong GTIN check digit" in run(
+        "product", "create", "--brand", demo.brand.slug, "4006381333932", "X", expect=2
+    )
+    assert "no batch" in run("issue", "NOPE", "--brand", demo.brand.slug, "--count", "1", expect=1)
+    bad_keys = tmp_path / "bad.json"
+    bad_keys.write_text("{")
+    assert "not valid JSON" in run("verify", "https://x/01/1", "--keys", str(bad_keys), expect=1)
+    assert run("verify", "not a url", "--keys", str(bad_keys.with_name("k.json")), expect=2)
+
+
+def test_missing_passphrase_is_reported(db, demo):
+    env = {"TRACEMARK_DATABASE_URL": db.url, "TRACEMARK_KEY_PASSPHRASE": ""}
+    result = CliRunner().invoke(main, ["keys", "create", "--brand", demo.brand.slug], env=env)
+    assert result.exit_code == 1 and "TRACEMARK_KEY_PASSPHRASE" in result.output

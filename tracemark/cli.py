@@ -1,0 +1,344 @@
+"""The ``tracemark`` command: database, keys, issuance, labels, offline verification, demo."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from signing import KeyRing, Status, parse_and_verify
+from signing.keyring import KeyRingError
+from tracemark import catalog, issuance, keystore, migrate
+from tracemark.config import ConfigError, Settings
+from tracemark.db import make_engine, make_sessionmaker
+from tracemark.models import Batch, Brand, IssuanceJob, Product, SigningKey
+
+
+class Context:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._sessions: sessionmaker[Session] | None = None
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        if self._sessions is None:
+            engine = make_engine(self.settings.database_url)
+            if not migrate.is_current(engine):
+                raise click.ClickException(
+                    "the database is not up to date: run `tracemark init-db`"
+                )
+            self._sessions = make_sessionmaker(engine)
+        return self._sessions
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group()
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Tracemark: signed unit identities and traceability."""
+    ctx.obj = Context(Settings.from_env())
+
+
+@main.command("init-db")
+@pass_ctx
+def init_db(ctx: Context) -> None:
+    """Create or upgrade the database schema (Alembic migrations)."""
+    engine = make_engine(ctx.settings.database_url)
+    migrate.upgrade(engine)
+    click.echo(f"database at revision {migrate.current_revision(engine)}")
+
+
+# -- catalog ---------------------------------------------------------------------------------
+
+
+@main.group()
+def brand() -> None:
+    """Brands (tenants)."""
+
+
+@brand.command("create")
+@click.argument("slug")
+@click.argument("name")
+@click.option("--resolver", help="Origin printed in label URLs, e.g. https://tm.example.com")
+@pass_ctx
+def brand_create(ctx: Context, slug: str, name: str, resolver: str | None) -> None:
+    with ctx.sessions.begin() as session:
+        catalog.create_brand(session, slug, name, resolver)
+    click.echo(f"brand {slug} created")
+
+
+@main.group()
+def product() -> None:
+    """Products (GTINs)."""
+
+
+@product.command("create")
+@click.option("--brand", "brand_slug", required=True)
+@click.argument("gtin")
+@click.argument("name")
+@pass_ctx
+def product_create(ctx: Context, brand_slug: str, gtin: str, name: str) -> None:
+    with ctx.sessions.begin() as session:
+        try:
+            created = catalog.create_product(session, _brand(session, brand_slug), gtin, name)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="GTIN") from exc
+        click.echo(f"product {created.gtin} created")
+
+
+@main.group()
+def batch() -> None:
+    """Batches (lots)."""
+
+
+@batch.command("create")
+@click.option("--brand", "brand_slug", required=True)
+@click.option("--gtin", required=True)
+@click.argument("lot")
+@pass_ctx
+def batch_create(ctx: Context, brand_slug: str, gtin: str, lot: str) -> None:
+    with ctx.sessions.begin() as session:
+        found = _product(session, _brand(session, brand_slug), gtin)
+        try:
+            catalog.create_batch(session, found, lot)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="LOT") from exc
+    click.echo(f"batch {lot} created")
+
+
+# -- keys ------------------------------------------------------------------------------------
+
+
+@main.group()
+def keys() -> None:
+    """Signing keys: create (and rotate), list, retire, revoke, export."""
+
+
+@keys.command("create")
+@click.option("--brand", "brand_slug", required=True)
+@pass_ctx
+def keys_create(ctx: Context, brand_slug: str) -> None:
+    """Create a key; the brand's previous active key is retired."""
+    with ctx.sessions.begin() as session:
+        key = keystore.create_key(session, _brand(session, brand_slug), _passphrase(ctx))
+        click.echo(key.kid)
+
+
+@keys.command("list")
+@click.option("--brand", "brand_slug")
+@pass_ctx
+def keys_list(ctx: Context, brand_slug: str | None) -> None:
+    with ctx.sessions() as session:
+        query = select(SigningKey, Brand.slug).join(Brand).order_by(SigningKey.id)
+        if brand_slug:
+            query = query.where(Brand.slug == brand_slug)
+        for key, slug in session.execute(query):
+            click.echo(f"{key.kid}\t{slug}\t{key.status.value}\t{key.created_at:%Y-%m-%d}")
+
+
+@keys.command("retire")
+@click.argument("kid")
+@pass_ctx
+def keys_retire(ctx: Context, kid: str) -> None:
+    with ctx.sessions.begin() as session:
+        _key_op(keystore.retire_key, session, kid)
+    click.echo(f"{kid} retired: it signs nothing more, its codes stay genuine")
+
+
+@keys.command("revoke")
+@click.argument("kid")
+@click.option("--reason", required=True)
+@pass_ctx
+def keys_revoke(ctx: Context, kid: str, reason: str) -> None:
+    with ctx.sessions.begin() as session:
+        _key_op(keystore.revoke_key, session, kid, reason)
+    click.echo(f"{kid} revoked: its codes now verify as revoked_key")
+
+
+@keys.command("export")
+@click.option("--brand", "brand_slug")
+@click.option("-o", "--output", type=click.File("w"), default="-")
+@pass_ctx
+def keys_export(ctx: Context, brand_slug: str | None, output) -> None:
+    """Write the public key set (JWKS) for offline verifiers."""
+    with ctx.sessions() as session:
+        the_brand = _brand(session, brand_slug) if brand_slug else None
+        output.write(keystore.load_keyring(session, the_brand).dumps() + "\n")
+
+
+# -- issuance and labels ----------------------------------------------------------------------
+
+
+@main.command("issue")
+@click.argument("lot")
+@click.option("--count", type=click.IntRange(1, issuance.MAX_JOB_SIZE))
+@click.option("--brand", "brand_slug", help="Needed when several brands exist.")
+@click.option("--gtin", help="Needed when the lot exists for several products.")
+@click.option("--resume", "resume_job", type=int, help="Resume this interrupted job instead.")
+@click.option("--workers", type=click.IntRange(1, 64), help="Signing processes (default: cores).")
+@pass_ctx
+def issue(ctx, lot, count, brand_slug, gtin, resume_job, workers) -> None:
+    """Issue COUNT signed codes for batch LOT (all-or-resume: see --resume)."""
+    passphrase = _passphrase(ctx)
+    with ctx.sessions.begin() as session:
+        if resume_job is not None:
+            job = session.get(IssuanceJob, resume_job)
+            if job is None:
+                raise click.ClickException(f"no job {resume_job}")
+        else:
+            if count is None:
+                raise click.UsageError("give --count (or --resume JOB)")
+            the_batch = _batch(session, lot, brand_slug, gtin)
+            try:
+                job = issuance.create_job(session, the_batch, count)
+            except keystore.KeyStateError as exc:
+                raise click.ClickException(str(exc)) from exc
+        job_id, total = job.id, job.requested
+    click.echo(f"job {job_id}: {total:,} codes", err=True)
+    with click.progressbar(length=total, label="signing", file=sys.stderr) as bar:
+        last = [0]
+
+        def progress(done: int, _total: int) -> None:
+            bar.update(done - last[0])
+            last[0] = done
+
+        try:
+            issuance.run_job(ctx.sessions, job_id, passphrase, workers=workers, progress=progress)
+        except KeyboardInterrupt:
+            raise click.ClickException(
+                f"interrupted: resume with `tracemark issue {lot} --resume {job_id}`"
+            ) from None
+    click.echo(f"job {job_id} done: {total:,} codes issued")
+
+
+@main.command("labels")
+@click.argument("lot")
+@click.option("--format", "fmt", type=click.Choice(["pdf", "svg", "png", "csv"]), default="pdf")
+@click.option("--brand", "brand_slug")
+@click.option("--gtin")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--columns", type=click.IntRange(1, 20), default=4, show_default=True)
+@click.option("--rows", type=click.IntRange(1, 30), default=6, show_default=True)
+@pass_ctx
+def labels_cmd(ctx, lot, fmt, brand_slug, gtin, output, columns, rows) -> None:
+    """Write the labels of batch LOT: a PDF sheet, a ZIP of SVG/PNG, or a CSV of URLs."""
+    from tracemark import label_files
+
+    with ctx.sessions() as session:
+        the_batch = _batch(session, lot, brand_slug, gtin)
+        count = label_files.write(
+            session,
+            the_batch,
+            fmt,
+            output,
+            ctx.settings.public_base_url,
+            columns=columns,
+            rows=rows,
+        )
+    click.echo(f"{count:,} labels written to {output}")
+
+
+# -- verification -----------------------------------------------------------------------------
+
+
+@main.command("verify")
+@click.argument("url")
+@click.option(
+    "--keys",
+    "keys_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Verify offline against this JWKS file instead of the database.",
+)
+@pass_ctx
+def verify(ctx: Context, url: str, keys_file: Path | None) -> None:
+    """Check a code URL's signature; exit status 0 only when it is valid."""
+    if keys_file is not None:
+        try:
+            ring = KeyRing.loads(keys_file.read_bytes())
+        except KeyRingError as exc:
+            raise click.ClickException(f"{keys_file}: {exc}") from exc
+    else:
+        with ctx.sessions() as session:
+            ring = keystore.load_keyring(session)
+    result = parse_and_verify(url, ring)
+    click.echo(result.status.value + (f": {result.reason}" if result.reason else ""))
+    if result.code is not None:
+        code = result.code
+        click.echo(f"gtin {code.gtin}  lot {code.lot}  serial {code.serial}  key {code.kid}")
+    sys.exit(0 if result.status is Status.VALID else 1)
+
+
+@main.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Set up the demo data and exit.")
+def demo(host: str, port: int, no_serve: bool) -> None:
+    """Create a demo brand with 1,000 codes on the embedded SQLite and serve it."""
+    from tracemark import demo as demo_data
+
+    settings = Settings.from_env(demo=True)
+    base = f"http://{host}:{port}"
+    result = demo_data.setup(settings, base)
+    click.echo(f"database   {settings.database_url}")
+    click.echo(f"brand      {result.brand_name} ({result.codes:,} codes in lot {result.lot})")
+    click.echo(f"sample     {result.sample_url}")
+    click.echo(f"keys       {base}/.well-known/tracemark/keys.json")
+    if no_serve:
+        return
+    from tracemark.app import create_app
+
+    app = create_app(settings)
+    app.run(host=host, port=port, threaded=True)
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _passphrase(ctx: Context) -> str:
+    try:
+        return ctx.settings.require_key_passphrase()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _product(session: Session, brand: Brand, gtin: str) -> Product:
+    try:
+        return catalog.find_product(session, brand, gtin)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--gtin") from exc
+    except catalog.NotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _brand(session: Session, slug: str) -> Brand:
+    try:
+        return catalog.get_brand(session, slug)
+    except catalog.NotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _batch(session: Session, lot: str, brand_slug: str | None, gtin: str | None) -> Batch:
+    if brand_slug:
+        brands = [_brand(session, brand_slug)]
+    else:
+        brands = list(session.scalars(select(Brand)))
+        if len(brands) != 1:
+            raise click.UsageError("several brands exist: give --brand")
+    try:
+        return catalog.find_batch(session, brands[0], lot, gtin)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--gtin") from exc
+    except catalog.NotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _key_op(operation, session: Session, kid: str, *args) -> None:
+    try:
+        operation(session, keystore.get_key(session, kid), *args)
+    except keystore.KeyStateError as exc:
+        raise click.ClickException(str(exc)) from exc
