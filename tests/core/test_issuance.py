@@ -122,3 +122,29 @@ def test_serials_are_unique_per_brand_in_the_database(db, demo):
 def test_job_size_is_bounded(db, demo):
     with db.sessions.begin() as session, pytest.raises(ValueError):
         issuance.create_job(session, session.merge(demo.batch), 0)
+
+
+def test_database_keeps_a_job_within_one_brand(db, demo):
+    from sqlalchemy.exc import IntegrityError
+
+    other = make_brand(db.sessions)
+    with db.sessions() as session:
+        foreign_key_id = keystore.get_key(session, other.kid).id
+    with pytest.raises(IntegrityError), db.sessions.begin() as session:
+        session.add(
+            IssuanceJob(
+                brand_id=demo.brand.id,
+                batch_id=demo.batch.id,
+                signing_key_id=foreign_key_id,
+                requested=1,
+            )
+        )
+    with pytest.raises(IntegrityError), db.sessions.begin() as session:
+        session.add(
+            IssuanceJob(
+                brand_id=demo.brand.id,
+                batch_id=other.batch.id,
+                signing_key_id=keystore.get_key(session, demo.kid).id,
+                requested=1,
+            )
+        )

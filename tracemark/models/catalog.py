@@ -33,7 +33,11 @@ class Product(Base):
 
 class Batch(Base):
     __tablename__ = "batch"
-    __table_args__ = (UniqueConstraint("product_id", "lot"),)
+    __table_args__ = (
+        UniqueConstraint("product_id", "lot"),
+        # target of composite foreign keys that keep dependent rows in the batch's brand
+        UniqueConstraint("id", "brand_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id", ondelete="RESTRICT"), index=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, LargeBinary, String, Text
+from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from signing.keyring import KeyStatus
@@ -14,6 +14,7 @@ from tracemark.models.brand import Brand
 
 class SigningKey(Base):
     __tablename__ = "signing_key"
+    __table_args__ = (UniqueConstraint("id", "brand_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id", ondelete="RESTRICT"), index=True)

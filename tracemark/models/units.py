@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKeyConstraint, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracemark.models.base import Base, BigId, str_enum, utcnow
@@ -28,11 +28,19 @@ class IssuanceJob(Base):
     """
 
     __tablename__ = "issuance_job"
+    __table_args__ = (
+        # the batch and the key must be the job's brand's: enforced by the database
+        ForeignKeyConstraint(["batch_id", "brand_id"], ["batch.id", "batch.brand_id"]),
+        ForeignKeyConstraint(
+            ["signing_key_id", "brand_id"], ["signing_key.id", "signing_key.brand_id"]
+        ),
+        UniqueConstraint("id", "batch_id", "brand_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id", ondelete="RESTRICT"), index=True)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("batch.id", ondelete="RESTRICT"), index=True)
-    signing_key_id: Mapped[int] = mapped_column(ForeignKey("signing_key.id", ondelete="RESTRICT"))
+    brand_id: Mapped[int] = mapped_column(index=True)
+    batch_id: Mapped[int] = mapped_column(index=True)
+    signing_key_id: Mapped[int] = mapped_column()
     requested: Mapped[int] = mapped_column(Integer)
     issued: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[JobStatus] = mapped_column(
@@ -43,8 +51,14 @@ class IssuanceJob(Base):
     started_at: Mapped[dt.datetime | None]
     finished_at: Mapped[dt.datetime | None]
 
-    batch: Mapped[Batch] = relationship()
-    signing_key: Mapped[SigningKey] = relationship()
+    batch: Mapped[Batch] = relationship(
+        primaryjoin="IssuanceJob.batch_id == Batch.id", foreign_keys=[batch_id], viewonly=True
+    )
+    signing_key: Mapped[SigningKey] = relationship(
+        primaryjoin="IssuanceJob.signing_key_id == SigningKey.id",
+        foreign_keys=[signing_key_id],
+        viewonly=True,
+    )
 
 
 class Unit(Base):
@@ -54,15 +68,23 @@ class Unit(Base):
     __table_args__ = (
         UniqueConstraint("brand_id", "serial"),
         UniqueConstraint("job_id", "seq"),
+        # One composite key checks job, batch and brand together: a unit cannot name a
+        # batch or brand other than its job's, and bulk inserts pay one check a row.
+        ForeignKeyConstraint(
+            ["job_id", "batch_id", "brand_id"],
+            ["issuance_job.id", "issuance_job.batch_id", "issuance_job.brand_id"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id", ondelete="RESTRICT"))
-    batch_id: Mapped[int] = mapped_column(ForeignKey("batch.id", ondelete="RESTRICT"))
-    job_id: Mapped[int] = mapped_column(ForeignKey("issuance_job.id", ondelete="RESTRICT"))
+    brand_id: Mapped[int] = mapped_column()
+    batch_id: Mapped[int] = mapped_column()
+    job_id: Mapped[int] = mapped_column()
     #: Position within the job: label order, and the resume point.
     seq: Mapped[int] = mapped_column(Integer)
     serial: Mapped[str] = mapped_column(String(20))
     signature: Mapped[bytes] = mapped_column(LargeBinary(64))
 
-    job: Mapped[IssuanceJob] = relationship()
+    job: Mapped[IssuanceJob] = relationship(
+        primaryjoin="Unit.job_id == IssuanceJob.id", foreign_keys=[job_id], viewonly=True
+    )

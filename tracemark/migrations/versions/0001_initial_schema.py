@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 15:55:12.417677
+Create Date: 2026-11-25 16:04:03.077695
 
 """
 
@@ -75,6 +75,7 @@ def upgrade() -> None:
             ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_signing_key")),
+        sa.UniqueConstraint("id", "brand_id", name=op.f("uq_signing_key_id_brand_id")),
         sa.UniqueConstraint("kid", name=op.f("uq_signing_key_kid")),
     )
     with op.batch_alter_table("signing_key", schema=None) as batch_op:
@@ -114,6 +115,7 @@ def upgrade() -> None:
             ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_batch")),
+        sa.UniqueConstraint("id", "brand_id", name=op.f("uq_batch_id_brand_id")),
         sa.UniqueConstraint("product_id", "lot", name=op.f("uq_batch_product_id_lot")),
     )
     with op.batch_alter_table("batch", schema=None) as batch_op:
@@ -146,24 +148,19 @@ def upgrade() -> None:
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
-            ["batch_id"],
-            ["batch.id"],
+            ["batch_id", "brand_id"],
+            ["batch.id", "batch.brand_id"],
             name=op.f("fk_issuance_job_batch_id_batch"),
-            ondelete="RESTRICT",
         ),
         sa.ForeignKeyConstraint(
-            ["brand_id"],
-            ["brand.id"],
-            name=op.f("fk_issuance_job_brand_id_brand"),
-            ondelete="RESTRICT",
-        ),
-        sa.ForeignKeyConstraint(
-            ["signing_key_id"],
-            ["signing_key.id"],
+            ["signing_key_id", "brand_id"],
+            ["signing_key.id", "signing_key.brand_id"],
             name=op.f("fk_issuance_job_signing_key_id_signing_key"),
-            ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_issuance_job")),
+        sa.UniqueConstraint(
+            "id", "batch_id", "brand_id", name=op.f("uq_issuance_job_id_batch_id_brand_id")
+        ),
     )
     with op.batch_alter_table("issuance_job", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_issuance_job_batch_id"), ["batch_id"], unique=False)
@@ -184,16 +181,9 @@ def upgrade() -> None:
         sa.Column("serial", sa.String(length=20), nullable=False),
         sa.Column("signature", sa.LargeBinary(length=64), nullable=False),
         sa.ForeignKeyConstraint(
-            ["batch_id"], ["batch.id"], name=op.f("fk_unit_batch_id_batch"), ondelete="RESTRICT"
-        ),
-        sa.ForeignKeyConstraint(
-            ["brand_id"], ["brand.id"], name=op.f("fk_unit_brand_id_brand"), ondelete="RESTRICT"
-        ),
-        sa.ForeignKeyConstraint(
-            ["job_id"],
-            ["issuance_job.id"],
+            ["job_id", "batch_id", "brand_id"],
+            ["issuance_job.id", "issuance_job.batch_id", "issuance_job.brand_id"],
             name=op.f("fk_unit_job_id_issuance_job"),
-            ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_unit")),
         sa.UniqueConstraint("brand_id", "serial", name=op.f("uq_unit_brand_id_serial")),
