@@ -18,9 +18,8 @@ _GTIN14 = re.compile(r"[0-9]{14}")
 
 def gtin_check_digit(body: str) -> int:
     """The GS1 mod-10 check digit for ``body`` (a GTIN without its last digit)."""
-    total = 0
-    for position, char in enumerate(reversed(body)):
-        total += int(char) * (3 if position % 2 == 0 else 1)
+    digits = [int(char) for char in reversed(body)]
+    total = 3 * sum(digits[0::2]) + sum(digits[1::2])
     return (10 - total % 10) % 10
 
 
@@ -45,4 +44,4 @@ def is_valid_gtin14(gtin: str) -> bool:
 
 def is_valid_ai_value(value: str, max_length: int) -> bool:
     """True when ``value`` is a non-empty CSET 82 string of at most ``max_length`` chars."""
-    return 0 < len(value) <= max_length and all(char in CSET82 for char in value)
+    return 0 < len(value) <= max_length and CSET82.issuperset(value)
