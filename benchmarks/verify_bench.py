@@ -16,11 +16,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _common import machine, median, report  # noqa: E402
+from _common import machine, median, report
 
-from signing import KeyEntry, KeyRing, Status, build_url, parse_and_verify, sign_code  # noqa: E402
-from signing.codes import new_serial  # noqa: E402
-from signing.keys import generate_private_key  # noqa: E402
+from signing import KeyEntry, KeyRing, Status, build_url, parse_and_verify, sign_code
+from signing.codes import new_serial
+from signing.keys import generate_private_key
 
 
 def main() -> None:

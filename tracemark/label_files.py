@@ -1,0 +1,77 @@
+"""Label files for a batch: a PDF sheet, a ZIP of SVG or PNG, or a CSV of URLs.
+
+Files are written next to their destination and renamed into place only when complete,
+so an interrupted or failed render (a full disk, say) never leaves a partial file where
+a printer would pick it up.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from tracemark import labels
+from tracemark.models import Batch
+from tracemark.printing import batch_urls
+
+FORMATS = ("pdf", "svg", "png", "csv")
+
+
+def batch_labels(session: Session, batch: Batch, default_base: str) -> Iterator[labels.Label]:
+    for serial, url in batch_urls(session, batch, default_base):
+        yield labels.Label(url=url, caption=serial)
+
+
+def write(
+    session: Session,
+    batch: Batch,
+    fmt: str,
+    path: Path,
+    default_base: str,
+    *,
+    columns: int = 4,
+    rows: int = 6,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> int:
+    """Render ``batch``'s labels as ``fmt`` to ``path``; returns the number of labels."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}")
+    items = batch_labels(session, batch, default_base)
+    path = Path(path)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(handle, "w" if fmt == "csv" else "wb", **_text(fmt)) as out:
+            if fmt == "pdf":
+                count = labels.write_pdf_sheet(
+                    items, out, columns=columns, rows=rows, progress=progress
+                )
+            elif fmt == "csv":
+                count = labels.write_csv(items, out)
+            else:
+                count = _write_zip(items, out, fmt)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return count
+
+
+def _text(fmt: str) -> dict[str, str]:
+    return {"encoding": "ascii", "newline": ""} if fmt == "csv" else {}
+
+
+def _write_zip(items: Iterator[labels.Label], out, fmt: str) -> int:
+    count = 0
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for label in items:
+            if fmt == "svg":
+                archive.writestr(f"{label.caption}.svg", labels.label_svg(label))
+            else:
+                archive.writestr(f"{label.caption}.png", labels.label_png(label))
+            count += 1
+    return count
