@@ -110,7 +110,12 @@ def demo(db: Database) -> DemoBrand:
 
 @pytest.fixture
 def settings(db: Database) -> Settings:
-    return Settings(database_url=db.url, secret_key="test", key_passphrase=PASSPHRASE)
+    return Settings(
+        database_url=db.url,
+        secret_key="test",
+        key_passphrase=PASSPHRASE,
+        pin_secret="test-pin-secret",
+    )
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from signing.gs1 import MAX_LOT_LENGTH, is_valid_ai_value, normalize_gtin
-from tracemark.models import Batch, Brand, Product
+from tracemark.models import Batch, Brand, Product, Site
 
 
 class NotFound(LookupError):
@@ -22,6 +22,32 @@ def create_brand(
     session.add(brand)
     session.flush()
     return brand
+
+
+def create_site(
+    session: Session,
+    brand: Brand,
+    name: str,
+    *,
+    region: str | None = None,
+    country: str | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+) -> Site:
+    """:raises ValueError: if ``country`` is not an ISO 3166-1 alpha-2 code."""
+    if country is not None and not (len(country) == 2 and country.isascii() and country.isalpha()):
+        raise ValueError("country must be an ISO 3166-1 alpha-2 code")
+    site = Site(
+        brand_id=brand.id,
+        name=name,
+        region=region,
+        country=country.upper() if country else None,
+        latitude=latitude,
+        longitude=longitude,
+    )
+    session.add(site)
+    session.flush()
+    return site
 
 
 def create_product(session: Session, brand: Brand, gtin: str, name: str) -> Product:
@@ -39,7 +65,7 @@ def create_batch(
     *,
     production_date: dt.date | None = None,
     expiry_date: dt.date | None = None,
-    site: str | None = None,
+    site: Site | None = None,
     line: str | None = None,
 ) -> Batch:
     """:raises ValueError: if the lot is not a GS1 AI 10 value."""
@@ -51,7 +77,7 @@ def create_batch(
         lot=lot,
         production_date=production_date,
         expiry_date=expiry_date,
-        site=site,
+        site_id=site.id if site else None,
         line=line,
     )
     session.add(batch)

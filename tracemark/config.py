@@ -21,10 +21,20 @@ class Settings:
     secret_key: str | None = None
     #: Passphrase that encrypts signing keys at rest.
     key_passphrase: str | None = None
+    #: Secret deriving scratch-off PINs (see ``tracemark.pins``).
+    pin_secret: str | None = None
     #: The origin printed in label URLs when a brand has none of its own.
     public_base_url: str = "http://127.0.0.1:5000"
     #: Demo mode allows built-in development secrets; never set it in production.
     demo: bool = False
+    #: flask-limiter limit for code scans per client address.
+    scan_rate_limit: str = "60/minute;1000/hour"
+    #: flask-limiter limit for PIN claims per client address.
+    claim_rate_limit: str = "10/hour"
+    #: Header carrying the client's ISO country from a trusted proxy (e.g. CF-IPCountry).
+    country_header: str | None = None
+    #: Number of trusted reverse proxies in front (X-Forwarded-For/Proto hops to trust).
+    proxies: int = 0
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -37,8 +47,13 @@ class Settings:
             redis_url=env.get("TRACEMARK_REDIS_URL") or None,
             secret_key=env.get("TRACEMARK_SECRET_KEY") or None,
             key_passphrase=env.get("TRACEMARK_KEY_PASSPHRASE") or None,
+            pin_secret=env.get("TRACEMARK_PIN_SECRET") or None,
             public_base_url=env.get("TRACEMARK_PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
             demo=demo or env.get("TRACEMARK_DEMO") == "1",
+            scan_rate_limit=env.get("TRACEMARK_SCAN_RATE_LIMIT", "60/minute;1000/hour"),
+            claim_rate_limit=env.get("TRACEMARK_CLAIM_RATE_LIMIT", "10/hour"),
+            country_header=env.get("TRACEMARK_COUNTRY_HEADER") or None,
+            proxies=int(env.get("TRACEMARK_PROXIES", "0") or 0),
         )
 
     def require_key_passphrase(self) -> str:
@@ -48,6 +63,13 @@ class Settings:
         if self.demo:
             return "tracemark-demo-passphrase"
         raise ConfigError("set TRACEMARK_KEY_PASSPHRASE to create or use signing keys")
+
+    def require_pin_secret(self) -> str:
+        if self.pin_secret:
+            return self.pin_secret
+        if self.demo:
+            return "tracemark-demo-pin-secret"
+        raise ConfigError("set TRACEMARK_PIN_SECRET to issue or check scratch-off PINs")
 
     def require_secret_key(self) -> str:
         if self.secret_key:

@@ -51,7 +51,7 @@ def setup(settings: Settings, base_url: str) -> DemoResult:
         issuance.run_job(sessions, job_id, passphrase)
     with sessions() as session:
         batch = catalog.find_batch(session, catalog.get_brand(session, DEMO_SLUG), DEMO_LOT)
-        _serial, sample = next(batch_urls(session, batch, base_url))
+        _serial, sample, _pin = next(batch_urls(session, batch, base_url))
         brand_name = batch.product.brand.name
     engine.dispose()
     return DemoResult(brand_name, DEMO_LOT, DEMO_CODES, sample)

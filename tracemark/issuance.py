@@ -50,13 +50,22 @@ class _ChunkTask:
     count: int
 
 
-def create_job(session: Session, batch: Batch, count: int) -> IssuanceJob:
-    """Record a job issuing ``count`` codes for ``batch`` with the brand's active key."""
+def create_job(
+    session: Session, batch: Batch, count: int, *, with_pin: bool = False
+) -> IssuanceJob:
+    """Record a job issuing ``count`` codes for ``batch`` with the brand's active key.
+
+    ``with_pin`` gives each unit a scratch-off PIN (see :mod:`tracemark.pins`).
+    """
     if not 0 < count <= MAX_JOB_SIZE:
         raise ValueError(f"count must be between 1 and {MAX_JOB_SIZE:,}")
     key = active_key(session, batch.product.brand)
     job = IssuanceJob(
-        brand_id=batch.brand_id, batch_id=batch.id, signing_key_id=key.id, requested=count
+        brand_id=batch.brand_id,
+        batch_id=batch.id,
+        signing_key_id=key.id,
+        requested=count,
+        with_pin=with_pin,
     )
     session.add(job)
     session.flush()
@@ -68,11 +77,14 @@ def issue(
     batch_id: int,
     count: int,
     passphrase: str,
+    *,
+    with_pin: bool = False,
     **run_options,
 ) -> IssuanceJob:
     """Create a job for ``count`` codes and run it to the end (see :func:`run_job`)."""
     with sessions.begin() as session:
-        job_id = create_job(session, session.get_one(Batch, batch_id), count).id
+        batch = session.get_one(Batch, batch_id)
+        job_id = create_job(session, batch, count, with_pin=with_pin).id
     return run_job(sessions, job_id, passphrase, **run_options)
 
 

@@ -22,9 +22,11 @@ from tracemark.printing import batch_urls
 FORMATS = ("pdf", "svg", "png", "csv")
 
 
-def batch_labels(session: Session, batch: Batch, default_base: str) -> Iterator[labels.Label]:
-    for serial, url in batch_urls(session, batch, default_base):
-        yield labels.Label(url=url, caption=serial)
+def batch_labels(
+    session: Session, batch: Batch, default_base: str, pin_key: bytes | None = None
+) -> Iterator[labels.Label]:
+    for serial, url, pin in batch_urls(session, batch, default_base, pin_key):
+        yield labels.Label(url=url, caption=serial, pin=pin)
 
 
 def write(
@@ -37,11 +39,17 @@ def write(
     columns: int = 4,
     rows: int = 6,
     progress: Callable[[int, int | None], None] | None = None,
+    pin_key: bytes | None = None,
 ) -> int:
-    """Render ``batch``'s labels as ``fmt`` to ``path``; returns the number of labels."""
+    """Render ``batch``'s labels as ``fmt`` to ``path``; returns the number of labels.
+
+    With ``pin_key`` (CSV only) each row also carries the unit's scratch-off PIN.
+    """
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
-    items = batch_labels(session, batch, default_base)
+    if pin_key is not None and fmt != "csv":
+        raise ValueError("PINs are written to CSV only: they are printed apart from the code")
+    items = batch_labels(session, batch, default_base, pin_key)
     path = Path(path)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
@@ -51,7 +59,7 @@ def write(
                     items, out, columns=columns, rows=rows, progress=progress
                 )
             elif fmt == "csv":
-                count = labels.write_csv(items, out)
+                count = labels.write_csv(items, out, with_pin=pin_key is not None)
             else:
                 count = _write_zip(items, out, fmt)
         os.replace(temporary, path)

@@ -76,6 +76,8 @@ class Label:
 
     url: str
     caption: str
+    #: The scratch-off PIN, printed apart from the code (CSV only).
+    pin: str | None = None
 
 
 # --------------------------------------------------------------------------- segments
@@ -240,17 +242,20 @@ def label_png(label: Label, *, scale: int = 8) -> bytes:
 # --------------------------------------------------------------------------- bulk
 
 
-def write_csv(labels: Iterable[Label], out: IO[str]) -> int:
-    """CSV (``serial,url`` with a header) for industrial printers; returns the row count.
+def write_csv(labels: Iterable[Label], out: IO[str], *, with_pin: bool = False) -> int:
+    """CSV (``serial,url``, and ``pin`` when asked, with a header); returns the row count.
 
     Industrial printers (thermal transfer, inkjet coders) render the code themselves
     from the data; the csv module handles quoting of any odd caption.
     """
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(("serial", "url"))
+    writer.writerow(("serial", "url", "pin") if with_pin else ("serial", "url"))
     count = 0
     for label in labels:
-        writer.writerow((label.caption, label.url))
+        row = (
+            (label.caption, label.url, label.pin or "") if with_pin else (label.caption, label.url)
+        )
+        writer.writerow(row)
         count += 1
     return count
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from signing import UnitCode, build_url
 from tracemark.models import Batch, IssuanceJob, JobStatus, SigningKey, Unit
+from tracemark.pins import pin_for
 
 #: Rows fetched per round trip while streaming.
 FETCH_SIZE = 5_000
@@ -18,10 +19,13 @@ def base_url_for(batch: Batch, default: str) -> str:
     return batch.product.brand.resolver_base_url or default
 
 
-def batch_codes(session: Session, batch: Batch, *, only_done: bool = True) -> Iterator[UnitCode]:
-    """Every code issued for ``batch`` (by finished jobs unless ``only_done`` is false)."""
+def batch_codes(
+    session: Session, batch: Batch, *, only_done: bool = True
+) -> Iterator[tuple[UnitCode, bool]]:
+    """Every code issued for ``batch`` (by finished jobs unless ``only_done`` is false),
+    with whether its job issued PINs."""
     query = (
-        select(Unit.serial, Unit.signature, SigningKey.kid)
+        select(Unit.serial, Unit.signature, SigningKey.kid, IssuanceJob.with_pin)
         .join(IssuanceJob, Unit.job_id == IssuanceJob.id)
         .join(SigningKey, IssuanceJob.signing_key_id == SigningKey.id)
         .where(IssuanceJob.batch_id == batch.id)
@@ -31,12 +35,19 @@ def batch_codes(session: Session, batch: Batch, *, only_done: bool = True) -> It
     if only_done:
         query = query.where(IssuanceJob.status == JobStatus.DONE)
     gtin, lot = batch.product.gtin, batch.lot
-    for serial, signature, kid in session.execute(query):
-        yield UnitCode(gtin=gtin, lot=lot, serial=serial, kid=kid, signature=bytes(signature))
+    for serial, signature, kid, with_pin in session.execute(query):
+        code = UnitCode(gtin=gtin, lot=lot, serial=serial, kid=kid, signature=bytes(signature))
+        yield code, with_pin
 
 
-def batch_urls(session: Session, batch: Batch, default_base: str) -> Iterator[tuple[str, str]]:
-    """``(serial, url)`` for each code of ``batch``, in issue order."""
+def batch_urls(
+    session: Session, batch: Batch, default_base: str, pin_key: bytes | None = None
+) -> Iterator[tuple[str, str, str | None]]:
+    """``(serial, url, pin)`` for each code of ``batch``, in issue order.
+
+    ``pin`` is derived when ``pin_key`` is given and the unit's job issued PINs.
+    """
     base = base_url_for(batch, default_base)
-    for code in batch_codes(session, batch):
-        yield code.serial, build_url(base, code)
+    for code, with_pin in batch_codes(session, batch):
+        pin = pin_for(pin_key, code.serial) if pin_key is not None and with_pin else None
+        yield code.serial, build_url(base, code), pin

@@ -43,7 +43,8 @@ def test_pdf_sheet_decodes_and_every_code_is_genuine(db, batch, client, tmp_path
     rows = list(csv.DictReader(csv_out.open()))
     assert sorted(decoded) == sorted(row["url"] for row in rows)
     for url in decoded:
-        assert 'data-verdict="genuine"' in client.get(_path(url)).get_data(as_text=True)
+        page = client.get(_path(url)).get_data(as_text=True)
+        assert 'data-verdict="genuine_first_scan"' in page
 
 
 def test_png_zip_decodes(db, batch, tmp_path):

@@ -2,18 +2,30 @@
 
 from tracemark.models.base import Base
 from tracemark.models.brand import Brand
-from tracemark.models.catalog import Batch, BatchStatus, Product
+from tracemark.models.catalog import Batch, BatchStatus, Product, Site
+from tracemark.models.content import BatchStory, Document, DocumentContent, PublishState
 from tracemark.models.keys import SigningKey
+from tracemark.models.scans import ScanEvent, UnitScanMark, UnitScanState
+from tracemark.models.trace import TraceEvent
 from tracemark.models.units import IssuanceJob, JobStatus, Unit
 
 __all__ = [
     "Base",
     "Batch",
     "BatchStatus",
+    "BatchStory",
     "Brand",
+    "Document",
+    "DocumentContent",
     "IssuanceJob",
     "JobStatus",
     "Product",
+    "PublishState",
+    "ScanEvent",
     "SigningKey",
+    "Site",
+    "TraceEvent",
     "Unit",
+    "UnitScanMark",
+    "UnitScanState",
 ]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import String
+from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracemark.models.base import Base, utcnow
@@ -18,4 +19,8 @@ class Brand(Base):
     name: Mapped[str] = mapped_column(String(200))
     #: Origin printed in this brand's label URLs (``https://host``); None = the default.
     resolver_base_url: Mapped[str | None] = mapped_column(String(200))
+    #: Where consumers report a suspect product (a mailto: or https: URL).
+    contact_url: Mapped[str | None] = mapped_column(String(300))
+    #: Overrides of the clone-risk thresholds (see ``tracemark.risk.RiskPolicy``).
+    risk_policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

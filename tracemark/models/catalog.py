@@ -1,11 +1,12 @@
-"""What a brand makes: products (GTINs) and their production batches (lots)."""
+"""What a brand makes and where: sites, products (GTINs) and production batches (lots)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, ForeignKeyConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracemark.models.base import Base, str_enum, utcnow
@@ -18,6 +19,22 @@ class BatchStatus(enum.StrEnum):
     RECALLED = "recalled"
 
 
+class Site(Base):
+    """A place where a brand makes, checks or stores goods."""
+
+    __tablename__ = "site"
+    __table_args__ = (UniqueConstraint("brand_id", "name"), UniqueConstraint("id", "brand_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id", ondelete="RESTRICT"))
+    name: Mapped[str] = mapped_column(String(200))
+    region: Mapped[str | None] = mapped_column(String(200))
+    #: ISO 3166-1 alpha-2.
+    country: Mapped[str | None] = mapped_column(String(2))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+
+
 class Product(Base):
     __tablename__ = "product"
     __table_args__ = (UniqueConstraint("brand_id", "gtin"),)
@@ -26,6 +43,8 @@ class Product(Base):
     brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id", ondelete="RESTRICT"))
     gtin: Mapped[str] = mapped_column(String(14))
     name: Mapped[str] = mapped_column(String(200))
+    #: Per-locale texts: ``{"fr": {"name": "...", "description": "..."}}``.
+    texts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     brand: Mapped[Brand] = relationship()
@@ -37,6 +56,7 @@ class Batch(Base):
         UniqueConstraint("product_id", "lot"),
         # target of composite foreign keys that keep dependent rows in the batch's brand
         UniqueConstraint("id", "brand_id"),
+        ForeignKeyConstraint(["site_id", "brand_id"], ["site.id", "site.brand_id"]),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,11 +65,16 @@ class Batch(Base):
     lot: Mapped[str] = mapped_column(String(20))
     production_date: Mapped[dt.date | None]
     expiry_date: Mapped[dt.date | None]
-    site: Mapped[str | None] = mapped_column(String(200))
+    site_id: Mapped[int | None] = mapped_column()
     line: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[BatchStatus] = mapped_column(
         str_enum(BatchStatus, "batch_status"), default=BatchStatus.RELEASED
     )
+    #: The brand's notice to consumers while on hold or recalled, per locale.
+    notice: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     product: Mapped[Product] = relationship()
+    site: Mapped[Site | None] = relationship(
+        primaryjoin="Batch.site_id == Site.id", foreign_keys=[site_id], viewonly=True
+    )

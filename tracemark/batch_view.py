@@ -1,0 +1,142 @@
+"""What the portal shows about a batch, in one locale, with fallbacks.
+
+Texts fall back from the exact locale (``pt_BR``) to its language (``pt``), then to
+English, then to whatever the brand wrote: a consumer always sees something, in the best
+language available.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracemark.models import (
+    Batch,
+    BatchStory,
+    Document,
+    DocumentContent,
+    PublishState,
+    Site,
+    TraceEvent,
+)
+
+DEFAULT_LOCALE = "en"
+
+
+@dataclass(frozen=True)
+class JourneyStep:
+    when: dt.datetime
+    biz_step: str
+    place: str | None
+    country: str | None
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    id: int
+    title: str
+    issuer: str | None
+    issued_on: dt.date | None
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class BatchView:
+    product_name: str
+    product_description: str | None
+    lot: str
+    production_date: dt.date | None
+    expiry_date: dt.date | None
+    site: Site | None
+    story_title: str | None
+    story_body: str | None
+    notice: str | None
+    documents: list[DocumentView] = field(default_factory=list)
+    journey: list[JourneyStep] = field(default_factory=list)
+
+
+def locale_chain(locale: str) -> list[str]:
+    """``zh_Hans_CN`` → ``["zh_Hans_CN", "zh_Hans", "zh", "en"]`` (no duplicates)."""
+    parts = locale.replace("-", "_").split("_")
+    chain = ["_".join(parts[:n]) for n in range(len(parts), 0, -1)]
+    return list(dict.fromkeys([*chain, DEFAULT_LOCALE]))
+
+
+def pick(texts: dict[str, str], locale: str) -> str | None:
+    """The best text for ``locale`` in a ``{locale: text}`` mapping, or any text at all."""
+    for candidate in locale_chain(locale):
+        if texts.get(candidate):
+            return texts[candidate]
+    return next((text for text in texts.values() if text), None)
+
+
+def batch_view(session: Session, batch: Batch, locale: str) -> BatchView:
+    product = batch.product
+    product_texts = product.texts or {}
+    names = {key: value.get("name", "") for key, value in product_texts.items()}
+    descriptions = {key: value.get("description", "") for key, value in product_texts.items()}
+    stories = {
+        story.locale: story
+        for story in session.scalars(
+            select(BatchStory).where(
+                BatchStory.batch_id == batch.id, BatchStory.state == PublishState.PUBLISHED
+            )
+        )
+    }
+    story_locale = pick({key: key for key in stories}, locale)
+    story = stories.get(story_locale) if story_locale else None
+    documents = [
+        DocumentView(doc.id, doc.title, doc.issuer, doc.issued_on, doc.sha256, doc.size)
+        for doc in session.scalars(
+            select(Document)
+            .where(Document.batch_id == batch.id, Document.state == PublishState.PUBLISHED)
+            .order_by(Document.issued_on, Document.id)
+        )
+    ]
+    journey = [
+        JourneyStep(
+            event.event_time,
+            event.biz_step,
+            event.site.name if event.site else event.place,
+            event.site.country if event.site and not event.country else event.country,
+        )
+        for event in session.scalars(
+            select(TraceEvent)
+            .where(TraceEvent.batch_id == batch.id)
+            .order_by(TraceEvent.event_time, TraceEvent.id)
+            .limit(50)
+        )
+    ]
+    return BatchView(
+        product_name=pick(names, locale) or product.name,
+        product_description=pick(descriptions, locale),
+        lot=batch.lot,
+        production_date=batch.production_date,
+        expiry_date=batch.expiry_date,
+        site=batch.site,
+        story_title=story.title if story else None,
+        story_body=story.body if story else None,
+        notice=pick(batch.notice or {}, locale),
+        documents=documents,
+        journey=journey,
+    )
+
+
+def published_document(session: Session, document_id: int) -> tuple[Document, bytes] | None:
+    """A published document and its bytes, or None (also when its hash no longer matches)."""
+    row = session.execute(
+        select(Document, DocumentContent.data)
+        .join(DocumentContent, DocumentContent.document_id == Document.id)
+        .where(Document.id == document_id, Document.state == PublishState.PUBLISHED)
+    ).first()
+    if row is None:
+        return None
+    document, data = row
+    if hashlib.sha256(data).hexdigest() != document.sha256:
+        return None
+    return document, bytes(data)

@@ -1,0 +1,27 @@
+"""Last-known public keys, so that signatures still verify while the database is down."""
+
+from __future__ import annotations
+
+import threading
+
+from signing import KeyEntry, KeyRing
+
+
+class KeyCache:
+    """Thread-safe kid → :class:`KeyEntry` memory, fed by every successful key lookup."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, KeyEntry] = {}
+        self._lock = threading.Lock()
+
+    def remember(self, entry: KeyEntry) -> None:
+        with self._lock:
+            self._entries[entry.kid] = entry
+
+    def remember_all(self, ring: KeyRing) -> None:
+        with self._lock:
+            self._entries.update({entry.kid: entry for entry in ring})
+
+    def ring(self) -> KeyRing:
+        with self._lock:
+            return KeyRing(list(self._entries.values()))

@@ -1,0 +1,78 @@
+"""A scan, end to end: identity → history and verdict → what the consumer sees.
+
+The one flow behind the portal page and the public JSON API. When the database fails,
+the signature is still checked against the last-known keys and the consumer gets a
+degraded verdict instead of an error.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from tracemark.batch_view import BatchView, batch_view
+from tracemark.keycache import KeyCache
+from tracemark.scans import Client, ScanOutcome, Verdict, record_and_judge
+from tracemark.verify import Identity, check_offline, check_url
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    outcome: ScanOutcome
+    view: BatchView | None
+    brand_name: str | None
+    brand_contact: str | None
+    #: The unit takes a scratch-off PIN and nobody has claimed it yet.
+    claimable: bool = False
+
+    @property
+    def degraded(self) -> bool:
+        return self.outcome.verdict in (Verdict.SIGNATURE_ONLY, Verdict.UNAVAILABLE)
+
+
+def scan(
+    sessions: sessionmaker[Session],
+    uri: str,
+    client: Client,
+    *,
+    secret: bytes,
+    keys: KeyCache,
+    locale: str,
+) -> ScanResult:
+    """Check, record and explain one scan of ``uri``. Never raises for bad input."""
+    try:
+        with sessions.begin() as session:
+            check = check_url(session, uri, keys)
+            outcome = record_and_judge(session, check, client, secret=secret)
+            view = batch_view(session, check.batch, locale) if check.batch else None
+            brand = check.brand
+            claimable = (
+                check.unit is not None
+                and check.unit.job.with_pin
+                and outcome.claimed_at is None
+                and check.identity is Identity.GENUINE
+            )
+            return ScanResult(
+                outcome,
+                view,
+                brand.name if brand else None,
+                brand.contact_url if brand else None,
+                claimable,
+            )
+    except SQLAlchemyError:
+        log.exception("database unavailable during a scan: answering from the signature")
+    check = check_offline(uri, keys)
+    if check.identity is Identity.GENUINE:
+        outcome = ScanOutcome(Verdict.SIGNATURE_ONLY, "database_unavailable", check)
+    elif check.identity is Identity.REVOKED_KEY:
+        outcome = ScanOutcome(Verdict.REVOKED_KEY, "revoked_key", check)
+    elif check.reason == "unknown_key":  # a key we have not seen since start: cannot tell
+        outcome = ScanOutcome(Verdict.UNAVAILABLE, "database_unavailable", check)
+    else:
+        outcome = ScanOutcome(Verdict.NOT_GENUINE, check.reason, check)
+    return ScanResult(outcome, None, None, None)
