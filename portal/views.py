@@ -1,19 +1,39 @@
-"""Public, anonymous routes: the verdict for a code URL and the published key set."""
+"""Public, anonymous pages: the verdict for a code URL, test reports, the key set."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+)
+from flask_babel import get_locale
 
+from portal import messages
+from tracemark.batch_view import published_document
+from tracemark.claims import claim_unit
+from tracemark.i18n import COOKIE, LOCALES, normalize, text_direction
 from tracemark.keystore import load_keyring
-from tracemark.verify import Verdict, check_url
-from tracemark.web import db_session
+from tracemark.lookup import ScanResult, scan
+from tracemark.pins import ClaimStatus
+from tracemark.scans import Client
+from tracemark.web import db_session, limiter, settings
 
 bp = Blueprint("portal", __name__)
 
+_COUNTRY = re.compile(r"[A-Z]{2}")
 
-def _received_uri() -> str:
+
+def received_uri() -> str:
     """The path and query exactly as the client sent them (escapes intact).
 
     WSGI servers decode PATH_INFO; the code format needs the raw form to check that
@@ -26,13 +46,76 @@ def _received_uri() -> str:
     return quote(request.path, safe="/%") + (f"?{query}" if query else "")
 
 
+def client() -> Client:
+    header = current_app.config.get("TRACEMARK_COUNTRY_HEADER")
+    country = (request.headers.get(header, "") if header else "").strip().upper()
+    return Client(
+        ip=request.remote_addr,
+        user_agent=request.headers.get("User-Agent", ""),
+        accept_language=request.headers.get("Accept-Language", ""),
+        country=country if _COUNTRY.fullmatch(country) and country != "XX" else None,
+        locale=str(get_locale()),
+    )
+
+
+def run_scan(uri: str) -> ScanResult:
+    return scan(
+        current_app.extensions["tracemark.sessions"],
+        uri,
+        client(),
+        secret=settings().require_secret_key().encode(),
+        keys=current_app.extensions["tracemark.keys"],
+        locale=str(get_locale()),
+    )
+
+
+def explanation(result: ScanResult) -> str:
+    outcome = result.outcome
+    text = messages.EXPLANATIONS[outcome.verdict]
+    return str(text) % {
+        "brand": result.brand_name or "",
+        "count": outcome.scan_count,
+        "date": outcome.first_scan_at.date().isoformat() if outcome.first_scan_at else "",
+    }
+
+
 @bp.get("/01/<path:_rest>")
+@limiter.shared_limit(lambda: current_app.config["TRACEMARK_SCAN_LIMIT"], scope="scan")
 def verify(_rest: str):
-    check = check_url(db_session(), _received_uri())
-    status = 400 if check.reason.startswith("malformed:") else 200
-    response = Response(render_template("verdict.html", check=check, Verdict=Verdict), status)
-    response.headers["Referrer-Policy"] = "no-referrer"
+    uri = received_uri()
+    result = run_scan(uri)
+    status = 400 if result.outcome.reason.startswith("malformed:") else 200
+    page = render_template("verdict.html", result=result, messages=messages, code_uri=uri)
+    response = make_response(page, status)
     response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/documents/<int:document_id>/<string:_name>")
+@limiter.shared_limit(lambda: current_app.config["TRACEMARK_SCAN_LIMIT"], scope="scan")
+def document(document_id: int, _name: str):
+    found = published_document(db_session(), document_id)
+    if found is None:
+        abort(404)
+    record, data = found
+    # Served only as a download, under a fixed type: never rendered inline.
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f"attachment; filename=report-{record.id}.pdf"
+    response.headers["X-Content-SHA256"] = record.sha256
+    return response
+
+
+@bp.get("/lang/<string:code>")
+def set_language(code: str):
+    """The language switcher: remember the choice, go back to the page it was made on."""
+    locale = normalize(code) or abort(404)
+    target = request.args.get("next", "")
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        target = "/"
+    response = redirect(target, code=303)
+    response.set_cookie(
+        COOKIE, locale, max_age=365 * 86400, samesite="Lax", httponly=True, secure=request.is_secure
+    )
     return response
 
 
@@ -44,6 +127,41 @@ def keys():
     return response
 
 
-@bp.get("/")
-def index():
-    abort(404)
+@bp.app_context_processor
+def locale_context() -> dict:
+    locale = str(get_locale())
+    return {
+        "locale": locale,
+        "direction": text_direction(locale),
+        "locales": LOCALES,
+        "explanation": explanation,
+        "biz_step_name": messages.biz_step_name,
+    }
+
+
+@bp.app_template_filter("country_name")
+def country_name(code: str) -> str:
+    """The country's name in the page's language (CLDR via Babel)."""
+    return get_locale().territories.get(code, code)
+
+
+@bp.post("/claim")
+@limiter.limit(lambda: current_app.config["TRACEMARK_CLAIM_LIMIT"])
+def claim():
+    """Claim a unit with its scratch-off PIN (form posted from the verdict page)."""
+    code_uri = request.form.get("code", "")
+    pin = request.form.get("pin", "")[:32]
+    result = claim_unit(
+        current_app.extensions["tracemark.sessions"],
+        code_uri,
+        pin,
+        client(),
+        secret=settings().require_secret_key().encode(),
+        pin_secret=settings().require_pin_secret(),
+    )
+    status = 200 if result.status is ClaimStatus.CLAIMED else 400
+    if result.status is ClaimStatus.LOCKED:
+        status = 429
+    return render_template(
+        "claim.html", result=result, code_uri=code_uri, messages=messages
+    ), status

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from tracemark import web
+from tracemark import i18n, web
 from tracemark.config import Settings
 from tracemark.db import make_engine, make_sessionmaker
+from tracemark.keycache import KeyCache
+from tracemark.keystore import load_keyring
 
-STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
+ROOT = Path(__file__).resolve().parents[1]
+log = logging.getLogger(__name__)
 
 
 def create_app(
@@ -21,27 +27,51 @@ def create_app(
     settings = settings or Settings.from_env()
     app = Flask(
         "tracemark",
-        static_folder=str(STATIC_DIR),
-        template_folder=str(Path(__file__).resolve().parents[1] / "portal" / "templates"),
+        static_folder=str(ROOT / "static"),
+        template_folder=str(ROOT / "portal" / "templates"),
     )
     app.config.update(
         SECRET_KEY=settings.require_secret_key(),
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
         TRACEMARK_SETTINGS=settings,
+        TRACEMARK_SCAN_LIMIT=settings.scan_rate_limit,
+        TRACEMARK_CLAIM_LIMIT=settings.claim_rate_limit,
+        TRACEMARK_COUNTRY_HEADER=settings.country_header,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
     )
     if test_config:
         app.config.update(test_config)
+    if settings.proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxies, x_proto=settings.proxies)
     engine = make_engine(settings.database_url)
+    sessions = make_sessionmaker(engine)
     app.extensions["tracemark.engine"] = engine
-    app.extensions["tracemark.sessions"] = make_sessionmaker(engine)
+    app.extensions["tracemark.sessions"] = sessions
+    app.extensions["tracemark.keys"] = _warm_key_cache(sessions)
     web.init_app(app)
+    i18n.init_app(app, str(ROOT / "translations"))
 
     from portal import bp as portal_bp
+    from portal.api import bp as api_bp
 
     app.register_blueprint(portal_bp)
+    app.register_blueprint(api_bp)
+    web.csrf.exempt(api_bp)
 
     @app.get("/healthz")
     def healthz():
         return {"status": "ok"}
 
     return app
+
+
+def _warm_key_cache(sessions) -> KeyCache:
+    """Remember every public key now, so scans verify even if the database goes away."""
+    cache = KeyCache()
+    try:
+        with sessions() as session:
+            cache.remember_all(load_keyring(session))
+    except SQLAlchemyError:
+        log.warning("could not load signing keys at start; they will be learnt per scan")
+    return cache

@@ -13,7 +13,7 @@ def issued(db, demo):
     issuance.issue(db.sessions, demo.batch.id, 20, PASSPHRASE)
     with db.sessions() as session:
         batch = session.merge(demo.batch)
-        return [url for _serial, url in batch_urls(session, batch, "http://localhost")]
+        return [url for _serial, url, _pin in batch_urls(session, batch, "http://localhost")]
 
 
 def _path(url: str) -> str:
@@ -30,7 +30,7 @@ def _verdict(response) -> tuple[str, str]:
 def test_issued_code_is_genuine(client, issued):
     response = client.get(_path(issued[0]))
     assert response.status_code == 200
-    assert _verdict(response) == ("genuine", "genuine")
+    assert _verdict(response) == ("genuine_first_scan", "first_scan")
     assert "Olive oil 1 l" in response.get_data(as_text=True)
     assert response.headers["Referrer-Policy"] == "no-referrer"
 
@@ -50,7 +50,7 @@ def test_signed_but_never_issued_serial_is_not_genuine(client, db, demo, issued)
 
 
 def test_revoked_key_is_flagged_at_the_next_request(client, db, demo, issued):
-    assert _verdict(client.get(_path(issued[2])))[0] == "genuine"
+    assert _verdict(client.get(_path(issued[2])))[0] == "genuine_first_scan"
     with db.sessions.begin() as session:
         keystore.revoke_key(session, keystore.get_key(session, demo.kid), "leaked")
     assert _verdict(client.get(_path(issued[2]))) == ("revoked_key", "revoked_key")
@@ -77,7 +77,7 @@ def test_malformed_code_urls_get_a_400_page_not_an_error(client, issued, path):
 def test_unknown_route_is_a_404_page(client):
     response = client.get("/nothing-here")
     assert response.status_code == 404
-    assert "Not Found" in response.get_data(as_text=True)
+    assert "There is nothing at this address." in response.get_data(as_text=True)
 
 
 def test_key_set_is_published_as_jwks(client, demo):

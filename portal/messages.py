@@ -1,0 +1,108 @@
+"""Every text the portal says about a verdict, translatable, keyed by stable codes."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from tracemark.scans import Verdict
+
+HEADLINES = {
+    Verdict.GENUINE_FIRST_SCAN: _l("Genuine product"),
+    Verdict.GENUINE_SCANNED_BEFORE: _l("Genuine product, scanned before"),
+    Verdict.SUSPICIOUS_COPY: _l("Suspicious: this label may be a copy"),
+    Verdict.NOT_GENUINE: _l("Not genuine"),
+    Verdict.REVOKED_KEY: _l("Warning: this code's signing key was revoked"),
+    Verdict.BATCH_ON_HOLD: _l("This batch is on hold"),
+    Verdict.BATCH_RECALLED: _l("This batch has been recalled"),
+    Verdict.SIGNATURE_ONLY: _l("Signature valid, history unavailable"),
+    Verdict.UNAVAILABLE: _l("Verification temporarily unavailable"),
+}
+
+EXPLANATIONS = {
+    Verdict.GENUINE_FIRST_SCAN: _l("This code was issued by %(brand)s and this is its first scan."),
+    Verdict.GENUINE_SCANNED_BEFORE: _l(
+        "This code was issued by %(brand)s. It has been scanned %(count)s times since "
+        "%(date)s. If you did not scan it before, ask the seller about it."
+    ),
+    Verdict.SUSPICIOUS_COPY: _l(
+        "This code was issued by %(brand)s, but the way it is being scanned suggests the "
+        "label has been copied. Do not rely on it, and please report it."
+    ),
+    Verdict.NOT_GENUINE: _l(
+        "This code was not issued by any brand we know. Do not trust this product's label, "
+        "and please report where you bought it."
+    ),
+    Verdict.REVOKED_KEY: _l(
+        "%(brand)s has revoked the key that signed this code, because it may have been "
+        "stolen. The product may not be genuine: please contact %(brand)s."
+    ),
+    Verdict.BATCH_ON_HOLD: _l(
+        "This code is genuine, but %(brand)s has put its batch on hold. Do not use the "
+        "product until further notice."
+    ),
+    Verdict.BATCH_RECALLED: _l(
+        "This code is genuine, but %(brand)s has recalled its batch. Do not use the product; "
+        "follow the brand's notice below."
+    ),
+    Verdict.SIGNATURE_ONLY: _l(
+        "The code's signature is valid, but its scan history cannot be checked right now, so "
+        "a copied label cannot be ruled out. Please try again later."
+    ),
+    Verdict.UNAVAILABLE: _l(
+        "This code cannot be checked right now. This does not mean it is fake: please try "
+        "again in a few minutes."
+    ),
+}
+
+PATTERNS = {
+    "many_networks": _l("It was scanned from many different places on the same day."),
+    "many_devices": _l("It was scanned by many different phones in several places today."),
+    "many_countries": _l("It has been scanned in several countries."),
+    "impossible_travel": _l(
+        "It was scanned in another country only hours ago, faster than goods travel."
+    ),
+    "claimed_elsewhere": _l("It was already claimed by someone else with its PIN."),
+    "stale_reappearance": _l(
+        "It was first scanned long ago and now reappears in a new place and country."
+    ),
+}
+
+REASONS = {
+    "unknown_key": _l("The code names a signing key that no brand has published."),
+    "bad_signature": _l("The code's signature does not match its contents: it was altered."),
+    "unknown_serial": _l("The brand never issued this serial number."),
+    "malformed": _l("This is not a valid product code."),
+}
+
+
+def reason_text(reason: str) -> str:
+    return str(REASONS.get(reason.split(":")[0], REASONS["malformed"]))
+
+
+#: CBV business steps shown in the journey; others are shown as written.
+BIZ_STEPS = {
+    "commissioning": _l("Produced"),
+    "producing": _l("Produced"),
+    "inspecting": _l("Inspected"),
+    "packing": _l("Packed"),
+    "shipping": _l("Shipped"),
+    "departing": _l("Shipped"),
+    "customs": _l("Cleared customs"),
+    "receiving": _l("Received at warehouse"),
+    "storing": _l("Stored at warehouse"),
+    "retail_selling": _l("At retailer"),
+    "accepting": _l("Received by retailer"),
+}
+
+
+def biz_step_name(step: str) -> str:
+    return str(BIZ_STEPS.get(step, step.replace("_", " ")))
+
+
+CLAIMS = {
+    "claimed": _l("You have claimed this product. Later scans will show it as claimed."),
+    "already_claimed": _l("This product was already claimed on %(date)s."),
+    "wrong_pin": _l("This PIN is not right. %(left)s attempts left."),
+    "locked": _l("Too many wrong PINs for this product. Try again in an hour."),
+    "no_pin": _l("This product cannot be claimed with a PIN."),
+}

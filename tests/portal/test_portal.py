@@ -1,0 +1,238 @@
+import datetime as dt
+import hashlib
+import re
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from tests.conftest import PASSPHRASE
+from tracemark import catalog, issuance, pins
+from tracemark.models import (
+    BatchStatus,
+    BatchStory,
+    Document,
+    DocumentContent,
+    PublishState,
+    TraceEvent,
+)
+from tracemark.printing import batch_urls
+
+PDF = b"%PDF-1.4\n% test report\n%%EOF\n"
+
+
+@pytest.fixture
+def codes(db, demo):
+    issuance.issue(db.sessions, demo.batch.id, 4, PASSPHRASE, with_pin=True)
+    with db.sessions.begin() as session:
+        batch = session.merge(demo.batch)
+        brand = batch.product.brand
+        brand.contact_url = "mailto:quality@example.com"
+        site = catalog.create_site(session, brand, "Jaén mill", region="Andalusia", country="ES")
+        batch.site_id = site.id
+        batch.production_date = dt.date(2026, 10, 1)
+        batch.product.texts = {"fr": {"name": "Huile d'olive 1 l"}}
+        for locale, title in (("en", "Harvest 2026"), ("fr", "Récolte 2026")):
+            session.add(
+                BatchStory(
+                    brand_id=brand.id,
+                    batch_id=batch.id,
+                    locale=locale,
+                    title=title,
+                    body=f"{title} body",
+                    state=PublishState.PUBLISHED,
+                )
+            )
+        session.add(
+            BatchStory(
+                brand_id=brand.id,
+                batch_id=batch.id,
+                locale="de",
+                title="Entwurf",
+                body="draft",
+                state=PublishState.DRAFT,
+            )
+        )
+        document = Document(
+            brand_id=brand.id,
+            batch_id=batch.id,
+            title="Pesticide screen",
+            issuer="Lab SA",
+            filename="report.pdf",
+            content_type="application/pdf",
+            size=len(PDF),
+            sha256=hashlib.sha256(PDF).hexdigest(),
+            state=PublishState.PUBLISHED,
+        )
+        session.add(document)
+        session.flush()
+        session.add(DocumentContent(document_id=document.id, data=PDF))
+        for hours, step, place in (
+            (0, "commissioning", None),
+            (30, "shipping", "Valencia port"),
+            (90, "customs", "Rotterdam"),
+        ):
+            session.add(
+                TraceEvent(
+                    brand_id=brand.id,
+                    batch_id=batch.id,
+                    event_time=dt.datetime(2026, 10, 2, tzinfo=dt.UTC) + dt.timedelta(hours=hours),
+                    biz_step=step,
+                    place=place,
+                    site_id=site.id if place is None else None,
+                )
+            )
+        urls = [url for _s, url, _p in batch_urls(session, batch, "http://x")]
+    return [url[url.index("/01/") :] for url in urls]
+
+
+def _verdict(response):
+    return re.search(r'data-verdict="([a-z_]+)"', response.get_data(as_text=True)).group(1)
+
+
+def test_page_shows_story_origin_documents_and_journey(client, codes):
+    html = client.get(codes[0], headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Harvest 2026" in html and "Jaén mill" in html and "Spain" in html
+    assert "Pesticide screen" in html and hashlib.sha256(PDF).hexdigest() in html
+    assert html.index("Produced") < html.index("Shipped") < html.index("Cleared customs")
+    assert "Entwurf" not in html
+
+
+def test_story_and_product_name_follow_the_locale_with_fallback(client, codes):
+    fr = client.get(codes[0], headers={"Accept-Language": "fr-CA,fr;q=0.9"}).get_data(as_text=True)
+    assert "Récolte 2026" in fr and "Huile d&#39;olive 1 l" in fr and 'lang="fr"' in fr
+    de = client.get(codes[0], headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert "Harvest 2026" in de  # the draft is not shown; English is the fallback
+    assert 'lang="de"' in de
+
+
+def test_arabic_is_right_to_left(client, codes):
+    html = client.get(codes[0], headers={"Accept-Language": "ar"}).get_data(as_text=True)
+    assert 'dir="rtl"' in html and 'lang="ar"' in html
+
+
+def test_language_switch_persists_in_a_cookie(client, codes):
+    response = client.get(f"/lang/ja?next={codes[0]}")
+    assert response.status_code == 303 and response.headers["Location"].endswith(codes[0])
+    html = client.get(codes[0], headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'lang="ja"' in html
+    assert client.get("/lang/xx").status_code == 404
+    assert client.get("/lang/fr?next=//evil.example").headers["Location"] == "/"
+
+
+def test_document_download_is_checked_and_never_inline(client, codes):
+    html = client.get(codes[0]).get_data(as_text=True)
+    link = re.search(r'href="(/documents/[^"]+)"', html).group(1)
+    response = client.get(link)
+    assert response.data == PDF
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    assert response.headers["X-Content-SHA256"] == hashlib.sha256(PDF).hexdigest()
+
+
+def test_tampered_document_is_not_served(db, client, codes):
+    html = client.get(codes[0]).get_data(as_text=True)
+    document_id = int(re.search(r'href="/documents/(\d+)/', html).group(1))
+    with db.sessions.begin() as session:
+        session.get(DocumentContent, document_id).data = PDF + b"x"
+    assert client.get(f"/documents/{document_id}/report.pdf").status_code == 404
+
+
+def test_recall_shows_the_brands_notice(db, demo, client, codes):
+    with db.sessions.begin() as session:
+        batch = session.merge(demo.batch)
+        batch.status = BatchStatus.RECALLED
+        batch.notice = {"en": "Return it to the shop for a refund.", "es": "Devuélvalo."}
+    response = client.get(codes[1], headers={"Accept-Language": "es"})
+    assert _verdict(response) == "batch_recalled"
+    assert "Devuélvalo." in response.get_data(as_text=True)
+
+
+def test_json_api_get_and_post(client, codes):
+    body = client.get("/api/v1/verify", query_string={"url": "https://t.example" + codes[2]}).json
+    assert body["verdict"] == "genuine_first_scan"
+    assert body["code"]["gtin"] == "09506000134352"
+    assert body["batch"]["origin"]["country"] == "ES"
+    assert [s["biz_step"] for s in body["batch"]["journey"]] == [
+        "commissioning",
+        "shipping",
+        "customs",
+    ]
+    again = client.post("/api/v1/verify", json={"url": codes[2]}).json
+    assert again["verdict"] == "genuine_scanned_before" and again["scans"]["count"] == 2
+    forged = client.post("/api/v1/verify", json={"url": codes[2][:-3] + "AAA"}).json
+    assert (forged["verdict"], forged["reason"]) == ("not_genuine", "bad_signature")
+
+
+@pytest.mark.parametrize("payload", [None, {}, {"url": 5}, {"url": "x" * 5000}, []])
+def test_json_api_rejects_bad_bodies_with_stable_codes(client, payload):
+    response = client.post("/api/v1/verify", json=payload)
+    assert response.status_code == 400
+    assert response.json["error"] in ("missing_url", "url_too_long")
+
+
+def test_claim_with_pin_through_the_page(app, client, demo, codes):
+    html = client.get(codes[3]).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    serial = codes[3].split("/21/")[1].split("?")[0]
+    pin = pins.pin_for(pins.brand_pin_key("test-pin-secret", demo.brand.id), serial)
+    wrong = client.post("/claim", data={"csrf_token": token, "code": codes[3], "pin": "1"})
+    assert wrong.status_code == 400 and 'data-claim="wrong_pin"' in wrong.get_data(as_text=True)
+    done = client.post("/claim", data={"csrf_token": token, "code": codes[3], "pin": pin})
+    assert done.status_code == 200 and 'data-claim="claimed"' in done.get_data(as_text=True)
+    assert "data-claimed=" in client.get(codes[3]).get_data(as_text=True)
+
+
+def test_claim_without_csrf_token_is_refused(client, codes):
+    response = client.post("/claim", data={"code": codes[0], "pin": "12345678"})
+    assert response.status_code == 400
+    assert "This form has expired" in response.get_data(as_text=True)
+
+
+def test_security_headers(client, codes):
+    response = client.get(codes[0])
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "unsafe-inline" not in csp
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "Strict-Transport-Security" not in response.headers
+    secure = client.get(codes[0], base_url="https://localhost")
+    assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_page_is_small_and_has_no_external_requests(client, codes):
+    response = client.get(codes[0])
+    html = response.get_data(as_text=True)
+    css = client.get("/static/portal.css").data
+    assert len(response.data) + len(css) < 60_000
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+    assert "<script" not in html
+
+
+def test_rate_limit_gives_a_translated_429_page(settings, codes):
+    from dataclasses import replace
+
+    from tracemark.app import create_app
+
+    app = create_app(replace(settings, scan_rate_limit="2/minute"), {"TESTING": True})
+    client = app.test_client()
+    assert client.get(codes[0]).status_code == 200
+    assert client.get(codes[0]).status_code == 200
+    limited = client.get(codes[0], headers={"Accept-Language": "fr"})
+    assert limited.status_code == 429
+    assert 'lang="fr"' in limited.get_data(as_text=True)
+    api = client.get("/api/v1/verify", query_string={"url": codes[0]})
+    assert api.status_code == 429 and api.json["error"] == "too_many_requests"
+    app.extensions["tracemark.engine"].dispose()
+
+
+def test_database_down_gives_a_degraded_verdict_not_an_error(app, client, codes, monkeypatch):
+    client.get(codes[0])  # the key is known from a normal scan (and from start-up)
+
+    def unavailable(*_args, **_kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr("tracemark.lookup.check_url", unavailable)
+    response = client.get(codes[0])
+    assert response.status_code == 200
+    assert _verdict(response) == "genuine_signature_unchecked"
+    forged = client.get(codes[0][:-3] + "AAA")
+    assert _verdict(forged) == "not_genuine"

@@ -1,0 +1,56 @@
+"""The one place where the locale is chosen: ?lang=, then the cookie, then Accept-Language."""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_babel import Babel
+
+#: Locales with a complete catalog under translations/, in the switcher's order.
+LOCALES: dict[str, str] = {
+    "en": "English",
+    "zh_Hans": "简体中文",
+    "es": "Español",
+    "fr": "Français",
+    "de": "Deutsch",
+    "ja": "日本語",
+    "pt": "Português",
+    "ar": "العربية",
+}
+RTL = frozenset({"ar"})
+DEFAULT = "en"
+COOKIE = "tm_lang"
+#: Primary language subtag → our locale, for Accept-Language values like ``zh-CN``.
+_BY_LANGUAGE = {code.split("_")[0]: code for code in LOCALES}
+
+
+def normalize(tag: str | None) -> str | None:
+    """Map a language tag (``pt-BR``, ``zh_Hans``, ``ZH-cn``) to a supported locale."""
+    if not tag:
+        return None
+    tag = tag.strip().replace("-", "_")
+    for code in LOCALES:
+        if tag.lower() == code.lower():
+            return code
+    return _BY_LANGUAGE.get(tag.split("_")[0].lower())
+
+
+def select_locale() -> str:
+    for candidate in (request.args.get("lang"), request.cookies.get(COOKIE)):
+        chosen = normalize(candidate)
+        if chosen:
+            return chosen
+    for tag, _quality in request.accept_languages:
+        chosen = normalize(tag)
+        if chosen:
+            return chosen
+    return DEFAULT
+
+
+def text_direction(locale: str) -> str:
+    return "rtl" if locale.split("_")[0] in RTL else "ltr"
+
+
+def init_app(app: Flask, translations_dir: str) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = translations_dir
+    Babel(app, locale_selector=select_locale)
