@@ -34,7 +34,7 @@ def _prepare(url: str):
     from tracemark.db import make_engine, make_sessionmaker
 
     engine = make_engine(url)
-    migrate.upgrade(engine)
+    migrate.migrate_to(engine)
     sessions = make_sessionmaker(engine)
     with sessions.begin() as session:
         brand = catalog.create_brand(session, "bench", "Bench", "https://tm.example-brand-name.com")

@@ -24,7 +24,7 @@ from tracemark import catalog, keystore
 from tracemark.app import create_app
 from tracemark.config import Settings
 from tracemark.db import make_engine, make_sessionmaker
-from tracemark.migrate import upgrade
+from tracemark.migrate import migrate_to
 from tracemark.models import Batch, Brand, Product
 
 POSTGRES_URL = os.environ.get(
@@ -74,7 +74,7 @@ def db(request, tmp_path_factory) -> Iterator[Database]:
         engine, schema = _sqlite_engine(tmp_path_factory), None
     else:
         engine, schema = _postgres_engine()
-    upgrade(engine)
+    migrate_to(engine)
     yield Database(request.param, engine, make_sessionmaker(engine))
     engine.dispose()
     if schema:

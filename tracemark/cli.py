@@ -49,7 +49,7 @@ def main(ctx: click.Context) -> None:
 def init_db(ctx: Context) -> None:
     """Create or upgrade the database schema (Alembic migrations)."""
     engine = make_engine(ctx.settings.database_url)
-    migrate.upgrade(engine)
+    migrate.migrate_to(engine)
     click.echo(f"database at revision {migrate.current_revision(engine)}")
 
 
@@ -287,6 +287,8 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     click.echo(f"database   {settings.database_url}")
     click.echo(f"brand      {result.brand_name} ({result.codes:,} codes in lot {result.lot})")
     click.echo(f"sample     {result.sample_url}")
+    if result.sample_pin:
+        click.echo(f"its PIN    {result.sample_pin}  (the scratch-off PIN that claims it)")
     click.echo(f"keys       {base}/.well-known/tracemark/keys.json")
     if no_serve:
         return

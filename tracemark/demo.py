@@ -2,20 +2,76 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from tracemark import catalog, issuance, keystore, migrate
 from tracemark.config import Settings
 from tracemark.db import make_engine, make_sessionmaker
-from tracemark.models import Brand, IssuanceJob, JobStatus
+from tracemark.models import (
+    Batch,
+    BatchStory,
+    Brand,
+    Document,
+    DocumentContent,
+    IssuanceJob,
+    JobStatus,
+    PublishState,
+    TraceEvent,
+)
+from tracemark.pins import brand_pin_key
 from tracemark.printing import batch_urls
 
 DEMO_SLUG = "demo"
 DEMO_GTIN = "09506000134352"
 DEMO_LOT = "L2401A"
 DEMO_CODES = 1_000
+
+_STORIES = {
+    "en": (
+        "Harvest 2026",
+        "Picked in October from hundred-year-old Picual trees.\n\n"
+        "Cold-pressed within six hours at our mill in Jaén.",
+    ),
+    "es": (
+        "Cosecha 2026",
+        "Recogida en octubre de olivos Picual centenarios.\n\n"
+        "Prensada en frío en menos de seis horas en nuestra almazara de Jaén.",
+    ),
+    "fr": (
+        "Récolte 2026",
+        "Cueillie en octobre sur des oliviers Picual centenaires.\n\n"
+        "Pressée à froid en moins de six heures dans notre moulin de Jaén.",
+    ),
+}
+_NAMES = {
+    "es": "Aceite de oliva virgen extra, 1 l",
+    "fr": "Huile d'olive vierge extra, 1 l",
+    "de": "Natives Olivenöl extra, 1 l",
+    "zh_Hans": "特级初榨橄榄油 1 升",
+    "ja": "エクストラバージンオリーブオイル 1 L",
+    "pt": "Azeite virgem extra, 1 l",
+    "ar": "زيت زيتون بكر ممتاز، 1 لتر",
+}
+_JOURNEY = (
+    (0, "commissioning", None, None),
+    (20, "inspecting", None, None),
+    (48, "shipping", "Port of Valencia", "ES"),
+    (200, "customs", "Port of Rotterdam", "NL"),
+    (230, "receiving", "Distribution centre Venlo", "NL"),
+    (300, "retail_selling", "Delicatessen, Cologne", "DE"),
+)
+#: A minimal valid one-page PDF standing in for a laboratory report.
+_REPORT = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
 
 
 @dataclass(frozen=True)
@@ -24,34 +80,96 @@ class DemoResult:
     lot: str
     codes: int
     sample_url: str
+    sample_pin: str | None
 
 
 def setup(settings: Settings, base_url: str) -> DemoResult:
-    """Create (once) the demo brand, key, product, batch and codes; return a sample URL."""
+    """Create (once) the demo brand and everything a consumer can see; return a sample."""
     engine = make_engine(settings.database_url)
-    migrate.upgrade(engine)
+    migrate.migrate_to(engine)
     sessions = make_sessionmaker(engine)
     passphrase = settings.require_key_passphrase()
     with sessions.begin() as session:
-        brand = session.scalar(select(Brand).where(Brand.slug == DEMO_SLUG))
-        if brand is None:
-            brand = catalog.create_brand(session, DEMO_SLUG, "Demo Olive Oil Co.")
-            product = catalog.create_product(
-                session, brand, DEMO_GTIN, "Extra virgin olive oil, 1 l"
-            )
-            catalog.create_batch(session, product, DEMO_LOT, site="Jaén mill, line 2")
-            keystore.create_key(session, brand, passphrase)
+        if session.scalar(select(Brand).where(Brand.slug == DEMO_SLUG)) is None:
+            _create(session, passphrase)
+        brand = catalog.get_brand(session, DEMO_SLUG)
         batch = catalog.find_batch(session, brand, DEMO_LOT)
         job = session.scalar(select(IssuanceJob).where(IssuanceJob.batch_id == batch.id))
-        batch_id, job_id = batch.id, job.id if job else None
+        batch_id, brand_id, job_id = batch.id, brand.id, job.id if job else None
         job_done = job is not None and job.status is JobStatus.DONE
     if job_id is None:
-        issuance.issue(sessions, batch_id, DEMO_CODES, passphrase)
+        issuance.issue(sessions, batch_id, DEMO_CODES, passphrase, with_pin=True)
     elif not job_done:
         issuance.run_job(sessions, job_id, passphrase)
+    pin_key = brand_pin_key(settings.require_pin_secret(), brand_id)
     with sessions() as session:
-        batch = catalog.find_batch(session, catalog.get_brand(session, DEMO_SLUG), DEMO_LOT)
-        _serial, sample, _pin = next(batch_urls(session, batch, base_url))
+        batch = session.get_one(Batch, batch_id)
+        _serial, sample, pin = next(batch_urls(session, batch, base_url, pin_key))
         brand_name = batch.product.brand.name
     engine.dispose()
-    return DemoResult(brand_name, DEMO_LOT, DEMO_CODES, sample)
+    return DemoResult(brand_name, DEMO_LOT, DEMO_CODES, sample, pin)
+
+
+def _create(session: Session, passphrase: str) -> None:
+    brand = catalog.create_brand(session, DEMO_SLUG, "Demo Olive Oil Co.")
+    brand.contact_url = "mailto:quality@olive-oil.example"
+    site = catalog.create_site(
+        session,
+        brand,
+        "Jaén mill",
+        region="Andalusia",
+        country="ES",
+        latitude=37.77,
+        longitude=-3.79,
+    )
+    product = catalog.create_product(session, brand, DEMO_GTIN, "Extra virgin olive oil, 1 l")
+    product.texts = {locale: {"name": name} for locale, name in _NAMES.items()}
+    batch = catalog.create_batch(
+        session,
+        product,
+        DEMO_LOT,
+        production_date=dt.date(2026, 10, 14),
+        expiry_date=dt.date(2028, 4, 30),
+        site=site,
+        line="Line 2",
+    )
+    for locale, (title, body) in _STORIES.items():
+        session.add(
+            BatchStory(
+                brand_id=brand.id,
+                batch_id=batch.id,
+                locale=locale,
+                title=title,
+                body=body,
+                state=PublishState.PUBLISHED,
+            )
+        )
+    start = dt.datetime(2026, 10, 14, 8, tzinfo=dt.UTC)
+    for hours, step, place, country in _JOURNEY:
+        session.add(
+            TraceEvent(
+                brand_id=brand.id,
+                batch_id=batch.id,
+                event_time=start + dt.timedelta(hours=hours),
+                biz_step=step,
+                site_id=site.id if place is None else None,
+                place=place,
+                country=country,
+            )
+        )
+    report = Document(
+        brand_id=brand.id,
+        batch_id=batch.id,
+        title="Pesticide residue screen",
+        issuer="Laboratorio Agroalimentario de Jaén",
+        issued_on=dt.date(2026, 10, 20),
+        filename="pesticide-screen.pdf",
+        content_type="application/pdf",
+        size=len(_REPORT),
+        sha256=hashlib.sha256(_REPORT).hexdigest(),
+        state=PublishState.PUBLISHED,
+    )
+    session.add(report)
+    session.flush()
+    session.add(DocumentContent(document_id=report.id, data=_REPORT))
+    keystore.create_key(session, brand, passphrase)

@@ -21,12 +21,40 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database at ``engine`` up to ``revision``."""
+def migrate_to(engine: Engine, revision: str = "head") -> None:
+    """Bring the database at ``engine`` to ``revision`` (up or down), in one transaction.
+
+    SQLite alters tables by copying them, which foreign keys forbid while rows refer to
+    them: there, keys are switched off for the migration and checked after it.
+    """
     config = alembic_config(engine)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        with connection.begin():
+            config.attributes["connection"] = connection
+            current = MigrationContext.configure(connection).get_current_revision()
+            heads = ScriptDirectory.from_config(config)
+            if revision != "head" and current and _is_ancestor(heads, revision, current):
+                command.downgrade(config, revision)
+            else:
+                command.upgrade(config, revision)
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if broken:
+                    raise RuntimeError(f"migration left broken foreign keys: {broken[:5]}")
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+
+
+def _is_ancestor(scripts: ScriptDirectory, older: str, newer: str) -> bool:
+    """True when ``older`` is strictly below ``newer`` in the revision history."""
+    return older != newer and any(
+        script.revision == older for script in scripts.iterate_revisions(newer, "base")
+    )
 
 
 def current_revision(engine: Engine) -> str | None:
