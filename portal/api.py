@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, current_app, jsonify, request, send_from_directory
+from flask import Blueprint, jsonify, request, send_from_directory
 
 from portal import messages
 from portal.views import explanation, run_scan
 from signing.codes import MAX_URL_LENGTH
 from tracemark.lookup import ScanResult
-from tracemark.web import error_response, limiter
+from tracemark.web import error_response, rate_limited
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 HERE = Path(__file__).resolve().parent
@@ -86,7 +86,7 @@ def to_json(result: ScanResult) -> dict:
 
 
 @bp.route("/verify", methods=["GET", "POST"])
-@limiter.shared_limit(lambda: current_app.config["TRACEMARK_SCAN_LIMIT"], scope="scan")
+@rate_limited("scan")
 def verify():
     if request.method == "POST":
         payload = request.get_json(silent=True)

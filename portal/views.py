@@ -26,7 +26,7 @@ from tracemark.keystore import load_keyring
 from tracemark.lookup import ScanResult, scan
 from tracemark.pins import ClaimStatus
 from tracemark.scans import Client
-from tracemark.web import db_session, limiter, settings
+from tracemark.web import db_session, rate_limited, settings
 
 bp = Blueprint("portal", __name__)
 
@@ -80,7 +80,7 @@ def explanation(result: ScanResult) -> str:
 
 
 @bp.get("/01/<path:_rest>")
-@limiter.shared_limit(lambda: current_app.config["TRACEMARK_SCAN_LIMIT"], scope="scan")
+@rate_limited("scan")
 def verify(_rest: str):
     uri = received_uri()
     result = run_scan(uri)
@@ -92,7 +92,7 @@ def verify(_rest: str):
 
 
 @bp.get("/documents/<int:document_id>/<string:_name>")
-@limiter.shared_limit(lambda: current_app.config["TRACEMARK_SCAN_LIMIT"], scope="scan")
+@rate_limited("scan")
 def document(document_id: int, _name: str):
     found = published_document(db_session(), document_id)
     if found is None:
@@ -146,7 +146,7 @@ def country_name(code: str) -> str:
 
 
 @bp.post("/claim")
-@limiter.limit(lambda: current_app.config["TRACEMARK_CLAIM_LIMIT"])
+@rate_limited("claim")
 def claim():
     """Claim a unit with its scratch-off PIN (form posted from the verdict page)."""
     code_uri = request.form.get("code", "")

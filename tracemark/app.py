@@ -58,6 +58,7 @@ def create_app(
     app.register_blueprint(portal_bp)
     app.register_blueprint(api_bp)
     web.csrf.exempt(api_bp)
+    web.init_rate_limits(app)
 
     @app.get("/healthz")
     def healthz():

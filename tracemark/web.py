@@ -12,9 +12,8 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from tracemark.config import Settings
 
-#: Rate limits per client address; storage is Redis when configured (shared by all
-#: workers and hosts), memory otherwise.
-limiter = Limiter(key_func=get_remote_address, strategy="fixed-window")
+#: Rate-limit budgets by name → the config key holding their flask-limiter limit string.
+BUDGETS = {"scan": "TRACEMARK_SCAN_LIMIT", "claim": "TRACEMARK_CLAIM_LIMIT"}
 #: CSRF tokens on every form post; the JSON API is exempt (no cookies, no forms).
 csrf = CSRFProtect()
 
@@ -22,6 +21,22 @@ _CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
+
+
+def rate_limited(budget: str):
+    """Mark a view as drawing on the per-client ``budget`` (see :data:`BUDGETS`).
+
+    The limit is applied by :func:`init_app` with the app's own limiter, so nothing
+    global is configured at import time and several apps can live in one process.
+    """
+    if budget not in BUDGETS:
+        raise ValueError(f"unknown rate-limit budget {budget!r}")
+
+    def mark(view):
+        view.tracemark_budget = budget
+        return view
+
+    return mark
 
 
 def settings() -> Settings:
@@ -95,10 +110,31 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
     app.after_request(_security_headers)
-    redis_url = app.config["TRACEMARK_SETTINGS"].redis_url
-    app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
-    # If Redis fails, let requests through rather than failing them; limits resume with it.
-    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
-    limiter.init_app(app)
     csrf.init_app(app)
+
+
+def init_rate_limits(app: Flask) -> Limiter:
+    """Give every view marked with :func:`rate_limited` its budget (call after blueprints).
+
+    Storage is Redis when configured, shared by all workers and hosts; if Redis fails,
+    each worker limits in memory until it is back, rather than failing requests or
+    dropping limits altogether.
+    """
+    redis_url = app.config["TRACEMARK_SETTINGS"].redis_url
+    limiter = Limiter(
+        get_remote_address,
+        app=app,
+        storage_uri=redis_url or "memory://",
+        strategy="fixed-window",
+        swallow_errors=True,
+        in_memory_fallback_enabled=True,
+        headers_enabled=True,
+    )
+    for endpoint, view in list(app.view_functions.items()):
+        budget = getattr(view, "tracemark_budget", None)
+        if budget is not None:
+            key = BUDGETS[budget]
+            limit = limiter.shared_limit(lambda key=key: app.config[key], scope=budget)
+            app.view_functions[endpoint] = limit(view)
+    app.extensions["tracemark.limiter"] = limiter
+    return limiter

@@ -236,3 +236,31 @@ def test_database_down_gives_a_degraded_verdict_not_an_error(app, client, codes,
     assert _verdict(response) == "genuine_signature_unchecked"
     forged = client.get(codes[0][:-3] + "AAA")
     assert _verdict(forged) == "not_genuine"
+
+
+def test_limits_live_in_redis_when_configured_and_survive_its_loss(settings, codes):
+    from dataclasses import replace
+
+    import redis
+
+    from tracemark.app import create_app
+
+    url = "redis://127.0.0.1:6379/14"
+    try:
+        redis.Redis.from_url(url).flushdb()
+    except redis.RedisError:
+        pytest.skip("Redis is not running")
+    shared = replace(settings, redis_url=url, scan_rate_limit="3/minute")
+    first, second = (create_app(shared, {"TESTING": True}) for _ in range(2))
+    # two apps (two workers) share one budget through Redis
+    assert first.test_client().get(codes[0]).status_code == 200
+    assert second.test_client().get(codes[0]).status_code == 200
+    assert first.test_client().get(codes[0]).status_code == 200
+    assert second.test_client().get(codes[0]).status_code == 429
+    redis.Redis.from_url(url).flushdb()
+    # Redis gone: requests still get answers, limited in memory
+    gone = create_app(replace(shared, redis_url="redis://127.0.0.1:1/0"), {"TESTING": True})
+    statuses = [gone.test_client().get(codes[0]).status_code for _ in range(5)]
+    assert statuses[:3] == [200, 200, 200] and statuses[-1] == 429
+    for app in (first, second, gone):
+        app.extensions["tracemark.engine"].dispose()
