@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from tracemark import i18n, web
+from tracemark.batch_view import BatchViewCache
 from tracemark.config import Settings
 from tracemark.db import make_engine, make_sessionmaker
 from tracemark.keycache import KeyCache
@@ -49,6 +50,7 @@ def create_app(
     app.extensions["tracemark.engine"] = engine
     app.extensions["tracemark.sessions"] = sessions
     app.extensions["tracemark.keys"] = _warm_key_cache(sessions)
+    app.extensions["tracemark.batch_views"] = BatchViewCache(settings.batch_view_ttl)
     web.init_app(app)
     i18n.init_app(app, str(ROOT / "translations"))
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
+import threading
+import time
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -125,6 +127,29 @@ def batch_view(session: Session, batch: Batch, locale: str) -> BatchView:
         documents=documents,
         journey=journey,
     )
+
+
+class BatchViewCache:
+    """Batch views by (batch, locale) for ``ttl`` seconds: stories, reports and journeys
+    change rarely, while every scan of a batch reads them. The notice, which follows the
+    batch's status, is always taken fresh."""
+
+    def __init__(self, ttl: float = 30.0, size: int = 2048) -> None:
+        self._ttl, self._size = ttl, size
+        self._entries: dict[tuple[int, str], tuple[float, BatchView]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, batch: Batch, locale: str) -> BatchView:
+        key, now = (batch.id, locale), time.monotonic()
+        with self._lock:
+            hit = self._entries.get(key)
+        if hit is None or now - hit[0] > self._ttl:
+            hit = (now, batch_view(session, batch, locale))
+            with self._lock:
+                if len(self._entries) >= self._size:
+                    self._entries.clear()
+                self._entries[key] = hit
+        return replace(hit[1], notice=pick(batch.notice or {}, locale))
 
 
 def published_document(session: Session, document_id: int) -> tuple[Document, bytes] | None:

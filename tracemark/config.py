@@ -35,6 +35,8 @@ class Settings:
     country_header: str | None = None
     #: Number of trusted reverse proxies in front (X-Forwarded-For/Proto hops to trust).
     proxies: int = 0
+    #: Seconds a batch's story, reports and journey are cached per worker.
+    batch_view_ttl: float = 30.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -54,6 +56,7 @@ class Settings:
             claim_rate_limit=env.get("TRACEMARK_CLAIM_RATE_LIMIT", "10/hour"),
             country_header=env.get("TRACEMARK_COUNTRY_HEADER") or None,
             proxies=int(env.get("TRACEMARK_PROXIES", "0") or 0),
+            batch_view_ttl=float(env.get("TRACEMARK_BATCH_VIEW_TTL", "30") or 30),
         )
 
     def require_key_passphrase(self) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracemark.batch_view import BatchView, batch_view
+from tracemark.batch_view import BatchView, BatchViewCache, batch_view
 from tracemark.keycache import KeyCache
 from tracemark.scans import Client, ScanOutcome, Verdict, record_and_judge
 from tracemark.verify import Identity, check_offline, check_url
@@ -43,13 +43,20 @@ def scan(
     secret: bytes,
     keys: KeyCache,
     locale: str,
+    views: BatchViewCache | None = None,
 ) -> ScanResult:
     """Check, record and explain one scan of ``uri``. Never raises for bad input."""
     try:
         with sessions.begin() as session:
             check = check_url(session, uri, keys)
             outcome = record_and_judge(session, check, client, secret=secret)
-            view = batch_view(session, check.batch, locale) if check.batch else None
+            view = None
+            if check.batch is not None:
+                view = (
+                    views.get(session, check.batch, locale)
+                    if views
+                    else batch_view(session, check.batch, locale)
+                )
             brand = check.brand
             claimable = (
                 check.unit is not None

@@ -28,7 +28,7 @@ class RiskPolicy:
     countries: int = 3
     #: Two countries within this many hours: faster than goods travel.
     travel_hours: float = 6.0
-    #: After this many days since the first scan, a new network and country is suspect.
+    #: After this many days since the first scan, a scan from a new country is suspect.
     stale_days: int = 365
 
     @classmethod
@@ -59,8 +59,8 @@ class Observation:
     other_country_recently: bool = False
     #: The unit was claimed with its PIN from another device.
     claimed_elsewhere: bool = False
-    #: This scan's network was never seen for this unit before today.
-    new_network_and_country: bool = False
+    #: This scan comes from a country never seen for this unit, after earlier scans.
+    new_country_later: bool = False
 
 
 def judge(observation: Observation, policy: RiskPolicy) -> list[str]:
@@ -80,6 +80,6 @@ def judge(observation: Observation, policy: RiskPolicy) -> list[str]:
     if observation.claimed_elsewhere:
         patterns.append("claimed_elsewhere")
     age = observation.now - observation.first_scan_at
-    if observation.new_network_and_country and age > dt.timedelta(days=policy.stale_days):
+    if observation.new_country_later and age > dt.timedelta(days=policy.stale_days):
         patterns.append("stale_reappearance")
     return patterns

@@ -108,18 +108,17 @@ def record_and_judge(
         _store_event(session, outcome, client, device, network, now)
         return outcome
     unit_id = check.unit.id
-    _mark(session, unit_id, "device", day, device, now)
-    _mark(session, unit_id, "network", day, network, now)
-    new_country = client.country is not None and _mark(
-        session, unit_id, "country", EVER, client.country, now
-    )
+    marks = [("device", day, device), ("network", day, network)]
+    if client.country is not None:
+        marks.append(("country", EVER, client.country))
+    new_country = "country" in _mark(session, unit_id, marks, now)
     state = _count_scan(session, unit_id, client.country, now)
-    outcome = _judge(session, check, client, state, device, network, new_country, now)
+    outcome = _judge(session, check, client, state, device, new_country, now)
     _store_event(session, outcome, client, device, network, now)
     return outcome
 
 
-def _judge(session, check, client, state, device, network, new_country, now) -> ScanOutcome:
+def _judge(session, check, client, state, device, new_country, now) -> ScanOutcome:
     unit_id = check.unit.id
     counts = dict(
         session.execute(
@@ -133,13 +132,6 @@ def _judge(session, check, client, state, device, network, new_country, now) -> 
         ).all()
     )
     policy = RiskPolicy.from_overrides(check.brand.risk_policy)
-    network_seen_before = session.scalar(
-        select(func.count()).where(
-            ScanEvent.unit_id == unit_id,
-            ScanEvent.network_hash == network,
-            ScanEvent.scanned_at < now,
-        )
-    )
     observation = Observation(
         now=now,
         first_scan_at=state.first_scan_at,
@@ -148,7 +140,7 @@ def _judge(session, check, client, state, device, network, new_country, now) -> 
         countries_seen=counts.get("country", 0),
         other_country_recently=_other_country_recently(session, unit_id, client, now, policy),
         claimed_elsewhere=state.claimed_at is not None and state.claim_device_hash != device,
-        new_network_and_country=bool(new_country) and not network_seen_before,
+        new_country_later=new_country and state.scan_count > 1,
     )
     patterns = judge(observation, policy)
     verdict, reason = _verdict(check, state.scan_count, patterns)
@@ -182,15 +174,22 @@ def _insert(session: Session, model):
     return (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(model)
 
 
-def _mark(session: Session, unit_id: int, kind: str, day: dt.date, value: str, now) -> bool:
-    """Insert a distinct mark; True when it was new."""
+def _mark(
+    session: Session, unit_id: int, marks: list[tuple[str, dt.date, str]], now: dt.datetime
+) -> set[str]:
+    """Insert distinct marks in one statement; returns the kinds that were new."""
     statement = (
         _insert(session, UnitScanMark)
-        .values(unit_id=unit_id, kind=kind, day=day, value=value, seen_at=now)
+        .values(
+            [
+                {"unit_id": unit_id, "kind": kind, "day": day, "value": value, "seen_at": now}
+                for kind, day, value in marks
+            ]
+        )
         .on_conflict_do_nothing()
-        .returning(UnitScanMark.unit_id)
+        .returning(UnitScanMark.kind)
     )
-    return session.execute(statement).first() is not None
+    return set(session.execute(statement).scalars())
 
 
 def _count_scan(session: Session, unit_id: int, country: str | None, now) -> UnitScanState:

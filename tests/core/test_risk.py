@@ -37,10 +37,8 @@ def test_countries_travel_claims_and_stale_reappearance():
     assert judge(_obs(other_country_recently=True), policy) == ["impossible_travel"]
     assert judge(_obs(claimed_elsewhere=True), policy) == ["claimed_elsewhere"]
     old = NOW - dt.timedelta(days=400)
-    assert judge(_obs(first_scan_at=old, new_network_and_country=True), policy) == [
-        "stale_reappearance"
-    ]
-    assert judge(_obs(new_network_and_country=True), policy) == []
+    assert judge(_obs(first_scan_at=old, new_country_later=True), policy) == ["stale_reappearance"]
+    assert judge(_obs(new_country_later=True), policy) == []
 
 
 def test_brand_overrides_apply_and_bad_values_are_ignored():

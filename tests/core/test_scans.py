@@ -175,3 +175,12 @@ def test_concurrent_scans_of_one_code_count_exactly(db, urls):
     with db.sessions() as session:
         state = session.query(UnitScanState).filter_by(unit_id=outcomes[0].check.unit.id).one()
         assert state.scan_count == threads * 5
+
+
+def test_reappearance_in_a_new_country_long_after_is_suspicious(db, urls):
+    _scan(db, urls[1], country="ES")
+    _scan(db, urls[1], country="ES", now=T0 + dt.timedelta(days=10))
+    late = _scan(db, urls[1], country="FR", ip="203.0.113.9", now=T0 + dt.timedelta(days=400))
+    assert late.verdict is Verdict.SUSPICIOUS_COPY and late.patterns == ["stale_reappearance"]
+    back_home = _scan(db, urls[1], country="ES", now=T0 + dt.timedelta(days=800))
+    assert back_home.patterns == []
