@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import format_date, format_number, get_translations
 from flask_babel import lazy_gettext as _l
 
 from tracemark.scans import Verdict
@@ -20,10 +21,6 @@ HEADLINES = {
 
 EXPLANATIONS = {
     Verdict.GENUINE_FIRST_SCAN: _l("This code was issued by %(brand)s and this is its first scan."),
-    Verdict.GENUINE_SCANNED_BEFORE: _l(
-        "This code was issued by %(brand)s. It has been scanned %(count)s times since "
-        "%(date)s. If you did not scan it before, ask the seller about it."
-    ),
     Verdict.SUSPICIOUS_COPY: _l(
         "This code was issued by %(brand)s, but the way it is being scanned suggests the "
         "label has been copied. Do not rely on it, and please report it."
@@ -102,7 +99,42 @@ def biz_step_name(step: str) -> str:
 CLAIMS = {
     "claimed": _l("You have claimed this product. Later scans will show it as claimed."),
     "already_claimed": _l("This product was already claimed on %(date)s."),
-    "wrong_pin": _l("This PIN is not right. %(left)s attempts left."),
     "locked": _l("Too many wrong PINs for this product. Try again in an hour."),
     "no_pin": _l("This product cannot be claimed with a PIN."),
 }
+
+
+def _plural(singular: str, plural: str, n: int, **values) -> str:
+    """``ngettext`` with ``%(num)s`` as a locale-formatted number (Flask-Babel's own
+    ``ngettext`` inserts the raw integer)."""
+    return get_translations().ungettext(singular, plural, n) % {
+        **values,
+        "num": format_number(n),
+    }
+
+
+def explanation(verdict: Verdict, brand: str, scan_count: int, first_scan_at) -> str:
+    """The verdict's explanation with the brand, a plural-aware count and a local date."""
+    if verdict is Verdict.GENUINE_SCANNED_BEFORE:
+        return _plural(
+            "This code was issued by %(brand)s. It has been scanned %(num)s time since "
+            "%(date)s. If you did not scan it before, ask the seller about it.",
+            "This code was issued by %(brand)s. It has been scanned %(num)s times since "
+            "%(date)s. If you did not scan it before, ask the seller about it.",
+            scan_count,
+            brand=brand,
+            date=format_date(first_scan_at, "long") if first_scan_at else "",
+        )
+    return str(EXPLANATIONS[verdict]) % {"brand": brand}
+
+
+def claim_text(status: str, claimed_at=None, attempts_left: int | None = None) -> str:
+    if status == "wrong_pin":
+        left = attempts_left or 0
+        return _plural(
+            "This PIN is not right. %(num)s attempt left.",
+            "This PIN is not right. %(num)s attempts left.",
+            left,
+        )
+    text = str(CLAIMS[status])
+    return text % {"date": format_date(claimed_at, "long")} if claimed_at else text

@@ -66,17 +66,15 @@ def run_scan(uri: str) -> ScanResult:
         secret=settings().require_secret_key().encode(),
         keys=current_app.extensions["tracemark.keys"],
         locale=str(get_locale()),
+        views=current_app.extensions["tracemark.batch_views"],
     )
 
 
 def explanation(result: ScanResult) -> str:
     outcome = result.outcome
-    text = messages.EXPLANATIONS[outcome.verdict]
-    return str(text) % {
-        "brand": result.brand_name or "",
-        "count": outcome.scan_count,
-        "date": outcome.first_scan_at.date().isoformat() if outcome.first_scan_at else "",
-    }
+    return messages.explanation(
+        outcome.verdict, result.brand_name or "", outcome.scan_count, outcome.first_scan_at
+    )
 
 
 @bp.get("/01/<path:_rest>")

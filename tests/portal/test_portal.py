@@ -264,3 +264,28 @@ def test_limits_live_in_redis_when_configured_and_survive_its_loss(settings, cod
     assert statuses[:3] == [200, 200, 200] and statuses[-1] == 429
     for app in (first, second, gone):
         app.extensions["tracemark.engine"].dispose()
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("fr", "Il a été scanné 2 fois depuis le"),
+        ("de", "2 Mal gescannt"),
+        ("ar", "عدد مرات مسحه"),
+        ("en", "It has been scanned 2 times since"),
+    ],
+)
+def test_repeat_scan_is_explained_in_the_readers_language(client, codes, language, expected):
+    headers = {"Accept-Language": language}
+    client.get(codes[1], headers=headers)
+    html = client.get(codes[1], headers=headers).get_data(as_text=True)
+    assert expected in html
+    assert "genuine_scanned_before" in html
+
+
+def test_wrong_pin_message_is_plural_aware(app):
+    from portal.messages import claim_text
+
+    with app.test_request_context(headers={"Accept-Language": "es"}):
+        assert claim_text("wrong_pin", attempts_left=1).endswith("Le queda 1 intento.")
+        assert claim_text("wrong_pin", attempts_left=3).endswith("Le quedan 3 intentos.")
