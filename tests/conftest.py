@@ -33,6 +33,14 @@ POSTGRES_URL = os.environ.get(
 PASSPHRASE = "test-passphrase"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "browser: drives a real headless Chromium (skipped without it unless "
+        "TRACEMARK_REQUIRE_BROWSER=1)",
+    )
+
+
 @dataclass
 class Database:
     name: str

@@ -1,0 +1,211 @@
+"""The verdict page in a real headless Chromium, served by a real WSGI server.
+
+What only a browser can tell: the page lays out on a phone without sideways scrolling,
+right-to-left works, the language switcher's redirect and cookie round trip, the page asks
+no other host for anything and breaks no Content-Security-Policy rule.
+
+Needs ``/usr/bin/chromium`` (Debian's ``chromium`` package) and the ``playwright`` package;
+browsers are never downloaded by Playwright. Without them the test is skipped, unless
+``TRACEMARK_REQUIRE_BROWSER=1`` (as ``.ci/run`` sets), which makes that a failure.
+Full-page screenshots go to ``test-artifacts/browser/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import PASSPHRASE
+from tracemark import catalog, issuance
+from tracemark.models import BatchStory, Document, DocumentContent, PublishState, TraceEvent
+from tracemark.printing import batch_urls
+
+pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], indirect=True)]
+
+CHROMIUM = Path(os.environ.get("TRACEMARK_CHROMIUM", "/usr/bin/chromium"))
+ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "browser"
+HOST = "127.0.0.1"
+PHONE = {"width": 390, "height": 844}
+LAUNCH_ARGS = [
+    "--no-sandbox",  # CI runs as root
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+PDF = b"%PDF-1.4\n% test report\n%%EOF\n"
+
+#: locale → (browser locale, hence Accept-Language; expected <html lang>; expected dir)
+LOCALES = {
+    "zh_Hans": ("zh-CN", "zh-Hans", "ltr"),
+    "ar": ("ar", "ar", "rtl"),
+    "en": ("en-US", "en", "ltr"),
+}
+
+#: Elements whose box sticks out of the viewport on either side (RTL overflow to the
+#: start side is not scrollable, so scrollWidth alone would not see it).
+_OUTSIDE_VIEWPORT = """() => {
+  const width = window.innerWidth;
+  return [...document.body.querySelectorAll('*')].flatMap((el) => {
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0) return [];
+    if (box.left >= -1 && box.right <= width + 1) return [];
+    const name = el.tagName.toLowerCase() + (el.className ? '.' + el.className : '');
+    return [`${name} [${Math.round(box.left)}, ${Math.round(box.right)}]`];
+  });
+}"""
+
+
+def _unavailable(message: str) -> None:
+    if os.environ.get("TRACEMARK_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{message} (TRACEMARK_REQUIRE_BROWSER=1)", pytrace=False)
+    pytest.skip(message)
+
+
+def _console_error(message, errors: list[str]) -> None:
+    """Keep console errors, CSP violations among them."""
+    if message.type != "error":
+        return
+    source = message.location.get("url", "")
+    errors.append(f"{message.text} ({source or 'page'})")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package is not installed (pip install -e '.[test]')")
+    if not CHROMIUM.is_file() or not os.access(CHROMIUM, os.X_OK):
+        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def server(app) -> Iterator[str]:
+    """The app behind werkzeug's threaded WSGI server on a free local port."""
+    httpd = make_server(HOST, 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, name="portal-server", daemon=True)
+    thread.start()
+    yield f"http://{HOST}:{httpd.server_port}"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def code_path(db, demo) -> str:
+    """A fresh code of a batch with everything the page can show: PIN claim, origin,
+    story, a test report (with its long hash) and a journey."""
+    issuance.issue(db.sessions, demo.batch.id, 2, PASSPHRASE, with_pin=True)
+    with db.sessions.begin() as session:
+        batch = session.merge(demo.batch)
+        brand = batch.product.brand
+        site = catalog.create_site(session, brand, "Jaén mill", region="Andalusia", country="ES")
+        batch.site_id = site.id
+        batch.production_date = dt.date(2026, 10, 1)
+        session.add(
+            BatchStory(
+                brand_id=brand.id,
+                batch_id=batch.id,
+                locale="en",
+                title="Harvest 2026",
+                body="Picked in October from trees on the hills above the mill.\n\nPressed cold.",
+                state=PublishState.PUBLISHED,
+            )
+        )
+        document = Document(
+            brand_id=brand.id,
+            batch_id=batch.id,
+            title="Pesticide residue screen",
+            issuer="Laboratorio Agroalimentario SA",
+            filename="report.pdf",
+            content_type="application/pdf",
+            size=len(PDF),
+            sha256=hashlib.sha256(PDF).hexdigest(),
+            state=PublishState.PUBLISHED,
+        )
+        session.add(document)
+        session.flush()
+        session.add(DocumentContent(document_id=document.id, data=PDF))
+        for hours, step, place in ((0, "commissioning", None), (30, "shipping", "Valencia port")):
+            session.add(
+                TraceEvent(
+                    brand_id=brand.id,
+                    batch_id=batch.id,
+                    event_time=dt.datetime(2026, 10, 2, tzinfo=dt.UTC) + dt.timedelta(hours=hours),
+                    biz_step=step,
+                    place=place,
+                    site_id=site.id if place is None else None,
+                )
+            )
+        url = next(url for _serial, url, _pin in batch_urls(session, batch, "http://x"))
+    return url[url.index("/01/") :]
+
+
+@pytest.mark.parametrize("locale", list(LOCALES))
+def test_verdict_page_in_a_phone_browser(browser, server, code_path, locale):
+    browser_locale, lang, direction = LOCALES[locale]
+    context = browser.new_context(
+        locale=browser_locale, viewport=PHONE, device_scale_factor=1, is_mobile=True
+    )
+    context.set_default_timeout(5_000)
+    requests: list[str] = []
+    errors: list[str] = []
+    context.on("request", lambda request: requests.append(request.url))
+    page = context.new_page()
+    page.on("console", lambda message: _console_error(message, errors))
+    page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
+    try:
+        url = server + code_path
+
+        response = page.goto(url)
+        assert response is not None and response.status == 200
+        html = page.locator("html")
+        assert html.get_attribute("lang") == lang
+        assert html.get_attribute("dir") == direction
+        verdict = page.locator("[data-verdict]")
+        assert verdict.get_attribute("data-verdict") == "genuine_first_scan"
+        headline = verdict.locator("h1")
+        assert headline.is_visible() and headline.inner_text().strip()
+
+        page.goto(url)
+        assert verdict.get_attribute("data-verdict") == "genuine_scanned_before"
+        assert headline.is_visible() and headline.inner_text().strip()
+        assert html.get_attribute("lang") == lang and html.get_attribute("dir") == direction
+
+        # laid out for the phone: nothing to scroll sideways, nothing outside the screen
+        scroll_width, inner_width = page.evaluate(
+            "[document.documentElement.scrollWidth, window.innerWidth]"
+        )
+        assert scroll_width <= inner_width
+        assert page.evaluate(_OUTSIDE_VIEWPORT) == []
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=ARTIFACTS / f"verdict-{locale}.png", full_page=True)
+
+        # the switcher: /lang/fr?next=… sets the cookie and comes back to this code's page
+        with page.expect_navigation():
+            page.locator('nav.langs a[lang="fr"]').click()
+        assert urlsplit(page.url).path == urlsplit(url).path
+        assert html.get_attribute("lang") == "fr" and html.get_attribute("dir") == "ltr"
+        assert verdict.get_attribute("data-verdict") == "genuine_scanned_before"
+        assert any(c["name"] == "tm_lang" and c["value"] == "fr" for c in context.cookies())
+    finally:
+        context.close()
+
+    elsewhere = [u for u in requests if urlsplit(u).hostname != HOST]
+    assert elsewhere == [], f"requests to other hosts: {elsewhere}"
+    assert errors == [], f"console errors: {errors}"
