@@ -77,7 +77,8 @@ def pick(texts: dict[str, str], locale: str) -> str | None:
     return next((text for text in texts.values() if text), None)
 
 
-def batch_view(session: Session, batch: Batch, locale: str) -> BatchView:
+def batch_view(session: Session, batch_id: int, locale: str) -> BatchView:
+    batch = session.get_one(Batch, batch_id)
     product = batch.product
     product_texts = product.texts or {}
     names = {key: value.get("name", "") for key, value in product_texts.items()}
@@ -139,17 +140,19 @@ class BatchViewCache:
         self._entries: dict[tuple[int, str], tuple[float, BatchView]] = {}
         self._lock = threading.Lock()
 
-    def get(self, session: Session, batch: Batch, locale: str) -> BatchView:
-        key, now = (batch.id, locale), time.monotonic()
+    def get(
+        self, session: Session, batch_id: int, notice: dict[str, str], locale: str
+    ) -> BatchView:
+        key, now = (batch_id, locale), time.monotonic()
         with self._lock:
             hit = self._entries.get(key)
         if hit is None or now - hit[0] > self._ttl:
-            hit = (now, batch_view(session, batch, locale))
+            hit = (now, batch_view(session, batch_id, locale))
             with self._lock:
                 if len(self._entries) >= self._size:
                     self._entries.clear()
                 self._entries[key] = hit
-        return replace(hit[1], notice=pick(batch.notice or {}, locale))
+        return replace(hit[1], notice=pick(notice or {}, locale))
 
 
 def published_document(session: Session, document_id: int) -> tuple[Document, bytes] | None:

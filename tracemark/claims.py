@@ -22,9 +22,9 @@ def claim_unit(
     """Claim the unit of code ``uri``; a code that is not genuine cannot be claimed."""
     with sessions.begin() as session:
         check = check_url(session, uri)
-        if check.identity is not Identity.GENUINE or check.unit is None:
+        if check.identity is not Identity.GENUINE or check.facts is None:
             return ClaimResult(ClaimStatus.NO_PIN)
         now = utcnow()
         device = day_hash(secret, now.date(), device_value(client))
-        key = brand_pin_key(pin_secret, check.brand.id)
-        return claim(session, check.unit, pin, device, key, now=now)
+        key = brand_pin_key(pin_secret, check.facts.brand_id)
+        return claim(session, check.facts, pin, device, key, now=now)

@@ -1,4 +1,5 @@
-"""Last-known public keys, so that signatures still verify while the database is down."""
+"""Last-known public keys: scans skip a key lookup, and signatures still verify while the
+database is down. A key's status here may be stale; the scan path reads it fresh."""
 
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ class KeyCache:
     def __init__(self) -> None:
         self._entries: dict[str, KeyEntry] = {}
         self._lock = threading.Lock()
+
+    def get(self, kid: str) -> KeyEntry | None:
+        with self._lock:
+            return self._entries.get(kid)
 
     def remember(self, entry: KeyEntry) -> None:
         with self._lock:

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracemark.models import Unit, UnitScanState
+from tracemark.models import UnitScanState
 from tracemark.models.base import as_utc, utcnow
+from tracemark.verify import UnitFacts
 
 PIN_DIGITS = 8
 MAX_FAILURES = 5
@@ -59,7 +60,7 @@ def pin_for(key: bytes, serial: str) -> str:
 
 def claim(
     session: Session,
-    unit: Unit,
+    unit: UnitFacts,
     pin: str,
     device_hash: str,
     key: bytes | None,
@@ -68,14 +69,14 @@ def claim(
 ) -> ClaimResult:
     """Claim ``unit`` with ``pin`` for the device ``device_hash``. The caller commits."""
     now = now or utcnow()
-    if key is None or not unit.job.with_pin:
+    if key is None or not unit.with_pin:
         return ClaimResult(ClaimStatus.NO_PIN)
     state = session.scalar(
-        select(UnitScanState).where(UnitScanState.unit_id == unit.id).with_for_update()
+        select(UnitScanState).where(UnitScanState.unit_id == unit.unit_id).with_for_update()
     )
     if state is None:  # claimed before any recorded scan: start its history here
         state = UnitScanState(
-            unit_id=unit.id, scan_count=0, first_scan_at=now, last_scan_at=now, pin_failures=0
+            unit_id=unit.unit_id, scan_count=0, first_scan_at=now, last_scan_at=now, pin_failures=0
         )
         session.add(state)
     if state.claimed_at is not None:

@@ -15,8 +15,9 @@ import hashlib
 import hmac
 import ipaddress
 from dataclasses import dataclass, field
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, case, func, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -98,53 +99,40 @@ def record_and_judge(
     secret: bytes,
     now: dt.datetime | None = None,
 ) -> ScanOutcome:
-    """Store the scan and return the consumer's verdict. The caller commits."""
+    """Store the scan and return the consumer's verdict. The caller commits.
+
+    Three statements for a known unit, each compiled once: the distinct marks
+    (insert-or-ignore, reporting which were new), the counters (one upsert that also
+    returns the history the judgement needs), and the scan event.
+    """
     now = now or utcnow()
     day = now.date()
     device = day_hash(secret, day, device_value(client))
     network = day_hash(secret, day, network_of(client.ip))
-    if check.identity is Identity.NOT_GENUINE or check.unit is None:
+    facts = check.facts
+    if check.identity is Identity.NOT_GENUINE or facts is None:
         outcome = ScanOutcome(Verdict.NOT_GENUINE, check.reason, check)
         _store_event(session, outcome, client, device, network, now)
         return outcome
-    unit_id = check.unit.id
     marks = [("device", day, device), ("network", day, network)]
     if client.country is not None:
         marks.append(("country", EVER, client.country))
-    new_country = "country" in _mark(session, unit_id, marks, now)
-    state = _count_scan(session, unit_id, client.country, now)
-    outcome = _judge(session, check, client, state, device, new_country, now)
-    _store_event(session, outcome, client, device, network, now)
-    return outcome
-
-
-def _judge(session, check, client, state, device, new_country, now) -> ScanOutcome:
-    unit_id = check.unit.id
-    counts = dict(
-        session.execute(
-            select(UnitScanMark.kind, func.count())
-            .where(
-                UnitScanMark.unit_id == unit_id,
-                ((UnitScanMark.kind != "country") & (UnitScanMark.day == now.date()))
-                | (UnitScanMark.kind == "country"),
-            )
-            .group_by(UnitScanMark.kind)
-        ).all()
-    )
-    policy = RiskPolicy.from_overrides(check.brand.risk_policy)
+    new = _mark(session, facts.unit_id, marks, now)
+    state = _count_scan(session, facts.unit_id, client.country, now, new)
+    policy = RiskPolicy.from_overrides(facts.risk_policy)
     observation = Observation(
         now=now,
         first_scan_at=state.first_scan_at,
-        networks_today=counts.get("network", 0),
-        devices_today=counts.get("device", 0),
-        countries_seen=counts.get("country", 0),
-        other_country_recently=_other_country_recently(session, unit_id, client, now, policy),
+        networks_today=state.networks_today,
+        devices_today=state.devices_today,
+        countries_seen=state.countries,
+        other_country_recently=_travelled(state, client.country, now, policy),
         claimed_elsewhere=state.claimed_at is not None and state.claim_device_hash != device,
-        new_country_later=new_country and state.scan_count > 1,
+        new_country_later="country" in new and state.scan_count > 1,
     )
     patterns = judge(observation, policy)
     verdict, reason = _verdict(check, state.scan_count, patterns)
-    return ScanOutcome(
+    outcome = ScanOutcome(
         verdict,
         reason,
         check,
@@ -154,14 +142,16 @@ def _judge(session, check, client, state, device, new_country, now) -> ScanOutco
         state.first_country,
         state.claimed_at,
     )
+    _store_event(session, outcome, client, device, network, now)
+    return outcome
 
 
 def _verdict(check: CodeCheck, scan_count: int, patterns: list[str]) -> tuple[Verdict, str]:
     if check.identity is Identity.REVOKED_KEY:
         return Verdict.REVOKED_KEY, "revoked_key"
-    if check.batch.status is BatchStatus.RECALLED:
+    if check.facts.batch_status is BatchStatus.RECALLED:
         return Verdict.BATCH_RECALLED, "recalled"
-    if check.batch.status is BatchStatus.ON_HOLD:
+    if check.facts.batch_status is BatchStatus.ON_HOLD:
         return Verdict.BATCH_ON_HOLD, "on_hold"
     if patterns:
         return Verdict.SUSPICIOUS_COPY, patterns[0]
@@ -170,95 +160,151 @@ def _verdict(check: CodeCheck, scan_count: int, patterns: list[str]) -> tuple[Ve
     return Verdict.GENUINE_SCANNED_BEFORE, "scanned_before"
 
 
-def _insert(session: Session, model):
-    return (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(model)
+def _travelled(state, country: str | None, now: dt.datetime, policy: RiskPolicy) -> bool:
+    """Seen in another country within ``travel_hours`` before this scan."""
+    if country is None or state.prev_country in (None, country):
+        return False
+    return now - state.prev_country_at <= dt.timedelta(hours=policy.travel_hours)
 
 
-def _mark(
-    session: Session, unit_id: int, marks: list[tuple[str, dt.date, str]], now: dt.datetime
-) -> set[str]:
-    """Insert distinct marks in one statement; returns the kinds that were new."""
-    statement = (
-        _insert(session, UnitScanMark)
-        .values(
-            [
-                {"unit_id": unit_id, "kind": kind, "day": day, "value": value, "seen_at": now}
-                for kind, day, value in marks
-            ]
-        )
-        .on_conflict_do_nothing()
-        .returning(UnitScanMark.kind)
-    )
-    return set(session.execute(statement).scalars())
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
 
 
-def _count_scan(session: Session, unit_id: int, country: str | None, now) -> UnitScanState:
-    insert = _insert(session, UnitScanState).values(
-        unit_id=unit_id,
+@cache
+def _statements(dialect: str) -> tuple:
+    """The scan path's statements, built once per dialect with bind parameters: building
+    SQLAlchemy expressions costs more than running them, and these run on every scan."""
+    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+    marks = insert_(UnitScanMark).on_conflict_do_nothing().returning(UnitScanMark.kind)
+    state = UnitScanState.__table__.c
+    now, day = bindparam("now"), bindparam("day")
+    country = bindparam("country", type_=state.last_country.type)
+    new_device, new_network = bindparam("new_device"), bindparam("new_network")
+    new_country = bindparam("new_country")
+    upsert = insert_(UnitScanState).values(
+        unit_id=bindparam("unit_id"),
         scan_count=1,
         first_scan_at=now,
         first_country=country,
         last_scan_at=now,
         last_country=country,
+        last_country_at=bindparam("country_at"),
+        day=day,
+        devices_today=new_device,
+        networks_today=new_network,
+        countries=new_country,
         pin_failures=0,
     )
-    statement = insert.on_conflict_do_update(
-        index_elements=[UnitScanState.unit_id],
+    same_day = state.day == day
+    upsert = upsert.on_conflict_do_update(
+        index_elements=[state.unit_id],
         set_={
-            "scan_count": UnitScanState.scan_count + 1,
-            "last_scan_at": insert.excluded.last_scan_at,
-            "last_country": insert.excluded.last_country,
+            "scan_count": state.scan_count + 1,
+            "last_scan_at": now,
+            "day": day,
+            "devices_today": case((same_day, state.devices_today), else_=0) + new_device,
+            "networks_today": case((same_day, state.networks_today), else_=0) + new_network,
+            "countries": state.countries + new_country,
+            "prev_country": state.last_country,
+            "prev_country_at": state.last_country_at,
+            "last_country": func.coalesce(upsert.excluded.last_country, state.last_country),
+            "last_country_at": func.coalesce(
+                upsert.excluded.last_country_at, state.last_country_at
+            ),
         },
     ).returning(
-        UnitScanState.scan_count,
-        UnitScanState.first_scan_at,
-        UnitScanState.first_country,
-        UnitScanState.claimed_at,
-        UnitScanState.claim_device_hash,
+        state.scan_count,
+        state.first_scan_at,
+        state.first_country,
+        state.claimed_at,
+        state.claim_device_hash,
+        state.devices_today,
+        state.networks_today,
+        state.countries,
+        state.prev_country,
+        state.prev_country_at,
     )
-    row = session.execute(statement).one()
-    return UnitScanState(
-        unit_id=unit_id,
-        scan_count=row.scan_count,
-        first_scan_at=as_utc(row.first_scan_at),
-        first_country=row.first_country,
-        claimed_at=as_utc(row.claimed_at),
-        claim_device_hash=row.claim_device_hash,
-    )
+    return marks, upsert, insert(ScanEvent.__table__)
 
 
-def _other_country_recently(session, unit_id, client: Client, now, policy: RiskPolicy) -> bool:
-    if client.country is None:
-        return False
-    since = now - dt.timedelta(hours=policy.travel_hours)
-    return (
-        session.scalar(
-            select(ScanEvent.id)
-            .where(
-                ScanEvent.unit_id == unit_id,
-                ScanEvent.scanned_at >= since,
-                ScanEvent.country.is_not(None),
-                ScanEvent.country != client.country,
-            )
-            .limit(1)
+def _mark(
+    session: Session, unit_id: int, marks: list[tuple[str, dt.date, str]], now: dt.datetime
+) -> set[str]:
+    """Insert distinct marks (insert-or-ignore); returns the kinds that were new."""
+    rows = [
+        {"unit_id": unit_id, "kind": kind, "day": day, "value": value, "seen_at": now}
+        for kind, day, value in marks
+    ]
+    return set(session.connection().execute(_statements(_dialect(session))[0], rows).scalars())
+
+
+@dataclass(frozen=True, slots=True)
+class _State:
+    scan_count: int
+    first_scan_at: dt.datetime
+    first_country: str | None
+    claimed_at: dt.datetime | None
+    claim_device_hash: str | None
+    devices_today: int
+    networks_today: int
+    countries: int
+    prev_country: str | None
+    prev_country_at: dt.datetime | None
+
+
+def _count_scan(
+    session: Session, unit_id: int, country: str | None, now: dt.datetime, new: set[str]
+) -> _State:
+    """One upsert: count the scan and the new distinct marks, keep the country history.
+
+    SET expressions see the row as it was, so ``prev_country`` takes the old
+    ``last_country``; concurrent scans of one unit serialise on the row.
+    """
+    row = (
+        session.connection()
+        .execute(
+            _statements(_dialect(session))[1],
+            {
+                "unit_id": unit_id,
+                "now": now,
+                "day": now.date(),
+                "country": country,
+                "country_at": now if country else None,
+                "new_device": int("device" in new),
+                "new_network": int("network" in new),
+                "new_country": int("country" in new),
+            },
         )
-        is not None
+        .one()
+    )
+    return _State(
+        row.scan_count,
+        as_utc(row.first_scan_at),
+        row.first_country,
+        as_utc(row.claimed_at),
+        row.claim_device_hash,
+        row.devices_today,
+        row.networks_today,
+        row.countries,
+        row.prev_country,
+        as_utc(row.prev_country_at),
     )
 
 
 def _store_event(session, outcome: ScanOutcome, client: Client, device, network, now) -> None:
-    check = outcome.check
-    session.add(
-        ScanEvent(
-            brand_id=check.brand.id if check.brand else None,
-            unit_id=check.unit.id if check.unit else None,
-            scanned_at=now,
-            verdict=outcome.verdict.value,
-            reason=outcome.reason[:64],
-            country=client.country,
-            locale=(client.locale or "")[:16] or None,
-            device_hash=device,
-            network_hash=network,
-        )
+    facts = outcome.check.facts
+    session.connection().execute(
+        _statements(_dialect(session))[2],
+        {
+            "brand_id": facts.brand_id if facts else None,
+            "unit_id": facts.unit_id if facts else None,
+            "scanned_at": now,
+            "verdict": outcome.verdict.value,
+            "reason": outcome.reason[:64],
+            "country": client.country,
+            "locale": (client.locale or "")[:16] or None,
+            "device_hash": device,
+            "network_hash": network,
+        },
     )
-    session.flush()

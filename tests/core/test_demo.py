@@ -15,6 +15,6 @@ def test_demo_setup_is_genuine_and_idempotent(tmp_path):
     with make_sessionmaker(engine)() as session:
         check = check_url(session, first.sample_url)
         assert check.identity is Identity.GENUINE
-        key = brand_pin_key(settings.require_pin_secret(), check.brand.id)
+        key = brand_pin_key(settings.require_pin_secret(), check.facts.brand_id)
         assert first.sample_pin == pin_for(key, check.code.serial)
     engine.dispose()

@@ -113,7 +113,7 @@ def test_pin_claim_and_claimed_elsewhere(db, demo, urls):
     serial = urls[0].split("/21/")[1].split("?")[0]
     right = pins.pin_for(key, serial)
     with db.sessions.begin() as session:
-        unit = check_url(session, urls[0]).unit
+        unit = check_url(session, urls[0]).facts
         wrong = pins.claim(session, unit, "00000000" if right != "00000000" else "1", "dev1", key)
         assert wrong.status is pins.ClaimStatus.WRONG_PIN and wrong.attempts_left == 4
         done = pins.claim(session, unit, right, "dev1", key, now=T0)
@@ -131,7 +131,7 @@ def test_wrong_pins_lock_the_unit(db, demo, urls):
     serial = urls[1].split("/21/")[1].split("?")[0]
     wrong = "1" * 8 if pins.pin_for(key, serial) != "1" * 8 else "2" * 8
     with db.sessions.begin() as session:
-        unit = check_url(session, urls[1]).unit
+        unit = check_url(session, urls[1]).facts
         results = [pins.claim(session, unit, wrong, "d", key, now=T0).status for _ in range(5)]
         assert results[-1] is pins.ClaimStatus.LOCKED
         right = pins.pin_for(key, serial)
@@ -173,7 +173,9 @@ def test_concurrent_scans_of_one_code_count_exactly(db, urls):
     assert counts == list(range(1, threads * 5 + 1))
     assert [o.verdict for o in outcomes].count(Verdict.GENUINE_FIRST_SCAN) == 1
     with db.sessions() as session:
-        state = session.query(UnitScanState).filter_by(unit_id=outcomes[0].check.unit.id).one()
+        state = (
+            session.query(UnitScanState).filter_by(unit_id=outcomes[0].check.facts.unit_id).one()
+        )
         assert state.scan_count == threads * 5
 
 

@@ -35,7 +35,12 @@ class ScanEvent(Base):
 
 
 class UnitScanState(Base):
-    """Per-unit counters, updated atomically by one upsert per scan."""
+    """Per-unit counters, updated atomically by one upsert per scan.
+
+    ``devices_today``/``networks_today`` count distinct marks of ``day``; ``countries``
+    counts distinct countries ever. ``prev_country``/``prev_country_at`` keep the last
+    known country before this scan's (for impossible travel).
+    """
 
     __tablename__ = "unit_scan_state"
 
@@ -45,6 +50,13 @@ class UnitScanState(Base):
     first_country: Mapped[str | None] = mapped_column(String(2))
     last_scan_at: Mapped[dt.datetime]
     last_country: Mapped[str | None] = mapped_column(String(2))
+    last_country_at: Mapped[dt.datetime | None]
+    prev_country: Mapped[str | None] = mapped_column(String(2))
+    prev_country_at: Mapped[dt.datetime | None]
+    day: Mapped[dt.date | None]
+    devices_today: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    networks_today: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    countries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     claimed_at: Mapped[dt.datetime | None]
     claim_device_hash: Mapped[str | None] = mapped_column(String(32))
     pin_failures: Mapped[int] = mapped_column(Integer, default=0)
