@@ -89,7 +89,7 @@ def verify(_rest: str):
     return response
 
 
-@bp.get("/documents/<int:document_id>/<string:_name>")
+@bp.get("/documents/<int(max=2147483647):document_id>/<string:_name>")
 @rate_limited("scan")
 def document(document_id: int, _name: str):
     found = published_document(db_session(), document_id)
@@ -109,6 +109,8 @@ def set_language(code: str):
     locale = normalize(code) or abort(404)
     target = request.args.get("next", "")
     if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        target = "/"
+    if not target.isprintable():  # CR/LF and friends cannot go into a header
         target = "/"
     response = redirect(target, code=303)
     response.set_cookie(

@@ -25,6 +25,7 @@ from tracemark.models import (
     Site,
     TraceEvent,
 )
+from tracemark.models.base import as_utc
 
 DEFAULT_LOCALE = "en"
 
@@ -103,7 +104,7 @@ def batch_view(session: Session, batch_id: int, locale: str) -> BatchView:
     ]
     journey = [
         JourneyStep(
-            event.event_time,
+            as_utc(event.event_time),
             event.biz_step,
             event.site.name if event.site else event.place,
             event.site.country if event.site and not event.country else event.country,

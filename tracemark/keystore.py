@@ -16,7 +16,7 @@ from signing.keys import (
     public_key_from_bytes,
 )
 from tracemark.models import Brand, SigningKey
-from tracemark.models.base import utcnow
+from tracemark.models.base import as_utc, utcnow
 
 
 class KeyStateError(ValueError):
@@ -109,7 +109,7 @@ def entry_of(key: SigningKey, brand_slug: str | None = None) -> KeyEntry:
         public_key=public_key_from_bytes(key.public_key),
         status=key.status,
         brand=brand_slug,
-        revoked_at=key.revoked_at.isoformat() if key.revoked_at else None,
+        revoked_at=as_utc(key.revoked_at).isoformat() if key.revoked_at else None,
     )
 
 
