@@ -9,6 +9,7 @@ sets), which makes that a failure.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracemark import catalog, keystore
+from tracemark import catalog, content, keystore, trace
 from tracemark.app import create_app
 from tracemark.config import Settings
 from tracemark.db import make_engine, make_sessionmaker
@@ -109,6 +110,46 @@ def make_brand(sessions: sessionmaker[Session], *, lot: str = "L2401A") -> DemoB
         batch = catalog.create_batch(session, product, lot)
         key = keystore.create_key(session, brand, PASSPHRASE)
         return DemoBrand(brand, product, batch, key.kid)
+
+
+#: A minimal PDF standing in for a test report.
+PDF = b"%PDF-1.4\n% test report\n%%EOF\n"
+JOURNEY = (
+    (0, "commissioning", None),
+    (30, "shipping", "Valencia port"),
+    (90, "customs", "Rotterdam"),
+)
+
+
+def furnish(
+    session: Session,
+    batch: Batch,
+    *,
+    stories: dict[str, tuple[str, str]] | None = None,
+    report: tuple[str, str] = ("Pesticide screen", "Lab SA"),
+    journey=JOURNEY,
+) -> None:
+    """Give ``batch`` what a consumer page shows: contact, origin, production date,
+    published stories, a test report and a journey."""
+    brand = batch.product.brand
+    brand.contact_url = "mailto:quality@example.com"
+    site = catalog.create_site(session, brand, "Jaén mill", region="Andalusia", country="ES")
+    batch.site_id = site.id
+    batch.production_date = dt.date(2026, 10, 1)
+    stories = stories or {"en": ("Harvest 2026", "Picked in October.")}
+    for locale, (title, body) in stories.items():
+        content.add_story(session, batch, locale, title, body, publish=True)
+    title, issuer = report
+    content.attach_document(
+        session, batch, title, PDF, filename="report.pdf", issuer=issuer, publish=True
+    )
+    start = dt.datetime(2026, 10, 2, tzinfo=dt.UTC)
+    for hours, step, place in journey:
+        when = start + dt.timedelta(hours=hours)
+        trace.record_event(
+            session, batch, step, when, site=site if place is None else None, place=place
+        )
+    session.flush()
 
 
 @pytest.fixture

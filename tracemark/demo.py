@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracemark import catalog, issuance, keystore, migrate
+from tracemark import catalog, content, issuance, keystore, migrate, trace
 from tracemark.config import Settings
 from tracemark.db import make_engine, make_sessionmaker
-from tracemark.models import (
-    Batch,
-    BatchStory,
-    Brand,
-    Document,
-    DocumentContent,
-    IssuanceJob,
-    JobStatus,
-    PublishState,
-    TraceEvent,
-)
+from tracemark.models import Batch, Brand, IssuanceJob, JobStatus
 from tracemark.pins import brand_pin_key
 from tracemark.printing import batch_urls
 
@@ -134,42 +123,26 @@ def _create(session: Session, passphrase: str) -> None:
         line="Line 2",
     )
     for locale, (title, body) in _STORIES.items():
-        session.add(
-            BatchStory(
-                brand_id=brand.id,
-                batch_id=batch.id,
-                locale=locale,
-                title=title,
-                body=body,
-                state=PublishState.PUBLISHED,
-            )
-        )
+        content.add_story(session, batch, locale, title, body, publish=True)
     start = dt.datetime(2026, 10, 14, 8, tzinfo=dt.UTC)
     for hours, step, place, country in _JOURNEY:
-        session.add(
-            TraceEvent(
-                brand_id=brand.id,
-                batch_id=batch.id,
-                event_time=start + dt.timedelta(hours=hours),
-                biz_step=step,
-                site_id=site.id if place is None else None,
-                place=place,
-                country=country,
-            )
+        trace.record_event(
+            session,
+            batch,
+            step,
+            start + dt.timedelta(hours=hours),
+            site=site if place is None else None,
+            place=place,
+            country=country,
         )
-    report = Document(
-        brand_id=brand.id,
-        batch_id=batch.id,
-        title="Pesticide residue screen",
+    content.attach_document(
+        session,
+        batch,
+        "Pesticide residue screen",
+        _REPORT,
+        filename="pesticide-screen.pdf",
         issuer="Laboratorio Agroalimentario de Jaén",
         issued_on=dt.date(2026, 10, 20),
-        filename="pesticide-screen.pdf",
-        content_type="application/pdf",
-        size=len(_REPORT),
-        sha256=hashlib.sha256(_REPORT).hexdigest(),
-        state=PublishState.PUBLISHED,
+        publish=True,
     )
-    session.add(report)
-    session.flush()
-    session.add(DocumentContent(document_id=report.id, data=_REPORT))
     keystore.create_key(session, brand, passphrase)

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import IO, BinaryIO
+from typing import IO, Any, BinaryIO
 from xml.sax.saxutils import escape
 
 import segno
@@ -260,33 +260,11 @@ def write_csv(labels: Iterable[Label], out: IO[str], *, with_pin: bool = False) 
     return count
 
 
-def write_pdf_sheet(
-    labels: Iterable[Label],
-    out: BinaryIO,
-    *,
-    page: str = "A4",
-    columns: int = 4,
-    rows: int = 6,
-    margin_mm: float = 10.0,
-    gap_mm: float = 3.0,
-    cut_marks: bool = False,
-    progress: Callable[[int, int | None], None] | None = None,
-    workers: int | None = None,
-    compress_level: int = 6,
-) -> int:
-    """Stream a PDF label sheet to ``out``; see :func:`tracemark.pdfsheet.write_pdf_sheet`."""
-    from tracemark import pdfsheet  # numpy is only needed for sheets
+def write_pdf_sheet(labels: Iterable[Label], out: BinaryIO, **options: Any) -> int:
+    """Stream a PDF label sheet to ``out``; options as :func:`tracemark.pdfsheet.write_pdf_sheet`.
 
-    return pdfsheet.write_pdf_sheet(
-        labels,
-        out,
-        page=page,
-        columns=columns,
-        rows=rows,
-        margin_mm=margin_mm,
-        gap_mm=gap_mm,
-        cut_marks=cut_marks,
-        progress=progress,
-        workers=workers,
-        compress_level=compress_level,
-    )
+    Imported on use: numpy is needed for sheets only.
+    """
+    from tracemark import pdfsheet
+
+    return pdfsheet.write_pdf_sheet(labels, out, **options)

@@ -12,8 +12,6 @@ Full-page screenshots go to ``test-artifacts/browser/``.
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import os
 import threading
 from collections.abc import Iterator
@@ -23,9 +21,8 @@ from urllib.parse import urlsplit
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import PASSPHRASE
-from tracemark import catalog, issuance
-from tracemark.models import BatchStory, Document, DocumentContent, PublishState, TraceEvent
+from tests.conftest import JOURNEY, PASSPHRASE, furnish
+from tracemark import issuance
 from tracemark.printing import batch_urls
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], indirect=True)]
@@ -113,45 +110,14 @@ def code_path(db, demo) -> str:
     issuance.issue(db.sessions, demo.batch.id, 2, PASSPHRASE, with_pin=True)
     with db.sessions.begin() as session:
         batch = session.merge(demo.batch)
-        brand = batch.product.brand
-        site = catalog.create_site(session, brand, "Jaén mill", region="Andalusia", country="ES")
-        batch.site_id = site.id
-        batch.production_date = dt.date(2026, 10, 1)
-        session.add(
-            BatchStory(
-                brand_id=brand.id,
-                batch_id=batch.id,
-                locale="en",
-                title="Harvest 2026",
-                body="Picked in October from trees on the hills above the mill.\n\nPressed cold.",
-                state=PublishState.PUBLISHED,
-            )
+        story = "Picked in October from trees on the hills above the mill.\n\nPressed cold."
+        furnish(
+            session,
+            batch,
+            stories={"en": ("Harvest 2026", story)},
+            report=("Pesticide residue screen", "Laboratorio Agroalimentario SA"),
+            journey=JOURNEY[:2],
         )
-        document = Document(
-            brand_id=brand.id,
-            batch_id=batch.id,
-            title="Pesticide residue screen",
-            issuer="Laboratorio Agroalimentario SA",
-            filename="report.pdf",
-            content_type="application/pdf",
-            size=len(PDF),
-            sha256=hashlib.sha256(PDF).hexdigest(),
-            state=PublishState.PUBLISHED,
-        )
-        session.add(document)
-        session.flush()
-        session.add(DocumentContent(document_id=document.id, data=PDF))
-        for hours, step, place in ((0, "commissioning", None), (30, "shipping", "Valencia port")):
-            session.add(
-                TraceEvent(
-                    brand_id=brand.id,
-                    batch_id=batch.id,
-                    event_time=dt.datetime(2026, 10, 2, tzinfo=dt.UTC) + dt.timedelta(hours=hours),
-                    biz_step=step,
-                    place=place,
-                    site_id=site.id if place is None else None,
-                )
-            )
         url = next(url for _serial, url, _pin in batch_urls(session, batch, "http://x"))
     return url[url.index("/01/") :]
 

@@ -1,23 +1,13 @@
-import datetime as dt
 import hashlib
 import re
 
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from tests.conftest import PASSPHRASE
-from tracemark import catalog, issuance, pins
-from tracemark.models import (
-    BatchStatus,
-    BatchStory,
-    Document,
-    DocumentContent,
-    PublishState,
-    TraceEvent,
-)
+from tests.conftest import PASSPHRASE, PDF, furnish
+from tracemark import content, issuance, pins
+from tracemark.models import BatchStatus, DocumentContent
 from tracemark.printing import batch_urls
-
-PDF = b"%PDF-1.4\n% test report\n%%EOF\n"
 
 
 @pytest.fixture
@@ -25,62 +15,10 @@ def codes(db, demo):
     issuance.issue(db.sessions, demo.batch.id, 4, PASSPHRASE, with_pin=True)
     with db.sessions.begin() as session:
         batch = session.merge(demo.batch)
-        brand = batch.product.brand
-        brand.contact_url = "mailto:quality@example.com"
-        site = catalog.create_site(session, brand, "Jaén mill", region="Andalusia", country="ES")
-        batch.site_id = site.id
-        batch.production_date = dt.date(2026, 10, 1)
         batch.product.texts = {"fr": {"name": "Huile d'olive 1 l"}}
-        for locale, title in (("en", "Harvest 2026"), ("fr", "Récolte 2026")):
-            session.add(
-                BatchStory(
-                    brand_id=brand.id,
-                    batch_id=batch.id,
-                    locale=locale,
-                    title=title,
-                    body=f"{title} body",
-                    state=PublishState.PUBLISHED,
-                )
-            )
-        session.add(
-            BatchStory(
-                brand_id=brand.id,
-                batch_id=batch.id,
-                locale="de",
-                title="Entwurf",
-                body="draft",
-                state=PublishState.DRAFT,
-            )
-        )
-        document = Document(
-            brand_id=brand.id,
-            batch_id=batch.id,
-            title="Pesticide screen",
-            issuer="Lab SA",
-            filename="report.pdf",
-            content_type="application/pdf",
-            size=len(PDF),
-            sha256=hashlib.sha256(PDF).hexdigest(),
-            state=PublishState.PUBLISHED,
-        )
-        session.add(document)
-        session.flush()
-        session.add(DocumentContent(document_id=document.id, data=PDF))
-        for hours, step, place in (
-            (0, "commissioning", None),
-            (30, "shipping", "Valencia port"),
-            (90, "customs", "Rotterdam"),
-        ):
-            session.add(
-                TraceEvent(
-                    brand_id=brand.id,
-                    batch_id=batch.id,
-                    event_time=dt.datetime(2026, 10, 2, tzinfo=dt.UTC) + dt.timedelta(hours=hours),
-                    biz_step=step,
-                    place=place,
-                    site_id=site.id if place is None else None,
-                )
-            )
+        stories = {"en": ("Harvest 2026", "Harvest 2026 body"), "fr": ("Récolte 2026", "corps")}
+        furnish(session, batch, stories=stories)
+        content.add_story(session, batch, "de", "Entwurf", "draft")  # a draft: never shown
         urls = [url for _s, url, _p in batch_urls(session, batch, "http://x")]
     return [url[url.index("/01/") :] for url in urls]
 
