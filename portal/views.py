@@ -17,6 +17,7 @@ from flask import (
     request,
 )
 from flask_babel import get_locale
+from sqlalchemy.exc import SQLAlchemyError
 
 from portal import messages
 from tracemark.batch_view import published_document
@@ -121,8 +122,17 @@ def set_language(code: str):
 
 @bp.get("/.well-known/tracemark/keys.json")
 def keys():
-    response = jsonify(load_keyring(db_session()).to_jwks())
-    response.headers["Cache-Control"] = "public, max-age=300"
+    """The published key set; from the last-known keys while the database is down."""
+    try:
+        ring = load_keyring(db_session())
+        max_age = 300
+    except SQLAlchemyError:
+        ring = current_app.extensions["tracemark.keys"].ring()
+        if not len(ring):
+            raise
+        max_age = 30
+    response = jsonify(ring.to_jwks())
+    response.headers["Cache-Control"] = f"public, max-age={max_age}"
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 

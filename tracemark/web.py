@@ -7,6 +7,7 @@ from flask_babel import gettext
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -51,7 +52,11 @@ def db_session() -> Session:
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
+    return (
+        request.path.startswith("/api/")
+        or request.path.endswith(".json")
+        or request.accept_mimetypes.best == "application/json"
+    )
 
 
 def error_response(code: int, error: str, message: str):
@@ -74,6 +79,7 @@ _MESSAGES = {
     413: lambda: gettext("What you sent is too large."),
     429: lambda: gettext("Too many requests from your network. Please wait and try again."),
     500: lambda: gettext("Something went wrong on our side. Please try again later."),
+    503: lambda: gettext("This service is briefly unavailable. Please try again in a minute."),
 }
 
 
@@ -86,6 +92,15 @@ def _http_error(error: HTTPException):
 
 def _csrf_error(_error: CSRFError):
     return error_response(400, "csrf", gettext("This form has expired. Go back and try again."))
+
+
+def _database_unavailable(error: SQLAlchemyError):
+    """A database failure outside the scan path (which degrades by itself): 503, not 500."""
+    current_app.logger.error("database error: %s", error.__class__.__name__)
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+    return error_response(503, "database_unavailable", _MESSAGES[503]())
 
 
 def _unexpected(error: Exception):
@@ -107,6 +122,7 @@ def _security_headers(response):
 def init_app(app: Flask) -> None:
     app.teardown_appcontext(_close_session)
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(SQLAlchemyError, _database_unavailable)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
     app.after_request(_security_headers)

@@ -227,3 +227,38 @@ def test_wrong_pin_message_is_plural_aware(app):
     with app.test_request_context(headers={"Accept-Language": "es"}):
         assert claim_text("wrong_pin", attempts_left=1).endswith("Le queda 1 intento.")
         assert claim_text("wrong_pin", attempts_left=3).endswith("Le quedan 3 intentos.")
+
+
+def test_unreachable_database_degrades_every_public_route(settings, codes):
+    from tracemark.app import create_app
+    from tracemark.db import make_engine
+
+    app = create_app(settings, {"TESTING": True})  # keys learnt at start, then the DB goes
+    dead = make_engine(
+        "postgresql+psycopg://postgres@127.0.0.1:1/gone", connect_args={"connect_timeout": 1}
+    )
+    app.extensions["tracemark.sessions"].configure(bind=dead)
+    client = app.test_client()
+    page = client.get(codes[0])
+    assert page.status_code == 200 and _verdict(page) == "genuine_signature_unchecked"
+    assert _verdict(client.get(codes[0][:-3] + "AAA")) == "not_genuine"
+    api = client.get("/api/v1/verify", query_string={"url": codes[1]})
+    assert api.status_code == 200 and api.json["degraded"] is True
+    keys = client.get("/.well-known/tracemark/keys.json")
+    assert keys.status_code == 200 and keys.json["keys"]
+    assert client.get("/documents/1/report.pdf").status_code == 503
+    app.extensions["tracemark.engine"].dispose()
+    dead.dispose()
+
+
+def test_database_down_from_the_start_is_unavailable_not_an_error(settings, codes):
+    from dataclasses import replace
+
+    from tracemark.app import create_app
+
+    down = replace(settings, database_url="postgresql+psycopg://postgres@127.0.0.1:1/gone")
+    client = create_app(down, {"TESTING": True}).test_client()
+    page = client.get(codes[0])
+    assert page.status_code == 200 and _verdict(page) == "verification_unavailable"
+    keys = client.get("/.well-known/tracemark/keys.json")
+    assert keys.status_code == 503 and keys.json["error"] == "database_unavailable"
