@@ -1,5 +1,8 @@
-"""Brand staff application (catalog, issuance, stories, holds): not built yet.
+"""The brand staff application: accounts, roles and the audit log so far.
 
-The package exists so the layout is fixed from the start; its blueprint is registered by
-``tracemark.app.create_app`` once it has routes.
+``bp`` is registered, and ``admin.auth.init_app`` called, by ``tracemark.app.create_app``.
 """
+
+from admin.views import bp
+
+__all__ = ["bp"]

@@ -37,9 +37,13 @@ def create_app(
         TRACEMARK_SETTINGS=settings,
         TRACEMARK_SCAN_LIMIT=settings.scan_rate_limit,
         TRACEMARK_CLAIM_LIMIT=settings.claim_rate_limit,
+        TRACEMARK_LOGIN_LIMIT=settings.login_rate_limit,
         TRACEMARK_COUNTRY_HEADER=settings.country_header,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # Secure always when configured; otherwise admin.auth marks it Secure per request
+        # whenever the request came over HTTPS.
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
     )
     if test_config:
         app.config.update(test_config)
@@ -54,11 +58,15 @@ def create_app(
     web.init_app(app)
     i18n.init_app(app, str(ROOT / "translations"))
 
+    import admin.auth
+    from admin import bp as admin_bp
     from portal import bp as portal_bp
     from portal.api import bp as api_bp
 
     app.register_blueprint(portal_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(admin_bp)
+    admin.auth.init_app(app)
     web.csrf.exempt(api_bp)
     web.init_rate_limits(app)
 

@@ -1,4 +1,4 @@
-"""The ``tracemark`` command: database, keys, issuance, labels, offline verification, demo."""
+"""The ``tracemark`` command: database, keys, issuance, labels, users, verification, demo."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from signing import KeyRing, Status, parse_and_verify
 from signing.keyring import KeyRingError
-from tracemark import catalog, issuance, keystore, migrate
+from tracemark import accounts, audit, catalog, issuance, keystore, migrate
 from tracemark.config import ConfigError, Settings
 from tracemark.db import make_engine, make_sessionmaker
-from tracemark.models import Batch, Brand, IssuanceJob, Product, SigningKey
+from tracemark.models import Batch, Brand, IssuanceJob, Product, Role, SigningKey
 
 
 class Context:
@@ -241,6 +241,50 @@ def labels_cmd(ctx, lot, fmt, brand_slug, gtin, output, columns, rows) -> None:
             rows=rows,
         )
     click.echo(f"{count:,} labels written to {output}")
+
+
+# -- users -----------------------------------------------------------------------------------
+
+
+@main.group()
+def users() -> None:
+    """Accounts of the admin app."""
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--brand", "brand_slug", required=True, help="The brand the user gets a role in.")
+@click.option("--role", type=click.Choice([role.value for role in Role]), required=True)
+@click.option("--name", help="Display name (default: the email's local part).")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    envvar="TRACEMARK_INITIAL_PASSWORD",
+    help="Prompted for when not given (or set TRACEMARK_INITIAL_PASSWORD in scripts).",
+)
+@pass_ctx
+def users_create(
+    ctx: Context, email: str, brand_slug: str, role: str, name: str | None, password: str
+) -> None:
+    """Create user EMAIL with ROLE in brand SLUG."""
+    with ctx.sessions.begin() as session:
+        the_brand = _brand(session, brand_slug)
+        try:
+            user = accounts.create_user(session, email, password, name or "")
+        except accounts.AccountError as exc:
+            raise click.ClickException(f"{exc.code}: {exc}") from exc
+        accounts.grant(session, user, the_brand, role)
+        audit.record(
+            session,
+            "user.create",
+            brand_id=the_brand.id,
+            object_type="user",
+            object_id=user.id,
+            details={"email": user.email, "role": role, "via": "cli"},
+        )
+        click.echo(f"user {user.email} created: {role} of {the_brand.slug}")
 
 
 # -- verification -----------------------------------------------------------------------------

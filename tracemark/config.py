@@ -31,6 +31,11 @@ class Settings:
     scan_rate_limit: str = "60/minute;1000/hour"
     #: flask-limiter limit for PIN claims per client address.
     claim_rate_limit: str = "10/hour"
+    #: flask-limiter limit for admin sign-in attempts per client address.
+    login_rate_limit: str = "10/minute"
+    #: Mark the session cookie Secure on every response (set when always served over TLS;
+    #: otherwise it is Secure on requests that arrived over HTTPS).
+    secure_cookies: bool = False
     #: Header carrying the client's ISO country from a trusted proxy (e.g. CF-IPCountry).
     country_header: str | None = None
     #: Number of trusted reverse proxies in front (X-Forwarded-For/Proto hops to trust).
@@ -54,6 +59,8 @@ class Settings:
             demo=demo or env.get("TRACEMARK_DEMO") == "1",
             scan_rate_limit=env.get("TRACEMARK_SCAN_RATE_LIMIT", "60/minute;1000/hour"),
             claim_rate_limit=env.get("TRACEMARK_CLAIM_RATE_LIMIT", "10/hour"),
+            login_rate_limit=env.get("TRACEMARK_LOGIN_RATE_LIMIT", "10/minute"),
+            secure_cookies=env.get("TRACEMARK_SECURE_COOKIES") == "1",
             country_header=env.get("TRACEMARK_COUNTRY_HEADER") or None,
             proxies=int(env.get("TRACEMARK_PROXIES", "0") or 0),
             batch_view_ttl=float(env.get("TRACEMARK_BATCH_VIEW_TTL", "30") or 30),

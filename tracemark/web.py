@@ -14,7 +14,11 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from tracemark.config import Settings
 
 #: Rate-limit budgets by name → the config key holding their flask-limiter limit string.
-BUDGETS = {"scan": "TRACEMARK_SCAN_LIMIT", "claim": "TRACEMARK_CLAIM_LIMIT"}
+BUDGETS = {
+    "scan": "TRACEMARK_SCAN_LIMIT",
+    "claim": "TRACEMARK_CLAIM_LIMIT",
+    "login": "TRACEMARK_LOGIN_LIMIT",
+}
 #: CSRF tokens on every form post; the JSON API is exempt (no cookies, no forms).
 csrf = CSRFProtect()
 

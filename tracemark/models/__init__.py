@@ -8,8 +8,10 @@ from tracemark.models.keys import SigningKey
 from tracemark.models.scans import ScanEvent, UnitScanMark, UnitScanState
 from tracemark.models.trace import TraceEvent
 from tracemark.models.units import IssuanceJob, JobStatus, Unit
+from tracemark.models.users import AuditLog, Membership, Role, User
 
 __all__ = [
+    "AuditLog",
     "Base",
     "Batch",
     "BatchStatus",
@@ -19,8 +21,10 @@ __all__ = [
     "DocumentContent",
     "IssuanceJob",
     "JobStatus",
+    "Membership",
     "Product",
     "PublishState",
+    "Role",
     "ScanEvent",
     "SigningKey",
     "Site",
@@ -28,4 +32,5 @@ __all__ = [
     "Unit",
     "UnitScanMark",
     "UnitScanState",
+    "User",
 ]
