@@ -334,6 +334,7 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     if result.sample_pin:
         click.echo(f"its PIN    {result.sample_pin}  (the scratch-off PIN that claims it)")
     click.echo(f"keys       {base}/.well-known/tracemark/keys.json")
+    click.echo(f"admin      {base}/admin/login  {result.owner_email} / {result.owner_password}")
     if no_serve:
         return
     from tracemark.app import create_app

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracemark import catalog, content, issuance, keystore, migrate, trace
+from tracemark import accounts, catalog, content, issuance, keystore, migrate, trace
 from tracemark.config import Settings
 from tracemark.db import make_engine, make_sessionmaker
-from tracemark.models import Batch, Brand, IssuanceJob, JobStatus
+from tracemark.models import Batch, Brand, IssuanceJob, JobStatus, Role
 from tracemark.pins import brand_pin_key
 from tracemark.printing import batch_urls
 
@@ -19,6 +19,8 @@ DEMO_SLUG = "demo"
 DEMO_GTIN = "09506000134352"
 DEMO_LOT = "L2401A"
 DEMO_CODES = 1_000
+#: The demo's owner account: fixed, printed, for a local demo only.
+DEMO_OWNER = ("owner@demo.example", "tracemark-demo-owner")
 
 _STORIES = {
     "en": (
@@ -70,6 +72,8 @@ class DemoResult:
     codes: int
     sample_url: str
     sample_pin: str | None
+    owner_email: str
+    owner_password: str
 
 
 def setup(settings: Settings, base_url: str) -> DemoResult:
@@ -96,7 +100,7 @@ def setup(settings: Settings, base_url: str) -> DemoResult:
         _serial, sample, pin = next(batch_urls(session, batch, base_url, pin_key))
         brand_name = batch.product.brand.name
     engine.dispose()
-    return DemoResult(brand_name, DEMO_LOT, DEMO_CODES, sample, pin)
+    return DemoResult(brand_name, DEMO_LOT, DEMO_CODES, sample, pin, *DEMO_OWNER)
 
 
 def _create(session: Session, passphrase: str) -> None:
@@ -146,3 +150,6 @@ def _create(session: Session, passphrase: str) -> None:
         publish=True,
     )
     keystore.create_key(session, brand, passphrase)
+    email, password = DEMO_OWNER
+    owner = accounts.create_user(session, email, password, "Demo owner")
+    accounts.grant(session, owner, brand, Role.OWNER)

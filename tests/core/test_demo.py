@@ -1,6 +1,7 @@
-from tracemark import demo
+from tracemark import accounts, demo
 from tracemark.config import Settings
 from tracemark.db import make_engine, make_sessionmaker
+from tracemark.models import Role
 from tracemark.pins import brand_pin_key, pin_for
 from tracemark.verify import Identity, check_url
 
@@ -17,4 +18,7 @@ def test_demo_setup_is_genuine_and_idempotent(tmp_path):
         assert check.identity is Identity.GENUINE
         key = brand_pin_key(settings.require_pin_secret(), check.facts.brand_id)
         assert first.sample_pin == pin_for(key, check.code.serial)
+        owner = accounts.authenticate(session, first.owner_email, first.owner_password)
+        assert owner is not None
+        assert accounts.role_in(session, owner, check.facts.brand_id) is Role.OWNER
     engine.dispose()
