@@ -10,11 +10,8 @@ second is retried with fresh serials.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -27,6 +24,7 @@ from tracemark.db import is_postgresql
 from tracemark.keystore import active_key, private_key_of
 from tracemark.models import Batch, IssuanceJob, JobStatus, Unit
 from tracemark.models.base import utcnow
+from tracemark.parallel import ordered_map
 
 #: Upper bound of one job; larger orders are split into several jobs.
 MAX_JOB_SIZE = 10_000_000
@@ -143,22 +141,14 @@ def _signed_chunks(
         for task in tasks:
             yield task, _sign(key, task)
         return
-    context = multiprocessing.get_context("spawn")
-    raw_key = key.private_bytes_raw()
-    with ProcessPoolExecutor(workers, context, _init_worker, (raw_key,)) as pool:
-        pending: deque[tuple[_ChunkTask, Future[list[Row]]]] = deque()
-        queue = iter(tasks)
-        for task in queue:
-            pending.append((task, pool.submit(_sign_in_worker, task)))
-            if len(pending) > workers:
-                break
-        while pending:
-            task, future = pending.popleft()
-            rows = future.result()
-            next_task = next(queue, None)
-            if next_task is not None:
-                pending.append((next_task, pool.submit(_sign_in_worker, next_task)))
-            yield task, rows
+    yield from ordered_map(
+        _sign_in_worker,
+        tasks,
+        workers=workers,
+        ahead=workers + 1,
+        initializer=_init_worker,
+        initargs=(key.private_bytes_raw(),),
+    )
 
 
 _worker_key: Ed25519PrivateKey | None = None

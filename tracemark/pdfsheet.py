@@ -9,14 +9,12 @@ QR matrices come from :mod:`tracemark.qrbatch`.
 
 from __future__ import annotations
 
+import functools
 import itertools
-import multiprocessing
 import os
 import zlib
 from array import array
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from typing import BinaryIO
@@ -27,6 +25,7 @@ from tracemark.labels import (
     QUIET_ZONE,
     Label,
 )
+from tracemark.parallel import ordered_map
 from tracemark.qrbatch import MAX_FAST_VERSION, Encoder, template
 
 __all__ = ["PAGE_SIZES", "write_pdf_sheet"]
@@ -386,18 +385,10 @@ def write_pdf_sheet(
         for chunk in itertools.chain([first], [second] if second else [], chunks):
             emit(len(chunk), _render_pages(chunk, layout, compress_level, encoder))
     elif first is not None:
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
-            pending: deque[tuple[int, Future[list[bytes]]]] = deque()
-            for chunk in itertools.chain([first, second], chunks):
-                pending.append(
-                    (len(chunk), pool.submit(_worker_render, chunk, layout, compress_level))
-                )
-                if len(pending) > 2 * n_workers:  # bounded look-ahead keeps memory flat
-                    chunk_len, fut = pending.popleft()
-                    emit(chunk_len, fut.result())
-            while pending:
-                chunk_len, fut = pending.popleft()
-                emit(chunk_len, fut.result())
+        render = functools.partial(_worker_render, layout=layout, level=compress_level)
+        chunks = itertools.chain([first, second], chunks)
+        # bounded look-ahead keeps memory flat
+        for chunk, pages in ordered_map(render, chunks, workers=n_workers, ahead=2 * n_workers):
+            emit(len(chunk), pages)
     pdf.close()
     return done
