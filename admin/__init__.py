@@ -1,8 +1,9 @@
-"""The brand staff application: accounts, roles and the audit log so far.
+"""The brand staff application: accounts, roles, the audit log and the catalog.
 
 ``bp`` is registered, and ``admin.auth.init_app`` called, by ``tracemark.app.create_app``.
 """
 
+from admin import catalog as _catalog  # noqa: F401  (registers the catalog pages on bp)
 from admin.views import bp
 
 __all__ = ["bp"]

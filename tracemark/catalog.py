@@ -1,18 +1,47 @@
-"""Operations on brands, products and batches."""
+"""Operations on brands, sites, products and batches.
+
+Every function takes the caller's session and flushes; the caller commits (and records
+the audit entry in the same transaction).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
 
 from signing.gs1 import MAX_LOT_LENGTH, is_valid_ai_value, normalize_gtin
-from tracemark.models import Batch, Brand, Product, Site
+from tracemark.models import Batch, BatchStatus, Brand, Product, Site
+
+_T = TypeVar("_T")
 
 
 class NotFound(LookupError):
     """The object does not exist, or belongs to another brand."""
+
+
+class Duplicate(ValueError):
+    """A unique rule was broken; ``field`` names the value that is taken
+    (``name`` for a site, ``gtin`` for a product, ``lot`` for a batch)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _insert(session: Session, row: _T, field: str, message: str) -> _T:
+    """Add ``row`` inside a savepoint; a unique violation (say a concurrent double submit)
+    becomes :class:`Duplicate` and leaves the session usable."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        raise Duplicate(field, message) from None
+    return row
 
 
 def create_brand(
@@ -34,9 +63,17 @@ def create_site(
     latitude: float | None = None,
     longitude: float | None = None,
 ) -> Site:
-    """:raises ValueError: if ``country`` is not an ISO 3166-1 alpha-2 code."""
+    """:raises ValueError: if ``country`` is not an ISO 3166-1 alpha-2 code, or a
+    coordinate is out of range; :raises Duplicate: ``name`` is taken in the brand."""
     if country is not None and not (len(country) == 2 and country.isascii() and country.isalpha()):
         raise ValueError("country must be an ISO 3166-1 alpha-2 code")
+    if latitude is not None and not -90 <= latitude <= 90:
+        raise ValueError("latitude must be within -90 and 90")
+    if longitude is not None and not -180 <= longitude <= 180:
+        raise ValueError("longitude must be within -180 and 180")
+    taken = select(Site.id).where(Site.brand_id == brand.id, Site.name == name)
+    if session.scalar(taken) is not None:
+        raise Duplicate("name", f"a site named {name!r} exists")
     site = Site(
         brand_id=brand.id,
         name=name,
@@ -45,17 +82,20 @@ def create_site(
         latitude=latitude,
         longitude=longitude,
     )
-    session.add(site)
-    session.flush()
-    return site
+    return _insert(session, site, "name", f"a site named {name!r} exists")
 
 
 def create_product(session: Session, brand: Brand, gtin: str, name: str) -> Product:
-    """:raises ValueError: if the GTIN is invalid (length, digits or check digit)."""
-    product = Product(brand_id=brand.id, gtin=normalize_gtin(gtin), name=name)
-    session.add(product)
-    session.flush()
-    return product
+    """:raises ValueError: if the GTIN is invalid (length, digits or check digit);
+    :raises Duplicate: the brand has a product with this GTIN."""
+    gtin = normalize_gtin(gtin)
+    message = f"a product with GTIN {gtin} exists"
+    taken = select(Product.id).where(Product.brand_id == brand.id, Product.gtin == gtin)
+    if session.scalar(taken) is not None:
+        raise Duplicate("gtin", message)
+    return _insert(
+        session, Product(brand_id=brand.id, gtin=gtin, name=name, texts={}), "gtin", message
+    )
 
 
 def create_batch(
@@ -68,9 +108,16 @@ def create_batch(
     site: Site | None = None,
     line: str | None = None,
 ) -> Batch:
-    """:raises ValueError: if the lot is not a GS1 AI 10 value."""
+    """:raises ValueError: if the lot is not a GS1 AI 10 value, the expiry date is before
+    the production date, or the site is of another brand; :raises Duplicate: the product
+    has a batch with this lot."""
     if not is_valid_ai_value(lot, MAX_LOT_LENGTH):
         raise ValueError("a lot has 1 to 20 characters of the GS1 character set 82")
+    _check_batch_facts(product.brand_id, production_date, expiry_date, site)
+    message = f"product {product.gtin} has a batch {lot!r}"
+    taken = select(Batch.id).where(Batch.product_id == product.id, Batch.lot == lot)
+    if session.scalar(taken) is not None:
+        raise Duplicate("lot", message)
     batch = Batch(
         brand_id=product.brand_id,
         product_id=product.id,
@@ -79,10 +126,127 @@ def create_batch(
         expiry_date=expiry_date,
         site_id=site.id if site else None,
         line=line,
+        notice={},
     )
-    session.add(batch)
+    return _insert(session, batch, "lot", message)
+
+
+def _check_batch_facts(
+    brand_id: int, production: dt.date | None, expiry: dt.date | None, site: Site | None
+) -> None:
+    if production is not None and expiry is not None and expiry < production:
+        raise ValueError("the expiry date is before the production date")
+    if site is not None and site.brand_id != brand_id:
+        raise ValueError("the site belongs to another brand")
+
+
+def update_product(
+    session: Session, product: Product, name: str, texts: dict[str, dict[str, str]]
+) -> dict[str, Any]:
+    """Set the product's name and per-locale texts (``{locale: {"name", "description"}}``;
+    empty values are dropped). Returns the changed fields with their new values."""
+    cleaned = {
+        locale: {key: value for key, value in entry.items() if value}
+        for locale, entry in texts.items()
+    }
+    cleaned = {locale: entry for locale, entry in cleaned.items() if entry}
+    return _assign(session, product, {"name": name, "texts": cleaned})
+
+
+def update_batch(
+    session: Session,
+    batch: Batch,
+    *,
+    production_date: dt.date | None,
+    expiry_date: dt.date | None,
+    site: Site | None,
+    line: str | None,
+) -> dict[str, Any]:
+    """Set the batch's dates, site and line. Returns the changed fields (dates as ISO
+    strings).
+
+    :raises ValueError: expiry before production, or a site of another brand.
+    """
+    _check_batch_facts(batch.brand_id, production_date, expiry_date, site)
+    return _assign(
+        session,
+        batch,
+        {
+            "production_date": production_date,
+            "expiry_date": expiry_date,
+            "site_id": site.id if site is not None else None,
+            "line": line or None,
+        },
+    )
+
+
+def set_batch_status(
+    session: Session, batch: Batch, status: BatchStatus | str, notice: dict[str, str]
+) -> dict[str, Any]:
+    """Release, hold or recall ``batch`` with a notice to consumers per locale (empty
+    texts dropped; a released batch keeps no notice). Returns the changed fields.
+
+    :raises ValueError: unknown status.
+    """
+    status = BatchStatus(status)
+    cleaned = {locale: text for locale, text in notice.items() if text and text.strip()}
+    if status is BatchStatus.RELEASED:
+        cleaned = {}
+    return _assign(session, batch, {"status": status, "notice": cleaned})
+
+
+def _assign(session: Session, row: object, values: dict[str, Any]) -> dict[str, Any]:
+    changed = {}
+    for key, value in values.items():
+        if getattr(row, key) != value:
+            setattr(row, key, value)
+            changed[key] = value.isoformat() if isinstance(value, dt.date) else value
     session.flush()
-    return batch
+    return changed
+
+
+def sites(session: Session, brand: Brand) -> list[Site]:
+    """The brand's sites by name."""
+    return list(session.scalars(select(Site).where(Site.brand_id == brand.id).order_by(Site.name)))
+
+
+def products(session: Session, brand: Brand) -> list[Product]:
+    """The brand's products by name."""
+    query = select(Product).where(Product.brand_id == brand.id).order_by(Product.name, Product.id)
+    return list(session.scalars(query))
+
+
+def batches(session: Session, brand: Brand) -> list[Batch]:
+    """The brand's batches, newest first, with product and site loaded."""
+    query = (
+        select(Batch)
+        .where(Batch.brand_id == brand.id)
+        .options(selectinload(Batch.product), selectinload(Batch.site))
+        .order_by(Batch.created_at.desc(), Batch.id.desc())
+    )
+    return list(session.scalars(query))
+
+
+def get_site(session: Session, brand: Brand, site_id: int) -> Site:
+    """:raises NotFound: no such site, or one of another brand."""
+    return _get(session, Site, brand, site_id)
+
+
+def get_product(session: Session, brand: Brand, product_id: int) -> Product:
+    """:raises NotFound: no such product, or one of another brand."""
+    return _get(session, Product, brand, product_id)
+
+
+def get_batch(session: Session, brand: Brand, batch_id: int) -> Batch:
+    """:raises NotFound: no such batch, or one of another brand."""
+    return _get(session, Batch, brand, batch_id)
+
+
+def _get(session: Session, model: type[_T], brand: Brand, object_id: int) -> _T:
+    row = session.get(model, object_id)
+    if row is None or row.brand_id != brand.id:
+        raise NotFound(f"no {model.__name__.lower()} {object_id} in brand {brand.slug}")
+    return row
 
 
 def get_brand(session: Session, slug: str) -> Brand:

@@ -1,0 +1,299 @@
+"""Catalog pages of a brand: sites, products and batches.
+
+Every member of the brand sees the lists and objects; owners and staff change them. A
+brand the user has no role in, and another brand's object addressed under this brand, are
+answered as if they did not exist (404).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import abort, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from sqlalchemy.orm import Session
+
+from admin import auth, forms
+from admin.views import bp
+from tracemark import accounts, audit, catalog
+from tracemark.models import Brand, Role, User
+from tracemark.web import db_session, error_response
+
+EDITORS = frozenset({Role.OWNER, Role.STAFF})
+DUPLICATES = {
+    "name": _l("A site with this name exists already."),
+    "gtin": _l("A product with this GTIN exists already."),
+    "lot": _l("This product has a batch with this lot already."),
+}
+
+
+@dataclass
+class Member:
+    session: Session
+    user: User
+    brand: Brand
+    role: Role
+
+    @property
+    def can_edit(self) -> bool:
+        return self.role in EDITORS
+
+    def record(self, action: str, object_type: str, object_id: int, details: dict) -> None:
+        audit.record(
+            self.session,
+            action,
+            user=self.user,
+            brand_id=self.brand.id,
+            object_type=object_type,
+            object_id=object_id,
+            details=details,
+        )
+
+
+def _member(slug: str) -> Member:
+    """The signed-in user's standing in the brand; 404 when they have none."""
+    session = db_session()
+    try:
+        brand = catalog.get_brand(session, slug)
+    except catalog.NotFound:
+        abort(404)
+    user = auth.signed_in_user()
+    role = accounts.role_in(session, user, brand.id)
+    if role is None:
+        abort(404)
+    return Member(session, user, brand, role)
+
+
+def _forbidden():
+    return error_response(
+        403, "forbidden", gettext("Only the brand's owners and staff can change its catalog.")
+    )
+
+
+def _found(getter, member: Member, object_id: int):
+    try:
+        return getter(member.session, member.brand, object_id)
+    except catalog.NotFound:
+        abort(404)
+
+
+def _site_or_none(member: Member, site_id: int):
+    return None if site_id == forms.NO_SITE else _found(catalog.get_site, member, site_id)
+
+
+@bp.route("/brands/<slug>/sites", methods=["GET", "POST"])
+@login_required
+def sites(slug: str):
+    member = _member(slug)
+    form = forms.SiteForm() if member.can_edit else None
+    if form is None and _posted():
+        return _forbidden()
+    if form is not None and form.validate_on_submit():
+        try:
+            site = catalog.create_site(
+                member.session,
+                member.brand,
+                form.name.data,
+                region=form.region.data or None,
+                country=form.country.data,
+                latitude=form.latitude.data,
+                longitude=form.longitude.data,
+            )
+        except catalog.Duplicate:
+            form.name.errors.append(DUPLICATES["name"])
+        else:
+            member.record("site.create", "site", site.id, {"name": site.name})
+            member.session.commit()
+            return redirect(url_for("admin.sites", slug=slug))
+    return render_template(
+        "admin/catalog/sites.html",
+        member=member,
+        form=form,
+        sites=catalog.sites(member.session, member.brand),
+    )
+
+
+@bp.route("/brands/<slug>/products", methods=["GET", "POST"])
+@login_required
+def products(slug: str):
+    member = _member(slug)
+    form = forms.ProductForm() if member.can_edit else None
+    if form is None and _posted():
+        return _forbidden()
+    if form is not None and form.validate_on_submit():
+        try:
+            product = catalog.create_product(
+                member.session, member.brand, form.gtin.data, form.name.data
+            )
+        except catalog.Duplicate:
+            form.gtin.errors.append(DUPLICATES["gtin"])
+        else:
+            details = {"gtin": product.gtin, "name": product.name}
+            member.record("product.create", "product", product.id, details)
+            member.session.commit()
+            return redirect(url_for("admin.product", slug=slug, product_id=product.id))
+    return render_template(
+        "admin/catalog/products.html",
+        member=member,
+        form=form,
+        products=catalog.products(member.session, member.brand),
+    )
+
+
+@bp.route("/brands/<slug>/products/<int:product_id>", methods=["GET", "POST"])
+@login_required
+def product(slug: str, product_id: int):
+    member = _member(slug)
+    product = _found(catalog.get_product, member, product_id)
+    if not member.can_edit:
+        if _posted():
+            return _forbidden()
+        form = None
+    else:
+        texts = product.texts or {}
+        form = forms.ProductEditForm(
+            name=product.name,
+            **{f"texts_{locale}": texts.get(locale, {}) for locale in forms.LOCALES},
+        )
+    if form is not None and form.validate_on_submit():
+        changed = catalog.update_product(member.session, product, form.name.data, form.texts())
+        if changed:
+            member.record("product.update", "product", product.id, changed)
+        member.session.commit()
+        return redirect(url_for("admin.product", slug=slug, product_id=product.id))
+    return render_template("admin/catalog/product.html", member=member, form=form, product=product)
+
+
+@bp.route("/brands/<slug>/batches", methods=["GET", "POST"])
+@login_required
+def batches(slug: str):
+    member = _member(slug)
+    form = forms.BatchForm() if member.can_edit else None
+    if form is None and _posted():
+        return _forbidden()
+    if form is not None:
+        form.set_products(catalog.products(member.session, member.brand))
+        form.set_sites(catalog.sites(member.session, member.brand))
+    if form is not None and form.validate_on_submit():
+        product = _found(catalog.get_product, member, form.product.data)
+        try:
+            batch = catalog.create_batch(
+                member.session,
+                product,
+                form.lot.data,
+                production_date=form.production_date.data,
+                expiry_date=form.expiry_date.data,
+                site=_site_or_none(member, form.site.data),
+                line=form.line.data or None,
+            )
+        except catalog.Duplicate:
+            form.lot.errors.append(DUPLICATES["lot"])
+        else:
+            details = {"lot": batch.lot, "gtin": product.gtin}
+            member.record("batch.create", "batch", batch.id, details)
+            member.session.commit()
+            return redirect(url_for("admin.batch", slug=slug, batch_id=batch.id))
+    return render_template(
+        "admin/catalog/batches.html",
+        member=member,
+        form=form,
+        batches=catalog.batches(member.session, member.brand),
+        status_names=forms.STATUS_NAMES,
+    )
+
+
+@bp.get("/brands/<slug>/batches/<int:batch_id>")
+@login_required
+def batch(slug: str, batch_id: int):
+    member = _member(slug)
+    batch = _found(catalog.get_batch, member, batch_id)
+    return _batch_page(member, batch, *_batch_forms(member, batch, None))
+
+
+@bp.post("/brands/<slug>/batches/<int:batch_id>")
+@login_required
+def update_batch(slug: str, batch_id: int):
+    member = _member(slug)
+    batch = _found(catalog.get_batch, member, batch_id)
+    if not member.can_edit:
+        return _forbidden()
+    facts, status = _batch_forms(member, batch, "facts")
+    if facts.validate_on_submit():
+        changed = catalog.update_batch(
+            member.session,
+            batch,
+            production_date=facts.production_date.data,
+            expiry_date=facts.expiry_date.data,
+            site=_site_or_none(member, facts.site.data),
+            line=facts.line.data,
+        )
+        if changed:
+            member.record("batch.update", "batch", batch.id, changed)
+        member.session.commit()
+        return redirect(url_for("admin.batch", slug=slug, batch_id=batch.id))
+    return _batch_page(member, batch, facts, status)
+
+
+@bp.post("/brands/<slug>/batches/<int:batch_id>/status")
+@login_required
+def batch_status(slug: str, batch_id: int):
+    member = _member(slug)
+    batch = _found(catalog.get_batch, member, batch_id)
+    if not member.can_edit:
+        return _forbidden()
+    facts, status = _batch_forms(member, batch, "status")
+    if status.validate_on_submit():
+        changed = catalog.set_batch_status(
+            member.session, batch, status.status.data, status.notice()
+        )
+        if changed:
+            details = {"status": batch.status.value, "notice": batch.notice}
+            member.record("batch.status", "batch", batch.id, details)
+        member.session.commit()
+        return redirect(url_for("admin.batch", slug=slug, batch_id=batch.id))
+    return _batch_page(member, batch, facts, status)
+
+
+def _batch_forms(member: Member, batch, posted: str | None):
+    """The facts and status forms: the ``posted`` one filled from the request, the other
+    from ``batch`` (both from ``batch`` when ``posted`` is None)."""
+    if not member.can_edit:
+        return None, None
+
+    def formdata(prefix: str):
+        return request.form if posted == prefix else None
+
+    facts = forms.BatchEditForm(
+        formdata("facts"),
+        prefix="facts",
+        production_date=batch.production_date,
+        expiry_date=batch.expiry_date,
+        site=batch.site_id or forms.NO_SITE,
+        line=batch.line,
+    )
+    facts.set_sites(catalog.sites(member.session, member.brand))
+    notice = batch.notice or {}
+    status = forms.BatchStatusForm(
+        formdata("status"),
+        prefix="status",
+        status=batch.status.value,
+        **{f"notice_{locale}": notice.get(locale, "") for locale in forms.LOCALES},
+    )
+    return facts, status
+
+
+def _batch_page(member: Member, batch, facts, status):
+    return render_template(
+        "admin/catalog/batch.html",
+        member=member,
+        batch=batch,
+        facts=facts,
+        status=status,
+        status_names=forms.STATUS_NAMES,
+    )
+
+
+def _posted() -> bool:
+    return request.method == "POST"
