@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from signing import KeyRing, Status, parse_and_verify
 from signing.keyring import KeyRingError
-from tracemark import accounts, audit, catalog, issuance, keystore, migrate
+from tracemark import accounts, audit, catalog, issuance, keystore, migrate, risk
 from tracemark.config import ConfigError, Settings
 from tracemark.db import make_engine, make_sessionmaker
 from tracemark.models import Batch, Brand, IssuanceJob, Product, Role, SigningKey
@@ -70,6 +70,29 @@ def brand_create(ctx: Context, slug: str, name: str, resolver: str | None) -> No
     with ctx.sessions.begin() as session:
         catalog.create_brand(session, slug, name, resolver)
     click.echo(f"brand {slug} created")
+
+
+@brand.command("risk")
+@click.argument("slug")
+@click.argument("settings", nargs=-1)
+@click.option("--reset", is_flag=True, help="Back to the defaults.")
+@pass_ctx
+def brand_risk(ctx: Context, slug: str, settings: tuple[str, ...], reset: bool) -> None:
+    """Show or set the brand's clone-risk thresholds, e.g. `networks_per_day=6`."""
+    pairs = dict(setting.partition("=")[::2] for setting in settings)
+    try:
+        overrides = risk.policy_overrides(pairs)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="SETTINGS") from exc
+    with ctx.sessions.begin() as session:
+        the_brand = _brand(session, slug)
+        if reset:
+            the_brand.risk_policy = {}
+        if overrides:
+            the_brand.risk_policy = {**(the_brand.risk_policy or {}), **overrides}
+        policy = risk.RiskPolicy.from_overrides(the_brand.risk_policy)
+    for name, value in vars(policy).items():
+        click.echo(f"{name}\t{value}")
 
 
 @main.group()

@@ -46,6 +46,26 @@ class RiskPolicy:
         return replace(policy, **valid)
 
 
+def policy_overrides(settings: dict[str, str]) -> dict[str, float | int]:
+    """Parse ``name=value`` settings for :class:`RiskPolicy` into stored overrides.
+
+    :raises ValueError: an unknown name, or a value that is not a positive number.
+    """
+    known = {field.name for field in fields(RiskPolicy)}
+    overrides: dict[str, float | int] = {}
+    for name, text in settings.items():
+        if name not in known:
+            raise ValueError(f"unknown risk setting {name!r}; known: {', '.join(sorted(known))}")
+        try:
+            value = float(text) if name == "travel_hours" else int(text)
+        except ValueError:
+            raise ValueError(f"{name} must be a number") from None
+        if value <= 0:
+            raise ValueError(f"{name} must be positive")
+        overrides[name] = value
+    return overrides
+
+
 @dataclass(frozen=True)
 class Observation:
     """What the scan history says, this scan included."""

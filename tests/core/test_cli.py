@@ -86,3 +86,15 @@ def test_missing_passphrase_is_reported(db, demo):
     env = {"TRACEMARK_DATABASE_URL": db.url, "TRACEMARK_KEY_PASSPHRASE": ""}
     result = CliRunner().invoke(main, ["keys", "create", "--brand", demo.brand.slug], env=env)
     assert result.exit_code == 1 and "TRACEMARK_KEY_PASSPHRASE" in result.output
+
+
+def test_brand_risk_thresholds_are_set_validated_and_reset(run, demo):
+    slug = demo.brand.slug
+    assert "networks_per_day\t4" in run("brand", "risk", slug)
+    shown = run("brand", "risk", slug, "networks_per_day=7", "travel_hours=2.5")
+    assert "networks_per_day\t7" in shown and "travel_hours\t2.5" in shown
+    assert "networks_per_day\t7" in run("brand", "risk", slug)
+    assert "unknown risk setting" in run("brand", "risk", slug, "bogus=1", expect=2)
+    assert "must be positive" in run("brand", "risk", slug, "countries=0", expect=2)
+    assert "must be a number" in run("brand", "risk", slug, "countries=many", expect=2)
+    assert "networks_per_day\t4" in run("brand", "risk", slug, "--reset")
