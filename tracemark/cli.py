@@ -204,8 +204,9 @@ def keys_export(ctx: Context, brand_slug: str | None, output) -> None:
 @click.option("--gtin", help="Needed when the lot exists for several products.")
 @click.option("--resume", "resume_job", type=int, help="Resume this interrupted job instead.")
 @click.option("--workers", type=click.IntRange(1, 64), help="Signing processes (default: cores).")
+@click.option("--queue", is_flag=True, help="Only queue the job for `tracemark worker`.")
 @pass_ctx
-def issue(ctx, lot, count, brand_slug, gtin, resume_job, workers) -> None:
+def issue(ctx, lot, count, brand_slug, gtin, resume_job, workers, queue) -> None:
     """Issue COUNT signed codes for batch LOT (all-or-resume: see --resume)."""
     passphrase = _passphrase(ctx)
     with ctx.sessions.begin() as session:
@@ -222,6 +223,9 @@ def issue(ctx, lot, count, brand_slug, gtin, resume_job, workers) -> None:
             except keystore.KeyStateError as exc:
                 raise click.ClickException(str(exc)) from exc
         job_id, total = job.id, job.requested
+    if queue:
+        click.echo(f"job {job_id} queued: {total:,} codes")
+        return
     click.echo(f"job {job_id}: {total:,} codes", err=True)
     with click.progressbar(length=total, label="signing", file=sys.stderr) as bar:
         last = [0]
@@ -237,6 +241,19 @@ def issue(ctx, lot, count, brand_slug, gtin, resume_job, workers) -> None:
                 f"interrupted: resume with `tracemark issue {lot} --resume {job_id}`"
             ) from None
     click.echo(f"job {job_id} done: {total:,} codes issued")
+
+
+@main.command("worker")
+@click.option("--once", is_flag=True, help="Stop when no job is left instead of waiting.")
+@click.option("--workers", type=click.IntRange(1, 64), help="Signing processes (default: cores).")
+@pass_ctx
+def worker(ctx: Context, once: bool, workers: int | None) -> None:
+    """Run queued issuance jobs (and take over those whose worker died)."""
+    from tracemark import jobs
+
+    passphrase = _passphrase(ctx)
+    finished = jobs.run_worker(ctx.sessions, passphrase, once=once, workers=workers)
+    click.echo(f"{finished} job(s) finished")
 
 
 @main.command("labels")

@@ -123,6 +123,8 @@ def run_job(
             _store_chunk(sessions, ids, task, rows, key)
             if progress:
                 progress(task.start + task.count, requested)
+    except JobConflict:
+        raise  # another runner owns the job now: its state is theirs to change
     except BaseException as exc:
         _mark_failed(sessions, job_id, exc)
         raise

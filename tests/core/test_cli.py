@@ -98,3 +98,15 @@ def test_brand_risk_thresholds_are_set_validated_and_reset(run, demo):
     assert "must be positive" in run("brand", "risk", slug, "countries=0", expect=2)
     assert "must be a number" in run("brand", "risk", slug, "countries=many", expect=2)
     assert "networks_per_day\t4" in run("brand", "risk", slug, "--reset")
+
+
+def test_queued_issue_is_run_by_the_worker(run, demo, tmp_path):
+    out = run("issue", demo.batch.lot, "--brand", demo.brand.slug, "--count", "12", "--queue")
+    assert "queued" in out
+    csv_path = tmp_path / "codes.csv"
+    args = ("labels", demo.batch.lot, "--brand", demo.brand.slug, "--format", "csv")
+    run(*args, "-o", str(csv_path))
+    assert len(csv_path.read_text().splitlines()) == 1  # queued, not issued yet
+    assert "job(s) finished" in run("worker", "--once")
+    run(*args, "-o", str(csv_path))
+    assert len(csv_path.read_text().splitlines()) == 13

@@ -52,6 +52,10 @@ class IssuanceJob(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     started_at: Mapped[dt.datetime | None]
     finished_at: Mapped[dt.datetime | None]
+    #: The worker running the job holds it until this time, renewing it as it goes; a
+    #: job whose lease ran out (its worker died) is taken over by the next worker.
+    lease_until: Mapped[dt.datetime | None]
+    worker: Mapped[str | None] = mapped_column(String(100))
 
     batch: Mapped[Batch] = relationship(
         primaryjoin="IssuanceJob.batch_id == Batch.id", foreign_keys=[batch_id], viewonly=True
