@@ -196,3 +196,12 @@ BatchStatusForm = type(
         for locale, name in LOCALES.items()
     },
 )
+
+
+class RevokeKeyForm(FlaskForm):
+    """Revoking a key needs a reason: it is kept with the key and in the audit log."""
+
+    reason = StringField(
+        _l("Reason"),
+        validators=[DataRequired(_l("Say why the key is revoked.")), Length(max=500)],
+    )

@@ -274,7 +274,7 @@ def test_the_audit_page_pages_newest_first(client, people, db, monkeypatch):
 
 
 def test_too_many_sign_in_attempts_get_429(app, client, people):
-    app.config["TRACEMARK_LOGIN_LIMIT"] = "3/minute"
+    app.config["TRACEMARK_LOGIN_LIMIT"] = "3/day"
     for _ in range(3):
         assert login(client, people.owner, "wrong password!!").status_code == 200
     limited = login(client, people.owner)  # even the right password

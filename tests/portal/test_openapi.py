@@ -250,7 +250,7 @@ def test_bad_requests_have_the_error_schema(client, conforms, method, kwargs, er
 
 
 def test_rate_limited_answer_has_the_error_schema(settings, conforms, issued):
-    app = create_app(replace(settings, scan_rate_limit="1/minute"), {"TESTING": True})
+    app = create_app(replace(settings, scan_rate_limit="1/day"), {"TESTING": True})
     try:
         client = app.test_client()
         assert client.get(VERIFY, query_string={"url": issued[2]}).status_code == 200

@@ -150,7 +150,7 @@ def test_rate_limit_gives_a_translated_429_page(settings, codes):
 
     from tracemark.app import create_app
 
-    app = create_app(replace(settings, scan_rate_limit="2/minute"), {"TESTING": True})
+    app = create_app(replace(settings, scan_rate_limit="2/day"), {"TESTING": True})
     client = app.test_client()
     assert client.get(codes[0]).status_code == 200
     assert client.get(codes[0]).status_code == 200
@@ -188,7 +188,7 @@ def test_limits_live_in_redis_when_configured_and_survive_its_loss(settings, cod
         redis.Redis.from_url(url).flushdb()
     except redis.RedisError:
         pytest.skip("Redis is not running")
-    shared = replace(settings, redis_url=url, scan_rate_limit="3/minute")
+    shared = replace(settings, redis_url=url, scan_rate_limit="3/day")
     first, second = (create_app(shared, {"TESTING": True}) for _ in range(2))
     # two apps (two workers) share one budget through Redis
     assert first.test_client().get(codes[0]).status_code == 200
