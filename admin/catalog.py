@@ -52,7 +52,7 @@ class Member:
         )
 
 
-def _member(slug: str) -> Member:
+def member_of(slug: str) -> Member:
     """The signed-in user's standing in the brand; 404 when they have none."""
     session = db_session()
     try:
@@ -86,7 +86,7 @@ def _site_or_none(member: Member, site_id: int):
 @bp.route("/brands/<slug>/sites", methods=["GET", "POST"])
 @login_required
 def sites(slug: str):
-    member = _member(slug)
+    member = member_of(slug)
     form = forms.SiteForm() if member.can_edit else None
     if form is None and _posted():
         return _forbidden()
@@ -118,7 +118,7 @@ def sites(slug: str):
 @bp.route("/brands/<slug>/products", methods=["GET", "POST"])
 @login_required
 def products(slug: str):
-    member = _member(slug)
+    member = member_of(slug)
     form = forms.ProductForm() if member.can_edit else None
     if form is None and _posted():
         return _forbidden()
@@ -145,7 +145,7 @@ def products(slug: str):
 @bp.route("/brands/<slug>/products/<int:product_id>", methods=["GET", "POST"])
 @login_required
 def product(slug: str, product_id: int):
-    member = _member(slug)
+    member = member_of(slug)
     product = _found(catalog.get_product, member, product_id)
     if not member.can_edit:
         if _posted():
@@ -169,7 +169,7 @@ def product(slug: str, product_id: int):
 @bp.route("/brands/<slug>/batches", methods=["GET", "POST"])
 @login_required
 def batches(slug: str):
-    member = _member(slug)
+    member = member_of(slug)
     form = forms.BatchForm() if member.can_edit else None
     if form is None and _posted():
         return _forbidden()
@@ -207,7 +207,7 @@ def batches(slug: str):
 @bp.get("/brands/<slug>/batches/<int:batch_id>")
 @login_required
 def batch(slug: str, batch_id: int):
-    member = _member(slug)
+    member = member_of(slug)
     batch = _found(catalog.get_batch, member, batch_id)
     return _batch_page(member, batch, *_batch_forms(member, batch, None))
 
@@ -215,7 +215,7 @@ def batch(slug: str, batch_id: int):
 @bp.post("/brands/<slug>/batches/<int:batch_id>")
 @login_required
 def update_batch(slug: str, batch_id: int):
-    member = _member(slug)
+    member = member_of(slug)
     batch = _found(catalog.get_batch, member, batch_id)
     if not member.can_edit:
         return _forbidden()
@@ -239,7 +239,7 @@ def update_batch(slug: str, batch_id: int):
 @bp.post("/brands/<slug>/batches/<int:batch_id>/status")
 @login_required
 def batch_status(slug: str, batch_id: int):
-    member = _member(slug)
+    member = member_of(slug)
     batch = _found(catalog.get_batch, member, batch_id)
     if not member.can_edit:
         return _forbidden()

@@ -4,13 +4,12 @@ decrypts private keys never has to be given to the web servers."""
 
 from __future__ import annotations
 
-from flask import redirect, render_template, url_for
+from flask import abort, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_login import login_required
-from sqlalchemy import select
 
 from admin import forms
-from admin.catalog import _member
+from admin.catalog import member_of
 from admin.views import bp
 from tracemark import keystore
 from tracemark.models import Role, SigningKey
@@ -21,33 +20,33 @@ def _owners_only():
     return error_response(403, "forbidden", gettext("Only the brand's owners manage its keys."))
 
 
-def _key(member, kid: str) -> SigningKey | None:
+def _key(member, kid: str) -> SigningKey:
+    """The brand's key ``kid``; 404 for an unknown key or another brand's."""
     try:
         return keystore.get_key(member.session, kid, member.brand)
     except keystore.KeyStateError:
-        return None
+        abort(404)
+
+
+def _page(member, form, status: int = 200):
+    keys = keystore.brand_keys(member.session, member.brand)
+    return render_template("admin/keys.html", member=member, keys=keys, form=form), status
 
 
 @bp.get("/brands/<slug>/keys")
 @login_required
 def keys(slug: str):
-    member = _member(slug)
-    rows = member.session.scalars(
-        select(SigningKey).where(SigningKey.brand_id == member.brand.id).order_by(SigningKey.id)
-    ).all()
-    form = forms.RevokeKeyForm() if member.role is Role.OWNER else None
-    return render_template("admin/keys.html", member=member, keys=rows, form=form)
+    member = member_of(slug)
+    return _page(member, forms.RevokeKeyForm() if member.role is Role.OWNER else None)
 
 
 @bp.post("/brands/<slug>/keys/<kid>/retire")
 @login_required
 def retire_key(slug: str, kid: str):
-    member = _member(slug)
+    member = member_of(slug)
     if member.role is not Role.OWNER:
         return _owners_only()
     key = _key(member, kid)
-    if key is None:
-        return error_response(404, "not_found", gettext("There is nothing at this address."))
     try:
         keystore.retire_key(member.session, key)
     except keystore.KeyStateError:
@@ -60,19 +59,13 @@ def retire_key(slug: str, kid: str):
 @bp.post("/brands/<slug>/keys/<kid>/revoke")
 @login_required
 def revoke_key(slug: str, kid: str):
-    member = _member(slug)
+    member = member_of(slug)
     if member.role is not Role.OWNER:
         return _owners_only()
     key = _key(member, kid)
-    if key is None:
-        return error_response(404, "not_found", gettext("There is nothing at this address."))
     form = forms.RevokeKeyForm()
     if not form.validate_on_submit():
-        rows = member.session.scalars(
-            select(SigningKey).where(SigningKey.brand_id == member.brand.id)
-        ).all()
-        page = render_template("admin/keys.html", member=member, keys=rows, form=form)
-        return page, 400
+        return _page(member, form, 400)
     keystore.revoke_key(member.session, key, form.reason.data.strip())
     member.record(
         "key.revoke", "signing_key", key.id, {"kid": kid, "reason": key.revocation_reason}

@@ -53,6 +53,12 @@ def create_key(session: Session, brand: Brand, passphrase: str) -> SigningKey:
     return key
 
 
+def brand_keys(session: Session, brand: Brand) -> list[SigningKey]:
+    """Every key of ``brand``, oldest first."""
+    query = select(SigningKey).where(SigningKey.brand_id == brand.id).order_by(SigningKey.id)
+    return list(session.scalars(query))
+
+
 def active_keys(session: Session, brand: Brand) -> list[SigningKey]:
     return list(
         session.scalars(
