@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracemark.batch_view import BatchView, BatchViewCache, batch_view
+from tracemark.db import is_postgresql
 from tracemark.keycache import KeyCache
 from tracemark.scans import Client, ScanOutcome, Verdict, record_and_judge
 from tracemark.verify import Identity, check_offline, check_url
@@ -50,7 +51,7 @@ def scan(
     """Check, record and explain one scan of ``uri``. Never raises for bad input."""
     try:
         with sessions.begin() as session:
-            if session.get_bind().dialect.name == "postgresql":
+            if is_postgresql(session):
                 # Scans are telemetry: a crash may lose the last moments of them, which
                 # is worth not waiting for the disk on every scan.
                 session.connection().execute(_ASYNC_COMMIT)
