@@ -112,6 +112,18 @@ def make_brand(sessions: sessionmaker[Session], *, lot: str = "L2401A") -> DemoB
         return DemoBrand(brand, product, batch, key.kid)
 
 
+def forge(url: str) -> str:
+    """``url`` with one character of its signature changed: always a bad signature.
+
+    The character changed sits mid-signature, so the result stays canonical base32 (the
+    last characters carry padding bits, and the end of an Ed25519 signature is often
+    zero bits, so overwriting the tail with "A"s can leave the code unchanged)."""
+    head, signature = url.rsplit(".", 1)
+    i = len(signature) // 2
+    swapped = "B" if signature[i] == "A" else "A"
+    return f"{head}.{signature[:i]}{swapped}{signature[i + 1 :]}"
+
+
 #: A minimal PDF standing in for a test report.
 PDF = b"%PDF-1.4\n% test report\n%%EOF\n"
 JOURNEY = (

@@ -3,7 +3,7 @@ import threading
 
 import pytest
 
-from tests.conftest import PASSPHRASE
+from tests.conftest import PASSPHRASE, forge
 from tracemark import issuance, pins
 from tracemark.models import BatchStatus, ScanEvent, UnitScanState
 from tracemark.printing import batch_urls
@@ -92,7 +92,7 @@ def test_network_is_the_24_or_48_prefix():
 
 
 def test_forged_code_is_recorded_without_a_unit(db, urls):
-    outcome = _scan(db, urls[0][:-3] + "AAA")
+    outcome = _scan(db, forge(urls[0]))
     assert outcome.verdict is Verdict.NOT_GENUINE
     with db.sessions() as session:
         event = session.query(ScanEvent).order_by(ScanEvent.id.desc()).first()

@@ -4,7 +4,7 @@ import re
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from tests.conftest import PASSPHRASE, PDF, furnish
+from tests.conftest import PASSPHRASE, PDF, forge, furnish
 from tracemark import content, issuance, pins
 from tracemark.models import BatchStatus, DocumentContent
 from tracemark.printing import batch_urls
@@ -96,7 +96,7 @@ def test_json_api_get_and_post(client, codes):
     ]
     again = client.post("/api/v1/verify", json={"url": codes[2]}).json
     assert again["verdict"] == "genuine_scanned_before" and again["scans"]["count"] == 2
-    forged = client.post("/api/v1/verify", json={"url": codes[2][:-3] + "AAA"}).json
+    forged = client.post("/api/v1/verify", json={"url": forge(codes[2])}).json
     assert (forged["verdict"], forged["reason"]) == ("not_genuine", "bad_signature")
 
 
@@ -172,7 +172,7 @@ def test_database_down_gives_a_degraded_verdict_not_an_error(app, client, codes,
     response = client.get(codes[0])
     assert response.status_code == 200
     assert _verdict(response) == "genuine_signature_unchecked"
-    forged = client.get(codes[0][:-3] + "AAA")
+    forged = client.get(forge(codes[0]))
     assert _verdict(forged) == "not_genuine"
 
 
@@ -241,7 +241,7 @@ def test_unreachable_database_degrades_every_public_route(settings, codes):
     client = app.test_client()
     page = client.get(codes[0])
     assert page.status_code == 200 and _verdict(page) == "genuine_signature_unchecked"
-    assert _verdict(client.get(codes[0][:-3] + "AAA")) == "not_genuine"
+    assert _verdict(client.get(forge(codes[0]))) == "not_genuine"
     api = client.get("/api/v1/verify", query_string={"url": codes[1]})
     assert api.status_code == 200 and api.json["degraded"] is True
     keys = client.get("/.well-known/tracemark/keys.json")
