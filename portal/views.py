@@ -61,7 +61,7 @@ def client() -> Client:
 
 def run_scan(uri: str) -> ScanResult:
     return scan(
-        current_app.extensions["tracemark.sessions"],
+        current_app.extensions["tracemark.scan_sessions"],
         uri,
         client(),
         secret=settings().require_secret_key().encode(),

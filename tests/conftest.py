@@ -22,7 +22,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracemark import catalog, content, keystore, trace
-from tracemark.app import create_app
+from tracemark.app import close, create_app
 from tracemark.config import Settings
 from tracemark.db import make_engine, make_sessionmaker
 from tracemark.migrate import migrate_to
@@ -183,7 +183,7 @@ def settings(db: Database) -> Settings:
 def app(settings: Settings) -> Iterator[Flask]:
     app = create_app(settings, {"TESTING": True})
     yield app
-    app.extensions["tracemark.engine"].dispose()
+    close(app)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from tracemark import i18n, web
 from tracemark.batch_view import BatchViewCache
 from tracemark.config import Settings
-from tracemark.db import make_engine, make_sessionmaker
+from tracemark.db import make_engine, make_scan_engine, make_sessionmaker
 from tracemark.keycache import KeyCache
 from tracemark.keystore import load_keyring
 
@@ -53,6 +53,9 @@ def create_app(
     sessions = make_sessionmaker(engine)
     app.extensions["tracemark.engine"] = engine
     app.extensions["tracemark.sessions"] = sessions
+    scan_engine = make_scan_engine(engine)
+    app.extensions["tracemark.scan_engine"] = scan_engine
+    app.extensions["tracemark.scan_sessions"] = make_sessionmaker(scan_engine)
     app.extensions["tracemark.keys"] = _warm_key_cache(sessions)
     app.extensions["tracemark.batch_views"] = BatchViewCache(settings.batch_view_ttl)
     web.init_app(app)
@@ -75,6 +78,13 @@ def create_app(
         return {"status": "ok"}
 
     return app
+
+
+def close(app: Flask) -> None:
+    """Close the app's database connections (both pools): for tests and scripts that
+    build apps and must not leave connections open on the server."""
+    app.extensions["tracemark.scan_engine"].dispose()
+    app.extensions["tracemark.engine"].dispose()
 
 
 def _warm_key_cache(sessions) -> KeyCache:

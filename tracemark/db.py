@@ -28,6 +28,27 @@ def make_engine(url: str, **kwargs) -> Engine:
     return create_engine(parsed, **kwargs)
 
 
+def make_scan_engine(engine: Engine) -> Engine:
+    """The engine for recording scans, beside ``engine`` (the one for everything else).
+
+    On PostgreSQL its connections run in autocommit with ``synchronous_commit = off``:
+    each scan statement is atomic on its own (counters by one upsert), scans are
+    telemetry whose last moments a crash may lose, and dropping BEGIN, COMMIT and the
+    per-checkout ping takes four of a scan's round trips away. A dead connection fails
+    its scan (which degrades by itself) and is replaced, instead of being pinged before
+    every use. SQLite has no round trips to save: it shares ``engine``.
+    """
+    if engine.dialect.name != "postgresql":
+        return engine
+    url = engine.url
+    options = f"{url.query.get('options', '')} -c synchronous_commit=off".strip()
+    return create_engine(
+        url.update_query_dict({"options": options}),
+        isolation_level="AUTOCOMMIT",
+        pool_pre_ping=False,
+    )
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -10,18 +10,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracemark.batch_view import BatchView, BatchViewCache, batch_view
-from tracemark.db import is_postgresql
 from tracemark.keycache import KeyCache
 from tracemark.scans import Client, ScanOutcome, Verdict, record_and_judge
 from tracemark.verify import Identity, check_offline, check_url
 
 log = logging.getLogger(__name__)
-_ASYNC_COMMIT = text("SET LOCAL synchronous_commit = off")
 
 
 @dataclass(frozen=True)
@@ -51,10 +48,6 @@ def scan(
     """Check, record and explain one scan of ``uri``. Never raises for bad input."""
     try:
         with sessions.begin() as session:
-            if is_postgresql(session):
-                # Scans are telemetry: a crash may lose the last moments of them, which
-                # is worth not waiting for the disk on every scan.
-                session.connection().execute(_ASYNC_COMMIT)
             check = check_url(session, uri, keys)
             outcome = record_and_judge(session, check, client, secret=secret)
             facts = check.facts

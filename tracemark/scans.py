@@ -17,7 +17,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from functools import cache
 
-from sqlalchemy import bindparam, case, func, insert
+from sqlalchemy import String, bindparam, case, func, insert, literal, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -101,9 +101,9 @@ def record_and_judge(
 ) -> ScanOutcome:
     """Store the scan and return the consumer's verdict. The caller commits.
 
-    Three statements for a known unit, each compiled once: the distinct marks
-    (insert-or-ignore, reporting which were new), the counters (one upsert that also
-    returns the history the judgement needs), and the scan event.
+    For a known unit: the distinct marks (insert-or-ignore, reporting which were new)
+    and the counters (one upsert that also returns the history the judgement needs) —
+    one statement on PostgreSQL, two on SQLite — then the scan event.
     """
     now = now or utcnow()
     day = now.date()
@@ -114,11 +114,7 @@ def record_and_judge(
         outcome = ScanOutcome(Verdict.NOT_GENUINE, check.reason, check)
         _store_event(session, outcome, client, device, network, now)
         return outcome
-    marks = [("device", day, device), ("network", day, network)]
-    if client.country is not None:
-        marks.append(("country", EVER, client.country))
-    new = _mark(session, facts.unit_id, marks, now)
-    state = _count_scan(session, facts.unit_id, client.country, now, new)
+    state, new = _count_scan(session, facts.unit_id, device, network, client.country, now)
     policy = RiskPolicy.from_overrides(facts.risk_policy)
     observation = Observation(
         now=now,
@@ -171,17 +167,59 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
+#: The kinds of distinct mark, each counted by a column of the scan state.
+KINDS = ("device", "network", "country")
+
+
 @cache
 def _statements(dialect: str) -> tuple:
     """The scan path's statements, built once per dialect with bind parameters: building
-    SQLAlchemy expressions costs more than running them, and these run on every scan."""
+    SQLAlchemy expressions costs more than running them, and these run on every scan.
+
+    On PostgreSQL the marks insert is a data-modifying CTE of the counters upsert, so a
+    scan of a known unit is one round trip; its ``RETURNING`` says which marks were new.
+    """
     insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
-    marks = insert_(UnitScanMark).on_conflict_do_nothing().returning(UnitScanMark.kind)
+    mark = UnitScanMark.__table__.c
+    if dialect == "postgresql":
+        unit_id, now = bindparam("unit_id", type_=mark.unit_id.type), bindparam("now")
+        day, country = bindparam("day", type_=mark.day.type), bindparam("country", type_=String)
+
+        def row(kind: str, when, value):
+            return select(unit_id, literal(kind, String), when, value, now)
+
+        rows = union_all(
+            row("device", day, bindparam("device", type_=String)),
+            row("network", day, bindparam("network", type_=String)),
+            row("country", literal(EVER), country).where(country.is_not(None)),
+        )
+        marks = (
+            insert_(UnitScanMark)
+            .from_select(["unit_id", "kind", "day", "value", "seen_at"], rows)
+            .on_conflict_do_nothing()
+            .returning(mark.kind)
+            .cte("new_marks")
+        )
+        new = {
+            kind: select(func.count())
+            .select_from(marks)
+            .where(marks.c.kind == kind)
+            .scalar_subquery()
+            for kind in KINDS
+        }
+        state = _upsert(insert_, new).cte("state")
+        count = select(state, *(new[kind].label(f"new_{kind}") for kind in KINDS))
+        return None, count, insert(ScanEvent.__table__)
+    marks = insert_(UnitScanMark).on_conflict_do_nothing().returning(mark.kind)
+    new = {kind: bindparam(f"new_{kind}") for kind in KINDS}
+    return marks, _upsert(insert_, new), insert(ScanEvent.__table__)
+
+
+def _upsert(insert_, new: dict):
+    """Count one scan of a unit, with ``new`` giving how many of each mark were new."""
     state = UnitScanState.__table__.c
     now, day = bindparam("now"), bindparam("day")
     country = bindparam("country", type_=state.last_country.type)
-    new_device, new_network = bindparam("new_device"), bindparam("new_network")
-    new_country = bindparam("new_country")
     upsert = insert_(UnitScanState).values(
         unit_id=bindparam("unit_id"),
         scan_count=1,
@@ -191,21 +229,21 @@ def _statements(dialect: str) -> tuple:
         last_country=country,
         last_country_at=bindparam("country_at"),
         day=day,
-        devices_today=new_device,
-        networks_today=new_network,
-        countries=new_country,
+        devices_today=new["device"],
+        networks_today=new["network"],
+        countries=new["country"],
         pin_failures=0,
     )
     same_day = state.day == day
-    upsert = upsert.on_conflict_do_update(
+    return upsert.on_conflict_do_update(
         index_elements=[state.unit_id],
         set_={
             "scan_count": state.scan_count + 1,
             "last_scan_at": now,
             "day": day,
-            "devices_today": case((same_day, state.devices_today), else_=0) + new_device,
-            "networks_today": case((same_day, state.networks_today), else_=0) + new_network,
-            "countries": state.countries + new_country,
+            "devices_today": case((same_day, state.devices_today), else_=0) + new["device"],
+            "networks_today": case((same_day, state.networks_today), else_=0) + new["network"],
+            "countries": state.countries + new["country"],
             "prev_country": state.last_country,
             "prev_country_at": state.last_country_at,
             "last_country": func.coalesce(upsert.excluded.last_country, state.last_country),
@@ -225,18 +263,6 @@ def _statements(dialect: str) -> tuple:
         state.prev_country,
         state.prev_country_at,
     )
-    return marks, upsert, insert(ScanEvent.__table__)
-
-
-def _mark(
-    session: Session, unit_id: int, marks: list[tuple[str, dt.date, str]], now: dt.datetime
-) -> set[str]:
-    """Insert distinct marks (insert-or-ignore); returns the kinds that were new."""
-    rows = [
-        {"unit_id": unit_id, "kind": kind, "day": day, "value": value, "seen_at": now}
-        for kind, day, value in marks
-    ]
-    return set(session.connection().execute(_statements(_dialect(session))[0], rows).scalars())
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,31 +280,47 @@ class _State:
 
 
 def _count_scan(
-    session: Session, unit_id: int, country: str | None, now: dt.datetime, new: set[str]
-) -> _State:
-    """One upsert: count the scan and the new distinct marks, keep the country history.
+    session: Session,
+    unit_id: int,
+    device: str,
+    network: str,
+    country: str | None,
+    now: dt.datetime,
+) -> tuple[_State, set[str]]:
+    """Mark the scan's device, network and country, count the scan and the new marks,
+    keep the country history; returns the state and the kinds of mark that were new.
 
     SET expressions see the row as it was, so ``prev_country`` takes the old
-    ``last_country``; concurrent scans of one unit serialise on the row.
+    ``last_country``; concurrent scans of one unit serialise on the row, and a mark
+    raced by two scans is inserted (and counted) by one of them only.
     """
-    row = (
-        session.connection()
-        .execute(
-            _statements(_dialect(session))[1],
-            {
-                "unit_id": unit_id,
-                "now": now,
-                "day": now.date(),
-                "country": country,
-                "country_at": now if country else None,
-                "new_device": int("device" in new),
-                "new_network": int("network" in new),
-                "new_country": int("country" in new),
-            },
-        )
-        .one()
-    )
-    return _State(
+    connection = session.connection()
+    marks, count, _event = _statements(_dialect(session))
+    parameters = {
+        "unit_id": unit_id,
+        "now": now,
+        "day": now.date(),
+        "country": country,
+        "country_at": now if country else None,
+    }
+    if marks is None:
+        row = connection.execute(count, {**parameters, "device": device, "network": network})
+        row = row.one()
+        new = {kind for kind in KINDS if getattr(row, f"new_{kind}")}
+    else:
+        rows = [
+            {"unit_id": unit_id, "kind": kind, "day": day, "value": value, "seen_at": now}
+            for kind, day, value in (
+                ("device", now.date(), device),
+                ("network", now.date(), network),
+                ("country", EVER, country),
+            )
+            if value is not None
+        ]
+        new = set(connection.execute(marks, rows).scalars())
+        flags = {f"new_{kind}": int(kind in new) for kind in KINDS}
+        row = connection.execute(count, {**parameters, **flags}).one()
+    state = _State(
         row.scan_count,
         as_utc(row.first_scan_at),
         row.first_country,
@@ -290,6 +332,7 @@ def _count_scan(
         row.prev_country,
         as_utc(row.prev_country_at),
     )
+    return state, new
 
 
 def _store_event(session, outcome: ScanOutcome, client: Client, device, network, now) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import gettext
 from flask_limiter import Limiter
@@ -138,7 +140,9 @@ def init_rate_limits(app: Flask) -> Limiter:
 
     Storage is Redis when configured, shared by all workers and hosts; if Redis fails,
     each worker limits in memory until it is back, rather than failing requests or
-    dropping limits altogether.
+    dropping limits altogether. Only a refused request is told when to come back
+    (``Retry-After``): the ``X-RateLimit-*`` headers on every answer would cost each scan
+    another round trip to Redis.
     """
     redis_url = app.config["TRACEMARK_SETTINGS"].redis_url
     limiter = Limiter(
@@ -148,7 +152,7 @@ def init_rate_limits(app: Flask) -> Limiter:
         strategy="fixed-window",
         swallow_errors=True,
         in_memory_fallback_enabled=True,
-        headers_enabled=True,
+        headers_enabled=False,
     )
     for endpoint, view in list(app.view_functions.items()):
         budget = getattr(view, "tracemark_budget", None)
@@ -157,4 +161,11 @@ def init_rate_limits(app: Flask) -> Limiter:
             limit = limiter.shared_limit(lambda key=key: app.config[key], scope=budget)
             app.view_functions[endpoint] = limit(view)
     app.extensions["tracemark.limiter"] = limiter
+
+    @app.after_request
+    def _retry_after(response):
+        if response.status_code == 429 and (breached := limiter.current_limit) is not None:
+            response.headers["Retry-After"] = str(max(1, breached.reset_at - int(time.time())))
+        return response
+
     return limiter

@@ -295,12 +295,12 @@ def test_the_session_cookie_is_httponly_lax_and_secure_over_tls(app, client, peo
 def test_the_secure_cookie_setting_marks_it_secure_everywhere(settings):
     from dataclasses import replace
 
-    from tracemark.app import create_app
+    from tracemark.app import close, create_app
 
     app = create_app(replace(settings, secure_cookies=True), {"TESTING": True})
     response = app.test_client().get("/admin/login")
     assert "Secure" in response.headers["Set-Cookie"]
-    app.extensions["tracemark.engine"].dispose()
+    close(app)
 
 
 def test_admin_pages_have_no_inline_script_or_style(client, people):

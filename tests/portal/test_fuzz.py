@@ -35,7 +35,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import PASSPHRASE
 from tracemark import issuance
-from tracemark.app import create_app
+from tracemark.app import close, create_app
 from tracemark.pins import ClaimStatus
 from tracemark.printing import batch_urls
 from tracemark.scans import Verdict
@@ -503,7 +503,7 @@ def target(db, demo, settings):
     # No cookie jar: each request stands alone (a failing example replays the same).
     yield Target(app, app.test_client(use_cookies=False), codes, captured)
     app.logger.removeHandler(captured)
-    app.extensions["tracemark.engine"].dispose()
+    close(app)
 
 
 def send(target: Target, req: Req) -> None:

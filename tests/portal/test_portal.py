@@ -148,7 +148,7 @@ def test_page_is_small_and_has_no_external_requests(client, codes):
 def test_rate_limit_gives_a_translated_429_page(settings, codes):
     from dataclasses import replace
 
-    from tracemark.app import create_app
+    from tracemark.app import close, create_app
 
     app = create_app(replace(settings, scan_rate_limit="2/day"), {"TESTING": True})
     client = app.test_client()
@@ -159,7 +159,7 @@ def test_rate_limit_gives_a_translated_429_page(settings, codes):
     assert 'lang="fr"' in limited.get_data(as_text=True)
     api = client.get("/api/v1/verify", query_string={"url": codes[0]})
     assert api.status_code == 429 and api.json["error"] == "too_many_requests"
-    app.extensions["tracemark.engine"].dispose()
+    close(app)
 
 
 def test_database_down_gives_a_degraded_verdict_not_an_error(app, client, codes, monkeypatch):
@@ -181,7 +181,7 @@ def test_limits_live_in_redis_when_configured_and_survive_its_loss(settings, cod
 
     import redis
 
-    from tracemark.app import create_app
+    from tracemark.app import close, create_app
 
     url = "redis://127.0.0.1:6379/14"
     try:
@@ -201,7 +201,7 @@ def test_limits_live_in_redis_when_configured_and_survive_its_loss(settings, cod
     statuses = [gone.test_client().get(codes[0]).status_code for _ in range(5)]
     assert statuses[:3] == [200, 200, 200] and statuses[-1] == 429
     for app in (first, second, gone):
-        app.extensions["tracemark.engine"].dispose()
+        close(app)
 
 
 @pytest.mark.parametrize(
@@ -230,14 +230,15 @@ def test_wrong_pin_message_is_plural_aware(app):
 
 
 def test_unreachable_database_degrades_every_public_route(settings, codes):
-    from tracemark.app import create_app
+    from tracemark.app import close, create_app
     from tracemark.db import make_engine
 
     app = create_app(settings, {"TESTING": True})  # keys learnt at start, then the DB goes
     dead = make_engine(
         "postgresql+psycopg://postgres@127.0.0.1:1/gone", connect_args={"connect_timeout": 1}
     )
-    app.extensions["tracemark.sessions"].configure(bind=dead)
+    for sessions in ("tracemark.sessions", "tracemark.scan_sessions"):
+        app.extensions[sessions].configure(bind=dead)
     client = app.test_client()
     page = client.get(codes[0])
     assert page.status_code == 200 and _verdict(page) == "genuine_signature_unchecked"
@@ -247,7 +248,7 @@ def test_unreachable_database_degrades_every_public_route(settings, codes):
     keys = client.get("/.well-known/tracemark/keys.json")
     assert keys.status_code == 200 and keys.json["keys"]
     assert client.get("/documents/1/report.pdf").status_code == 503
-    app.extensions["tracemark.engine"].dispose()
+    close(app)
     dead.dispose()
 
 
