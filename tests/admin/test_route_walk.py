@@ -1,0 +1,213 @@
+"""Every admin route, for every role and against a foreign brand: the expected status, and
+never another brand's data.
+
+The routes come from the app's URL map, so a new admin route fails this test until it is
+given its place in ``ACCESS`` (who may read it, who may change through it) and its URL
+parameters have values in ``_parameters``. Expected answers:
+
+* a role the route admits: 200 for a read; for a write anything but 403/404/5xx (an empty
+  form may be refused as invalid);
+* another role of the brand: 403; someone with no role in the brand: 404, exactly as for
+  a brand that does not exist; nobody signed in: the login page;
+* the brand's own URL naming another brand's object: 404, whoever asks.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+import pytest
+from werkzeug.routing import Rule
+
+from tests.admin.test_auth import PASSWORD, cheap_hashes, csrf_token, login
+from tests.conftest import PASSPHRASE, make_brand
+from tracemark import accounts, issuance
+from tracemark.models import Role
+
+__all__ = ["cheap_hashes"]  # the autouse fixture, used here too
+
+MEMBERS = ("owner", "staff", "marketing", "regulator")
+EVERYONE = (*MEMBERS, "outsider", "anonymous")
+EDITORS = frozenset({"owner", "staff"})
+READERS = frozenset(MEMBERS)
+OWNERS = frozenset({"owner"})
+
+
+@dataclass(frozen=True)
+class Access:
+    """Roles of the brand a route admits: to read it (GET) and to write through it (POST)."""
+
+    read: frozenset[str] = frozenset()
+    write: frozenset[str] = frozenset()
+
+
+#: Brand routes (``/admin/brands/<slug>/…``), by endpoint.
+ACCESS: dict[str, Access] = {
+    "admin.audit_log": Access(read=OWNERS),
+    "admin.sites": Access(read=READERS, write=EDITORS),
+    "admin.products": Access(read=READERS, write=EDITORS),
+    "admin.product": Access(read=READERS, write=EDITORS),
+    "admin.batches": Access(read=READERS, write=EDITORS),
+    "admin.batch": Access(read=READERS),
+    "admin.update_batch": Access(write=EDITORS),
+    "admin.batch_status": Access(write=EDITORS),
+    "admin.keys": Access(read=READERS),
+    "admin.retire_key": Access(write=OWNERS),
+    "admin.revoke_key": Access(write=OWNERS),
+}
+#: Routes outside any brand, with the status each kind of visitor gets; tested in depth
+#: by test_auth (sign-in) and elsewhere, walked here so none is forgotten.
+SIGNED_IN = {role: 200 for role in (*MEMBERS, "outsider")}
+ACCOUNT_ROUTES: dict[tuple[str, str], dict[str, int]] = {
+    ("admin.dashboard", "GET"): {**SIGNED_IN, "anonymous": 302},
+    ("admin.login_form", "GET"): {**{role: 302 for role in SIGNED_IN}, "anonymous": 200},
+    ("admin.login", "POST"): {role: 200 for role in EVERYONE},  # an empty form: refused
+}
+#: Walked last, since it ends the session.
+LAST = {("admin.logout", "POST"): {**{role: 302 for role in SIGNED_IN}, "anonymous": 302}}
+
+
+@dataclass
+class World:
+    mine: dict[str, str]
+    theirs: dict[str, str]
+    #: What must never show, by who asks: the other brand's slug and name.
+    hidden: dict[str, tuple[str, ...]]
+    emails: dict[str, str]
+
+
+@pytest.fixture
+def world(db) -> World:
+    """Two brands, each with a product, batch, key and issued codes; a user per role in
+    the first, and an outsider who owns the second."""
+    values = []
+    for _ in range(2):
+        demo = make_brand(db.sessions)
+        issuance.issue(db.sessions, demo.batch.id, 2, PASSPHRASE)
+        values.append(
+            (
+                {
+                    "slug": demo.brand.slug,
+                    "product_id": str(demo.product.id),
+                    "batch_id": str(demo.batch.id),
+                    "kid": demo.kid,
+                },
+                demo.brand,
+            )
+        )
+    (mine, my_brand), (theirs, their_brand) = values
+    emails = {}
+    with db.sessions.begin() as session:
+        for role in (*MEMBERS, "outsider"):
+            email = f"{role}-{secrets.token_hex(4)}@example.com"
+            user = accounts.create_user(session, email, PASSWORD, role.title())
+            if role == "outsider":
+                accounts.grant(session, user, their_brand, Role.OWNER)
+            else:
+                accounts.grant(session, user, my_brand, Role(role))
+            emails[role] = email
+    hidden = {role: (their_brand.slug, their_brand.name) for role in MEMBERS}
+    hidden["outsider"] = (my_brand.slug, my_brand.name)
+    hidden["anonymous"] = hidden["outsider"] + hidden["owner"]
+    return World(mine, theirs, hidden, emails)
+
+
+def _parameters(rule: Rule, values: dict[str, str]) -> dict[str, str]:
+    unknown = rule.arguments - values.keys()
+    assert not unknown, f"{rule.rule}: no test value for {sorted(unknown)}; add it to world"
+    return {name: values[name] for name in rule.arguments}
+
+
+def _path(rule: Rule, values: dict[str, str]) -> str:
+    return rule.build(_parameters(rule, values), append_unknown=False)[1]
+
+
+def _admin_rules(app) -> list[tuple[Rule, str]]:
+    return [
+        (rule, method)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/admin")
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
+    ]
+
+
+def _client(app, world: World, role: str):
+    client = app.test_client()
+    if role != "anonymous":
+        assert login(client, world.emails[role]).status_code == 302
+    return client
+
+
+def _send(client, method: str, path: str, token: str | None):
+    if method == "GET":
+        return client.get(path)
+    return client.post(path, data={"csrf_token": token} if token else {})
+
+
+def _brand_expectation(access: Access, method: str, role: str) -> set[int] | None:
+    """The statuses allowed for ``role``; None when any non-refusal will do."""
+    if role == "anonymous":
+        return {302}
+    if role == "outsider":
+        return {404}
+    admitted = access.read if method == "GET" else access.write
+    if role not in admitted:
+        return {403}
+    return {200} if method == "GET" else None
+
+
+def test_every_admin_route_is_classified(app):
+    known = set(ACCESS) | {endpoint for endpoint, _ in (*ACCOUNT_ROUTES, *LAST)}
+    walked = {rule.endpoint for rule, _ in _admin_rules(app)}
+    assert walked - known == set(), "classify these routes in ACCESS or ACCOUNT_ROUTES"
+    assert known - walked == set(), "these classified routes no longer exist"
+
+
+@pytest.mark.parametrize("role", EVERYONE)
+def test_every_route_answers_each_role_as_expected(app, world, role):
+    client = _client(app, world, role)
+    token = csrf_token(client, "/admin/login") if role == "anonymous" else None
+    if token is None:
+        token = csrf_token(client, "/admin/")
+    last = []
+    for rule, method in _admin_rules(app):
+        if (rule.endpoint, method) in LAST:
+            last.append((rule, method))
+            continue
+        path = _path(rule, world.mine)
+        answer = _send(client, method, path, token)
+        status = answer.status_code
+        where = (role, method, path, status)
+        assert status < 500, where
+        if (rule.endpoint, method) in ACCOUNT_ROUTES:
+            assert status == ACCOUNT_ROUTES[rule.endpoint, method][role], where
+        else:
+            expected = _brand_expectation(ACCESS[rule.endpoint], method, role)
+            if expected is None:
+                assert status not in (403, 404), where
+            else:
+                assert status in expected, where
+            if status == 302 and role == "anonymous":
+                assert "/admin/login" in answer.headers["Location"], where
+        if status == 200:
+            body = answer.get_data(as_text=True)
+            for name in world.hidden[role]:
+                assert name not in body, (*where, "shows another brand's", name)
+    for rule, method in last:
+        path = _path(rule, world.mine)
+        status = _send(client, method, path, token).status_code
+        assert status == LAST[rule.endpoint, method][role], (role, method, path, status)
+
+
+def test_another_brands_objects_are_not_found_under_my_brand(app, world):
+    client = _client(app, world, "owner")
+    token = csrf_token(client, "/admin/")
+    for rule, method in _admin_rules(app):
+        if rule.endpoint not in ACCESS or rule.arguments == {"slug"}:
+            continue
+        for name in rule.arguments - {"slug"}:
+            crossed = {**world.mine, name: world.theirs[name]}
+            path = _path(rule, crossed)
+            status = _send(client, method, path, token).status_code
+            assert status == 404, (method, path, status)
