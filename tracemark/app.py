@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from tracemark import i18n, web
+from tracemark import i18n, migrate, web
 from tracemark.batch_view import BatchViewCache
 from tracemark.config import Settings
 from tracemark.db import make_engine, make_scan_engine, make_sessionmaker
@@ -75,7 +75,21 @@ def create_app(
 
     @app.get("/healthz")
     def healthz():
+        """Liveness: the process answers."""
         return {"status": "ok"}
+
+    head = migrate.head_revision(engine)
+
+    @app.get("/readyz")
+    def readyz():
+        """Readiness: the database answers and its schema is the one this code expects."""
+        try:
+            current = migrate.current_revision(engine)
+        except SQLAlchemyError:
+            return {"status": "unavailable", "reason": "database_unreachable"}, 503
+        if current != head:
+            return {"status": "unavailable", "reason": "migrations_pending"}, 503
+        return {"status": "ok", "revision": current}
 
     return app
 

@@ -1,0 +1,36 @@
+"""The app's own routes for operators: liveness and readiness."""
+
+from dataclasses import replace
+
+from tracemark import migrate
+from tracemark.app import close, create_app
+
+
+def test_liveness_and_readiness_on_a_current_schema(client, db):
+    assert client.get("/healthz").json == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json["revision"] == migrate.head_revision(db.engine)
+
+
+def test_a_schema_behind_the_code_is_not_ready(settings, tmp_path):
+    app = create_app(replace(settings, database_url=f"sqlite:///{tmp_path / 'new.db'}"))
+    try:
+        client = app.test_client()
+        assert client.get("/healthz").status_code == 200  # alive, but not to be sent traffic
+        answer = client.get("/readyz")
+        assert (answer.status_code, answer.json["reason"]) == (503, "migrations_pending")
+        migrate.migrate_to(app.extensions["tracemark.engine"])
+        assert client.get("/readyz").status_code == 200
+    finally:
+        close(app)
+
+
+def test_an_unreachable_database_is_not_ready(settings):
+    gone = replace(settings, database_url="postgresql+psycopg://postgres@127.0.0.1:1/gone")
+    app = create_app(gone)
+    try:
+        answer = app.test_client().get("/readyz")
+        assert (answer.status_code, answer.json["reason"]) == (503, "database_unreachable")
+    finally:
+        close(app)
