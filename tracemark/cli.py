@@ -271,15 +271,20 @@ def labels_cmd(ctx, lot, fmt, brand_slug, gtin, output, columns, rows) -> None:
 
     with ctx.sessions() as session:
         the_batch = _batch(session, lot, brand_slug, gtin)
-        count = label_files.write(
-            session,
-            the_batch,
-            fmt,
-            output,
-            ctx.settings.public_base_url,
-            columns=columns,
-            rows=rows,
-        )
+        try:
+            count = label_files.write(
+                session,
+                the_batch,
+                fmt,
+                output,
+                ctx.settings.public_base_url,
+                columns=columns,
+                rows=rows,
+            )
+        except OSError as exc:  # a full disk, a missing folder: the partial file is gone
+            reason = exc.strerror or exc.__class__.__name__
+            message = f"could not write {output}: {reason}; nothing written"
+            raise click.ClickException(message) from exc
     click.echo(f"{count:,} labels written to {output}")
 
 
