@@ -53,6 +53,73 @@ def init_db(ctx: Context) -> None:
     click.echo(f"database at revision {migrate.current_revision(engine)}")
 
 
+@main.command("backup")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option(
+    "--passphrase",
+    envvar="TRACEMARK_BACKUP_PASSPHRASE",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Encrypts the backup (prompted for, or TRACEMARK_BACKUP_PASSPHRASE).",
+)
+@pass_ctx
+def backup_cmd(ctx: Context, output: Path, passphrase: str) -> None:
+    """Write an encrypted backup of the whole database (keys included) to OUTPUT."""
+    from tracemark import backup
+
+    engine = make_engine(ctx.settings.database_url)
+    partial = output.with_name(f".{output.name}.part")
+    try:
+        with partial.open("wb") as out:
+            header = backup.backup(engine, out, passphrase)
+        partial.replace(output)
+    except (backup.BackupError, OSError) as exc:
+        partial.unlink(missing_ok=True)
+        raise click.ClickException(f"backup failed: {exc}") from exc
+    finally:
+        engine.dispose()
+    click.echo(
+        f"{header['dialect']} database at revision {header['revision']} backed up to {output}"
+    )
+
+
+@main.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--passphrase",
+    envvar="TRACEMARK_BACKUP_PASSPHRASE",
+    prompt=True,
+    hide_input=True,
+    help="The backup's passphrase (prompted for, or TRACEMARK_BACKUP_PASSPHRASE).",
+)
+@click.option("--yes", is_flag=True, help="Replace the database without asking first.")
+@pass_ctx
+def restore_cmd(ctx: Context, file: Path, passphrase: str, yes: bool) -> None:
+    """Replace the database with the backup FILE (stop the app and workers first)."""
+    from tracemark import backup
+
+    engine = make_engine(ctx.settings.database_url)
+    try:
+        with file.open("rb") as source:
+            header = backup.read_header(source)
+            if not yes:
+                click.confirm(
+                    f"Replace the database with the backup of {header.get('created_at')}?",
+                    abort=True,
+                )
+            source.seek(0)
+            backup.restore(engine, source, passphrase)
+        behind = not migrate.is_current(engine)
+    except backup.BackupError as exc:
+        raise click.ClickException(f"{exc}; the database was not changed") from exc
+    finally:
+        engine.dispose()
+    click.echo(f"restored the backup of {header['created_at']} (revision {header['revision']})")
+    if behind:
+        click.echo("the backup's schema is older than this code: run `tracemark init-db`")
+
+
 # -- catalog ---------------------------------------------------------------------------------
 
 
@@ -192,6 +259,27 @@ def keys_export(ctx: Context, brand_slug: str | None, output) -> None:
     with ctx.sessions() as session:
         the_brand = _brand(session, brand_slug) if brand_slug else None
         output.write(keystore.load_keyring(session, the_brand).dumps() + "\n")
+
+
+@keys.command("rewrap")
+@click.option(
+    "--new-passphrase",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    envvar="TRACEMARK_NEW_KEY_PASSPHRASE",
+    help="Prompted for, or TRACEMARK_NEW_KEY_PASSPHRASE.",
+)
+@pass_ctx
+def keys_rewrap(ctx: Context, new_passphrase: str) -> None:
+    """Re-encrypt all private keys under a new passphrase (TRACEMARK_KEY_PASSPHRASE is the
+    current one); then give the new one to issuance workers."""
+    try:
+        with ctx.sessions.begin() as session:
+            count = keystore.rewrap(session, _passphrase(ctx), new_passphrase)
+    except keystore.KeyStateError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{count} private keys now open with the new passphrase")
 
 
 # -- issuance and labels ----------------------------------------------------------------------

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from signing.keyring import KeyEntry, KeyRing, KeyStatus
 from signing.keys import (
+    KeyLoadError,
     encrypt_private_key,
     generate_private_key,
     load_private_key,
@@ -127,3 +128,32 @@ def load_keyring(session: Session, brand: Brand | None = None) -> KeyRing:
     return KeyRing(
         entry_of(key, slug) for key, slug in session.execute(query.order_by(SigningKey.id))
     )
+
+
+def rewrap(session: Session, old_passphrase: str, new_passphrase: str) -> int:
+    """Re-encrypt every stored private key under ``new_passphrase``; returns how many.
+
+    All or nothing: a key that does not open with ``old_passphrase`` stops the change
+    before anything is written (the caller commits). Public keys, and so every issued
+    code, are untouched.
+
+    :raises KeyStateError: a key does not open with ``old_passphrase``.
+    """
+    if not new_passphrase:
+        raise KeyStateError("the new passphrase is empty")
+    keys = session.scalars(
+        select(SigningKey).where(SigningKey.private_key_pem.is_not(None)).order_by(SigningKey.id)
+    ).all()
+    rewrapped = []
+    for key in keys:
+        try:
+            private = load_private_key(key.private_key_pem, old_passphrase)
+        except KeyLoadError as exc:
+            raise KeyStateError(
+                f"key {key.kid} does not open with the current passphrase; nothing changed"
+            ) from exc
+        rewrapped.append((key, encrypt_private_key(private, new_passphrase)))
+    for key, pem in rewrapped:
+        key.private_key_pem = pem
+    session.flush()
+    return len(rewrapped)

@@ -110,3 +110,26 @@ def test_queued_issue_is_run_by_the_worker(run, demo, tmp_path):
     assert "job(s) finished" in run("worker", "--once")
     run(*args, "-o", str(csv_path))
     assert len(csv_path.read_text().splitlines()) == 13
+
+
+def test_rewrapping_keys_moves_them_to_a_new_passphrase(db, demo):
+    def run(passphrase: str, *args: str, new: str | None = None):
+        env = {"TRACEMARK_DATABASE_URL": db.url, "TRACEMARK_KEY_PASSPHRASE": passphrase}
+        if new is not None:
+            env["TRACEMARK_NEW_KEY_PASSPHRASE"] = new
+        return CliRunner().invoke(main, list(args), env=env)
+
+    lot, brand = demo.batch.lot, demo.brand.slug
+    refused = run("not the passphrase", "keys", "rewrap", new="new passphrase")
+    assert refused.exit_code == 1 and "nothing changed" in refused.output
+    assert run(PASSPHRASE, "issue", lot, "--brand", brand, "--count", "3").exit_code == 0
+
+    done = run(PASSPHRASE, "keys", "rewrap", new="new passphrase")
+    try:  # every key of the shared test database moved: put them back after
+        assert done.exit_code == 0 and "now open with the new passphrase" in done.output
+        assert run(PASSPHRASE, "issue", lot, "--brand", brand, "--count", "3").exit_code != 0
+        issued = run("new passphrase", "issue", lot, "--brand", brand, "--count", "3")
+        assert issued.exit_code == 0, issued.output
+    finally:
+        back = run("new passphrase", "keys", "rewrap", new=PASSPHRASE)
+        assert back.exit_code == 0, back.output
