@@ -136,6 +136,8 @@ def issue_codes(slug: str, batch_id: int):
         return _forbidden()
     form = forms.IssueForm()
     if not form.validate_on_submit():
+        if form.request_key.errors:  # a fresh key, so that sending it again can work
+            form.request_key.data = secrets.token_hex(16)
         return batch_page(member, batch, issue_form=form)
     try:
         job = issuance.create_job(

@@ -4,7 +4,6 @@ import csv
 import datetime as dt
 
 import pytest
-from sqlalchemy import update
 
 from tests.conftest import PASSPHRASE
 from tracemark import issuance, jobs, label_renders
@@ -18,15 +17,6 @@ PIN_SECRET = "test-pin-secret"
 @pytest.fixture
 def options(tmp_path):
     return label_renders.RenderOptions(tmp_path / "labels", "https://t.example", PIN_SECRET)
-
-
-@pytest.fixture
-def idle(db):
-    """No other test's task waits in the shared queue."""
-    with db.sessions.begin() as session:
-        for model in (IssuanceJob, LabelRender):
-            claimable = model.status.in_([JobStatus.PENDING, JobStatus.RUNNING])
-            session.execute(update(model).where(claimable).values(status=JobStatus.FAILED))
 
 
 def _issued(db, demo, count, **options):
@@ -121,7 +111,7 @@ def test_the_csv_of_a_pin_job_carries_the_pins(db, demo, options):
     assert "PIN secret" in _render(db, render_id).error
 
 
-def test_the_worker_issues_then_renders(db, demo, options, idle):
+def test_the_worker_issues_then_renders(db, demo, options, idle_queue):
     with db.sessions.begin() as session:
         job_id = issuance.create_job(session, session.merge(demo.batch), 30).id
     assert jobs.run_worker(db.sessions, PASSPHRASE, once=True, renders=options) == 1
@@ -132,7 +122,7 @@ def test_the_worker_issues_then_renders(db, demo, options, idle):
     assert label_renders.file_path(options.directory, render).name == f"job-{job_id}-svg.zip"
 
 
-def test_a_render_whose_worker_died_is_taken_over(db, demo, options, idle):
+def test_a_render_whose_worker_died_is_taken_over(db, demo, options, idle_queue):
     render_id, _ = _request(db, _issued(db, demo, 4), "png", options)
     now = dt.datetime.now(dt.UTC)
     assert jobs.claim_next(db.sessions, "gone:1", model=LabelRender, now=now) == render_id
@@ -153,7 +143,7 @@ def test_a_render_whose_worker_died_is_taken_over(db, demo, options, idle):
     assert not any(path.is_file() for path in options.directory.rglob("*"))
 
 
-def test_a_failed_job_is_queued_again_by_hand_and_resumes(db, demo, idle):
+def test_a_failed_job_is_queued_again_by_hand_and_resumes(db, demo, idle_queue):
     with db.sessions.begin() as session:
         job = issuance.create_job(session, session.merge(demo.batch), 2_500)
         job_id = job.id
