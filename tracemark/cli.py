@@ -383,6 +383,7 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     from tracemark.app import create_app
 
     app = create_app(settings)
+    demo_data.start_worker(settings)  # issues codes and renders labels for the admin app
     app.run(host=host, port=port, threaded=True)
 
 
