@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import dataclass
 
 from flask import abort, jsonify, redirect, send_file, url_for
 from flask_babel import gettext
@@ -23,7 +24,14 @@ from admin import forms
 from admin.catalog import Member, batch_page, member_of
 from admin.views import bp
 from tracemark import catalog, issuance, jobs, keystore, label_renders
-from tracemark.models import Batch, BatchStatus, IssuanceJob, JobStatus, LabelFormat
+from tracemark.models import (
+    Batch,
+    BatchStatus,
+    IssuanceJob,
+    JobStatus,
+    LabelFormat,
+    LabelRender,
+)
 from tracemark.models.base import as_utc, utcnow
 from tracemark.web import error_response, settings
 
@@ -52,29 +60,45 @@ def state_of(task) -> str:
     return task.status.value
 
 
+@dataclass
+class _Work:
+    """A batch's jobs, newest first, and their renders by format."""
+
+    jobs: list[IssuanceJob]
+    renders: dict[int, dict[str, LabelRender]]
+
+    @classmethod
+    def of(cls, member: Member, batch: Batch) -> _Work:
+        query = select(IssuanceJob).where(IssuanceJob.batch_id == batch.id)
+        jobs_ = list(member.session.scalars(query.order_by(IssuanceJob.id.desc())))
+        return cls(jobs_, label_renders.renders_of(member.session, [job.id for job in jobs_]))
+
+    @property
+    def active(self) -> bool:
+        """Whether anything waits for the worker or is being worked on."""
+        working = (JobStatus.PENDING, JobStatus.RUNNING)
+        return any(
+            task.status in working
+            for job in self.jobs
+            for task in (job, *self.renders[job.id].values())
+        )
+
+
 def section(member: Member, batch: Batch, form: forms.IssueForm | None = None) -> dict:
     """What the batch page shows about the batch's codes and labels."""
-    session = member.session
-    query = select(IssuanceJob).where(IssuanceJob.batch_id == batch.id)
-    batch_jobs = list(session.scalars(query.order_by(IssuanceJob.id.desc())))
-    renders = label_renders.renders_of(session, [job.id for job in batch_jobs])
+    work = _Work.of(member, batch)
     refusal = _refusal(member, batch) if member.can_edit else None
     if member.can_edit and form is None and refusal is None:
         form = forms.IssueForm(formdata=None, request_key=secrets.token_hex(16))
-    working = (JobStatus.PENDING, JobStatus.RUNNING)
     return {
-        "jobs": batch_jobs,
-        "renders": renders,
+        "jobs": work.jobs,
+        "renders": work.renders,
         "issue_form": form if refusal is None else None,
         "issue_refusal": refusal,
         "label_formats": FORMAT_NAMES,
         "state_of": state_of,
         "state_names": STATES,
-        "job_active": any(
-            task.status in working
-            for job in batch_jobs
-            for task in (job, *renders[job.id].values())
-        ),
+        "job_active": work.active,
     }
 
 
@@ -238,27 +262,21 @@ def batch_progress(slug: str, batch_id: int):
     """The batch's jobs and label files, for the page to follow them live."""
     member = member_of(slug)
     batch = _batch(member, batch_id)
-    context = section(member, batch)
-    payload = []
-    for job in context["jobs"]:
-        renders = context["renders"][job.id]
-        payload.append(
-            {
-                "id": job.id,
-                "state": state_of(job),
-                "state_label": str(STATES[state_of(job)]),
-                "issued": job.issued,
-                "requested": job.requested,
-                "renders": {
-                    fmt: {
-                        "state": state_of(render),
-                        "done": render.done,
-                        "total": render.total,
-                    }
-                    for fmt, render in renders.items()
-                },
-            }
-        )
-    response = jsonify({"active": context["job_active"], "jobs": payload})
+    work = _Work.of(member, batch)
+    payload = [
+        {
+            "id": job.id,
+            "state": state_of(job),
+            "state_label": str(STATES[state_of(job)]),
+            "issued": job.issued,
+            "requested": job.requested,
+            "renders": {
+                fmt: {"state": state_of(render), "done": render.done, "total": render.total}
+                for fmt, render in work.renders[job.id].items()
+            },
+        }
+        for job in work.jobs
+    ]
+    response = jsonify({"active": work.active, "jobs": payload})
     response.headers["Cache-Control"] = "no-store"
     return response
