@@ -62,11 +62,7 @@ def issue(client, shop, count, *, key: str | None = None, **extra):
         "count": count,
         **extra,
     }
-    return client.post(f"{batch_path(shop)}/jobs", data=data, **_headers(extra))
-
-
-def _headers(extra: dict) -> dict:
-    return {}
+    return client.post(f"{batch_path(shop)}/jobs", data=data)
 
 
 def post(client, path: str, **kwargs):
