@@ -1,9 +1,11 @@
-"""The brand staff application: accounts, roles, the audit log, the catalog and signing keys.
+"""The brand staff application: accounts, roles, the audit log, the catalog, signing keys,
+issuance and labels.
 
 ``bp`` is registered, and ``admin.auth.init_app`` called, by ``tracemark.app.create_app``.
 """
 
 from admin import catalog as _catalog  # noqa: F401  (registers the catalog pages on bp)
+from admin import issuance as _issuance  # noqa: F401  (registers the issuance pages on bp)
 from admin import keys as _keys  # noqa: F401  (registers the key pages on bp)
 from admin.views import bp
 

@@ -284,15 +284,24 @@ def _batch_forms(member: Member, batch, posted: str | None):
     return facts, status
 
 
-def _batch_page(member: Member, batch, facts, status):
-    return render_template(
+def _batch_page(member: Member, batch, facts, status, issue_form=None, code: int = 200):
+    from admin import issuance  # the batch page holds the batch's codes and labels
+
+    page = render_template(
         "admin/catalog/batch.html",
         member=member,
         batch=batch,
         facts=facts,
         status=status,
         status_names=forms.STATUS_NAMES,
+        **issuance.section(member, batch, issue_form),
     )
+    return page, code
+
+
+def batch_page(member: Member, batch, *, issue_form=None, status: int = 200):
+    """The batch page with its forms filled from ``batch`` (and ``issue_form`` as sent)."""
+    return _batch_page(member, batch, *_batch_forms(member, batch, None), issue_form, status)
 
 
 def _posted() -> bool:

@@ -6,14 +6,18 @@ country, coordinates); ``tracemark.catalog`` checks again and owns the state cha
 
 from __future__ import annotations
 
+import re
+
 from babel import Locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     FloatField,
     Form,
     FormField,
+    HiddenField,
     SelectField,
     StringField,
     TextAreaField,
@@ -205,3 +209,36 @@ class RevokeKeyForm(FlaskForm):
         _l("Reason"),
         validators=[DataRequired(_l("Say why the key is revoked.")), Length(max=500)],
     )
+
+
+#: The most codes one issuance form asks for (larger orders are several jobs).
+MAX_ISSUE = 5_000_000
+#: A whole number, digits grouped by threes with a space, comma, dot or apostrophe allowed.
+_COUNT = re.compile(r"[0-9]+|[0-9]{1,3}(?:([ ,.'\u00a0\u202f])[0-9]{3})(?:\1[0-9]{3})*")
+
+
+class IssueForm(FlaskForm):
+    """Issuing codes for a batch. ``request_key`` is drawn when the form is shown: the
+    same form sent twice queues one job (see ``tracemark.issuance.create_job``)."""
+
+    count = StringField(
+        _l("Number of codes"),
+        filters=[_strip],
+        validators=[DataRequired(_l("Enter how many codes to issue."))],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
+    with_pin = BooleanField(_l("With scratch-off PINs (listed in the CSV, printed apart)"))
+    request_key = HiddenField()
+
+    def validate_count(self, field) -> None:
+        """Replace the text with the number it spells."""
+        if not isinstance(field.data, str) or not _COUNT.fullmatch(field.data):
+            raise ValidationError(_l("Enter a whole number, such as 10000."))
+        number = int(re.sub(r"[^0-9]", "", field.data))
+        if not 1 <= number <= MAX_ISSUE:
+            raise ValidationError(_l("Issue between 1 and 5,000,000 codes at a time."))
+        field.data = number
+
+    def validate_request_key(self, field) -> None:
+        if not isinstance(field.data, str) or not re.fullmatch(r"[0-9a-f]{32}", field.data):
+            raise ValidationError(_l("This form is incomplete: reload the page and try again."))

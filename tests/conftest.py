@@ -165,6 +165,19 @@ def furnish(
 
 
 @pytest.fixture
+def idle_queue(db: Database) -> None:
+    """No other test's issuance job or label render waits in the shared queue."""
+    from sqlalchemy import update
+
+    from tracemark.models import IssuanceJob, JobStatus, LabelRender
+
+    with db.sessions.begin() as session:
+        for model in (IssuanceJob, LabelRender):
+            waiting = model.status.in_([JobStatus.PENDING, JobStatus.RUNNING])
+            session.execute(update(model).where(waiting).values(status=JobStatus.FAILED))
+
+
+@pytest.fixture
 def demo(db: Database) -> DemoBrand:
     return make_brand(db.sessions)
 

@@ -308,7 +308,7 @@ def issue(ctx, lot, count, brand_slug, gtin, resume_job, workers, queue) -> None
             the_batch = _batch(session, lot, brand_slug, gtin)
             try:
                 job = issuance.create_job(session, the_batch, count)
-            except keystore.KeyStateError as exc:
+            except (keystore.KeyStateError, issuance.BatchRecalled) as exc:
                 raise click.ClickException(str(exc)) from exc
         job_id, total = job.id, job.requested
     if queue:
@@ -336,12 +336,15 @@ def issue(ctx, lot, count, brand_slug, gtin, resume_job, workers, queue) -> None
 @click.option("--workers", type=click.IntRange(1, 64), help="Signing processes (default: cores).")
 @pass_ctx
 def worker(ctx: Context, once: bool, workers: int | None) -> None:
-    """Run queued issuance jobs (and take over those whose worker died)."""
-    from tracemark import jobs
+    """Run queued issuance jobs and label renders (and take over those whose worker died)."""
+    from tracemark import jobs, label_renders
 
     passphrase = _passphrase(ctx)
-    finished = jobs.run_worker(ctx.sessions, passphrase, once=once, workers=workers)
-    click.echo(f"{finished} job(s) finished")
+    renders = label_renders.RenderOptions.from_settings(ctx.settings)
+    finished = jobs.run_worker(
+        ctx.sessions, passphrase, once=once, workers=workers, renders=renders
+    )
+    click.echo(f"{finished} task(s) finished")
 
 
 @main.command("labels")
@@ -473,6 +476,7 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     from tracemark.app import create_app
 
     app = create_app(settings)
+    demo_data.start_worker(settings)  # issues codes and renders labels for the admin app
     app.run(host=host, port=port, threaded=True)
 
 

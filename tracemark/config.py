@@ -42,6 +42,9 @@ class Settings:
     proxies: int = 0
     #: Seconds a batch's story, reports and journey are cached per worker.
     batch_view_ttl: float = 30.0
+    #: Where the worker writes label files and the admin app reads them for download
+    #: (a folder shared by both when they run on different hosts).
+    label_dir: Path = DEFAULT_INSTANCE_DIR / "labels"
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -64,6 +67,7 @@ class Settings:
             country_header=env.get("TRACEMARK_COUNTRY_HEADER") or None,
             proxies=int(env.get("TRACEMARK_PROXIES", "0") or 0),
             batch_view_ttl=float(env.get("TRACEMARK_BATCH_VIEW_TTL", "30") or 30),
+            label_dir=Path(env.get("TRACEMARK_LABEL_DIR") or instance / "labels"),
         )
 
     def require_key_passphrase(self) -> str:

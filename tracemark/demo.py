@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracemark import accounts, catalog, content, issuance, keystore, migrate, trace
+from tracemark import accounts, catalog, content, issuance, jobs, keystore, migrate, trace
 from tracemark.config import Settings
 from tracemark.db import make_engine, make_sessionmaker
+from tracemark.label_renders import RenderOptions
 from tracemark.models import Batch, Brand, IssuanceJob, JobStatus, Role
 from tracemark.pins import brand_pin_key
 from tracemark.printing import batch_urls
@@ -101,6 +103,25 @@ def setup(settings: Settings, base_url: str) -> DemoResult:
         brand_name = batch.product.brand.name
     engine.dispose()
     return DemoResult(brand_name, DEMO_LOT, DEMO_CODES, sample, pin, *DEMO_OWNER)
+
+
+def start_worker(settings: Settings) -> threading.Event:
+    """Run the worker (``tracemark worker``) in a daemon thread of this process, so that
+    issuing codes and preparing labels from the admin app work in the demo.
+
+    Set the returned event to stop it after its current task.
+    """
+    sessions = make_sessionmaker(make_engine(settings.database_url))
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=jobs.run_worker,
+        args=(sessions, settings.require_key_passphrase()),
+        kwargs={"stop": stop, "renders": RenderOptions.from_settings(settings)},
+        name="tracemark-worker",
+        daemon=True,
+    )
+    thread.start()
+    return stop
 
 
 def _create(session: Session, passphrase: str) -> None:

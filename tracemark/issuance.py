@@ -15,14 +15,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from signing.codes import message_prefix, new_serial
 from tracemark.db import is_postgresql
 from tracemark.keystore import active_key, private_key_of
-from tracemark.models import Batch, IssuanceJob, JobStatus, Unit
+from tracemark.models import Batch, BatchStatus, IssuanceJob, JobStatus, Unit
 from tracemark.models.base import utcnow
 from tracemark.parallel import ordered_map
 
@@ -41,6 +41,18 @@ class JobConflict(RuntimeError):
     """Another runner advanced the same job: this one stops without writing."""
 
 
+class BatchRecalled(ValueError):
+    """A recalled batch gets no new codes."""
+
+
+class DuplicateRequest(LookupError):
+    """The request key was used already: ``job`` is the job that request created."""
+
+    def __init__(self, job: IssuanceJob) -> None:
+        super().__init__(f"request already made: job {job.id}")
+        self.job = job
+
+
 @dataclass(frozen=True, slots=True)
 class _ChunkTask:
     prefix: bytes
@@ -49,14 +61,29 @@ class _ChunkTask:
 
 
 def create_job(
-    session: Session, batch: Batch, count: int, *, with_pin: bool = False
+    session: Session,
+    batch: Batch,
+    count: int,
+    *,
+    with_pin: bool = False,
+    request_key: str | None = None,
 ) -> IssuanceJob:
     """Record a job issuing ``count`` codes for ``batch`` with the brand's active key.
 
     ``with_pin`` gives each unit a scratch-off PIN (see :mod:`tracemark.pins`).
+    ``request_key`` names the request (a form's one-time key): it is unique per brand, so
+    the same request sent twice, even concurrently, queues one job.
+
+    :raises ValueError: ``count`` out of range; :raises keystore.KeyStateError: the brand
+        has no active key; :raises BatchRecalled: the batch is recalled;
+        :raises DuplicateRequest: a job was created for ``request_key`` already.
     """
     if not 0 < count <= MAX_JOB_SIZE:
         raise ValueError(f"count must be between 1 and {MAX_JOB_SIZE:,}")
+    if request_key is not None:
+        _refuse_repeat(session, batch.brand_id, request_key)
+    if batch.status == BatchStatus.RECALLED:
+        raise BatchRecalled(f"batch {batch.lot!r} is recalled")
     key = active_key(session, batch.product.brand)
     job = IssuanceJob(
         brand_id=batch.brand_id,
@@ -64,10 +91,27 @@ def create_job(
         signing_key_id=key.id,
         requested=count,
         with_pin=with_pin,
+        request_key=request_key,
     )
-    session.add(job)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(job)
+            session.flush()
+    except IntegrityError:
+        if request_key is None:
+            raise
+        _refuse_repeat(session, batch.brand_id, request_key)  # the concurrent twin won
+        raise
     return job
+
+
+def _refuse_repeat(session: Session, brand_id: int, request_key: str) -> None:
+    query = select(IssuanceJob).where(
+        IssuanceJob.brand_id == brand_id, IssuanceJob.request_key == request_key
+    )
+    job = session.scalar(query)
+    if job is not None:
+        raise DuplicateRequest(job)
 
 
 def issue(

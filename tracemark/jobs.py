@@ -1,11 +1,15 @@
-"""The issuance worker: runs queued jobs outside any web request, and takes over jobs whose
-worker died.
+"""The worker: runs queued issuance jobs and label renders outside any web request, and
+takes over the work of workers that died.
 
-A worker claims one job at a time under a lease (``lease_until``), renewed after every
-stored chunk. A job is claimable when it is pending, or running with an expired lease —
-its worker was killed or lost its machine; it then resumes from its last committed
-chunk (see :mod:`tracemark.issuance`). Failed jobs stay failed until someone resumes them
-on purpose, so a job that fails for a reason (a revoked key) does not loop.
+A worker claims one task at a time under a lease (``lease_until``), renewed as the task
+advances (every stored chunk of codes; at most every :data:`RENEW_EVERY` while a label
+file grows). A task is claimable when it is pending, or running with an expired lease —
+its worker was killed or lost its machine; a job then resumes from its last committed
+chunk (see :mod:`tracemark.issuance`), a render starts its file again (files appear only
+when complete, see :mod:`tracemark.label_renders`). Failed tasks stay failed until someone
+puts them back in the queue on purpose (:func:`requeue`), so a task that fails for a
+reason (a revoked key) does not loop. Issuance jobs and renders take turns, so neither
+kind starves the other.
 """
 
 from __future__ import annotations
@@ -15,17 +19,27 @@ import logging
 import os
 import socket
 import threading
+import time
+from collections.abc import Callable
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracemark import issuance
-from tracemark.models import IssuanceJob, JobStatus
+from tracemark import issuance, label_renders
+from tracemark.models import IssuanceJob, JobStatus, LabelRender
 from tracemark.models.base import utcnow
 
 log = logging.getLogger(__name__)
 
 LEASE = dt.timedelta(minutes=2)
+#: Least time between two lease renewals (and progress reports) of a render.
+RENEW_EVERY = 1.0
+
+Task = type[IssuanceJob] | type[LabelRender]
+
+
+class NotFailed(ValueError):
+    """Only a failed job or render goes back in the queue by hand."""
 
 
 def worker_name() -> str:
@@ -33,38 +47,66 @@ def worker_name() -> str:
 
 
 def claim_next(
-    sessions: sessionmaker[Session], worker: str, *, now: dt.datetime | None = None
+    sessions: sessionmaker[Session],
+    worker: str,
+    *,
+    now: dt.datetime | None = None,
+    model: Task = IssuanceJob,
 ) -> int | None:
-    """Take the oldest claimable job for ``worker``; None when there is none."""
+    """Take the oldest claimable task of ``model`` for ``worker``; None when there is none."""
     now = now or utcnow()
     with sessions.begin() as session:
         query = (
-            select(IssuanceJob)
+            select(model)
             .where(
                 or_(
-                    IssuanceJob.status == JobStatus.PENDING,
-                    (IssuanceJob.status == JobStatus.RUNNING)
-                    & or_(IssuanceJob.lease_until.is_(None), IssuanceJob.lease_until < now),
+                    model.status == JobStatus.PENDING,
+                    (model.status == JobStatus.RUNNING)
+                    & or_(model.lease_until.is_(None), model.lease_until < now),
                 )
             )
-            .order_by(IssuanceJob.id)
+            .order_by(model.id)
             .limit(1)
             .with_for_update(skip_locked=True)
         )
-        job = session.scalar(query)
-        if job is None:
+        task = session.scalar(query)
+        if task is None:
             return None
-        job.worker, job.lease_until = worker, now + LEASE
-        return job.id
+        # running from the claim on: a pending task under a lease is not claimable twice
+        task.status, task.worker, task.lease_until = JobStatus.RUNNING, worker, now + LEASE
+        return task.id
 
 
-def renew(sessions: sessionmaker[Session], job_id: int, worker: str) -> None:
-    """Extend the lease; :raises issuance.JobConflict: when another worker took the job."""
+def renew(
+    sessions: sessionmaker[Session],
+    task_id: int,
+    worker: str,
+    *,
+    model: Task = IssuanceJob,
+    done: int | None = None,
+) -> None:
+    """Extend the lease (and, for a render, record ``done`` labels written).
+
+    :raises issuance.JobConflict: when another worker took the task.
+    """
     with sessions.begin() as session:
-        job = session.get_one(IssuanceJob, job_id, with_for_update=True)
-        if job.worker != worker:
-            raise issuance.JobConflict(f"job {job_id} was taken over by {job.worker}")
-        job.lease_until = utcnow() + LEASE
+        task = session.get_one(model, task_id, with_for_update=True)
+        if task.worker != worker:
+            raise issuance.JobConflict(f"{model.__tablename__} {task_id} was taken over")
+        task.lease_until = utcnow() + LEASE
+        if done is not None:
+            task.done = done
+
+
+def requeue(session: Session, task: IssuanceJob | LabelRender) -> None:
+    """Put a failed job or render back in the queue: a worker resumes it where it stopped.
+
+    :raises NotFailed: it is pending, running or done.
+    """
+    if task.status is not JobStatus.FAILED:
+        raise NotFailed(f"{task.__tablename__} {task.id} is {task.status.value}")
+    task.status, task.worker, task.lease_until = JobStatus.PENDING, None, None
+    session.flush()
 
 
 def run_worker(
@@ -75,32 +117,69 @@ def run_worker(
     poll_seconds: float = 2.0,
     stop: threading.Event | None = None,
     workers: int | None = None,
+    renders: label_renders.RenderOptions | None = None,
 ) -> int:
-    """Run jobs until ``stop`` is set (or, with ``once``, until none is left).
+    """Run tasks until ``stop`` is set (or, with ``once``, until none is left).
 
-    Returns the number of jobs finished. A job that raises is marked failed (by
-    :func:`issuance.run_job`) and the worker goes on with the next one.
+    Issuance jobs always; label renders too when ``renders`` says where files go.
+    Returns the number of tasks finished. A task that raises is marked failed (by
+    :func:`issuance.run_job` or :func:`label_renders.run_render`) and the worker goes on
+    with the next one.
     """
     name, finished = worker_name(), 0
     stop = stop or threading.Event()
+
+    def issue(job_id: int) -> None:
+        issuance.run_job(
+            sessions,
+            job_id,
+            passphrase,
+            workers=workers,
+            progress=lambda _done, _total: renew(sessions, job_id, name),
+        )
+
+    def render(render_id: int) -> None:
+        assert renders is not None
+        report = _every(RENEW_EVERY, lambda done: renew(
+            sessions, render_id, name, model=LabelRender, done=done
+        ))  # fmt: skip
+        label_renders.run_render(sessions, render_id, renders, progress=report)
+
+    queues: list[tuple[Task, Callable[[int], None]]] = [(IssuanceJob, issue)]
+    if renders is not None:
+        queues.append((LabelRender, render))
     while not stop.is_set():
-        job_id = claim_next(sessions, name)
-        if job_id is None:
+        claimed = None
+        for i, (model, run) in enumerate(queues):
+            task_id = claim_next(sessions, name, model=model)
+            if task_id is not None:
+                claimed = model, run, task_id
+                queues = queues[i + 1 :] + queues[: i + 1]  # the other kinds first next time
+                break
+        if claimed is None:
             if once:
                 break
             stop.wait(poll_seconds)
             continue
-        log.info("job %s: started by %s", job_id, name)
+        model, run, task_id = claimed
+        log.info("%s %s: started by %s", model.__tablename__, task_id, name)
         try:
-            issuance.run_job(
-                sessions,
-                job_id,
-                passphrase,
-                workers=workers,
-                progress=lambda _done, _total, job_id=job_id: renew(sessions, job_id, name),
-            )
+            run(task_id)
         except Exception:
-            log.exception("job %s failed", job_id)
+            log.exception("%s %s failed", model.__tablename__, task_id)
             continue
         finished += 1
     return finished
+
+
+def _every(seconds: float, report: Callable[[int], None]) -> Callable[[int], None]:
+    """``report``, called at most once per ``seconds`` (the first call always goes)."""
+    last = [float("-inf")]
+
+    def throttled(done: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= seconds:
+            last[0] = now
+            report(done)
+
+    return throttled

@@ -22,10 +22,19 @@ from tracemark.printing import batch_urls
 FORMATS = ("pdf", "svg", "png", "csv")
 
 
+#: Labels between two progress reports of a ZIP or CSV (a PDF reports every page).
+PROGRESS_EVERY = 500
+
+
 def batch_labels(
-    session: Session, batch: Batch, default_base: str, pin_key: bytes | None = None
+    session: Session,
+    batch: Batch,
+    default_base: str,
+    pin_key: bytes | None = None,
+    *,
+    job_id: int | None = None,
 ) -> Iterator[labels.Label]:
-    for serial, url, pin in batch_urls(session, batch, default_base, pin_key):
+    for serial, url, pin in batch_urls(session, batch, default_base, pin_key, job_id=job_id):
         yield labels.Label(url=url, caption=serial, pin=pin)
 
 
@@ -40,16 +49,23 @@ def write(
     rows: int = 6,
     progress: Callable[[int, int | None], None] | None = None,
     pin_key: bytes | None = None,
+    job_id: int | None = None,
 ) -> int:
-    """Render ``batch``'s labels as ``fmt`` to ``path``; returns the number of labels.
+    """Render ``batch``'s labels (job ``job_id``'s only, when given) as ``fmt`` to
+    ``path``; returns the number of labels.
 
     With ``pin_key`` (CSV only) each row also carries the unit's scratch-off PIN.
+    ``progress(done, None)`` is called every page of a PDF, every
+    :data:`PROGRESS_EVERY` labels otherwise; an exception it raises stops the render and
+    leaves no file.
     """
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
     if pin_key is not None and fmt != "csv":
         raise ValueError("PINs are written to CSV only: they are printed apart from the code")
-    items = batch_labels(session, batch, default_base, pin_key)
+    items = batch_labels(session, batch, default_base, pin_key, job_id=job_id)
+    if progress is not None and fmt != "pdf":
+        items = _counted(items, progress)
     path = Path(path)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
@@ -67,6 +83,17 @@ def write(
         Path(temporary).unlink(missing_ok=True)
         raise
     return count
+
+
+def _counted(
+    items: Iterator[labels.Label], progress: Callable[[int, int | None], None]
+) -> Iterator[labels.Label]:
+    count = 0
+    for count, item in enumerate(items, 1):
+        yield item
+        if count % PROGRESS_EVERY == 0:
+            progress(count, None)
+    progress(count, None)
 
 
 def _text(fmt: str) -> dict[str, str]:

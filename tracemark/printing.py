@@ -20,10 +20,10 @@ def base_url_for(batch: Batch, default: str) -> str:
 
 
 def batch_codes(
-    session: Session, batch: Batch, *, only_done: bool = True
+    session: Session, batch: Batch, *, only_done: bool = True, job_id: int | None = None
 ) -> Iterator[tuple[UnitCode, bool]]:
-    """Every code issued for ``batch`` (by finished jobs unless ``only_done`` is false),
-    with whether its job issued PINs."""
+    """Every code issued for ``batch`` (by finished jobs unless ``only_done`` is false;
+    by job ``job_id`` only when given), with whether its job issued PINs."""
     query = (
         select(Unit.serial, Unit.signature, SigningKey.kid, IssuanceJob.with_pin)
         .join(IssuanceJob, Unit.job_id == IssuanceJob.id)
@@ -34,6 +34,8 @@ def batch_codes(
     )
     if only_done:
         query = query.where(IssuanceJob.status == JobStatus.DONE)
+    if job_id is not None:
+        query = query.where(IssuanceJob.id == job_id)
     gtin, lot = batch.product.gtin, batch.lot
     for serial, signature, kid, with_pin in session.execute(query):
         code = UnitCode(gtin=gtin, lot=lot, serial=serial, kid=kid, signature=bytes(signature))
@@ -41,13 +43,19 @@ def batch_codes(
 
 
 def batch_urls(
-    session: Session, batch: Batch, default_base: str, pin_key: bytes | None = None
+    session: Session,
+    batch: Batch,
+    default_base: str,
+    pin_key: bytes | None = None,
+    *,
+    job_id: int | None = None,
 ) -> Iterator[tuple[str, str, str | None]]:
-    """``(serial, url, pin)`` for each code of ``batch``, in issue order.
+    """``(serial, url, pin)`` for each code of ``batch`` (of job ``job_id`` only when
+    given), in issue order.
 
     ``pin`` is derived when ``pin_key`` is given and the unit's job issued PINs.
     """
     base = base_url_for(batch, default_base)
-    for code, with_pin in batch_codes(session, batch):
+    for code, with_pin in batch_codes(session, batch, job_id=job_id):
         pin = pin_for(pin_key, code.serial) if pin_key is not None and with_pin else None
         yield code.serial, build_url(base, code), pin

@@ -26,6 +26,7 @@ csrf = CSRFProtect()
 
 _CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
+    "connect-src 'self'; "
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 

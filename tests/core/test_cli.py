@@ -8,8 +8,12 @@ from tracemark.cli import main
 
 
 @pytest.fixture
-def run(db):
-    env = {"TRACEMARK_DATABASE_URL": db.url, "TRACEMARK_KEY_PASSPHRASE": PASSPHRASE}
+def run(db, tmp_path):
+    env = {
+        "TRACEMARK_DATABASE_URL": db.url,
+        "TRACEMARK_KEY_PASSPHRASE": PASSPHRASE,
+        "TRACEMARK_LABEL_DIR": str(tmp_path / "labels"),
+    }
 
     def invoke(*args, expect=0):
         result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
@@ -107,7 +111,7 @@ def test_queued_issue_is_run_by_the_worker(run, demo, tmp_path):
     args = ("labels", demo.batch.lot, "--brand", demo.brand.slug, "--format", "csv")
     run(*args, "-o", str(csv_path))
     assert len(csv_path.read_text().splitlines()) == 1  # queued, not issued yet
-    assert "job(s) finished" in run("worker", "--once")
+    assert "task(s) finished" in run("worker", "--once")
     run(*args, "-o", str(csv_path))
     assert len(csv_path.read_text().splitlines()) == 13
 

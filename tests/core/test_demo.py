@@ -1,7 +1,11 @@
-from tracemark import accounts, demo
+import time
+
+from sqlalchemy import select
+
+from tracemark import accounts, demo, issuance, label_renders
 from tracemark.config import Settings
 from tracemark.db import make_engine, make_sessionmaker
-from tracemark.models import Role
+from tracemark.models import Batch, IssuanceJob, JobStatus, LabelRender, Role
 from tracemark.pins import brand_pin_key, pin_for
 from tracemark.verify import Identity, check_url
 
@@ -22,3 +26,43 @@ def test_demo_setup_is_genuine_and_idempotent(tmp_path):
         assert owner is not None
         assert accounts.role_in(session, owner, check.facts.brand_id) is Role.OWNER
     engine.dispose()
+
+
+def _eventually(check, seconds: float = 30.0):
+    """``check()``'s first truthy value, polled until ``seconds`` have passed."""
+    deadline = time.monotonic() + seconds
+    while not (value := check()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return value
+
+
+def test_the_demo_worker_runs_what_the_admin_app_queues(tmp_path):
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'demo.db'}", demo=True, label_dir=tmp_path / "labels"
+    )
+    demo.setup(settings, "http://127.0.0.1:5000")
+    sessions = make_sessionmaker(make_engine(settings.database_url))
+    with sessions.begin() as session:
+        batch = session.scalar(select(Batch).where(Batch.lot == demo.DEMO_LOT))
+        job_id = issuance.create_job(session, batch, 7).id
+    stop = demo.start_worker(settings)
+    try:
+
+        def job_done():
+            with sessions() as session:
+                return session.get_one(IssuanceJob, job_id).status is JobStatus.DONE
+
+        assert _eventually(job_done)
+        with sessions.begin() as session:
+            job = session.get_one(IssuanceJob, job_id)
+            render_id = label_renders.request_render(session, job, "csv", settings.label_dir)[0].id
+
+        def label_file():
+            with sessions() as session:
+                render = session.get_one(LabelRender, render_id)
+                return label_renders.file_path(settings.label_dir, render)
+
+        path = _eventually(label_file)
+    finally:
+        stop.set()
+    assert path is not None and len(path.read_text().splitlines()) == 8  # header + 7 codes

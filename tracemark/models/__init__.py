@@ -5,6 +5,7 @@ from tracemark.models.brand import Brand
 from tracemark.models.catalog import Batch, BatchStatus, Product, Site
 from tracemark.models.content import BatchStory, Document, DocumentContent, PublishState
 from tracemark.models.keys import SigningKey
+from tracemark.models.labels import LabelFormat, LabelRender
 from tracemark.models.scans import ScanEvent, UnitScanMark, UnitScanState
 from tracemark.models.trace import TraceEvent
 from tracemark.models.units import IssuanceJob, JobStatus, Unit
@@ -21,6 +22,8 @@ __all__ = [
     "DocumentContent",
     "IssuanceJob",
     "JobStatus",
+    "LabelFormat",
+    "LabelRender",
     "Membership",
     "Product",
     "PublishState",

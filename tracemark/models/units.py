@@ -35,6 +35,7 @@ class IssuanceJob(Base):
             ["signing_key_id", "brand_id"], ["signing_key.id", "signing_key.brand_id"]
         ),
         UniqueConstraint("id", "batch_id", "brand_id"),
+        UniqueConstraint("brand_id", "request_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -56,6 +57,9 @@ class IssuanceJob(Base):
     #: job whose lease ran out (its worker died) is taken over by the next worker.
     lease_until: Mapped[dt.datetime | None]
     worker: Mapped[str | None] = mapped_column(String(100))
+    #: The key of the form (or API call) that asked for the job: the same request sent
+    #: twice (a double submit) finds the first job instead of queueing a second.
+    request_key: Mapped[str | None] = mapped_column(String(64))
 
     batch: Mapped[Batch] = relationship(
         primaryjoin="IssuanceJob.batch_id == Batch.id", foreign_keys=[batch_id], viewonly=True
