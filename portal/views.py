@@ -116,16 +116,16 @@ def image(image_id: int, digest: str, ext: str):
     found = session.get(Image, image_id)
     if found is None or found.sha256 != digest or images.image_path(found) != request.path:
         abort(404)
+    response = Response(mimetype=found.content_type)
     if images.is_public(session, found):
-        cache = "public, max-age=31536000, immutable"
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
     elif _is_member(session, found.brand_id):
-        cache = "private, no-store"
+        response.headers["Cache-Control"] = "private, no-store"
+        response.headers["Vary"] = "Cookie"
     else:
         abort(404)
-    response = Response(found.data, mimetype=found.content_type)
-    response.headers["Cache-Control"] = cache
+    response.set_data(found.data)
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Vary"] = "Cookie"
     response.set_etag(found.sha256)
     return response.make_conditional(request)
 

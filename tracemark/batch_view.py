@@ -81,6 +81,8 @@ class BatchView:
     story_html: Markup | None = None
     #: The product's published pictures.
     images: list[ImageView] = field(default_factory=list)
+    #: The locale the story is written in (a fallback may differ from the page's).
+    story_locale: str | None = None
 
 
 def locale_chain(locale: str) -> list[str]:
@@ -155,6 +157,7 @@ def batch_view(session: Session, batch_id: int, locale: str) -> BatchView:
         journey=journey,
         story_html=story_html(session, story) if story else None,
         images=[ImageView.of(image) for image in product_images],
+        story_locale=story.locale if story else None,
     )
 
 
