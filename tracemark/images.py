@@ -76,6 +76,9 @@ def reencode(data: bytes) -> Encoded:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as error:
         raise ContentError("not a PNG, JPEG or WebP image") from error
     upright.thumbnail((MAX_SIDE, MAX_SIDE))
+    # Pillow writes some metadata it read back out (a PNG's ICC profile): keep only what
+    # the pixels need (a palette's transparent entry)
+    upright.info = {k: v for k, v in upright.info.items() if k == "transparency"}
     out = io.BytesIO()
     if kind == "JPEG":
         upright = upright if upright.mode in ("RGB", "L") else upright.convert("RGB")

@@ -8,7 +8,7 @@ import zlib
 
 import pytest
 from PIL import Image as Pillow
-from PIL import PngImagePlugin
+from PIL import ImageCms, PngImagePlugin
 
 from tracemark import content, images
 from tracemark.content import ContentError
@@ -68,6 +68,29 @@ def test_png_text_chunks_do_not_survive():
     Pillow.new("RGBA", (8, 8)).save(out, "PNG", pnginfo=info)
     assert b"Jane Secret" in out.getvalue()
     assert b"Jane Secret" not in images.reencode(out.getvalue()).data
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "WEBP", "PNG"])
+def test_colour_profiles_and_xmp_do_not_survive(fmt):
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    out = io.BytesIO()
+    xmp = b"<x:xmpmeta>Jane Secret</x:xmpmeta>"
+    Pillow.new("RGB", (8, 8)).save(out, fmt, icc_profile=profile, xmp=xmp)
+    assert Pillow.open(io.BytesIO(out.getvalue())).info.get("icc_profile")
+    stored = images.reencode(out.getvalue()).data
+    assert b"Jane Secret" not in stored
+    assert not Pillow.open(io.BytesIO(stored)).info.get("icc_profile")
+
+
+def test_a_palette_keeps_its_transparency():
+    out = io.BytesIO()
+    picture = Pillow.new("P", (4, 4), 0)
+    picture.putpalette([0, 0, 0, 255, 0, 0])
+    picture.putpixel((1, 1), 1)
+    picture.save(out, "PNG", transparency=0)
+    assert Pillow.open(io.BytesIO(out.getvalue())).convert("RGBA").getpixel((0, 0))[3] == 0
+    stored = Pillow.open(io.BytesIO(images.reencode(out.getvalue()).data))
+    assert stored.mode == "P" and stored.convert("RGBA").getpixel((0, 0))[3] == 0
 
 
 def test_trailing_bytes_after_the_picture_do_not_survive():
