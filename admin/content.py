@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 
+from babel.units import format_unit
 from flask import Response, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_login import login_required
 
 from admin import content_forms as forms
@@ -20,6 +22,16 @@ from tracemark import catalog, content, images
 from tracemark.batch_view import story_html
 from tracemark.i18n import LOCALES
 from tracemark.models import Batch, Product
+
+
+@bp.app_template_filter("file_size")
+def file_size(size: int) -> str:
+    """``size`` bytes in the page's language: 29 byte, 1,7 ko, 9.8 MB."""
+    for unit, scale in (("digital-megabyte", 1e6), ("digital-kilobyte", 1e3)):
+        if size >= scale:
+            value = round(size / scale, 1)
+            return format_unit(value, unit, length="short", locale=get_locale())
+    return format_unit(size, "digital-byte", length="short", locale=get_locale())
 
 
 def batch_content(member: Member, batch: Batch) -> dict:
