@@ -43,7 +43,6 @@ def batch_content(member: Member, batch: Batch) -> dict:
         "documents": content.documents(member.session, batch),
         "image_form": forms.ImageForm() if editing else None,
         "document_form": forms.DocumentForm() if editing else None,
-        "state_form": forms.StateForm() if editing else None,
         "state_names": forms.STATE_NAMES,
         "image_path": images.image_path,
     }
@@ -55,7 +54,6 @@ def product_content(member: Member, product: Product) -> dict:
     return {
         "product_images": images.images_of(member.session, product),
         "image_form": forms.ImageForm() if editing else None,
-        "state_form": forms.StateForm() if editing else None,
         "state_names": forms.STATE_NAMES,
         "image_path": images.image_path,
     }
@@ -112,7 +110,6 @@ def story(slug: str, batch_id: int, locale: str):
         locale=locale,
         story=found,
         form=form,
-        state_form=forms.StateForm() if member.can_edit else None,
         state_names=forms.STATE_NAMES,
         story_images=images.images_of(member.session, batch),
         image_path=images.image_path,
