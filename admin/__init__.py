@@ -5,6 +5,7 @@ issuance and labels.
 """
 
 from admin import catalog as _catalog  # noqa: F401  (registers the catalog pages on bp)
+from admin import content as _content  # noqa: F401  (stories, pictures, reports)
 from admin import issuance as _issuance  # noqa: F401  (registers the issuance pages on bp)
 from admin import keys as _keys  # noqa: F401  (registers the key pages on bp)
 from admin.views import bp

@@ -66,7 +66,7 @@ def member_of(slug: str) -> Member:
     return Member(session, user, brand, role)
 
 
-def _forbidden():
+def forbidden():
     return error_response(
         403, "forbidden", gettext("Only the brand's owners and staff can change its catalog.")
     )
@@ -89,7 +89,7 @@ def sites(slug: str):
     member = member_of(slug)
     form = forms.SiteForm() if member.can_edit else None
     if form is None and _posted():
-        return _forbidden()
+        return forbidden()
     if form is not None and form.validate_on_submit():
         try:
             site = catalog.create_site(
@@ -121,7 +121,7 @@ def products(slug: str):
     member = member_of(slug)
     form = forms.ProductForm() if member.can_edit else None
     if form is None and _posted():
-        return _forbidden()
+        return forbidden()
     if form is not None and form.validate_on_submit():
         try:
             product = catalog.create_product(
@@ -149,7 +149,7 @@ def product(slug: str, product_id: int):
     product = _found(catalog.get_product, member, product_id)
     if not member.can_edit:
         if _posted():
-            return _forbidden()
+            return forbidden()
         form = None
     else:
         texts = product.texts or {}
@@ -163,7 +163,15 @@ def product(slug: str, product_id: int):
             member.record("product.update", "product", product.id, changed)
         member.session.commit()
         return redirect(url_for("admin.product", slug=slug, product_id=product.id))
-    return render_template("admin/catalog/product.html", member=member, form=form, product=product)
+    from admin.content import product_content  # (admin.content imports this module)
+
+    return render_template(
+        "admin/catalog/product.html",
+        member=member,
+        form=form,
+        product=product,
+        **product_content(member, product),
+    )
 
 
 @bp.route("/brands/<slug>/batches", methods=["GET", "POST"])
@@ -172,7 +180,7 @@ def batches(slug: str):
     member = member_of(slug)
     form = forms.BatchForm() if member.can_edit else None
     if form is None and _posted():
-        return _forbidden()
+        return forbidden()
     if form is not None:
         form.set_products(catalog.products(member.session, member.brand))
         form.set_sites(catalog.sites(member.session, member.brand))
@@ -218,7 +226,7 @@ def update_batch(slug: str, batch_id: int):
     member = member_of(slug)
     batch = _found(catalog.get_batch, member, batch_id)
     if not member.can_edit:
-        return _forbidden()
+        return forbidden()
     facts, status = _batch_forms(member, batch, "facts")
     if facts.validate_on_submit():
         changed = catalog.update_batch(
@@ -242,7 +250,7 @@ def batch_status(slug: str, batch_id: int):
     member = member_of(slug)
     batch = _found(catalog.get_batch, member, batch_id)
     if not member.can_edit:
-        return _forbidden()
+        return forbidden()
     facts, status = _batch_forms(member, batch, "status")
     if status.validate_on_submit():
         changed = catalog.set_batch_status(
@@ -285,7 +293,10 @@ def _batch_forms(member: Member, batch, posted: str | None):
 
 
 def _batch_page(member: Member, batch, facts, status, issue_form=None, code: int = 200):
-    from admin import issuance  # the batch page holds the batch's codes and labels
+    # the batch page holds the batch's stories, pictures and reports, and its codes and
+    # labels (both modules import this one)
+    from admin import issuance
+    from admin.content import batch_content
 
     page = render_template(
         "admin/catalog/batch.html",
@@ -295,6 +306,7 @@ def _batch_page(member: Member, batch, facts, status, issue_form=None, code: int
         status=status,
         status_names=forms.STATUS_NAMES,
         **issuance.section(member, batch, issue_form),
+        **batch_content(member, batch),
     )
     return page, code
 

@@ -97,7 +97,7 @@ def section(member: Member, batch: Batch, form: forms.IssueForm | None = None) -
         "issue_refusal": refusal,
         "label_formats": FORMAT_NAMES,
         "state_of": state_of,
-        "state_names": STATES,
+        "job_state_names": STATES,
         "job_active": work.active,
     }
 

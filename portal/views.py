@@ -1,4 +1,4 @@
-"""Public, anonymous pages: the verdict for a code URL, test reports, the key set."""
+"""Public, anonymous pages: the verdict for a code URL, test reports, pictures, the key set."""
 
 from __future__ import annotations
 
@@ -17,14 +17,18 @@ from flask import (
     request,
 )
 from flask_babel import get_locale
+from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal import messages
+from tracemark import images
+from tracemark.accounts import role_in
 from tracemark.batch_view import published_document
 from tracemark.claims import claim_unit
 from tracemark.i18n import COOKIE, LOCALES, normalize, text_direction
 from tracemark.keystore import load_keyring
 from tracemark.lookup import ScanResult, scan
+from tracemark.models import Image
 from tracemark.pins import ClaimStatus
 from tracemark.scans import Client
 from tracemark.web import db_session, rate_limited, settings
@@ -102,6 +106,34 @@ def document(document_id: int, _name: str):
     response.headers["Content-Disposition"] = f"attachment; filename=report-{record.id}.pdf"
     response.headers["X-Content-SHA256"] = record.sha256
     return response
+
+
+@bp.get("/images/<int(max=2147483647):image_id>/<string:digest>.<string:ext>")
+def image(image_id: int, digest: str, ext: str):
+    """A stored picture. Its address names its content's hash, so a public one is cached
+    for a year; a draft is shown only to its brand's signed-in members, never cached."""
+    session = db_session()
+    found = session.get(Image, image_id)
+    if found is None or found.sha256 != digest or images.image_path(found) != request.path:
+        abort(404)
+    response = Response(mimetype=found.content_type)
+    if images.is_public(session, found):
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    elif _is_member(session, found.brand_id):
+        response.headers["Cache-Control"] = "private, no-store"
+        response.headers["Vary"] = "Cookie"
+    else:
+        abort(404)
+    response.set_data(found.data)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.set_etag(found.sha256)
+    return response.make_conditional(request)
+
+
+def _is_member(session, brand_id: int) -> bool:
+    """Whether the request comes from a signed-in member of the brand (admin session)."""
+    user = getattr(current_user, "user", None)
+    return user is not None and role_in(session, user, brand_id) is not None
 
 
 @bp.get("/lang/<string:code>")

@@ -13,14 +13,18 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tracemark import richtext
+from tracemark.images import image_path
 from tracemark.models import (
     Batch,
     BatchStory,
     Document,
     DocumentContent,
+    Image,
     PublishState,
     Site,
     TraceEvent,
@@ -49,6 +53,18 @@ class DocumentView:
 
 
 @dataclass(frozen=True)
+class ImageView:
+    path: str
+    width: int
+    height: int
+    alt: str
+
+    @classmethod
+    def of(cls, image: Image) -> ImageView:
+        return cls(image_path(image), image.width, image.height, image.alt)
+
+
+@dataclass(frozen=True)
 class BatchView:
     product_name: str
     product_description: str | None
@@ -61,6 +77,12 @@ class BatchView:
     notice: str | None
     documents: list[DocumentView] = field(default_factory=list)
     journey: list[JourneyStep] = field(default_factory=list)
+    #: The story rendered from its Markdown source and sanitised (:mod:`tracemark.richtext`).
+    story_html: Markup | None = None
+    #: The product's published pictures.
+    images: list[ImageView] = field(default_factory=list)
+    #: The locale the story is written in (a fallback may differ from the page's).
+    story_locale: str | None = None
 
 
 def locale_chain(locale: str) -> list[str]:
@@ -94,6 +116,11 @@ def batch_view(session: Session, batch_id: int, locale: str) -> BatchView:
     }
     story_locale = pick({key: key for key in stories}, locale)
     story = stories.get(story_locale) if story_locale else None
+    product_images = session.scalars(
+        select(Image)
+        .where(Image.product_id == product.id, Image.state == PublishState.PUBLISHED)
+        .order_by(Image.id)
+    )
     documents = [
         DocumentView(doc.id, doc.title, doc.issuer, doc.issued_on, doc.sha256, doc.size)
         for doc in session.scalars(
@@ -128,13 +155,27 @@ def batch_view(session: Session, batch_id: int, locale: str) -> BatchView:
         notice=pick(batch.notice or {}, locale),
         documents=documents,
         journey=journey,
+        story_html=story_html(session, story) if story else None,
+        images=[ImageView.of(image) for image in product_images],
+        story_locale=story.locale if story else None,
     )
+
+
+def story_html(session: Session, story: BatchStory) -> Markup:
+    """``story``'s body as the portal shows it, with its batch's pictures."""
+    images = session.scalars(select(Image).where(Image.batch_id == story.batch_id))
+    return richtext.render(story.body, {image.id: image for image in images})
 
 
 class BatchViewCache:
     """Batch views by (batch, locale) for ``ttl`` seconds: stories, reports and journeys
     change rarely, while every scan of a batch reads them. The notice, which follows the
-    batch's status, is always taken fresh."""
+    batch's status, is always taken fresh.
+
+    A change made through this worker is seen at once (:meth:`forget`); other workers
+    see it within ``ttl``, which bounds how late a published or withdrawn story, picture
+    or report can show.
+    """
 
     def __init__(self, ttl: float = 30.0, size: int = 2048) -> None:
         self._ttl, self._size = ttl, size
@@ -154,6 +195,15 @@ class BatchViewCache:
                     self._entries.clear()
                 self._entries[key] = hit
         return replace(hit[1], notice=pick(notice or {}, locale))
+
+    def forget(self, batch_ids: set[int] | None = None) -> None:
+        """Drop the views of ``batch_ids`` (every view when None) after a change."""
+        with self._lock:
+            if batch_ids is None:
+                self._entries.clear()
+            else:
+                for key in [key for key in self._entries if key[0] in batch_ids]:
+                    del self._entries[key]
 
 
 def published_document(session: Session, document_id: int) -> tuple[Document, bytes] | None:

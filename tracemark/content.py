@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracemark.models import Batch, BatchStory, Document, DocumentContent, PublishState
@@ -14,7 +15,12 @@ MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 
 
 class ContentError(ValueError):
-    """The content cannot be stored as given (wrong type, too large, empty)."""
+    """The content cannot be stored as given; ``reason`` says why in a word a caller can
+    act on: ``empty``, ``too_large``, ``too_many_pixels`` or ``type``."""
+
+    def __init__(self, message: str, reason: str = "type") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def add_story(
@@ -33,6 +39,60 @@ def add_story(
     return story
 
 
+def story(session: Session, batch: Batch, locale: str) -> BatchStory | None:
+    return session.scalar(
+        select(BatchStory).where(BatchStory.batch_id == batch.id, BatchStory.locale == locale)
+    )
+
+
+def stories(session: Session, batch: Batch) -> dict[str, BatchStory]:
+    """The batch's stories (drafts too) by locale."""
+    rows = session.scalars(select(BatchStory).where(BatchStory.batch_id == batch.id))
+    return {row.locale: row for row in rows}
+
+
+def save_story(
+    session: Session, batch: Batch, locale: str, title: str, body: str
+) -> tuple[BatchStory, dict]:
+    """Write the batch's story in ``locale`` (a new one is a draft; a published one stays
+    published). Returns the story and what changed (empty when nothing did)."""
+    found = story(session, batch, locale)
+    if found is None:
+        return add_story(session, batch, locale, title, body), {"title": title, "body": body}
+    changed = {
+        name: value
+        for name, value in (("title", title), ("body", body))
+        if getattr(found, name) != value
+    }
+    for name, value in changed.items():
+        setattr(found, name, value)
+    session.flush()
+    return found, changed
+
+
+def set_state(row: BatchStory | Document, state: PublishState) -> bool:
+    """Publish or withdraw a story or a document; True when that changed something."""
+    changed = row.state is not state
+    row.state = state
+    return changed
+
+
+def documents(session: Session, batch: Batch) -> list[Document]:
+    """The batch's documents (drafts too), newest first."""
+    query = select(Document).where(Document.batch_id == batch.id)
+    return list(session.scalars(query.order_by(Document.id.desc())))
+
+
+def get_document(session: Session, brand_id: int, document_id: int) -> Document | None:
+    """The brand's document ``document_id``; None for an unknown one or another brand's."""
+    document = session.get(Document, document_id)
+    return document if document is not None and document.brand_id == brand_id else None
+
+
+def document_data(session: Session, document: Document) -> bytes:
+    return bytes(session.get_one(DocumentContent, document.id).data)
+
+
 def attach_document(
     session: Session,
     batch: Batch,
@@ -49,9 +109,12 @@ def attach_document(
     :raises ContentError: empty, larger than :data:`MAX_DOCUMENT_BYTES`, or not a PDF by
         its content (whatever its name says).
     """
-    if not data or len(data) > MAX_DOCUMENT_BYTES:
-        raise ContentError("a document must be between 1 byte and 10 MB")
-    if not data.startswith(b"%PDF-"):
+    if not data:
+        raise ContentError("the document is empty", "empty")
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise ContentError("a document can be at most 10 MB", "too_large")
+    # a PDF starts with its header and ends with an end-of-file marker (within 1 KB)
+    if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-1024:]:
         raise ContentError("only PDF documents are accepted")
     document = Document(
         brand_id=batch.brand_id,

@@ -14,16 +14,24 @@ parameters have values in ``_parameters``. Expected answers:
 
 from __future__ import annotations
 
+import io
 import secrets
 from dataclasses import dataclass
 
 import pytest
+from PIL import Image
 from sqlalchemy import select
 from werkzeug.routing import Rule
 
-from tests.admin.test_auth import PASSWORD, cheap_hashes, csrf_token, login
-from tests.conftest import PASSPHRASE, make_brand
-from tracemark import accounts, issuance
+from tests.admin.test_auth import (
+    PASSWORD,
+    assert_no_inline_code,
+    cheap_hashes,
+    csrf_token,
+    login,
+)
+from tests.conftest import PASSPHRASE, PDF, make_brand
+from tracemark import accounts, content, images, issuance
 from tracemark.models import IssuanceJob, Role
 
 __all__ = ["cheap_hashes"]  # the autouse fixture, used here too
@@ -63,9 +71,18 @@ ACCESS: dict[str, Access] = {
     "admin.batch_progress": Access(read=READERS),
     "admin.prepare_labels": Access(write=EDITORS),
     "admin.download_labels": Access(read=EDITORS, read_ok=frozenset({200, 409})),
+    "admin.story": Access(read=READERS, write=EDITORS),
+    "admin.story_state": Access(write=EDITORS),
+    "admin.story_preview": Access(read=READERS),
+    "admin.batch_image": Access(write=EDITORS),
+    "admin.product_image": Access(write=EDITORS),
+    "admin.image_state": Access(write=EDITORS),
+    "admin.document_upload": Access(write=EDITORS),
+    "admin.document_state": Access(write=EDITORS),
+    "admin.document_download": Access(read=READERS),
 }
 #: URL parameters that name another object (the rest, like a file format, do not).
-OBJECTS = ("product_id", "batch_id", "kid", "job_id")
+OBJECTS = ("product_id", "batch_id", "kid", "job_id", "document_id", "image_id")
 #: Routes outside any brand, with the status each kind of visitor gets; tested in depth
 #: by test_auth (sign-in) and elsewhere, walked here so none is forgotten.
 SIGNED_IN = {role: 200 for role in (*MEMBERS, "outsider")}
@@ -95,6 +112,14 @@ def world(db) -> World:
     for _ in range(2):
         demo = make_brand(db.sessions)
         issuance.issue(db.sessions, demo.batch.id, 2, PASSPHRASE)
+        with db.sessions.begin() as session:
+            batch, product = session.merge(demo.batch), session.merge(demo.product)
+            content.add_story(session, batch, "en", "Story", "Told.", publish=True)
+            document = content.attach_document(
+                session, batch, "Report", PDF, filename="report.pdf", publish=True
+            )
+            image = images.add_image(session, product, _png())
+            document_id, image_id = document.id, image.id
         values.append(
             (
                 {
@@ -104,6 +129,9 @@ def world(db) -> World:
                     "kid": demo.kid,
                     "job_id": str(_job_of(db, demo.batch.id)),
                     "fmt": "pdf",
+                    "locale": "en",
+                    "document_id": str(document_id),
+                    "image_id": str(image_id),
                 },
                 demo.brand,
             )
@@ -123,6 +151,12 @@ def world(db) -> World:
     hidden["outsider"] = (my_brand.slug, my_brand.name)
     hidden["anonymous"] = hidden["outsider"] + hidden["owner"]
     return World(mine, theirs, hidden, emails)
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4), "green").save(out, "PNG")
+    return out.getvalue()
 
 
 def _job_of(db, batch_id: int) -> int:
@@ -209,6 +243,8 @@ def test_every_route_answers_each_role_as_expected(app, world, role):
                 assert "/admin/login" in answer.headers["Location"], where
         if status == 200:
             body = answer.get_data(as_text=True)
+            if answer.mimetype == "text/html":
+                assert_no_inline_code(body)
             for name in world.hidden[role]:
                 assert name not in body, (*where, "shows another brand's", name)
     for rule, method in last:

@@ -375,6 +375,7 @@ _PREFIXES = [
     "/01/",
     "/static/",
     "/documents/1/",
+    "/images/1/",
     "/lang/",
     "/api/v1/",
     "/api/v1/verify/",
@@ -417,6 +418,12 @@ misc = with_hostile_headers(
         # document ids past every integer type
         st.builds(
             lambda number, name: Req("GET", f"/documents/{number}/{name}"),
+            st.one_of(st.integers(0, 2**31), st.integers(2**63 - 2, 2**80)),
+            _segment.filter(lambda text: text and "/" not in text and "?" not in text),
+        ),
+        # picture ids past every integer type, with any hash and extension
+        st.builds(
+            lambda number, name: Req("GET", f"/images/{number}/{name}"),
             st.one_of(st.integers(0, 2**31), st.integers(2**63 - 2, 2**80)),
             _segment.filter(lambda text: text and "/" not in text and "?" not in text),
         ),

@@ -4,6 +4,7 @@ from tracemark.models.base import Base
 from tracemark.models.brand import Brand
 from tracemark.models.catalog import Batch, BatchStatus, Product, Site
 from tracemark.models.content import BatchStory, Document, DocumentContent, PublishState
+from tracemark.models.images import Image
 from tracemark.models.keys import SigningKey
 from tracemark.models.labels import LabelFormat, LabelRender
 from tracemark.models.scans import ScanEvent, UnitScanMark, UnitScanState
@@ -20,6 +21,7 @@ __all__ = [
     "Brand",
     "Document",
     "DocumentContent",
+    "Image",
     "IssuanceJob",
     "JobStatus",
     "LabelFormat",

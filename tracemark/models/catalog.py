@@ -37,7 +37,11 @@ class Site(Base):
 
 class Product(Base):
     __tablename__ = "product"
-    __table_args__ = (UniqueConstraint("brand_id", "gtin"),)
+    __table_args__ = (
+        UniqueConstraint("brand_id", "gtin"),
+        # target of composite foreign keys that keep dependent rows in the product's brand
+        UniqueConstraint("id", "brand_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id", ondelete="RESTRICT"))

@@ -1,0 +1,300 @@
+"""What consumers read about a batch, managed by its brand: stories per locale (Markdown,
+draft or published, with a preview), pictures of products and stories, test reports.
+
+Every member sees them, drafts included; owners and staff change them. Each change is
+audited and drops this worker's cached batch views, so the portal shows it at once here
+and within the cache lifetime everywhere else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from babel.units import format_unit
+from flask import Response, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_login import login_required
+
+from admin import content_forms as forms
+from admin.catalog import Member, forbidden, member_of
+from admin.views import bp
+from tracemark import catalog, content, images
+from tracemark.batch_view import story_html
+from tracemark.i18n import LOCALES
+from tracemark.models import Batch, Product
+
+
+@bp.app_template_filter("file_size")
+def file_size(size: int) -> str:
+    """``size`` bytes in the page's language: 29 byte, 1,7 ko, 9.8 MB."""
+    for unit, scale in (("digital-megabyte", 1e6), ("digital-kilobyte", 1e3)):
+        if size >= scale:
+            value = round(size / scale, 1)
+            return format_unit(value, unit, length="short", locale=get_locale())
+    return format_unit(size, "digital-byte", length="short", locale=get_locale())
+
+
+def batch_content(member: Member, batch: Batch) -> dict:
+    """What the batch page shows of its stories, pictures and reports."""
+    editing = member.can_edit
+    return {
+        "stories": content.stories(member.session, batch),
+        "story_images": images.images_of(member.session, batch),
+        "documents": content.documents(member.session, batch),
+        "image_form": forms.ImageForm() if editing else None,
+        "document_form": forms.DocumentForm() if editing else None,
+        "state_names": forms.STATE_NAMES,
+        "image_path": images.image_path,
+    }
+
+
+def product_content(member: Member, product: Product) -> dict:
+    """What the product page shows of its pictures."""
+    editing = member.can_edit
+    return {
+        "product_images": images.images_of(member.session, product),
+        "image_form": forms.ImageForm() if editing else None,
+        "state_names": forms.STATE_NAMES,
+        "image_path": images.image_path,
+    }
+
+
+def _batch(member: Member, batch_id: int) -> Batch:
+    try:
+        return catalog.get_batch(member.session, member.brand, batch_id)
+    except catalog.NotFound:
+        abort(404)
+
+
+def _locale(locale: str) -> str:
+    if locale not in LOCALES:
+        abort(404)
+    return locale
+
+
+def _changed(member: Member, batch_ids: set[int] | None) -> None:
+    """Commit, and let this worker's portal show the change at once."""
+    member.session.commit()
+    current_app.extensions["tracemark.batch_views"].forget(batch_ids)
+
+
+def _to_batch(member: Member, batch_id: int, anchor: str):
+    path = url_for("admin.batch", slug=member.brand.slug, batch_id=batch_id, _anchor=anchor)
+    return redirect(path, code=303)
+
+
+@bp.route("/brands/<slug>/batches/<int:batch_id>/stories/<locale>", methods=["GET", "POST"])
+@login_required
+def story(slug: str, batch_id: int, locale: str):
+    member = member_of(slug)
+    batch, locale = _batch(member, batch_id), _locale(locale)
+    found = content.story(member.session, batch, locale)
+    if not member.can_edit:
+        if request.method == "POST":
+            return forbidden()
+        form = None
+    else:
+        form = forms.StoryForm(obj=found)
+    if form is not None and form.validate_on_submit():
+        found, changed = content.save_story(
+            member.session, batch, locale, form.title.data, form.body.data
+        )
+        if changed:
+            member.record("story.save", "batch_story", found.id, _story_change(locale, changed))
+            _changed(member, {batch.id})
+        return redirect(url_for("admin.story", slug=slug, batch_id=batch.id, locale=locale), 303)
+    return render_template(
+        "admin/content/story.html",
+        member=member,
+        batch=batch,
+        locale=locale,
+        story=found,
+        form=form,
+        state_names=forms.STATE_NAMES,
+        story_images=images.images_of(member.session, batch),
+        image_path=images.image_path,
+    )
+
+
+def _story_change(locale: str, changed: dict[str, str]) -> dict:
+    """What the audit log keeps of a story edit: the title, and the body's length and
+    hash (the whole text would crowd the log; the hash tells which version was live)."""
+    details: dict = {"locale": locale}
+    if "title" in changed:
+        details["title"] = changed["title"]
+    if "body" in changed:
+        body = changed["body"].encode()
+        details.update(body_length=len(body), body_sha256=hashlib.sha256(body).hexdigest())
+    return details
+
+
+@bp.post("/brands/<slug>/batches/<int:batch_id>/stories/<locale>/state")
+@login_required
+def story_state(slug: str, batch_id: int, locale: str):
+    member = member_of(slug)
+    batch, locale = _batch(member, batch_id), _locale(locale)
+    found = content.story(member.session, batch, locale) or abort(404)
+    if not member.can_edit:
+        return forbidden()
+    form = forms.StateForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if content.set_state(found, form.value()):
+        details = {"locale": locale, "state": found.state.value}
+        member.record("story.state", "batch_story", found.id, details)
+        _changed(member, {batch.id})
+    return redirect(url_for("admin.story", slug=slug, batch_id=batch.id, locale=locale), 303)
+
+
+@bp.get("/brands/<slug>/batches/<int:batch_id>/stories/<locale>/preview")
+@login_required
+def story_preview(slug: str, batch_id: int, locale: str):
+    """The story exactly as the portal shows it (the portal's own template part), in
+    whichever state it is."""
+    member = member_of(slug)
+    batch, locale = _batch(member, batch_id), _locale(locale)
+    found = content.story(member.session, batch, locale) or abort(404)
+    return render_template(
+        "admin/content/preview.html",
+        member=member,
+        batch=batch,
+        story=found,
+        html=story_html(member.session, found),
+        state_names=forms.STATE_NAMES,
+    )
+
+
+@bp.post("/brands/<slug>/batches/<int:batch_id>/images")
+@login_required
+def batch_image(slug: str, batch_id: int):
+    member = member_of(slug)
+    batch = _batch(member, batch_id)
+    if not member.can_edit:
+        return forbidden()
+    return _upload_image(member, batch)
+
+
+@bp.post("/brands/<slug>/products/<int:product_id>/images")
+@login_required
+def product_image(slug: str, product_id: int):
+    member = member_of(slug)
+    try:
+        product = catalog.get_product(member.session, member.brand, product_id)
+    except catalog.NotFound:
+        abort(404)
+    if not member.can_edit:
+        return forbidden()
+    return _upload_image(member, product)
+
+
+def _upload_image(member: Member, owner: Product | Batch):
+    form = forms.ImageForm()
+    kind = "product" if isinstance(owner, Product) else "batch"
+    if form.validate_on_submit():
+        try:
+            image = images.add_image(member.session, owner, form.read(), form.alt.data or "")
+        except content.ContentError as error:
+            form.refuse(forms.IMAGE_ERRORS, error.reason)
+        else:
+            details = {kind: owner.id, "sha256": image.sha256, "size": image.size,
+                       "width": image.width, "height": image.height}  # fmt: skip
+            member.record("image.add", "image", image.id, details)
+            member.session.commit()  # a draft: nothing public changed
+            if kind == "product":
+                path = url_for("admin.product", slug=member.brand.slug, product_id=owner.id)
+                return redirect(f"{path}#images", code=303)
+            return _to_batch(member, owner.id, "images")
+    return _upload_page(member, owner, form, kind)
+
+
+def _upload_page(member: Member, owner: Product | Batch, form, kind: str):
+    """An upload form alone, with what was wrong: answered 400, nothing stored.
+
+    ``kind``: ``product`` or ``batch`` (a picture for it), or ``document``.
+    """
+    member.session.rollback()
+    return render_template(
+        "admin/content/upload.html", member=member, owner=owner, form=form, kind=kind
+    ), 400
+
+
+@bp.post("/brands/<slug>/images/<int:image_id>/state")
+@login_required
+def image_state(slug: str, image_id: int):
+    member = member_of(slug)
+    image = images.get_image(member.session, member.brand.id, image_id) or abort(404)
+    if not member.can_edit:
+        return forbidden()
+    form = forms.StateForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        changed = images.set_state(image, form.value())
+    except content.ContentError:
+        abort(404)  # a story picture has no state of its own
+    if changed:
+        member.record("image.state", "image", image.id, {"state": image.state.value})
+        _changed(member, None)  # every batch of the product shows its pictures
+    path = url_for("admin.product", slug=slug, product_id=image.product_id)
+    return redirect(f"{path}#images", code=303)
+
+
+@bp.post("/brands/<slug>/batches/<int:batch_id>/documents")
+@login_required
+def document_upload(slug: str, batch_id: int):
+    member = member_of(slug)
+    batch = _batch(member, batch_id)
+    if not member.can_edit:
+        return forbidden()
+    form = forms.DocumentForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            document = content.attach_document(
+                member.session,
+                batch,
+                form.title.data,
+                form.read(),
+                filename=upload.filename or "report.pdf",
+                issuer=form.issuer.data or None,
+                issued_on=form.issued_on.data,
+            )
+        except content.ContentError as error:
+            form.refuse(forms.DOCUMENT_ERRORS, error.reason)
+        else:
+            details = {"batch": batch.id, "title": document.title, "sha256": document.sha256,
+                       "size": document.size}  # fmt: skip
+            member.record("document.add", "document", document.id, details)
+            member.session.commit()
+            return _to_batch(member, batch.id, "documents")
+    return _upload_page(member, batch, form, "document")
+
+
+@bp.post("/brands/<slug>/documents/<int:document_id>/state")
+@login_required
+def document_state(slug: str, document_id: int):
+    member = member_of(slug)
+    document = content.get_document(member.session, member.brand.id, document_id) or abort(404)
+    if not member.can_edit:
+        return forbidden()
+    form = forms.StateForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if content.set_state(document, form.value()):
+        details = {"state": document.state.value, "title": document.title}
+        member.record("document.state", "document", document.id, details)
+        _changed(member, {document.batch_id})
+    return _to_batch(member, document.batch_id, "documents")
+
+
+@bp.get("/brands/<slug>/documents/<int:document_id>")
+@login_required
+def document_download(slug: str, document_id: int):
+    """A document as its brand's members check it before publishing: a download only."""
+    member = member_of(slug)
+    document = content.get_document(member.session, member.brand.id, document_id) or abort(404)
+    data = content.document_data(member.session, document)
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f"attachment; filename=report-{document.id}.pdf"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
