@@ -1,10 +1,12 @@
-"""The brand staff application: accounts, roles, the audit log, the catalog and signing keys.
+"""The brand staff application: accounts, roles, the audit log, the catalog, signing keys
+and the regulator view (provenance and signed statements).
 
 ``bp`` is registered, and ``admin.auth.init_app`` called, by ``tracemark.app.create_app``.
 """
 
 from admin import catalog as _catalog  # noqa: F401  (registers the catalog pages on bp)
 from admin import keys as _keys  # noqa: F401  (registers the key pages on bp)
+from admin import provenance as _provenance  # noqa: F401  (registers the regulator view on bp)
 from admin.views import bp
 
 __all__ = ["bp"]
