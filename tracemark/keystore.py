@@ -97,7 +97,11 @@ def active_key(session: Session, brand: Brand, purpose: KeyPurpose = KeyPurpose.
 
 
 def statement_key(session: Session, brand: Brand, passphrase: str) -> tuple[SigningKey, bool]:
-    """The brand's active statement key, created on first need; and whether it was created."""
+    """The brand's active statement key, created on first need; and whether it was created.
+
+    The brand row is locked first (PostgreSQL), so two first statements at once make one key.
+    """
+    session.execute(select(Brand.id).where(Brand.id == brand.id).with_for_update())
     try:
         return active_key(session, brand, KeyPurpose.STATEMENT), False
     except KeyStateError:

@@ -199,6 +199,10 @@ def test_statement_round_trip_through_the_offline_verifier(app, shop, db, cli, t
         ).all()
     assert [action for action, _ in actions] == ["key.create", "statement.issue"]
     assert actions[1][1]["kid"] == statement_kid and actions[1][1]["statement_id"] in output
+    keys_page = signed_in(app, shop, "owner").get(f"/admin/brands/{shop.brand.slug}/keys")
+    assert f'data-kid="{statement_kid}" data-status="active" data-purpose="statement"' in (
+        keys_page.get_data(as_text=True)
+    )
 
     # one changed byte of what is signed
     document = json.loads(statement_file.read_text())
