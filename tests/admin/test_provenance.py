@@ -79,7 +79,7 @@ def test_the_product_page_shows_origin_batches_reports_and_journey(app, shop, db
     assert "Return it to the shop." in html and "Pesticide screen" in html and "Lab SA" in html
     with db.sessions() as session:
         sha256 = _document_hash(session, shop.batch_id)
-    assert f"<code>{sha256}</code>" in html
+    assert f"<code data-sha256>{sha256}</code>" in html
     steps = re.findall(r'data-step="([^"]+)"', html)
     assert steps == ["commissioning", "shipping", "customs"]  # in time order
     link = re.search(r'href="(/documents/[^"]+)" download', html).group(1)
