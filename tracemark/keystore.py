@@ -92,7 +92,7 @@ def active_key(session: Session, brand: Brand, purpose: KeyPurpose = KeyPurpose.
     """
     keys = active_keys(session, brand, purpose)
     if not keys:
-        raise KeyStateError(f"brand {brand.slug!r} has no active {purpose} signing key")
+        raise KeyStateError(f"brand {brand.slug!r} has no active signing key for {purpose}s")
     return max(keys, key=lambda key: key.id)
 
 

@@ -213,8 +213,8 @@ def search(session: Session, brands: list[Brand], text: str) -> list[Batch]:
     """Batches of ``brands`` whose lot is ``text`` or whose product's GTIN is ``text``
     (any GTIN length); nothing of any other brand, whatever ``text`` is."""
     text = text.strip()
-    if not brands or not text or len(text) > 64:
-        return []
+    if not brands or not text or len(text) > 64 or not text.isprintable():
+        return []  # no lot or GTIN is that (and PostgreSQL refuses NUL in a string)
     matches = [Batch.lot == text]
     with contextlib.suppress(ValueError):  # not a GTIN: a lot only
         matches.append(Product.gtin == normalize_gtin(text))

@@ -123,7 +123,9 @@ def test_search_finds_batches_of_granted_brands_only(app, shop, query):
         assert str(mine) in found and str(theirs) not in found, (role, query)
 
 
-@pytest.mark.parametrize("query", ["NOPE", "4006381333931", "x" * 500, "<script>", "%00"])
+@pytest.mark.parametrize(
+    "query", ["NOPE", "4006381333931", "x" * 500, "<script>", "%00", "L24\x0001A", "\x00", "é😀"]
+)
 def test_search_without_a_match_says_so(app, shop, query):
     response = signed_in(app, shop, "regulator").get("/admin/provenance", query_string={"q": query})
     assert response.status_code == 200 and "data-no-results" in response.get_data(as_text=True)
