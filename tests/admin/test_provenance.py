@@ -16,7 +16,7 @@ from tests.admin.test_auth import csrf_token
 from tests.admin.test_catalog import ROLES, Catalog, signed_in
 from tests.admin.test_catalog import shop as shop_fixture
 from tests.conftest import PASSPHRASE, furnish
-from tracemark import catalog, keystore
+from tracemark import catalog, keystore, provenance
 from tracemark.cli import main
 from tracemark.config import Settings
 from tracemark.models import AuditLog, Batch, Brand, SigningKey
@@ -280,3 +280,22 @@ def test_without_the_statement_passphrase_no_statement_and_nothing_written(shop,
     assert response.get_json()["error"] == "statement_unavailable"
     assert _count(db, SigningKey, brand_id=shop.brand.id) == 1
     assert _count(db, AuditLog, action="statement.issue", brand_id=shop.brand.id) == 0
+
+
+def test_the_verifier_types_files_it_cannot_trust(shop, db, cli, tmp_path):
+    keys_file = tmp_path / "keys.json"
+    cli("keys", "export", "--brand", shop.other.slug, "-o", str(keys_file))
+    garbage = tmp_path / "garbage.json"
+    garbage.write_bytes(b"\xff not a statement")
+    output = cli("verify-statement", str(garbage), "--keys", str(keys_file), expect=1)
+    assert output == "verdict    malformed: not_a_jws\n"
+    with db.sessions.begin() as session:
+        batch = session.get(Batch, shop.batch_id)
+        issued = provenance.issue_statement(session, batch, STATEMENT_PASSPHRASE)
+    signed = tmp_path / "signed.json"
+    signed.write_text(issued.text)
+    # checked against another brand's key set: its key is unknown there
+    output = cli("verify-statement", str(signed), "--keys", str(keys_file), expect=1)
+    assert output == f"verdict    unknown_key (key {issued.kid})\n"
+    keys_file.write_text("{}")
+    assert "keys.json" in cli("verify-statement", str(signed), "--keys", str(keys_file), expect=1)
