@@ -1,5 +1,6 @@
 """The brand staff application: accounts, roles, the audit log, the catalog, signing keys,
-issuance and labels.
+issuance and labels, stories and reports, and the regulator view (provenance and signed
+statements).
 
 ``bp`` is registered, and ``admin.auth.init_app`` called, by ``tracemark.app.create_app``.
 """
@@ -8,6 +9,7 @@ from admin import catalog as _catalog  # noqa: F401  (registers the catalog page
 from admin import content as _content  # noqa: F401  (stories, pictures, reports)
 from admin import issuance as _issuance  # noqa: F401  (registers the issuance pages on bp)
 from admin import keys as _keys  # noqa: F401  (registers the key pages on bp)
+from admin import provenance as _provenance  # noqa: F401  (registers the regulator view on bp)
 from admin.views import bp
 
 __all__ = ["bp"]

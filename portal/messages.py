@@ -66,6 +66,7 @@ PATTERNS = {
 
 REASONS = {
     "unknown_key": _l("The code names a signing key that no brand has published."),
+    "wrong_key_purpose": _l("The code names a key that signs documents, never product codes."),
     "bad_signature": _l("The code's signature does not match its contents: it was altered."),
     "unknown_serial": _l("The brand never issued this serial number."),
     "malformed": _l("This is not a valid product code."),

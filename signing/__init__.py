@@ -1,7 +1,8 @@
 """Signed unit identities: keys, key rings and the code format.
 
 A pure library: it imports nothing of Tracemark's core, Flask or SQLAlchemy, so that a
-regulator can verify any code offline with this package and a brand's published key set.
+regulator can verify any code, and any provenance statement (``signing.statements``),
+offline with this package and a brand's published key set.
 """
 
 from signing.codes import (
@@ -15,11 +16,12 @@ from signing.codes import (
     sign_code,
     signed_message,
 )
-from signing.keyring import KeyEntry, KeyRing, KeyStatus
+from signing.keyring import KeyEntry, KeyPurpose, KeyRing, KeyStatus
 
 __all__ = [
     "FORMAT_VERSION",
     "KeyEntry",
+    "KeyPurpose",
     "KeyRing",
     "KeyStatus",
     "Status",

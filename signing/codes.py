@@ -35,7 +35,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from signing.gs1 import MAX_LOT_LENGTH, MAX_SERIAL_LENGTH, is_valid_ai_value, is_valid_gtin14
-from signing.keyring import KeyEntry, KeyRing, KeyStatus
+from signing.keyring import KeyEntry, KeyPurpose, KeyRing, KeyStatus
 
 FORMAT_VERSION = "1"
 #: Longest URL considered at all; a version 1 code is about 190 characters.
@@ -55,6 +55,8 @@ class Status(enum.StrEnum):
     UNKNOWN_KEY = "unknown_key"
     BAD_SIGNATURE = "bad_signature"
     REVOKED_KEY = "revoked_key"
+    #: The key id names a key that signs something else (a provenance statement key).
+    WRONG_KEY_PURPOSE = "wrong_key_purpose"
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,10 +256,12 @@ def _b32_signature(text: str) -> bytes:
 
 
 def verify_code(code: UnitCode, keyring: KeyRing) -> Verification:
-    """Check ``code``'s signature against ``keyring``."""
+    """Check ``code``'s signature against ``keyring``; only code keys are accepted."""
     entry = keyring.get(code.kid)
     if entry is None:
         return Verification(Status.UNKNOWN_KEY, code=code)
+    if entry.purpose is not KeyPurpose.CODE:
+        return Verification(Status.WRONG_KEY_PURPOSE, code=code, key=entry)
     try:
         entry.public_key.verify(code.signature, code.message())
     except InvalidSignature:

@@ -3,9 +3,11 @@
 Statuses follow a key's life: ``active`` keys sign new codes; ``retired`` keys sign
 nothing more but their codes still verify as genuine; ``revoked`` keys are presumed
 leaked, so their codes still verify mathematically but must be reported as such.
+A key has one purpose: it signs unit codes or provenance statements, never both, so that
+the web servers that sign statements never hold a key that could sign codes.
 The JWKS document (RFC 7517/8037) is what a brand publishes for offline verifiers;
-the non-standard members ``tm_status``, ``tm_brand`` and ``tm_revoked_at`` carry what a
-verifier needs beyond the key itself.
+the non-standard members ``tm_status``, ``tm_use``, ``tm_brand`` and ``tm_revoked_at``
+carry what a verifier needs beyond the key itself.
 """
 
 from __future__ import annotations
@@ -30,6 +32,13 @@ class KeyStatus(enum.StrEnum):
     REVOKED = "revoked"
 
 
+class KeyPurpose(enum.StrEnum):
+    """What a key signs; a verifier refuses a key used for the other purpose."""
+
+    CODE = "code"
+    STATEMENT = "statement"
+
+
 class KeyRingError(ValueError):
     """A key set document is not a valid Tracemark JWKS."""
 
@@ -41,6 +50,7 @@ class KeyEntry:
     status: KeyStatus = KeyStatus.ACTIVE
     brand: str | None = None
     revoked_at: str | None = None
+    purpose: KeyPurpose = KeyPurpose.CODE
 
     def to_jwk(self) -> dict[str, Any]:
         jwk: dict[str, Any] = {
@@ -51,6 +61,7 @@ class KeyEntry:
             "kid": self.kid,
             "x": b64url(public_key_bytes(self.public_key)),
             "tm_status": self.status.value,
+            "tm_use": self.purpose.value,
         }
         if self.brand is not None:
             jwk["tm_brand"] = self.brand
@@ -76,6 +87,10 @@ class KeyEntry:
             status = KeyStatus(jwk.get("tm_status", KeyStatus.ACTIVE.value))
         except ValueError as exc:
             raise KeyRingError(f"key {kid!r}: unknown status") from exc
+        try:  # key sets published before purposes existed hold code keys only
+            purpose = KeyPurpose(jwk.get("tm_use", KeyPurpose.CODE.value))
+        except ValueError as exc:
+            raise KeyRingError(f"key {kid!r}: unknown purpose (tm_use)") from exc
         brand, revoked_at = jwk.get("tm_brand"), jwk.get("tm_revoked_at")
         return cls(
             kid=kid,
@@ -83,6 +98,7 @@ class KeyEntry:
             status=status,
             brand=brand if isinstance(brand, str) else None,
             revoked_at=revoked_at if isinstance(revoked_at, str) else None,
+            purpose=purpose,
         )
 
 

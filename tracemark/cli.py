@@ -9,12 +9,14 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from signing import KeyRing, Status, parse_and_verify
+from signing import KeyPurpose, KeyRing, Status, parse_and_verify
 from signing.keyring import KeyRingError
+from signing.statements import MAX_STATEMENT_BYTES, StatementStatus, verify_statement
 from tracemark import accounts, audit, catalog, issuance, keystore, migrate, risk
 from tracemark.config import ConfigError, Settings
 from tracemark.db import make_engine, make_sessionmaker
 from tracemark.models import Batch, Brand, IssuanceJob, Product, Role, SigningKey
+from tracemark.statement_text import statement_lines
 
 
 class Context:
@@ -211,11 +213,20 @@ def keys() -> None:
 
 @keys.command("create")
 @click.option("--brand", "brand_slug", required=True)
+@click.option(
+    "--purpose",
+    type=click.Choice([purpose.value for purpose in KeyPurpose]),
+    default=KeyPurpose.CODE.value,
+    show_default=True,
+    help="code: signs unit codes; statement: signs provenance statements.",
+)
 @pass_ctx
-def keys_create(ctx: Context, brand_slug: str) -> None:
-    """Create a key; the brand's previous active key is retired."""
+def keys_create(ctx: Context, brand_slug: str, purpose: str) -> None:
+    """Create a key; the brand's previous active key of that purpose is retired."""
+    purpose = KeyPurpose(purpose)
+    passphrase = _passphrase(ctx) if purpose is KeyPurpose.CODE else _statement_passphrase(ctx)
     with ctx.sessions.begin() as session:
-        key = keystore.create_key(session, _brand(session, brand_slug), _passphrase(ctx))
+        key = keystore.create_key(session, _brand(session, brand_slug), passphrase, purpose)
         click.echo(key.kid)
 
 
@@ -228,7 +239,10 @@ def keys_list(ctx: Context, brand_slug: str | None) -> None:
         if brand_slug:
             query = query.where(Brand.slug == brand_slug)
         for key, slug in session.execute(query):
-            click.echo(f"{key.kid}\t{slug}\t{key.status.value}\t{key.created_at:%Y-%m-%d}")
+            click.echo(
+                f"{key.kid}\t{slug}\t{key.status.value}\t{key.created_at:%Y-%m-%d}"
+                f"\t{key.purpose.value}"
+            )
 
 
 @keys.command("retire")
@@ -453,6 +467,33 @@ def verify(ctx: Context, url: str, keys_file: Path | None) -> None:
     sys.exit(0 if result.status is Status.VALID else 1)
 
 
+@main.command("verify-statement")
+@click.argument("statement_file", type=click.File("rb"))
+@click.option(
+    "--keys",
+    "keys_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="The brand's published key set (JWKS), e.g. from `tracemark keys export`.",
+)
+def verify_statement_cmd(statement_file, keys_file: Path) -> None:
+    """Check a provenance statement offline; exit status 0 only when it is valid.
+
+    Prints what the statement says (only once its signature checked), then the verdict.
+    """
+    try:
+        ring = KeyRing.loads(keys_file.read_bytes())
+    except KeyRingError as exc:
+        raise click.ClickException(f"{keys_file}: {exc}") from exc
+    check = verify_statement(statement_file.read(MAX_STATEMENT_BYTES + 1), ring)
+    if check.statement is not None:
+        for line in statement_lines(check.statement):
+            click.echo(line)
+    verdict = check.status.value + (f": {check.reason}" if check.reason else "")
+    click.echo(f"verdict    {verdict}" + (f" (key {check.kid})" if check.kid else ""))
+    sys.exit(0 if check.status is StatementStatus.VALID else 1)
+
+
 @main.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -486,6 +527,13 @@ def demo(host: str, port: int, no_serve: bool) -> None:
 def _passphrase(ctx: Context) -> str:
     try:
         return ctx.settings.require_key_passphrase()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _statement_passphrase(ctx: Context) -> str:
+    try:
+        return ctx.settings.require_statement_passphrase()
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
 

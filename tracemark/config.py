@@ -21,6 +21,9 @@ class Settings:
     secret_key: str | None = None
     #: Passphrase that encrypts signing keys at rest.
     key_passphrase: str | None = None
+    #: Passphrase that encrypts provenance-statement keys at rest (web servers hold it;
+    #: it never decrypts a key that signs unit codes).
+    statement_passphrase: str | None = None
     #: Secret deriving scratch-off PINs (see ``tracemark.pins``).
     pin_secret: str | None = None
     #: The origin printed in label URLs when a brand has none of its own.
@@ -57,6 +60,7 @@ class Settings:
             redis_url=env.get("TRACEMARK_REDIS_URL") or None,
             secret_key=env.get("TRACEMARK_SECRET_KEY") or None,
             key_passphrase=env.get("TRACEMARK_KEY_PASSPHRASE") or None,
+            statement_passphrase=env.get("TRACEMARK_STATEMENT_PASSPHRASE") or None,
             pin_secret=env.get("TRACEMARK_PIN_SECRET") or None,
             public_base_url=env.get("TRACEMARK_PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
             demo=demo or env.get("TRACEMARK_DEMO") == "1",
@@ -77,6 +81,14 @@ class Settings:
         if self.demo:
             return "tracemark-demo-passphrase"
         raise ConfigError("set TRACEMARK_KEY_PASSPHRASE to create or use signing keys")
+
+    def require_statement_passphrase(self) -> str:
+        """The statement-key passphrase; a fixed development one only in demo mode."""
+        if self.statement_passphrase:
+            return self.statement_passphrase
+        if self.demo:
+            return "tracemark-demo-statement-passphrase"
+        raise ConfigError("set TRACEMARK_STATEMENT_PASSPHRASE to sign provenance statements")
 
     def require_pin_secret(self) -> str:
         if self.pin_secret:

@@ -1,4 +1,11 @@
-"""Brand signing keys: creation, rotation and revocation, and the key ring they form."""
+"""Brand signing keys: creation, rotation and revocation, and the key ring they form.
+
+Each key has a purpose (:class:`~signing.KeyPurpose`): ``code`` keys sign unit codes and
+are decrypted only by issuance; ``statement`` keys sign provenance statements and are
+decrypted by the web servers under their own passphrase. Rotation, retirement and
+revocation work alike for both; every lookup of "the active key" names its purpose, and
+codes default to ``code``, so issuance can never pick a statement key.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from signing.keyring import KeyEntry, KeyRing, KeyStatus
+from signing.keyring import KeyEntry, KeyPurpose, KeyRing, KeyStatus
 from signing.keys import (
     KeyLoadError,
     encrypt_private_key,
@@ -24,10 +31,14 @@ class KeyStateError(ValueError):
     """The key cannot make this transition (e.g. sign with a retired key)."""
 
 
-def create_key(session: Session, brand: Brand, passphrase: str) -> SigningKey:
-    """Generate a key for ``brand``, stored encrypted, and make it the active one.
+def create_key(
+    session: Session, brand: Brand, passphrase: str, purpose: KeyPurpose = KeyPurpose.CODE
+) -> SigningKey:
+    """Generate a ``purpose`` key for ``brand``, stored encrypted under ``passphrase``, and
+    make it the brand's active key for that purpose.
 
-    The previously active key is retired: it signs nothing more, its codes stay genuine.
+    The previously active key of that purpose is retired: it signs nothing more, what it
+    signed stays genuine.
     """
     private_key = generate_private_key()
     for _attempt in range(10):
@@ -37,6 +48,7 @@ def create_key(session: Session, brand: Brand, passphrase: str) -> SigningKey:
             public_key=public_key_bytes(private_key),
             private_key_pem=encrypt_private_key(private_key, passphrase),
             status=KeyStatus.ACTIVE,
+            purpose=KeyPurpose(purpose),
         )
         try:
             with session.begin_nested():
@@ -47,7 +59,7 @@ def create_key(session: Session, brand: Brand, passphrase: str) -> SigningKey:
         break
     else:  # pragma: no cover - 10 collisions in 2**25 ids
         raise RuntimeError("could not allocate a key id")
-    for other in active_keys(session, brand):
+    for other in active_keys(session, brand, key.purpose):
         if other.id != key.id:
             other.status, other.retired_at = KeyStatus.RETIRED, utcnow()
     session.flush()
@@ -60,22 +72,41 @@ def brand_keys(session: Session, brand: Brand) -> list[SigningKey]:
     return list(session.scalars(query))
 
 
-def active_keys(session: Session, brand: Brand) -> list[SigningKey]:
+def active_keys(
+    session: Session, brand: Brand, purpose: KeyPurpose = KeyPurpose.CODE
+) -> list[SigningKey]:
     return list(
         session.scalars(
             select(SigningKey).where(
-                SigningKey.brand_id == brand.id, SigningKey.status == KeyStatus.ACTIVE
+                SigningKey.brand_id == brand.id,
+                SigningKey.status == KeyStatus.ACTIVE,
+                SigningKey.purpose == purpose,
             )
         )
     )
 
 
-def active_key(session: Session, brand: Brand) -> SigningKey:
-    """:raises KeyStateError: when the brand has no active key."""
-    keys = active_keys(session, brand)
+def active_key(session: Session, brand: Brand, purpose: KeyPurpose = KeyPurpose.CODE) -> SigningKey:
+    """The brand's newest active key for ``purpose`` (by default the one signing codes).
+
+    :raises KeyStateError: when the brand has none.
+    """
+    keys = active_keys(session, brand, purpose)
     if not keys:
-        raise KeyStateError(f"brand {brand.slug!r} has no active signing key")
+        raise KeyStateError(f"brand {brand.slug!r} has no active signing key for {purpose}s")
     return max(keys, key=lambda key: key.id)
+
+
+def statement_key(session: Session, brand: Brand, passphrase: str) -> tuple[SigningKey, bool]:
+    """The brand's active statement key, created on first need; and whether it was created.
+
+    The brand row is locked first (PostgreSQL), so two first statements at once make one key.
+    """
+    session.execute(select(Brand.id).where(Brand.id == brand.id).with_for_update())
+    try:
+        return active_key(session, brand, KeyPurpose.STATEMENT), False
+    except KeyStateError:
+        return create_key(session, brand, passphrase, KeyPurpose.STATEMENT), True
 
 
 def get_key(session: Session, kid: str, brand: Brand | None = None) -> SigningKey:
@@ -103,8 +134,13 @@ def revoke_key(session: Session, key: SigningKey, reason: str) -> None:
     session.flush()
 
 
-def private_key_of(key: SigningKey, passphrase: str):
-    """Decrypt ``key`` for signing; :raises KeyStateError: unless it is active."""
+def private_key_of(key: SigningKey, passphrase: str, purpose: KeyPurpose = KeyPurpose.CODE):
+    """Decrypt ``key`` to sign for ``purpose`` (by default unit codes).
+
+    :raises KeyStateError: unless it is active and a key for ``purpose``.
+    """
+    if key.purpose is not purpose:
+        raise KeyStateError(f"key {key.kid} signs {key.purpose.value}s, not {purpose.value}s")
     if key.status is not KeyStatus.ACTIVE or key.private_key_pem is None:
         raise KeyStateError(f"key {key.kid} is {key.status.value}: it cannot sign")
     return load_private_key(key.private_key_pem, passphrase)
@@ -117,6 +153,7 @@ def entry_of(key: SigningKey, brand_slug: str | None = None) -> KeyEntry:
         status=key.status,
         brand=brand_slug,
         revoked_at=as_utc(key.revoked_at).isoformat() if key.revoked_at else None,
+        purpose=key.purpose,
     )
 
 
@@ -131,7 +168,8 @@ def load_keyring(session: Session, brand: Brand | None = None) -> KeyRing:
 
 
 def rewrap(session: Session, old_passphrase: str, new_passphrase: str) -> int:
-    """Re-encrypt every stored private key under ``new_passphrase``; returns how many.
+    """Re-encrypt every code-signing private key under ``new_passphrase``; returns how
+    many. Statement keys live under their own passphrase and are left as they are.
 
     All or nothing: a key that does not open with ``old_passphrase`` stops the change
     before anything is written (the caller commits). Public keys, and so every issued
@@ -142,7 +180,9 @@ def rewrap(session: Session, old_passphrase: str, new_passphrase: str) -> int:
     if not new_passphrase:
         raise KeyStateError("the new passphrase is empty")
     keys = session.scalars(
-        select(SigningKey).where(SigningKey.private_key_pem.is_not(None)).order_by(SigningKey.id)
+        select(SigningKey)
+        .where(SigningKey.private_key_pem.is_not(None), SigningKey.purpose == KeyPurpose.CODE)
+        .order_by(SigningKey.id)
     ).all()
     rewrapped = []
     for key in keys:

@@ -109,7 +109,7 @@ def check_url(session: Session, url: str, cache: KeyCache | None = None) -> Code
         if entry is not None and cache is not None:
             cache.remember(entry)
     verification = verify_code(code, KeyRing([entry] if entry else []))
-    if verification.status in (Status.UNKNOWN_KEY, Status.BAD_SIGNATURE):
+    if verification.status in (Status.UNKNOWN_KEY, Status.WRONG_KEY_PURPOSE, Status.BAD_SIGNATURE):
         return CodeCheck(Identity.NOT_GENUINE, verification.status.value, code)
     parameters = {"kid": code.kid, "serial": code.serial, "lot": code.lot, "gtin": code.gtin}
     row = session.connection().execute(_FACTS, parameters).first()

@@ -6,7 +6,7 @@ given its place in ``ACCESS`` (who may read it, who may change through it) and i
 parameters have values in ``_parameters``. Expected answers:
 
 * a role the route admits: 200 for a read; for a write anything but 403/404/5xx (an empty
-  form may be refused as invalid);
+  form may be refused as invalid); a refused write leaves nothing, not even an audit entry;
 * another role of the brand: 403; someone with no role in the brand: 404, exactly as for
   a brand that does not exist; nobody signed in: the login page;
 * the brand's own URL naming another brand's object: 404, whoever asks.
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import pytest
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.routing import Rule
 
 from tests.admin.test_auth import (
@@ -32,7 +32,8 @@ from tests.admin.test_auth import (
 )
 from tests.conftest import PASSPHRASE, PDF, make_brand
 from tracemark import accounts, content, images, issuance
-from tracemark.models import IssuanceJob, Role
+from tracemark.config import Settings
+from tracemark.models import AuditLog, IssuanceJob, Role
 
 __all__ = ["cheap_hashes"]  # the autouse fixture, used here too
 
@@ -80,6 +81,9 @@ ACCESS: dict[str, Access] = {
     "admin.document_upload": Access(write=EDITORS),
     "admin.document_state": Access(write=EDITORS),
     "admin.document_download": Access(read=READERS),
+    "admin.brand_provenance": Access(read=READERS),
+    "admin.product_provenance": Access(read=READERS),
+    "admin.statement": Access(read=READERS),
 }
 #: URL parameters that name another object (the rest, like a file format, do not).
 OBJECTS = ("product_id", "batch_id", "kid", "job_id", "document_id", "image_id")
@@ -88,11 +92,24 @@ OBJECTS = ("product_id", "batch_id", "kid", "job_id", "document_id", "image_id")
 SIGNED_IN = {role: 200 for role in (*MEMBERS, "outsider")}
 ACCOUNT_ROUTES: dict[tuple[str, str], dict[str, int]] = {
     ("admin.dashboard", "GET"): {**SIGNED_IN, "anonymous": 302},
+    ("admin.oversight", "GET"): {**SIGNED_IN, "anonymous": 302},  # one's own brands only
     ("admin.login_form", "GET"): {**{role: 302 for role in SIGNED_IN}, "anonymous": 200},
     ("admin.login", "POST"): {role: 200 for role in EVERYONE},  # an empty form: refused
 }
 #: Walked last, since it ends the session.
 LAST = {("admin.logout", "POST"): {**{role: 302 for role in SIGNED_IN}, "anonymous": 302}}
+
+
+@pytest.fixture
+def settings(db) -> Settings:
+    """A web server as deployed: it holds the statement-key passphrase, never the one
+    that decrypts code-signing keys."""
+    return Settings(
+        database_url=db.url,
+        secret_key="test",
+        pin_secret="test-pin-secret",
+        statement_passphrase="walk-statement-passphrase",
+    )
 
 
 @dataclass
@@ -183,6 +200,11 @@ def _admin_rules(app) -> list[tuple[Rule, str]]:
     ]
 
 
+def _audit_entries(db) -> int:
+    with db.sessions() as session:
+        return session.scalar(select(func.count()).select_from(AuditLog))
+
+
 def _client(app, world: World, role: str):
     client = app.test_client()
     if role != "anonymous":
@@ -216,7 +238,7 @@ def test_every_admin_route_is_classified(app):
 
 
 @pytest.mark.parametrize("role", EVERYONE)
-def test_every_route_answers_each_role_as_expected(app, world, role):
+def test_every_route_answers_each_role_as_expected(app, db, world, role):
     client = _client(app, world, role)
     token = csrf_token(client, "/admin/login") if role == "anonymous" else None
     if token is None:
@@ -227,8 +249,11 @@ def test_every_route_answers_each_role_as_expected(app, world, role):
             last.append((rule, method))
             continue
         path = _path(rule, world.mine)
+        before = _audit_entries(db)
         answer = _send(client, method, path, token)
         status = answer.status_code
+        if method == "POST" and status in (403, 404):
+            assert _audit_entries(db) == before, (role, path, "a refused write left a trace")
         where = (role, method, path, status)
         assert status < 500, where
         if (rule.endpoint, method) in ACCOUNT_ROUTES:

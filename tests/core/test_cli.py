@@ -3,8 +3,12 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from signing.keyring import KeyPurpose
+from signing.keys import load_private_key
 from tests.conftest import PASSPHRASE
+from tracemark import keystore
 from tracemark.cli import main
+from tracemark.models import SigningKey
 
 
 @pytest.fixture
@@ -124,6 +128,10 @@ def test_rewrapping_keys_moves_them_to_a_new_passphrase(db, demo):
         return CliRunner().invoke(main, list(args), env=env)
 
     lot, brand = demo.batch.lot, demo.brand.slug
+    with db.sessions.begin() as session:  # statement keys live under their own passphrase
+        statement = keystore.create_key(
+            session, session.merge(demo.brand), "statement pass", purpose=KeyPurpose.STATEMENT
+        )
     refused = run("not the passphrase", "keys", "rewrap", new="new passphrase")
     assert refused.exit_code == 1 and "nothing changed" in refused.output
     assert run(PASSPHRASE, "issue", lot, "--brand", brand, "--count", "3").exit_code == 0
@@ -137,3 +145,6 @@ def test_rewrapping_keys_moves_them_to_a_new_passphrase(db, demo):
     finally:
         back = run("new passphrase", "keys", "rewrap", new=PASSPHRASE)
         assert back.exit_code == 0, back.output
+    with db.sessions() as session:
+        pem = session.get(SigningKey, statement.id).private_key_pem
+    assert load_private_key(pem, "statement pass")  # left as it was

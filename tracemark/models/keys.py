@@ -1,4 +1,9 @@
-"""Signing keys as stored: public key in the clear, private key encrypted at rest."""
+"""Signing keys as stored: public key in the clear, private key encrypted at rest.
+
+A key signs unit codes or provenance statements (``purpose``), never both: code keys are
+encrypted under the key passphrase that only issuance holds, statement keys under the
+statement passphrase that the web servers hold.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import datetime as dt
 from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from signing.keyring import KeyStatus
+from signing.keyring import KeyPurpose, KeyStatus
 from tracemark.models.base import Base, str_enum, utcnow
 from tracemark.models.brand import Brand
 
@@ -20,7 +25,12 @@ class SigningKey(Base):
     brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id", ondelete="RESTRICT"), index=True)
     kid: Mapped[str] = mapped_column(String(16), unique=True)
     public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
-    #: PKCS#8 PEM encrypted with the deployment's key passphrase.
+    purpose: Mapped[KeyPurpose] = mapped_column(
+        str_enum(KeyPurpose, "key_purpose"),
+        default=KeyPurpose.CODE,
+        server_default=KeyPurpose.CODE.value,
+    )
+    #: PKCS#8 PEM encrypted with the passphrase of the key's purpose.
     private_key_pem: Mapped[bytes | None] = mapped_column(LargeBinary)
     status: Mapped[KeyStatus] = mapped_column(
         str_enum(KeyStatus, "key_status"), default=KeyStatus.ACTIVE
