@@ -6,6 +6,7 @@ from tracemark.models.catalog import Batch, BatchStatus, Product, Site
 from tracemark.models.content import BatchStory, Document, DocumentContent, PublishState
 from tracemark.models.keys import SigningKey
 from tracemark.models.scans import ScanEvent, UnitScanMark, UnitScanState
+from tracemark.models.security import LoginThrottle, RecoveryCode
 from tracemark.models.trace import TraceEvent
 from tracemark.models.units import IssuanceJob, JobStatus, Unit
 from tracemark.models.users import AuditLog, Membership, Role, User
@@ -21,9 +22,11 @@ __all__ = [
     "DocumentContent",
     "IssuanceJob",
     "JobStatus",
+    "LoginThrottle",
     "Membership",
     "Product",
     "PublishState",
+    "RecoveryCode",
     "Role",
     "ScanEvent",
     "SigningKey",
