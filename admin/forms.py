@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from babel import Locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     FloatField,
@@ -22,6 +21,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from admin.intent import RestorableForm
 from signing.gs1 import MAX_LOT_LENGTH, is_valid_ai_value, normalize_gtin
 from tracemark.i18n import LOCALES
 from tracemark.models import BatchStatus
@@ -48,7 +48,7 @@ def _upper(value):
     return value.strip().upper() if isinstance(value, str) else value
 
 
-class SiteForm(FlaskForm):
+class SiteForm(RestorableForm):
     name = StringField(
         _l("Name"),
         filters=[_strip],
@@ -87,7 +87,7 @@ class SiteForm(FlaskForm):
         return valid
 
 
-class ProductForm(FlaskForm):
+class ProductForm(RestorableForm):
     gtin = StringField(
         _l("GTIN"), filters=[_strip], validators=[DataRequired(_l("Enter the GTIN."))]
     )
@@ -116,7 +116,7 @@ class LocaleTexts(Form):
     description = TextAreaField(_l("Description"), filters=[_strip], validators=[Length(max=5000)])
 
 
-class _ProductEdit(FlaskForm):
+class _ProductEdit(RestorableForm):
     name = StringField(
         _l("Name"),
         filters=[_strip],
@@ -135,7 +135,7 @@ ProductEditForm = type(
 )
 
 
-class _BatchFacts(FlaskForm):
+class _BatchFacts(RestorableForm):
     production_date = DateField(_l("Production date"), validators=[Optional()])
     expiry_date = DateField(_l("Expiry date"), validators=[Optional()])
     site = SelectField(_l("Site"), coerce=int, default=NO_SITE)
@@ -173,7 +173,7 @@ class BatchEditForm(_BatchFacts):
     pass
 
 
-class _BatchStatus(FlaskForm):
+class _BatchStatus(RestorableForm):
     status = SelectField(
         _l("Status"),
         choices=[SelectChoice(status.value, label) for status, label in STATUS_NAMES.items()],
@@ -198,7 +198,7 @@ BatchStatusForm = type(
 )
 
 
-class RevokeKeyForm(FlaskForm):
+class RevokeKeyForm(RestorableForm):
     """Revoking a key needs a reason: it is kept with the key and in the audit log."""
 
     reason = StringField(
