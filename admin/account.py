@@ -27,19 +27,27 @@ from tracemark.web import db_session, rate_limited
 ENROLMENT = "tm_totp_enrolment"
 
 
-def _password_field(label, message):
-    return PasswordField(label, validators=[DataRequired(message), Length(max=MAX_PASSWORD_LENGTH)])
+def _password_field(label, message, autocomplete: str = "current-password"):
+    return PasswordField(
+        label,
+        validators=[DataRequired(message), Length(max=MAX_PASSWORD_LENGTH)],
+        render_kw={"autocomplete": autocomplete},
+    )
 
 
 def _code_field():
-    return StringField(_l("Code"), validators=[DataRequired(_l("Enter the code.")), Length(max=64)])
+    return StringField(
+        _l("Code"),
+        validators=[DataRequired(_l("Enter the code.")), Length(max=64)],
+        render_kw={"autocomplete": "one-time-code"},
+    )
 
 
 class PasswordForm(RestorableForm):
     current_password = _password_field(_l("Current password"), _l("Enter your password."))
-    new_password = _password_field(_l("New password"), _l("Enter a new password."))
+    new_password = _password_field(_l("New password"), _l("Enter a new password."), "new-password")
     new_password_again = _password_field(
-        _l("New password, again"), _l("Enter the new password again.")
+        _l("New password, again"), _l("Enter the new password again."), "new-password"
     )
 
     def validate_new_password(self, field) -> None:

@@ -76,12 +76,13 @@ def audit_export_file(slug: str):
     )
     member.session.commit()
     sessions = current_app.extensions["tracemark.sessions"]
+    brand_id, below_id = member.brand.id, entry.id
 
     def stream():
         # a session of its own, closed when the download ends or is cut off: the
         # request's session is closed before the body is sent
         with sessions() as session:
-            rows = audit.export_rows(session, member.brand.id, since, until, below_id=entry.id)
+            rows = audit.export_rows(session, brand_id, since, until, below_id=below_id)
             yield from audit_export.lines(fmt, rows)
 
     response = Response(stream(), content_type=audit_export.FORMATS[fmt])
