@@ -286,3 +286,14 @@ def test_changing_the_password_ends_other_sessions(app, client, people, db):
     assert login(app.test_client(), people.owner, "a new long password").status_code == 302
     user_id = user_by_email(db, people.owner).id
     assert [e.user_id for e in audit_actions(db, "user.password_change")].count(user_id) == 1
+
+
+def test_account_changes_draw_on_the_sign_in_budget(app, client, people):
+    app.config["TRACEMARK_LOGIN_LIMIT"] = "3/day"
+    login(client, people.owner)  # one
+    for expected in (400, 400, 429):
+        token = csrf_token(client, "/admin/account")
+        new = "a new long password"
+        data = {"csrf_token": token, "current_password": "wrong password!!",
+                "new_password": new, "new_password_again": new}  # fmt: skip
+        assert client.post("/admin/account/password", data=data).status_code == expected
