@@ -5,6 +5,8 @@ statements).
 ``bp`` is registered, and ``admin.auth.init_app`` called, by ``tracemark.app.create_app``.
 """
 
+from admin import account as _account  # noqa: F401  (registers the account page on bp)
+from admin import audit_export as _audit_export  # noqa: F401  (registers the export on bp)
 from admin import catalog as _catalog  # noqa: F401  (registers the catalog pages on bp)
 from admin import content as _content  # noqa: F401  (stories, pictures, reports)
 from admin import issuance as _issuance  # noqa: F401  (registers the issuance pages on bp)

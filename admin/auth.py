@@ -4,10 +4,16 @@ A session names the user *and* the ``session_version`` it was made under, and re
 when the password was checked: raising the version (``accounts.end_sessions``),
 deactivating the user, or the session growing older than
 ``TRACEMARK_ADMIN_SESSION_MAX_AGE`` seconds ends it.
+
+With a second factor, a correct password only starts a *pending* state: the session then
+holds the user's id, version and the time, but no Flask-Login user, so no page behind
+``login_required`` opens; the code must follow within
+``TRACEMARK_ADMIN_SECOND_FACTOR_TIMEOUT`` seconds.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 from urllib.parse import urlsplit
@@ -17,16 +23,21 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField
+from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from admin import intent
+from tracemark import login_throttle, second_factor
 from tracemark.accounts import MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH
 from tracemark.models import User
 from tracemark.web import db_session
 
 #: Session key holding the Unix time the password was checked.
 SIGNED_IN_AT = "tm_signed_in_at"
+#: Session key of the pending (password checked, code awaited) state.
+PENDING = "tm_second_factor"
 DEFAULT_MAX_AGE = 12 * 3600
+DEFAULT_SECOND_FACTOR_TIMEOUT = 300
 _USER_ID = re.compile(r"([0-9]{1,18}):([0-9]{1,18})")
 
 
@@ -43,6 +54,13 @@ class LoginForm(FlaskForm):
         validators=[DataRequired(_l("Enter your password.")), Length(max=MAX_PASSWORD_LENGTH)],
     )
     next = HiddenField()
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(_l("Enter the code.")), Length(max=64)],
+    )
 
 
 class SignedIn(UserMixin):
@@ -66,10 +84,60 @@ def signed_in_user() -> User:
 
 def sign_in(user: User) -> None:
     """Start a fresh session for ``user``: nothing from before signing in survives it
-    (session fixation), not even the CSRF token."""
+    (session fixation), not even the CSRF token — only a form kept for this very user
+    (``admin.intent``)."""
+    kept = intent.carry(user.id)
     session.clear()
     login_user(SignedIn(user))
     session[SIGNED_IN_AT] = int(time.time())
+    intent.put_back(kept)
+
+
+def begin_second_factor(user: User, target: str | None) -> None:
+    """The password was right and ``user`` has a second factor: a fresh session that only
+    awaits the code (then :func:`sign_in`), and where to go after."""
+    kept = intent.carry(user.id)
+    session.clear()
+    session[PENDING] = {
+        "uid": user.id,
+        "v": user.session_version,
+        "at": int(time.time()),
+        "next": safe_next(target),
+    }
+    intent.put_back(kept)
+
+
+def pending_user() -> User | None:
+    """The user whose code is awaited, while the pending state is young and still valid."""
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict) or not isinstance(pending.get("at"), int):
+        return None
+    timeout = current_app.config["TRACEMARK_ADMIN_SECOND_FACTOR_TIMEOUT"]
+    if not 0 <= time.time() - pending["at"] <= timeout:
+        session.pop(PENDING, None)
+        return None
+    user = db_session().get(User, pending.get("uid"))
+    valid = (
+        user is not None
+        and user.is_active
+        and user.session_version == pending.get("v")
+        and second_factor.is_enabled(user)
+    )
+    return user if valid else None
+
+
+def pending_target() -> str:
+    pending = session.get(PENDING)
+    return safe_next(pending.get("next") if isinstance(pending, dict) else None)
+
+
+def throttle_policy() -> login_throttle.Policy:
+    config = current_app.config
+    return login_throttle.Policy(
+        failures=config["TRACEMARK_ACCOUNT_LOCK_FAILURES"],
+        window=dt.timedelta(seconds=config["TRACEMARK_ACCOUNT_LOCK_WINDOW"]),
+        lock=dt.timedelta(seconds=config["TRACEMARK_ACCOUNT_LOCK_SECONDS"]),
+    )
 
 
 def sign_out() -> None:
@@ -103,10 +171,15 @@ def _load_user(user_id: str) -> SignedIn | None:
 
 
 def _unauthorized():
-    """Not signed in (or the session ended): to the login form, coming back here after."""
+    """Not signed in (or the session ended): to the login form, coming back here after —
+    with the form that was being sent, when the session had a user (``admin.intent``)."""
     target = request.full_path if request.query_string else request.path
     if request.method != "GET":
-        target = url_for("admin.dashboard")
+        user_id = intent.stale_user_id()
+        if user_id is None or not intent.has_page(request.path):
+            target = url_for("admin.dashboard")
+        else:
+            intent.keep(user_id)
     return redirect(url_for("admin.login_form", next=target))
 
 
@@ -120,6 +193,11 @@ class _SessionCookies(SecureCookieSessionInterface):
 def init_app(app: Flask) -> LoginManager:
     """Give ``app`` its own login manager and session cookie rules."""
     app.config.setdefault("TRACEMARK_ADMIN_SESSION_MAX_AGE", DEFAULT_MAX_AGE)
+    app.config.setdefault("TRACEMARK_ADMIN_SECOND_FACTOR_TIMEOUT", DEFAULT_SECOND_FACTOR_TIMEOUT)
+    # per attempted address, whatever the client: 5 failures in 15 minutes lock it for 15
+    app.config.setdefault("TRACEMARK_ACCOUNT_LOCK_FAILURES", 5)
+    app.config.setdefault("TRACEMARK_ACCOUNT_LOCK_WINDOW", 15 * 60)
+    app.config.setdefault("TRACEMARK_ACCOUNT_LOCK_SECONDS", 15 * 60)
     app.session_interface = _SessionCookies()
     manager = LoginManager()
     manager.login_view = "admin.login_form"

@@ -10,7 +10,6 @@ import re
 
 from babel import Locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -26,6 +25,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from admin.intent import RestorableForm
 from signing.gs1 import MAX_LOT_LENGTH, is_valid_ai_value, normalize_gtin
 from tracemark.i18n import LOCALES
 from tracemark.models import BatchStatus
@@ -52,7 +52,7 @@ def _upper(value):
     return value.strip().upper() if isinstance(value, str) else value
 
 
-class SiteForm(FlaskForm):
+class SiteForm(RestorableForm):
     name = StringField(
         _l("Name"),
         filters=[_strip],
@@ -91,7 +91,7 @@ class SiteForm(FlaskForm):
         return valid
 
 
-class ProductForm(FlaskForm):
+class ProductForm(RestorableForm):
     gtin = StringField(
         _l("GTIN"), filters=[_strip], validators=[DataRequired(_l("Enter the GTIN."))]
     )
@@ -120,7 +120,7 @@ class LocaleTexts(Form):
     description = TextAreaField(_l("Description"), filters=[_strip], validators=[Length(max=5000)])
 
 
-class _ProductEdit(FlaskForm):
+class _ProductEdit(RestorableForm):
     name = StringField(
         _l("Name"),
         filters=[_strip],
@@ -139,7 +139,7 @@ ProductEditForm = type(
 )
 
 
-class _BatchFacts(FlaskForm):
+class _BatchFacts(RestorableForm):
     production_date = DateField(_l("Production date"), validators=[Optional()])
     expiry_date = DateField(_l("Expiry date"), validators=[Optional()])
     site = SelectField(_l("Site"), coerce=int, default=NO_SITE)
@@ -177,7 +177,7 @@ class BatchEditForm(_BatchFacts):
     pass
 
 
-class _BatchStatus(FlaskForm):
+class _BatchStatus(RestorableForm):
     status = SelectField(
         _l("Status"),
         choices=[SelectChoice(status.value, label) for status, label in STATUS_NAMES.items()],
@@ -202,7 +202,7 @@ BatchStatusForm = type(
 )
 
 
-class RevokeKeyForm(FlaskForm):
+class RevokeKeyForm(RestorableForm):
     """Revoking a key needs a reason: it is kept with the key and in the audit log."""
 
     reason = StringField(
@@ -217,7 +217,7 @@ MAX_ISSUE = 5_000_000
 _COUNT = re.compile(r"[0-9]+|[0-9]{1,3}(?:([ ,.'\u00a0\u202f])[0-9]{3})(?:\1[0-9]{3})*")
 
 
-class IssueForm(FlaskForm):
+class IssueForm(RestorableForm):
     """Issuing codes for a batch. ``request_key`` is drawn when the form is shown: the
     same form sent twice queues one job (see ``tracemark.issuance.create_job``)."""
 

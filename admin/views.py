@@ -1,20 +1,22 @@
-"""Admin pages: signing in and out, the dashboard of one's brands, a brand's audit log."""
+"""Admin pages: signing in and out (with a second factor when set), the dashboard of one's
+brands, a brand's audit log."""
 
 from __future__ import annotations
 
 import json
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError
 
-from admin import auth
-from tracemark import accounts, audit, catalog
+from admin import auth, intent
+from tracemark import accounts, audit, catalog, login_throttle, second_factor
 from tracemark.i18n import LOCALES, text_direction
 from tracemark.models import Role
 from tracemark.models.base import as_utc
-from tracemark.web import db_session, error_response, rate_limited
+from tracemark.web import csrf_error, db_session, error_response, rate_limited
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
@@ -36,7 +38,30 @@ def layout() -> dict:
         "direction": text_direction(locale),
         "locales": LOCALES,
         "role_name": role_name,
+        "form_restored": intent.restored(),
     }
+
+
+@bp.before_request
+def restore_kept_form() -> None:
+    intent.restore()
+
+
+#: flask-wtf's reason for a token that is well formed and signed, only too old.
+CSRF_EXPIRED = "The CSRF token has expired."
+
+
+@bp.errorhandler(CSRFError)
+def form_expired(error: CSRFError):
+    """A signed-in user's form whose token expired comes back filled in, to send again;
+    any other CSRF failure is the common 400."""
+    if request.method == "POST" and error.description == CSRF_EXPIRED:
+        if current_user.is_authenticated:
+            if intent.keep(current_user.user.id):
+                return redirect(request.path, code=303)
+        elif (user_id := intent.stale_user_id()) is not None and intent.keep(user_id):
+            return redirect(url_for("admin.login_form", next=request.path), code=303)
+    return csrf_error(error)
 
 
 def role_name(role: Role) -> str:
@@ -49,31 +74,113 @@ def login_form():
     if current_user.is_authenticated:
         return redirect(auth.safe_next(target))
     form = auth.LoginForm(next=auth.safe_next(target))
-    return render_template("admin/login.html", form=form, error=None)
+    return render_template(
+        "admin/login.html",
+        form=form,
+        error=None,
+        ended=intent.stale_user_id() is not None,
+        kept=intent.waiting(),
+    )
 
 
 @bp.post("/login")
 @rate_limited("login")
 def login():
-    """Check the password; the answer never tells whether the email exists."""
+    """Check the password; the answer never tells whether the email exists, nor whether
+    the address is locked (``tracemark.login_throttle``): both cost one password hash."""
     form = auth.LoginForm()
     error = None
     if form.validate_on_submit():
         session = db_session()
-        user = accounts.authenticate(session, form.email.data, form.password.data)
+        email = accounts.normalize_email(form.email.data)
+        locked = login_throttle.is_locked(session, email)
+        if locked:
+            accounts.spend_password_check(form.password.data)
+            user = None
+        else:
+            user = accounts.authenticate(session, email, form.password.data)
+        if user is not None and second_factor.is_enabled(user):
+            session.commit()
+            auth.begin_second_factor(user, form.next.data)
+            return redirect(url_for("admin.login_code_form"))
         if user is not None:
+            login_throttle.clear(session, email)
             audit.record(session, "user.login", user=user, object_type="user", object_id=user.id)
             session.commit()
             auth.sign_in(user)
             return redirect(auth.safe_next(form.next.data))
         # the attempted email only when it looks like one (never a password typed there)
-        email = accounts.normalize_email(form.email.data)
         details = {"email": email} if accounts.is_email(email) else {}
+        if locked:
+            details["locked"] = True
+        elif accounts.is_email(email):
+            login_throttle.record_failure(session, email, auth.throttle_policy())
         audit.record(session, "user.login_failed", details=details)
         session.commit()
         error = gettext("The email address or the password is not correct.")
     form.password.data = ""
-    return render_template("admin/login.html", form=form, error=error)
+    return render_template("admin/login.html", form=form, error=error, ended=False, kept=False)
+
+
+@bp.get("/login/code")
+def login_code_form():
+    if auth.pending_user() is None:
+        return redirect(url_for("admin.login_form"))
+    return render_template("admin/login_code.html", form=auth.CodeForm(), error=None)
+
+
+@bp.post("/login/code")
+@rate_limited("login")
+def login_code():
+    """The second step: a code from the authenticator, or an unused recovery code. Wrong
+    codes count against the account's throttle as wrong passwords do."""
+    user = auth.pending_user()
+    if user is None:
+        return redirect(url_for("admin.login_form"))
+    form = auth.CodeForm()
+    error = None
+    if form.validate_on_submit():
+        session = db_session()
+        kind = None
+        if not login_throttle.is_locked(session, user.email):
+            kind = second_factor.verify(session, user, form.code.data, current_app.secret_key)
+        if kind is not None:
+            login_throttle.clear(session, user.email)
+            if kind == "recovery_code":
+                left = second_factor.recovery_codes_left(session, user)
+                audit.record(
+                    session,
+                    "user.recovery_code_used",
+                    user=user,
+                    object_type="user",
+                    object_id=user.id,
+                    details={"left": left},
+                )
+            audit.record(
+                session,
+                "user.login",
+                user=user,
+                object_type="user",
+                object_id=user.id,
+                details={"second_factor": kind},
+            )
+            session.commit()
+            target = auth.pending_target()
+            auth.sign_in(user)
+            return redirect(target)
+        login_throttle.record_failure(session, user.email, auth.throttle_policy())
+        audit.record(
+            session,
+            "user.login_failed",
+            user=user,
+            object_type="user",
+            object_id=user.id,
+            details={"stage": "second_factor"},
+        )
+        session.commit()
+        error = gettext("The code is not correct, or was used already.")
+    form.code.data = ""
+    return render_template("admin/login_code.html", form=form, error=error)
 
 
 @bp.post("/logout")

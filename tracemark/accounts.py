@@ -133,6 +133,18 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     return user
 
 
+def check_password(user: User, password: str) -> bool:
+    """Whether ``password`` is the user's (for confirming a change while signed in)."""
+    return len(password) <= MAX_PASSWORD_LENGTH and _verify(user.password_hash, password)
+
+
+def spend_password_check(password: str) -> None:
+    """Cost what checking a password costs, and check nothing (a refusal that must take as
+    long as a wrong password)."""
+    if len(password) <= MAX_PASSWORD_LENGTH:
+        _verify(_dummy_hash(), password)
+
+
 def memberships(session: Session, user: User) -> list[tuple[Brand, Role]]:
     """The user's brands with their role in each, by brand name."""
     rows = session.execute(

@@ -6,12 +6,17 @@ Actions are stable dotted codes (``user.login``, ``user.login_failed``, ``user.c
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from tracemark.models import AuditLog, User
+
+#: Rows fetched at a time when streaming an export.
+EXPORT_CHUNK = 500
 
 MAX_PAGE = 500
 
@@ -65,3 +70,31 @@ def entries(
     if before_id is not None:
         query = query.where(AuditLog.id < before_id)
     return list(session.scalars(query))
+
+
+def export_rows(
+    session: Session,
+    brand_id: int,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    below_id: int | None = None,
+) -> Iterator[tuple[AuditLog, str | None]]:
+    """The brand's entries with their user's email, oldest first, fetched in chunks.
+
+    ``since`` is inclusive and ``until`` exclusive; ``below_id`` bounds the result to
+    entries older than one (the export's own entry, so an export is a fixed snapshot).
+    """
+    query = (
+        select(AuditLog, User.email)
+        .outerjoin(User, User.id == AuditLog.user_id)
+        .where(AuditLog.brand_id == brand_id)
+        .order_by(AuditLog.id)
+        .execution_options(yield_per=EXPORT_CHUNK)
+    )
+    if since is not None:
+        query = query.where(AuditLog.at >= since)
+    if until is not None:
+        query = query.where(AuditLog.at < until)
+    if below_id is not None:
+        query = query.where(AuditLog.id < below_id)
+    yield from session.execute(query)

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from signing import KeyPurpose, KeyRing, Status, parse_and_verify
 from signing.keyring import KeyRingError
 from signing.statements import MAX_STATEMENT_BYTES, StatementStatus, verify_statement
-from tracemark import accounts, audit, catalog, issuance, keystore, migrate, risk
+from tracemark import accounts, audit, catalog, issuance, keystore, migrate, risk, second_factor
 from tracemark.config import ConfigError, Settings
 from tracemark.db import make_engine, make_sessionmaker
-from tracemark.models import Batch, Brand, IssuanceJob, Product, Role, SigningKey
+from tracemark.models import Batch, Brand, IssuanceJob, Product, Role, SigningKey, User
 from tracemark.statement_text import statement_lines
 
 
@@ -435,6 +435,29 @@ def users_create(
             details={"email": user.email, "role": role, "via": "cli"},
         )
         click.echo(f"user {user.email} created: {role} of {the_brand.slug}")
+
+
+@users.command("reset-2fa")
+@click.argument("email")
+@pass_ctx
+def users_reset_2fa(ctx: Context, email: str) -> None:
+    """Turn off EMAIL's second factor (lost device) and end their sessions."""
+    with ctx.sessions.begin() as session:
+        user = session.scalar(select(User).where(User.email == accounts.normalize_email(email)))
+        if user is None:
+            raise click.ClickException(f"no user {email}")
+        if not second_factor.is_enabled(user):
+            raise click.ClickException(f"{user.email} has no second factor")
+        second_factor.disable(session, user)
+        accounts.end_sessions(session, user)
+        audit.record(
+            session,
+            "user.totp_reset",
+            object_type="user",
+            object_id=user.id,
+            details={"via": "cli"},
+        )
+        click.echo(f"second factor of {user.email} reset; their sessions have ended")
 
 
 # -- verification -----------------------------------------------------------------------------

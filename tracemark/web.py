@@ -97,7 +97,7 @@ def _http_error(error: HTTPException):
     return error_response(code, slug, message)
 
 
-def _csrf_error(_error: CSRFError):
+def csrf_error(_error: CSRFError):
     return error_response(400, "csrf", gettext("This form has expired. Go back and try again."))
 
 
@@ -128,7 +128,7 @@ def _security_headers(response):
 
 def init_app(app: Flask) -> None:
     app.teardown_appcontext(_close_session)
-    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(CSRFError, csrf_error)
     app.register_error_handler(SQLAlchemyError, _database_unavailable)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)

@@ -92,7 +92,8 @@ def error_of(response) -> str | None:
 
 def audit_actions(db, action: str) -> list[AuditLog]:
     with db.sessions() as session:
-        return list(session.scalars(select(AuditLog).where(AuditLog.action == action)))
+        query = select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id)
+        return list(session.scalars(query))
 
 
 def test_the_owner_signs_in_and_sees_their_brand_with_the_role(client, people, db):

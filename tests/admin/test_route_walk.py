@@ -84,15 +84,25 @@ ACCESS: dict[str, Access] = {
     "admin.brand_provenance": Access(read=READERS),
     "admin.product_provenance": Access(read=READERS),
     "admin.statement": Access(read=READERS),
+    "admin.audit_export_file": Access(read=OWNERS),
 }
 #: URL parameters that name another object (the rest, like a file format, do not).
 OBJECTS = ("product_id", "batch_id", "kid", "job_id", "document_id", "image_id")
 #: Routes outside any brand, with the status each kind of visitor gets; tested in depth
 #: by test_auth (sign-in) and elsewhere, walked here so none is forgotten.
 SIGNED_IN = {role: 200 for role in (*MEMBERS, "outsider")}
+REFUSED_FORM = {role: 400 for role in SIGNED_IN}
 ACCOUNT_ROUTES: dict[tuple[str, str], dict[str, int]] = {
     ("admin.dashboard", "GET"): {**SIGNED_IN, "anonymous": 302},
     ("admin.oversight", "GET"): {**SIGNED_IN, "anonymous": 302},  # one's own brands only
+    ("admin.account", "GET"): {**SIGNED_IN, "anonymous": 302},
+    # an empty form is refused with its field errors
+    ("admin.change_password", "POST"): {**REFUSED_FORM, "anonymous": 302},
+    ("admin.enable_second_factor", "POST"): {**REFUSED_FORM, "anonymous": 302},
+    # nothing to turn off: back to the account page
+    ("admin.disable_second_factor", "POST"): {**{r: 303 for r in SIGNED_IN}, "anonymous": 302},
+    ("admin.login_code_form", "GET"): {role: 302 for role in EVERYONE},
+    ("admin.login_code", "POST"): {role: 302 for role in EVERYONE},
     ("admin.login_form", "GET"): {**{role: 302 for role in SIGNED_IN}, "anonymous": 200},
     ("admin.login", "POST"): {role: 200 for role in EVERYONE},  # an empty form: refused
 }

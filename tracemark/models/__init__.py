@@ -8,6 +8,7 @@ from tracemark.models.images import Image
 from tracemark.models.keys import SigningKey
 from tracemark.models.labels import LabelFormat, LabelRender
 from tracemark.models.scans import ScanEvent, UnitScanMark, UnitScanState
+from tracemark.models.security import LoginThrottle, RecoveryCode
 from tracemark.models.trace import TraceEvent
 from tracemark.models.units import IssuanceJob, JobStatus, Unit
 from tracemark.models.users import AuditLog, Membership, Role, User
@@ -26,9 +27,11 @@ __all__ = [
     "JobStatus",
     "LabelFormat",
     "LabelRender",
+    "LoginThrottle",
     "Membership",
     "Product",
     "PublishState",
+    "RecoveryCode",
     "Role",
     "ScanEvent",
     "SigningKey",

@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracemark.models.base import Base, BigId, str_enum, utcnow
@@ -39,8 +39,10 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     display_name: Mapped[str] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    #: Reserved for TOTP second factors (not used yet).
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    #: The TOTP secret, encrypted (``tracemark.second_factor``); null when not enrolled.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    #: The last TOTP time step accepted: a code is good once (RFC 6238 section 5.2).
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[dt.datetime | None]
     session_version: Mapped[int] = mapped_column(Integer, default=1)

@@ -1,0 +1,69 @@
+"""The audit log as CSV or JSON Lines, one line at a time (for streamed downloads).
+
+CSV cells that a spreadsheet would read as a formula (starting with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return) are prefixed with an apostrophe, so an action or a
+detail typed by someone cannot run in the owner's spreadsheet (OWASP "CSV injection").
+JSON Lines is data for programs and is written as it is.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+
+from tracemark.models import AuditLog
+from tracemark.models.base import as_utc
+
+FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
+COLUMNS = ("id", "at", "user_id", "user_email", "action", "object_type", "object_id", "details")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: str) -> str:
+    """``value`` made inert for spreadsheets."""
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+def record(entry: AuditLog, email: str | None) -> dict:
+    return {
+        "id": entry.id,
+        "at": as_utc(entry.at).isoformat(),
+        "user_id": entry.user_id,
+        "user_email": email,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "details": entry.details or {},
+    }
+
+
+def csv_lines(rows: Iterable[tuple[AuditLog, str | None]]) -> Iterator[str]:
+    """A header line, then one line per entry (details as a JSON cell)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def line(cells) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(cells)
+        return buffer.getvalue()
+
+    yield line(COLUMNS)
+    for entry, email in rows:
+        values = record(entry, email)
+        values["details"] = json.dumps(values["details"], ensure_ascii=False, sort_keys=True)
+        yield line(
+            "" if values[name] is None else neutralise(str(values[name])) for name in COLUMNS
+        )
+
+
+def jsonl_lines(rows: Iterable[tuple[AuditLog, str | None]]) -> Iterator[str]:
+    for entry, email in rows:
+        yield json.dumps(record(entry, email), ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def lines(fmt: str, rows: Iterable[tuple[AuditLog, str | None]]) -> Iterator[str]:
+    """:raises KeyError: for a format not in :data:`FORMATS`."""
+    return {"csv": csv_lines, "jsonl": jsonl_lines}[fmt](rows)
