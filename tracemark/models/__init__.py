@@ -6,7 +6,8 @@ from tracemark.models.catalog import Batch, BatchStatus, Product, Site
 from tracemark.models.content import BatchStory, Document, DocumentContent, PublishState
 from tracemark.models.keys import SigningKey
 from tracemark.models.scans import ScanEvent, UnitScanMark, UnitScanState
-from tracemark.models.trace import TraceEvent
+from tracemark.models.supply import LotStatus, MaterialLot, Supplier
+from tracemark.models.trace import GenealogyEdge, SensorReading, TraceEvent, TraceEventObject
 from tracemark.models.units import IssuanceJob, JobStatus, Unit
 from tracemark.models.users import AuditLog, Membership, Role, User
 
@@ -19,16 +20,22 @@ __all__ = [
     "Brand",
     "Document",
     "DocumentContent",
+    "GenealogyEdge",
     "IssuanceJob",
     "JobStatus",
+    "LotStatus",
+    "MaterialLot",
     "Membership",
     "Product",
     "PublishState",
     "Role",
     "ScanEvent",
+    "SensorReading",
     "SigningKey",
     "Site",
+    "Supplier",
     "TraceEvent",
+    "TraceEventObject",
     "Unit",
     "UnitScanMark",
     "UnitScanState",
