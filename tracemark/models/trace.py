@@ -65,8 +65,8 @@ class TraceEvent(Base):
     parent_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     transformation_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     #: EPCIS sourceList / destinationList: ``[{"type": ..., "source"|"destination": ...}]``.
-    sources: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
-    destinations: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    sources: Mapped[list[dict[str, str]] | None] = mapped_column(JSON(none_as_null=True))
+    destinations: Mapped[list[dict[str, str]] | None] = mapped_column(JSON(none_as_null=True))
     site_id: Mapped[int | None] = mapped_column()
     #: Free-text place when the event happened outside the brand's sites.
     place: Mapped[str | None] = mapped_column(String(200))
