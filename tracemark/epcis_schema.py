@@ -160,59 +160,67 @@ _STANDARD_FIELDS: dict[str, Any] = {
     },
 }
 
-_ONE_OF_INPUTS = {"anyOf": [{"required": ["inputEPCList"]}, {"required": ["inputQuantityList"]}]}
-_ONE_OF_OUTPUTS = {"anyOf": [{"required": ["outputEPCList"]}, {"required": ["outputQuantityList"]}]}
+_LISTS = (
+    "epcList", "childEPCs", "inputEPCList", "outputEPCList", "quantityList",
+    "childQuantityList", "inputQuantityList", "outputQuantityList", "parentID",
+    "transformationID",
+)  # fmt: skip
+#: Extension fields are namespaced (``prefix:name``): a misspelt standard field is an
+#: error, not data.
+EXTENSION = r"^[A-Za-z][\w.-]*:[\w.-]+$"
 
 
-def _when(event_type: str, then: dict[str, Any]) -> dict[str, Any]:
-    return {"if": {"properties": {"type": {"const": event_type}}}, "then": then}
+def _event_schema(
+    event_type: str, lists: tuple[str, ...], required: list[str], extra: list[Any]
+) -> dict[str, Any]:
+    """The schema of one event type: its own object lists only, nothing unknown."""
+    properties = {
+        key: value for key, value in _STANDARD_FIELDS.items() if key not in _LISTS or key in lists
+    }
+    properties["type"] = {"const": event_type}
+    return {
+        "type": "object",
+        "required": ["type", "eventTime", "eventTimeZoneOffset", *required],
+        "properties": properties,
+        "patternProperties": {EXTENSION: {}},
+        "additionalProperties": False,
+        **({"allOf": extra} if extra else {}),
+    }
 
 
-def _only(*fields: str) -> dict[str, Any]:
-    """Forbid the object/quantity lists of other event types."""
-    lists = {
-        "epcList", "childEPCs", "inputEPCList", "outputEPCList", "quantityList",
-        "childQuantityList", "inputQuantityList", "outputQuantityList", "parentID",
-        "transformationID",
-    }  # fmt: skip
-    return {"not": {"anyOf": [{"required": [name]} for name in sorted(lists - set(fields))]}}
+def _one_of(*fields: str) -> dict[str, Any]:
+    return {"anyOf": [{"required": [name]} for name in fields]}
 
 
+#: Event types captured, each with its schema (validated after dispatch on ``type``).
+EVENT_SCHEMAS: dict[str, dict[str, Any]] = {
+    "ObjectEvent": _event_schema(
+        "ObjectEvent", ("epcList", "quantityList"), ["action"], [_one_of("epcList", "quantityList")]
+    ),
+    "AggregationEvent": _event_schema(
+        "AggregationEvent", ("parentID", "childEPCs", "childQuantityList"), ["action"], []
+    ),
+    "TransformationEvent": _event_schema(
+        "TransformationEvent",
+        (
+            "inputEPCList",
+            "inputQuantityList",
+            "outputEPCList",
+            "outputQuantityList",
+            "transformationID",
+        ),
+        [],
+        [
+            _one_of("inputEPCList", "inputQuantityList"),
+            _one_of("outputEPCList", "outputQuantityList"),
+        ],
+    ),
+}
+#: What every event must be before its type's schema applies.
 EVENT_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "required": ["type", "eventTime", "eventTimeZoneOffset"],
-    "properties": _STANDARD_FIELDS,
-    # extensions must be namespaced: a misspelt standard field is an error, not data
-    "propertyNames": {
-        "anyOf": [{"enum": sorted(_STANDARD_FIELDS)}, {"pattern": r"^[A-Za-z][\w.-]*:[\w.-]+$"}]
-    },
-    "allOf": [
-        _when(
-            "ObjectEvent",
-            {
-                "required": ["action"],
-                "anyOf": [{"required": ["epcList"]}, {"required": ["quantityList"]}],
-                **_only("epcList", "quantityList"),
-            },
-        ),
-        _when(
-            "AggregationEvent",
-            {"required": ["action"], **_only("parentID", "childEPCs", "childQuantityList")},
-        ),
-        _when(
-            "TransformationEvent",
-            {
-                "allOf": [_ONE_OF_INPUTS, _ONE_OF_OUTPUTS],
-                **_only(
-                    "inputEPCList",
-                    "inputQuantityList",
-                    "outputEPCList",
-                    "outputQuantityList",
-                    "transformationID",
-                ),
-            },
-        ),
-    ],
+    "required": ["type"],
+    "properties": {"type": {"enum": sorted(EVENT_SCHEMAS)}},
 }
 
 DOCUMENT_SCHEMA: dict[str, Any] = {
@@ -233,6 +241,7 @@ DOCUMENT_SCHEMA: dict[str, Any] = {
             "type": "object",
             "required": ["eventList"],
             "properties": {
+                # each event is then checked against its type's schema
                 "eventList": {"type": "array", "maxItems": MAX_EVENTS, "items": EVENT_SCHEMA}
             },
         },

@@ -237,10 +237,16 @@ def _store(session: Session, brand: Brand, records: list[EventRecord]) -> Captur
             }
         )
     with session.begin_nested():
-        ids = session.scalars(
-            insert(TraceEvent).returning(TraceEvent.id, sort_by_parameter_order=True),
-            event_rows,
-        ).all()
+        # Core statements: the ORM's bulk path costs more than the rows themselves here
+        events = TraceEvent.__table__
+        ids = (
+            session.connection()
+            .execute(
+                insert(events).returning(events.c.id, sort_by_parameter_order=True), event_rows
+            )
+            .scalars()
+            .all()
+        )
         objects, edges, readings = [], [], []
         for event_id, record in zip(ids, fresh, strict=True):
             _children(brand.id, event_id, record, resolved, objects, edges, readings)
@@ -250,7 +256,7 @@ def _store(session: Session, brand: Brand, records: list[EventRecord]) -> Captur
             (SensorReading, readings),
         ):
             if rows:
-                session.execute(insert(model), rows)
+                session.connection().execute(insert(model.__table__), rows)
     return CaptureResult([record.event_id for record in fresh], duplicates)
 
 
