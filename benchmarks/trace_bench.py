@@ -46,6 +46,7 @@ UNITS_PER_CASE = 10
 COUNTRIES = ("ES", "FR", "DE", "IT", "PT", "NL", "US", "JP")
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 HOT_LOT = 1
+COLD = {"type": "gs1:Temperature", "value": 4.5, "uom": "CEL"}
 
 
 def lot_uri(lot_id: int) -> str:
@@ -294,9 +295,11 @@ def generate(sessions, scale: float) -> tuple[Chain, dict[str, float]]:
         )
         counts["lots"] = load(
             "material_lot",
-            ("id", "brand_id", "supplier_id", "material", "lot_number", "epc_class", "status", "created_at"),
+            ("id", "brand_id", "supplier_id", "material", "lot_number", "epc_class", "status",
+             "created_at"),
             (
-                (lot, brand_id, lot % chain.suppliers + 1, "Material", f"M{lot:07d}", lot_uri(lot), "released", T0)
+                (lot, brand_id, lot % chain.suppliers + 1, "Material", f"M{lot:07d}", lot_uri(lot),
+                 "released", T0)
                 for lot in range(1, chain.lots + 1)
             ),
         )  # fmt: skip
@@ -327,7 +330,8 @@ def generate(sessions, scale: float) -> tuple[Chain, dict[str, float]]:
             ):
                 connection.execute(
                     text(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                        f" (SELECT max(id) FROM {table}))"
                     )
                 )
     with sessions.begin() as session:
@@ -359,7 +363,9 @@ def capture_document_of(chain: Chain, run: int, size: int) -> dict:
                 {
                     "type": "TransformationEvent", "eventID": eid, "eventTime": when,
                     "eventTimeZoneOffset": "+01:00", "bizStep": "commissioning",
-                    "inputQuantityList": [{"epcClass": u, "quantity": 5, "uom": "KGM"} for u in lots],
+                    "inputQuantityList": [
+                        {"epcClass": u, "quantity": 5, "uom": "KGM"} for u in lots
+                    ],
                     "outputQuantityList": [{"epcClass": lot_uri(chain.raw_lots + 1 + i % 100)}],
                 }
             )  # fmt: skip
@@ -371,7 +377,7 @@ def capture_document_of(chain: Chain, run: int, size: int) -> dict:
                     "eventTimeZoneOffset": "+01:00", "action": "OBSERVE", "bizStep": "receiving",
                     "epcList": [f"urn:epc:id:sgtin:9506000.013435.U{unit:012d}"],
                     "readPoint": {"id": "urn:epc:id:sgln:0614141.ES.0"},
-                    "sensorElementList": [{"sensorReport": [{"type": "gs1:Temperature", "value": 4.5, "uom": "CEL"}]}],
+                    "sensorElementList": [{"sensorReport": [COLD]}],
                 }
             )  # fmt: skip
     return {
@@ -389,7 +395,8 @@ def measure(url: str, scale: float, runs: int, doc_size: int) -> dict[str, list[
     sessions = make_sessionmaker(engine)
     chain, counts = generate(sessions, scale)
     print(
-        f"  generated {counts['batches']:,} batches, {counts['lots']:,} lots, {counts['units']:,} units,"
+        f"  generated {counts['batches']:,} batches, {counts['lots']:,} lots,"
+        f" {counts['units']:,} units,"
         f" {counts['events']:,} events in {counts['seconds']:.0f} s",
         flush=True,
     )
@@ -430,8 +437,9 @@ def measure(url: str, scale: float, runs: int, doc_size: int) -> dict[str, list[
         out["capture"].append(doc_size / (time.perf_counter() - started))
         assert len(result.captured) == doc_size
         rows = [
-            {"brand_id": chain.brand, "event_id": f"urn:uuid:bare-{run}-{i}", "event_type": "ObjectEvent",
-             "action": "OBSERVE", "event_time": T0, "event_timezone": "+00:00", "biz_step": "receiving",
+            {"brand_id": chain.brand, "event_id": f"urn:uuid:bare-{run}-{i}",
+             "event_type": "ObjectEvent", "action": "OBSERVE", "event_time": T0,
+             "event_timezone": "+00:00", "biz_step": "receiving",
              "data": {}, "recorded_at": T0}
             for i in range(doc_size)
         ]  # fmt: skip
