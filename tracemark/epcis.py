@@ -28,6 +28,7 @@ from tracemark.epcis_schema import (
     EVENT_SCHEMAS,
     EXTENSION,
     MAX_EVENTS,
+    MAX_OBJECTS,
     TM_NAMESPACE,
 )
 
@@ -79,7 +80,8 @@ _CBV_PREFIXES = (
 class EpcisError(ValueError):
     """A document or event that cannot be captured.
 
-    ``code`` is stable: ``schema_violation``, ``bad_time``, ``duplicate_event_id``;
+    ``code`` is stable: ``schema_violation``, ``bad_time``, ``duplicate_event_id``,
+    ``too_large`` (a document naming more than ``MAX_OBJECTS`` identifiers and readings);
     ``path`` is the JSON path of the failing value.
     """
 
@@ -154,10 +156,15 @@ def validate_events(events: Any) -> list[EventRecord]:
 
 def parse_events(events: list[dict[str, Any]], path: str) -> list[EventRecord]:
     """Parse schema-valid events; also refuses an eventID twice in the same list."""
-    records, seen = [], {}
+    records, seen, objects = [], {}, 0
     for index, event in enumerate(events):
         _check_event(event, f"{path}[{index}]")
         record = _parse(event, f"{path}[{index}]")
+        objects += len(record.objects) + len(record.readings)
+        if objects > MAX_OBJECTS:
+            raise EpcisError(
+                "too_large", record.path, f"more than {MAX_OBJECTS} identifiers and readings"
+            )
         if record.event_id in seen:
             raise EpcisError(
                 "duplicate_event_id",

@@ -15,6 +15,8 @@ EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 TM_NAMESPACE = "urn:tracemark:epcis:"
 MAX_EVENTS = 10_000
 MAX_IDS = 10_000
+#: Identifiers and sensor readings in one capture, all events together.
+MAX_OBJECTS = 200_000
 MAX_ID_LENGTH = 300
 
 _URI = {

@@ -202,3 +202,23 @@ def test_garbage_is_a_schema_violation_not_a_crash(garbage):
     with pytest.raises(epcis.EpcisError) as raised:
         epcis.validate_document(garbage)
     assert raised.value.code == "schema_violation"
+
+
+def test_a_document_naming_too_many_identifiers_is_refused_before_storing(db, demo, monkeypatch):
+    monkeypatch.setattr(epcis, "MAX_OBJECTS", 3)
+    units = [f"urn:epc:id:sgtin:9506000.013435.S{i}" for i in range(2)]
+    events = [
+        event(
+            "ObjectEvent",
+            f"urn:uuid:big-{i}",
+            "2026-10-01T00:00:00Z",
+            action="OBSERVE",
+            epcList=units,
+        )
+        for i in range(2)
+    ]
+    with db.sessions.begin() as session:
+        with pytest.raises(epcis.EpcisError) as raised:
+            trace.capture_events(session, demo.brand, events)
+        assert (raised.value.code, raised.value.path) == ("too_large", "$[1]")
+        assert _count(session, TraceEvent, demo.brand.id) == 0
