@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import String, cast, literal, or_, select
+from sqlalchemy import String, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from tracemark import epc as epcs
@@ -144,10 +144,8 @@ def walk(session: Session, brand_id: int, start: str, direction: str) -> tuple[l
     near, far = (getattr(_EDGE.c, name) for name in _WALK[direction])
     reach = select(cast(literal(start), String(300)).label("node")).cte("reach", recursive=True)
     reach = reach.union(select(far).where(near == reach.c.node, _EDGE.c.brand_id == brand_id))
-    nodes = session.scalars(select(reach.c.node).limit(MAX_NODES + 1)).all()
-    truncated = len(nodes) > MAX_NODES
-    nodes = nodes[:MAX_NODES]
-    rows = []
+    bounded = select(reach.c.node).limit(MAX_NODES + 1).cte("bounded")
+    reached = select(func.count()).select_from(bounded).scalar_subquery()
     columns = (
         _EDGE.c.input_epc,
         _EDGE.c.output_epc,
@@ -157,13 +155,27 @@ def walk(session: Session, brand_id: int, start: str, direction: str) -> tuple[l
         _EDGE.c.output_uom,
         _EDGE.c.event_id,
     )
-    for chunk in _chunks(nodes):
-        rows += session.execute(
-            select(*columns).where(_EDGE.c.brand_id == brand_id, near.in_(chunk))
-        ).all()
-    edges = [Edge(*row) for row in rows]
-    order = {node: index for index, node in enumerate(nodes)}
-    edges.sort(key=lambda e: (order.get(getattr(e, near.name), 0), e.event_id, e.input_epc))
+    rows = session.execute(
+        select(*columns, reached).where(
+            _EDGE.c.brand_id == brand_id, near.in_(select(bounded.c.node))
+        )
+    ).all()
+    truncated = bool(rows) and rows[0][-1] > MAX_NODES
+    by_node: dict[str, list[Edge]] = {}
+    for row in rows:
+        edge = Edge(*row[:-1])
+        by_node.setdefault(getattr(edge, near.name), []).append(edge)
+    # breadth-first from the start: nearest edges first, each node once
+    edges, seen, queue = [], {start}, [start]
+    for node in queue:
+        if len(seen) > MAX_NODES:
+            break
+        for edge in sorted(by_node.get(node, ()), key=lambda e: (e.event_id, e.input_epc)):
+            edges.append(edge)
+            onward = getattr(edge, far.name)
+            if onward not in seen:
+                seen.add(onward)
+                queue.append(onward)
     return edges, truncated
 
 
@@ -246,11 +258,13 @@ def backward_from_unit(
 
     :raises TraceNotFound: no such unit in ``brand``.
     """
-    unit = session.scalar(select(Unit).where(Unit.brand_id == brand.id, Unit.serial == serial))
-    if unit is None:
+    row = session.execute(
+        select(Unit.id, Unit.batch_id).where(Unit.brand_id == brand.id, Unit.serial == serial)
+    ).first()
+    if row is None:
         raise TraceNotFound(f"no unit {serial!r}")
-    batch = session.get_one(Batch, unit.batch_id)
-    return _backward(session, batch, unit, limits or {})
+    facts = _batch_row(session, brand.id, row.batch_id)
+    return _backward(session, brand.id, facts, row.id, serial, limits)
 
 
 def backward_from_batch(
@@ -268,42 +282,50 @@ def backward_from_batch(
 
     :raises TraceNotFound: no such batch in ``brand``.
     """
-    batch = session.get(Batch, batch_id)
-    if batch is None or batch.brand_id != brand.id:
+    facts = _batch_row(session, brand.id, batch_id)
+    return _backward(session, brand.id, facts, None, None, limits)
+
+
+def _batch_row(session: Session, brand_id: int, batch_id: int) -> BatchFacts:
+    """The batch with its product and site, in one query."""
+    row = session.execute(
+        select(Batch, Product.gtin, Product.name, Site.name, Site.country)
+        .join(Product, Product.id == Batch.product_id)
+        .outerjoin(Site, Site.id == Batch.site_id)
+        .where(Batch.id == batch_id, Batch.brand_id == brand_id)
+    ).first()
+    if row is None:
         raise TraceNotFound(f"no batch {batch_id}")
-    return _backward(session, batch, None, limits or {})
+    return _batch_facts(*row)
 
 
 def _backward(
-    session: Session, batch: Batch, unit: Unit | None, limits: dict[str, tuple[float, float]]
+    session: Session,
+    brand_id: int,
+    facts: BatchFacts,
+    unit_id: int | None,
+    serial: str | None,
+    limits: dict[str, tuple[float, float]] | None,
 ) -> BackwardTrace:
-    brand_id = batch.brand_id
-    product = batch.product
-    start = epcs.lot_class(product.gtin, batch.lot)
+    limits = limits or {}
+    start = facts.epc_class
     edges, truncated = walk(session, brand_id, start, "backward")
     inputs = {edge.input_epc for edge in edges} - {start}
     lots = lot_facts(session, brand_id, inputs)
-    input_batches = [b for b in batch_facts(session, brand_id, inputs) if b.id != batch.id]
-    known = {lot.epc_class for lot in lots} | {b.epc_class for b in input_batches}
-    site = batch.site
-    facts = _batch_facts(
-        batch,
-        product.gtin,
-        product.name,
-        site.name if site else None,
-        site.country if site else None,
-    )
+    known = {lot.epc_class for lot in lots}
+    # only GS1 lot classes that are no material lot can be batches: skip the query else
+    maybe_batches = {i for i in inputs - known if epcs.canonical(i).is_class}
+    input_batches = [b for b in batch_facts(session, brand_id, maybe_batches) if b.id != facts.id]
+    known |= {b.epc_class for b in input_batches}
     events = _events_about(
         session,
         brand_id,
-        batch_ids=[batch.id] + [b.id for b in input_batches],
+        batch_ids=[facts.id] + [b.id for b in input_batches],
         lot_ids=[lot.id for lot in lots],
-        unit_id=unit.id if unit else None,
+        unit_id=unit_id,
     )
-    names = {lot.id: lot.epc_class for lot in lots}
-    names.update({b.id: b.epc_class for b in input_batches})
     operators, equipment = set(), set()
-    lines = {batch.line} if batch.line else set()
+    lines = {facts.line} if facts.line else set()
     for event, _about in events.values():
         data = event.data or {}
         for key, found in (
@@ -328,7 +350,7 @@ def _backward(
     excursions = _excursions(session, events, limits)
     return BackwardTrace(
         batch=facts,
-        unit_serial=unit.serial if unit else None,
+        unit_serial=serial,
         edges=edges,
         lots=lots,
         input_batches=input_batches,

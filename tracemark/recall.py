@@ -8,7 +8,7 @@ import io
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from tracemark.genealogy import BatchFacts, ForwardTrace, forward_from_class
 from tracemark.models import (
@@ -150,47 +150,37 @@ def _shipments(session: Session, brand_id: int, lots: dict[int, str]) -> list[Sh
         else:
             entry[0] += quantity or 0
             entry[1] = uom
-    # by container: units packed into a parent, and the parent shipped
-    packed = session.execute(
-        select(TraceEvent.parent_id, TraceEventObject.batch_id, func.count())
-        .join(TraceEventObject, TraceEventObject.event_id == TraceEvent.id)
+    # by container: units packed into a parent (ADD), and the parent shipped
+    child, packing = aliased(TraceEventObject), aliased(TraceEvent)
+    shipped, shipping = aliased(TraceEventObject), aliased(TraceEvent)
+    rows = session.execute(
+        select(shipping.id, child.batch_id, func.count())
+        .select_from(child)
+        .join(packing, packing.id == child.event_id)
+        .join(shipped, (shipped.brand_id == brand_id) & (shipped.epc == packing.parent_id))
+        .join(shipping, shipping.id == shipped.event_id)
         .where(
-            TraceEventObject.batch_id.in_(batch_ids),
-            TraceEventObject.role == "child",
-            TraceEvent.event_type == "AggregationEvent",
-            TraceEvent.action == "ADD",
-            TraceEvent.parent_id.is_not(None),
+            child.batch_id.in_(batch_ids),
+            child.role == "child",
+            packing.event_type == "AggregationEvent",
+            packing.action == "ADD",
+            shipped.role == "epc",
+            shipping.destinations.is_not(None),
         )
-        .group_by(TraceEvent.parent_id, TraceEventObject.batch_id)
-    ).all()
-    contents: dict[str, list[tuple[int, int]]] = {}
-    for parent, batch_id, count in packed:
-        contents.setdefault(parent, []).append((batch_id, count))
-    parents = list(contents)
-    for start in range(0, len(parents), 500):
-        chunk = parents[start : start + 500]
-        rows = session.execute(
-            select(TraceEventObject.event_id, TraceEventObject.epc)
-            .join(TraceEvent, TraceEvent.id == TraceEventObject.event_id)
-            .where(
-                TraceEventObject.brand_id == brand_id,
-                TraceEventObject.epc.in_(chunk),
-                TraceEventObject.role == "epc",
-                TraceEvent.destinations.is_not(None),
-            )
-        )
-        for event_id, parent in rows:
-            for batch_id, count in contents[parent]:
-                moved.setdefault((event_id, batch_id), [0.0, None])[0] += count
+        .group_by(shipping.id, child.batch_id)
+    )
+    for event_id, batch_id, count in rows:
+        moved.setdefault((event_id, batch_id), [0.0, None])[0] += count
     if not moved:
         return []
     event_ids = sorted({event_id for event_id, _batch in moved})
     events = {}
     for start in range(0, len(event_ids), 500):
         chunk = event_ids[start : start + 500]
-        events.update(
-            {e.id: e for e in session.scalars(select(TraceEvent).where(TraceEvent.id.in_(chunk)))}
-        )
+        query = select(
+            TraceEvent.id, TraceEvent.event_id, TraceEvent.event_time, TraceEvent.destinations
+        ).where(TraceEvent.id.in_(chunk))
+        events.update({row.id: row for row in session.execute(query)})
     places = {d["destination"] for e in events.values() for d in (e.destinations or [])}
     sites = {}
     for site in session.scalars(
