@@ -1,11 +1,13 @@
 """Recall impact of a lot: every batch made from it, how many units, where they went,
-and which units consumers already scanned, by country; exportable as CSV."""
+and which units consumers already scanned, by country; exportable as CSV and PDF."""
 
 from __future__ import annotations
 
 import csv
 import io
+import zlib
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
@@ -21,6 +23,9 @@ from tracemark.models import (
     Unit,
 )
 from tracemark.models.base import as_utc
+
+# the label sheets' minimal PDF writer serves this report too
+from tracemark.pdfsheet import _num, _pdf_string, _PdfWriter, _text_width
 
 
 @dataclass(frozen=True)
@@ -273,3 +278,56 @@ def impact_csv(impact: RecallImpact) -> str:
 def _cell(value: object) -> str:
     text = "" if value is None else str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+#: A4 in points, margins, and the report's text size.
+_PAGE = (595.276, 841.89)
+_MARGIN, _SIZE, _LEADING = 40.0, 9.0, 12.0
+
+
+def impact_pdf(impact: RecallImpact, out: BinaryIO) -> int:
+    """Write the report as a plain-text A4 PDF to ``out`` (the same sections as the CSV,
+    Helvetica, one line per row, cut to the page width). Returns the page count."""
+    lines = [f"Recall impact of {impact.trace.start}", ""]
+    lot = impact.trace.lot
+    if lot is not None:
+        country = f", {lot.supplier_country}" if lot.supplier_country else ""
+        lines.append(f"Lot {lot.lot_number} ({lot.material}) from {lot.supplier}{country}")
+    scanned = sum(item.scanned_units for item in impact.batches)
+    lines += [
+        f"{len(impact.batches)} batches, {impact.total_units} units, {scanned} scanned",
+        "",
+        "Batches: lot, GTIN, product, status, units, scanned units",
+    ]
+    lines += [
+        f"  {b.batch.lot}  {b.batch.gtin}  {b.batch.product}  {b.batch.status}"
+        f"  {b.units}  {b.scanned_units}"
+        for b in impact.batches
+    ]
+    lines += ["", "Shipments: time, batch, destination, site, country, quantity"]
+    lines += [
+        f"  {s.time}  {s.lot}  {s.destination}  {s.site or '-'}  {s.country or '-'}"
+        f"  {s.quantity:g} {s.uom or ''}"
+        for s in impact.shipments
+    ]
+    lines += ["", "Scanned units by country"]
+    lines += [f"  {c or 'unknown'}  {n}" for c, n in impact.scanned_by_country.items()]
+    width, height = _PAGE
+    writer = _PdfWriter(out, width, height)
+    per_page = int((height - 2 * _MARGIN) // _LEADING)
+    for start in range(0, len(lines), per_page):
+        ops = [b"BT /F1 %s Tf %s TL %s %s Td" % (
+            _num(_SIZE), _num(_LEADING), _num(_MARGIN), _num(height - _MARGIN)
+        )]  # fmt: skip
+        for line in lines[start : start + per_page]:
+            ops.append(b"(%s) Tj T*" % _pdf_string(_fit(line, width - 2 * _MARGIN)))
+        ops.append(b"ET")
+        writer.add_page(zlib.compress(b"\n".join(ops)))
+    writer.close()
+    return writer.pages
+
+
+def _fit(line: str, width: float) -> str:
+    while line and _text_width(line.encode("cp1252", "replace")) * _SIZE > width:
+        line = line[:-2] + "…"
+    return line

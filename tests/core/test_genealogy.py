@@ -2,6 +2,7 @@ import csv
 import io
 import itertools
 
+import pypdfium2 as pdfium
 import pytest
 
 from tests.conftest import make_brand
@@ -82,10 +83,26 @@ def test_forward_trace_and_recall_report_of_a_supplier_lot(db, demo, chain):
     assert [b.lot for b in glass.batches] == ["L2401A"]  # glass went into one batch only
 
     rows = list(csv.DictReader(io.StringIO(recall.impact_csv(impact))))
-    assert [r["section"] for r in rows] == ["batch", "batch", "shipment", "shipment"] + [
-        "scans"
-    ] * 3
+    sections = ["batch", "batch", "shipment", "shipment", "scans", "scans", "scans"]
+    assert [r["section"] for r in rows] == sections
     assert rows[0]["units"] == "4" and rows[3]["country"] == "FR"
+
+    pdf = io.BytesIO()
+    assert recall.impact_pdf(impact, pdf) == 1
+    page = pdfium.PdfDocument(pdf.getvalue())[0]
+    shown = page.get_textpage().get_text_range()
+    for expected in ("Olivar Coop", "L2402B", "Lyon warehouse", "7 units, 3 scanned"):
+        assert expected in shown
+
+
+def test_recall_csv_cells_cannot_run_as_spreadsheet_formulas(db, demo, chain):
+    with db.sessions.begin() as session:
+        product = session.merge(demo.product)
+        product.name = '=HYPERLINK("http://evil.example","x")'
+        session.flush()
+        impact = recall.recall_impact(session, session.merge(demo.brand), OIL_URN)
+    rows = list(csv.DictReader(io.StringIO(recall.impact_csv(impact))))
+    assert rows[0]["product"] == "'" + product.name
 
 
 def _transform(event_id, when, inputs, outputs):
