@@ -386,14 +386,32 @@ def _children(
 
 
 def events_of_batch(session: Session, batch: Batch) -> list[TraceEvent]:
-    """Every event about ``batch`` (as a whole, by its class, or by its units), ordered
-    by event time."""
+    """Every event about ``batch`` (as a whole, by its class, by its units, or by a
+    container its units were packed into), ordered by event time."""
     by_object = select(TraceEventObject.event_id).where(TraceEventObject.batch_id == batch.id)
+    containers = (
+        select(TraceEvent.parent_id)
+        .join(TraceEventObject, TraceEventObject.event_id == TraceEvent.id)
+        .where(
+            TraceEventObject.batch_id == batch.id,
+            TraceEventObject.role == "child",
+            TraceEvent.parent_id.is_not(None),
+        )
+    )
+    by_container = select(TraceEventObject.event_id).where(
+        TraceEventObject.brand_id == batch.brand_id,
+        TraceEventObject.role == "epc",
+        TraceEventObject.epc.in_(containers),
+    )
     query = (
         select(TraceEvent)
         .where(
             TraceEvent.brand_id == batch.brand_id,
-            or_(TraceEvent.batch_id == batch.id, TraceEvent.id.in_(by_object)),
+            or_(
+                TraceEvent.batch_id == batch.id,
+                TraceEvent.id.in_(by_object),
+                TraceEvent.id.in_(by_container),
+            ),
         )
         .order_by(TraceEvent.event_time, TraceEvent.id)
     )
