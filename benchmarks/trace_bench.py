@@ -11,7 +11,7 @@ units packed ten to a case, each case shipped; the rest unit observations. One l
 
 Measured, each in a fresh transaction, against a same-run baseline (one unit fetched by
 primary key): ``genealogy.backward_from_unit`` for random units, ``recall.recall_impact``
-of the lot that feeds 100 batches, and ``trace.capture_document`` of 1,000-event
+of the lot that feeds 100 batches, and ``capture.capture_document`` of 1,000-event
 documents (committed) against a bare executemany of as many event rows.
 
     python benchmarks/trace_bench.py --scale 0.1 --db both
@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _common import machine, postgres_schema, report
 from sqlalchemy import insert, select, text
 
-from tracemark import catalog, epc, genealogy, keystore, migrate, recall, trace
+from tracemark import capture, catalog, epc, genealogy, keystore, migrate, recall
 from tracemark.db import is_postgresql, make_engine, make_sessionmaker
 from tracemark.epcis_schema import EPCIS_CONTEXT
 from tracemark.models import Brand, TraceEvent, Unit
@@ -433,7 +433,7 @@ def measure(url: str, scale: float, runs: int, doc_size: int) -> dict[str, list[
         started = time.perf_counter()
         with sessions.begin() as session:
             brand = session.get_one(Brand, chain.brand)
-            result = trace.capture_document(session, brand, document)
+            result = capture.capture_document(session, brand, document)
         out["capture"].append(doc_size / (time.perf_counter() - started))
         assert len(result.captured) == doc_size
         rows = [

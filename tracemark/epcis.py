@@ -3,7 +3,7 @@
 Validation is whole-document: the first failure found raises :class:`EpcisError` with
 the JSON path of the failing value (``$.epcisBody.eventList[3].eventTime``), so a caller
 stores nothing from a document that is wrong anywhere. Storage is
-:func:`tracemark.trace.capture_document`'s; this module knows only the format.
+:func:`tracemark.capture.capture_document`'s; this module knows only the format.
 """
 
 from __future__ import annotations

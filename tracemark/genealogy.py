@@ -16,6 +16,7 @@ from sqlalchemy import String, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from tracemark import epc as epcs
+from tracemark.db import chunked
 from tracemark.models import (
     Batch,
     Brand,
@@ -179,11 +180,6 @@ def walk(session: Session, brand_id: int, start: str, direction: str) -> tuple[l
     return edges, truncated
 
 
-def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 def batch_facts(session: Session, brand_id: int, classes: Iterable[str]) -> list[BatchFacts]:
     """The brand's batches among the canonical class identifiers ``classes``."""
     wanted: dict[str, set[str]] = {}
@@ -192,7 +188,7 @@ def batch_facts(session: Session, brand_id: int, classes: Iterable[str]) -> list
         if parsed.is_class:
             wanted.setdefault(parsed.lot, set()).add(parsed.uri)
     facts = []
-    for chunk in _chunks(list(wanted)):
+    for chunk in chunked(list(wanted)):
         rows = session.execute(
             select(Batch, Product.gtin, Product.name, Site.name, Site.country)
             .join(Product, Product.id == Batch.product_id)
@@ -224,7 +220,7 @@ def _batch_facts(batch: Batch, gtin: str, product: str, site, country) -> BatchF
 def lot_facts(session: Session, brand_id: int, classes: Iterable[str]) -> list[LotFacts]:
     """The brand's material lots among ``classes``, with their suppliers."""
     facts = []
-    for chunk in _chunks(list(set(classes))):
+    for chunk in chunked(list(set(classes))):
         rows = session.execute(
             select(MaterialLot, Supplier.name, Supplier.country)
             .join(Supplier, Supplier.id == MaterialLot.supplier_id)
@@ -376,7 +372,7 @@ def _events_about(
     """Events about the batches as a whole, the lots (not as transformation inputs: the
     edges hold those) and the unit, with what each is about."""
     found: dict[int, tuple[TraceEvent, set[str]]] = {}
-    for chunk in _chunks(batch_ids):
+    for chunk in chunked(batch_ids):
         for event in session.scalars(
             select(TraceEvent).where(
                 TraceEvent.brand_id == brand_id, TraceEvent.batch_id.in_(chunk)
@@ -409,7 +405,7 @@ def _excursions(
     limits: dict[str, tuple[float, float]],
 ) -> list[Excursion]:
     out = []
-    for chunk in _chunks(list(events)):
+    for chunk in chunked(list(events)):
         for reading in session.scalars(
             select(SensorReading).where(SensorReading.event_id.in_(chunk))
         ):

@@ -12,6 +12,7 @@ from typing import BinaryIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from tracemark.db import chunked
 from tracemark.genealogy import BatchFacts, ForwardTrace, forward_from_class
 from tracemark.models import (
     Brand,
@@ -180,8 +181,7 @@ def _shipments(session: Session, brand_id: int, lots: dict[int, str]) -> list[Sh
         return []
     event_ids = sorted({event_id for event_id, _batch in moved})
     events = {}
-    for start in range(0, len(event_ids), 500):
-        chunk = event_ids[start : start + 500]
+    for chunk in chunked(event_ids):
         query = select(
             TraceEvent.id, TraceEvent.event_id, TraceEvent.event_time, TraceEvent.destinations
         ).where(TraceEvent.id.in_(chunk))

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.core.trace_chain import build_chain, document, event, sgtin
-from tracemark import epcis, trace
+from tracemark import capture, epcis, trace
 from tracemark.epc import canonical
 from tracemark.models import Batch, SensorReading, TraceEvent, TraceEventObject
 
@@ -52,7 +52,7 @@ def test_captured_chain_exports_as_a_valid_document_ordered_by_event_time(db, de
         assert len(objects) == 4 and all(u and b == chain.batch_a for u, b in objects)
         # the brand re-sending its own export changes nothing
         before = _count(session, TraceEvent, chain.brand_id)
-        result = trace.capture_document(session, demo.brand, exported)
+        result = capture.capture_document(session, demo.brand, exported)
         assert result.captured == [] and len(result.duplicates) == 4
         assert _count(session, TraceEvent, chain.brand_id) == before
 
@@ -82,8 +82,8 @@ def test_events_arriving_out_of_order_are_read_in_event_time_order(db, demo):
     )  # 13:00 UTC
     earliest = _object_event("urn:uuid:first", "2026-10-01T00:00:00Z")
     with db.sessions.begin() as session:
-        trace.capture_document(session, demo.brand, document([late, early]))
-        trace.capture_event(session, demo.brand, earliest)
+        capture.capture_document(session, demo.brand, document([late, early]))
+        capture.capture_event(session, demo.brand, earliest)
         batch = session.get_one(Batch, demo.batch.id)
         ids = [e.event_id for e in trace.events_of_batch(session, batch)]
         assert ids == ["urn:uuid:first", "urn:uuid:late", "urn:uuid:early"]
@@ -96,10 +96,10 @@ def test_recapture_is_idempotent_by_event_id_and_by_content_without_one(db, demo
     del anonymous["eventID"]
     events = [_object_event("urn:uuid:a", "2026-10-05T12:00:00Z"), anonymous]
     with db.sessions.begin() as session:
-        first = trace.capture_events(session, demo.brand, events)
+        first = capture.capture_events(session, demo.brand, events)
         assert len(first.captured) == 2 and first.duplicates == []
         assert first.captured[1].startswith("urn:tracemark:event-sha256:")
-        again = trace.capture_events(session, demo.brand, copy.deepcopy(events))
+        again = capture.capture_events(session, demo.brand, copy.deepcopy(events))
         assert again.captured == [] and again.duplicates == first.captured
         assert _count(session, TraceEvent, demo.brand.id) == 2
 
@@ -182,7 +182,7 @@ def test_invalid_document_is_rejected_with_the_failing_path_and_nothing_stored(
     change(doc)
     with db.sessions.begin() as session:
         with pytest.raises(epcis.EpcisError) as raised:
-            trace.capture_document(session, demo.brand, doc)
+            capture.capture_document(session, demo.brand, doc)
         assert (raised.value.code, raised.value.path) == (code, path)
         assert _count(session, TraceEvent, demo.brand.id) == 0
         assert _count(session, SensorReading, demo.brand.id) == 0
@@ -193,12 +193,12 @@ def test_a_failure_while_storing_leaves_no_event_of_the_document(db, demo, monke
         raise RuntimeError("disk full")
 
     with db.sessions.begin() as session:
-        trace.capture_document(
+        capture.capture_document(
             session, demo.brand, document([_object_event("urn:uuid:0", "2026-10-01T00:00:00Z")])
         )
-        monkeypatch.setattr(trace, "_children", broken)
+        monkeypatch.setattr(capture, "_children", broken)
         with pytest.raises(RuntimeError):
-            trace.capture_document(session, demo.brand, _valid())
+            capture.capture_document(session, demo.brand, _valid())
         assert _count(session, TraceEvent, demo.brand.id) == 1  # the earlier capture only
 
 
@@ -224,6 +224,6 @@ def test_a_document_naming_too_many_identifiers_is_refused_before_storing(db, de
     ]
     with db.sessions.begin() as session:
         with pytest.raises(epcis.EpcisError) as raised:
-            trace.capture_events(session, demo.brand, events)
+            capture.capture_events(session, demo.brand, events)
         assert (raised.value.code, raised.value.path) == ("too_large", "$[1]")
         assert _count(session, TraceEvent, demo.brand.id) == 0

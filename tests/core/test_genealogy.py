@@ -14,7 +14,7 @@ from tests.core.trace_chain import (
     event,
     scan,
 )
-from tracemark import catalog, epc, genealogy, recall, supply, trace
+from tracemark import capture, catalog, epc, genealogy, recall, supply
 
 A_CLASS = epc.lot_class("09506000134352", "L2401A")
 
@@ -125,7 +125,7 @@ def test_a_cycle_in_the_genealogy_does_not_hang_a_trace(db, demo):
             supply.receive_lot(
                 session, supplier, "Syrup", lot, epc_class=f"https://lots.example/{lot}"
             )
-        trace.capture_document(
+        capture.capture_document(
             session,
             brand,
             document(
@@ -152,7 +152,7 @@ def test_a_genealogy_larger_than_the_bound_is_cut_and_says_so(db, demo, monkeypa
     ]
     with db.sessions.begin() as session:
         brand = session.merge(demo.brand)
-        trace.capture_document(session, brand, document(events))
+        capture.capture_document(session, brand, document(events))
         forward = genealogy.forward_from_class(session, brand, chain[0])
     assert forward.truncated and len(forward.edges) <= 3
 
@@ -166,7 +166,7 @@ def test_another_brands_lot_and_batches_never_appear_in_a_trace(db, demo, chain)
         supply.receive_lot(session, supplier, "Olive oil, bulk", "OIL-9", gtin=OIL_GTIN)
         other_batch = catalog.create_batch(session, session.merge(other.product), "B-ONLY")
         b_class = epc.lot_class("09506000134352", "B-ONLY")
-        trace.capture_document(
+        capture.capture_document(
             session,
             brand_b,
             document([_transform("urn:uuid:t1", "2026-10-01T00:00:00Z", [OIL_URN], [b_class])]),

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from signing.gs1 import gtin_check_digit
 from tests.conftest import PASSPHRASE, DemoBrand
-from tracemark import catalog, epc, issuance, supply, trace
+from tracemark import capture, catalog, epc, issuance, supply
 from tracemark.epcis_schema import EPCIS_CONTEXT
 from tracemark.models import Batch, ScanEvent, Unit
 
@@ -157,7 +157,7 @@ def build_chain(sessions: sessionmaker[Session], demo: DemoBrand) -> Chain:
     chain = Chain(*ids[:5], ids[5], serials[ids[1]], serials[ids[2]])
     with sessions.begin() as session:
         brand = session.merge(demo.brand)
-        trace.capture_document(session, brand, document(chain_events(chain)))
+        capture.capture_document(session, brand, document(chain_events(chain)))
     return chain
 
 
