@@ -16,7 +16,7 @@ from sqlalchemy import String, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from tracemark import epc as epcs
-from tracemark.db import chunked
+from tracemark.db import chunked, is_postgresql
 from tracemark.models import (
     Batch,
     Brand,
@@ -144,7 +144,20 @@ def walk(session: Session, brand_id: int, start: str, direction: str) -> tuple[l
     towards outputs), in breadth-first order, and whether ``MAX_NODES`` cut the walk."""
     near, far = (getattr(_EDGE.c, name) for name in _WALK[direction])
     reach = select(cast(literal(start), String(300)).label("node")).cte("reach", recursive=True)
-    reach = reach.union(select(far).where(near == reach.c.node, _EDGE.c.brand_id == brand_id))
+    if is_postgresql(session):
+        step = select(far).where(near == reach.c.node, _EDGE.c.brand_id == brand_id)
+    else:
+        # The same step, spelt so SQLite finds the edges by index alone: with ANALYZE
+        # statistics it puts a Bloom filter on the plain join, built by scanning the whole
+        # edge table on every step (15 ms at 130,000 edges instead of 0.1 ms).
+        # PostgreSQL refuses this spelling (the CTE inside a subquery).
+        inner = _EDGE.alias("e")
+        by_index = select(inner.c.id).where(
+            inner.c.brand_id == brand_id, inner.c[near.name] == reach.c.node
+        )
+        on = _EDGE.c.id.in_(by_index.correlate(reach))
+        step = select(far).select_from(reach.join(_EDGE, on))
+    reach = reach.union(step)
     bounded = select(reach.c.node).limit(MAX_NODES + 1).cte("bounded")
     reached = select(func.count()).select_from(bounded).scalar_subquery()
     columns = (
