@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -69,3 +71,15 @@ def is_postgresql(engine_or_session: Engine | Session) -> bool:
         else (engine_or_session)
     )
     return bind.dialect.name == "postgresql"
+
+
+_T = TypeVar("_T")
+#: Values per IN list: well under SQLite's bound-parameter limit on every version.
+IN_LIST_SIZE = 500
+
+
+def chunked(values: Iterable[_T], size: int = IN_LIST_SIZE) -> Iterator[list[_T]]:
+    """``values`` in lists of at most ``size``, for ``IN`` clauses of any length."""
+    values = list(values)
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

@@ -1,13 +1,23 @@
-"""Recording supply-chain events (EPCIS-shaped); genealogy and recall build on these."""
+"""Supply-chain events: recording one for a batch, and reading or exporting a batch's
+events as EPCIS 2.0. Events from outside arrive through :mod:`tracemark.capture`; every
+reader here orders them by ``event_time``, never by arrival.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from tracemark.models import Batch, Site, TraceEvent
+from tracemark import epc as epcs
+from tracemark import epcis
+from tracemark.db import chunked
+from tracemark.models import Batch, Site, TraceEvent, TraceEventObject
+from tracemark.models.base import as_utc, utcnow
+
+__all__ = ["events_of_batch", "export_batch", "record_event", "serialize"]
 
 
 def record_event(
@@ -23,7 +33,10 @@ def record_event(
     disposition: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> TraceEvent:
-    """:raises ValueError: for a naive ``event_time`` (EPCIS times carry their offset)."""
+    """Record an event about ``batch`` as a whole (the batch pages' journey).
+
+    :raises ValueError: for a naive ``event_time`` (EPCIS times carry their offset).
+    """
     offset = event_time.utcoffset()
     if offset is None:
         raise ValueError("event_time must carry its time zone")
@@ -45,3 +58,104 @@ def record_event(
     session.add(event)
     session.flush()
     return event
+
+
+def events_of_batch(session: Session, batch: Batch) -> list[TraceEvent]:
+    """Every event about ``batch`` (as a whole, by its class, by its units, or by a
+    container its units were packed into), ordered by event time."""
+    by_object = select(TraceEventObject.event_id).where(TraceEventObject.batch_id == batch.id)
+    containers = (
+        select(TraceEvent.parent_id)
+        .join(TraceEventObject, TraceEventObject.event_id == TraceEvent.id)
+        .where(
+            TraceEventObject.batch_id == batch.id,
+            TraceEventObject.role == "child",
+            TraceEvent.parent_id.is_not(None),
+        )
+    )
+    by_container = select(TraceEventObject.event_id).where(
+        TraceEventObject.brand_id == batch.brand_id,
+        TraceEventObject.role == "epc",
+        TraceEventObject.epc.in_(containers),
+    )
+    query = (
+        select(TraceEvent)
+        .where(
+            TraceEvent.brand_id == batch.brand_id,
+            or_(
+                TraceEvent.batch_id == batch.id,
+                TraceEvent.id.in_(by_object),
+                TraceEvent.id.in_(by_container),
+            ),
+        )
+        .order_by(TraceEvent.event_time, TraceEvent.id)
+    )
+    return list(session.scalars(query))
+
+
+def serialize(session: Session, events: list[TraceEvent]) -> list[dict[str, Any]]:
+    """``events`` as EPCIS 2.0 JSON, in the given order."""
+    objects: dict[int, list[tuple[str, str, float | None, str | None]]] = {}
+    for chunk in chunked([event.id for event in events]):
+        rows = session.execute(
+            select(
+                TraceEventObject.event_id,
+                TraceEventObject.role,
+                TraceEventObject.epc,
+                TraceEventObject.quantity,
+                TraceEventObject.uom,
+            )
+            .where(TraceEventObject.event_id.in_(chunk))
+            .order_by(TraceEventObject.id)
+        )
+        for event_id, *row in rows:
+            objects.setdefault(event_id, []).append(tuple(row))
+    out = []
+    for event in events:
+        data = dict(event.data or {})
+        if event.event_id is None:  # recorded, not captured: its fields are ours
+            data = {"tm:data": data} if data else {}
+            if event.place:
+                data["tm:place"] = event.place
+            if event.country:
+                data["tm:country"] = event.country
+        read_point = event.read_point
+        if read_point is None and event.site is not None:
+            read_point = event.site.location_id
+        out.append(
+            epcis.event_json(
+                event_type=event.event_type,
+                event_id=event.event_id,
+                event_time=as_utc(event.event_time),
+                offset=event.event_timezone,
+                action=event.action
+                or ("OBSERVE" if event.event_type != "TransformationEvent" else None),
+                biz_step=event.biz_step,
+                disposition=event.disposition,
+                read_point=read_point,
+                biz_location=event.biz_location,
+                parent_id=event.parent_id,
+                transformation_id=event.transformation_id,
+                sources=event.sources,
+                destinations=event.destinations,
+                objects=objects.get(event.id, []),
+                data=data,
+                recorded_at=as_utc(event.recorded_at),
+            )
+        )
+    return out
+
+
+def export_batch(session: Session, batch: Batch) -> dict[str, Any]:
+    """An EPCIS 2.0 document of every event about ``batch``, ordered by event time.
+
+    Recorded events (not captured from EPCIS) have no object list: the batch's class is
+    given as their quantity list, so the document stays valid and self-describing.
+    """
+    events = events_of_batch(session, batch)
+    serialized = serialize(session, events)
+    own_class = epcs.lot_class(batch.product.gtin, batch.lot)
+    for event, item in zip(events, serialized, strict=True):
+        if event.event_id is None and event.event_type == "ObjectEvent":
+            item.setdefault("quantityList", [{"epcClass": own_class}])
+    return epcis.document(serialized, utcnow())

@@ -9,7 +9,8 @@ from tracemark.models.keys import SigningKey
 from tracemark.models.labels import LabelFormat, LabelRender
 from tracemark.models.scans import ScanEvent, UnitScanMark, UnitScanState
 from tracemark.models.security import LoginThrottle, RecoveryCode
-from tracemark.models.trace import TraceEvent
+from tracemark.models.supply import LotStatus, MaterialLot, Supplier
+from tracemark.models.trace import GenealogyEdge, SensorReading, TraceEvent, TraceEventObject
 from tracemark.models.units import IssuanceJob, JobStatus, Unit
 from tracemark.models.users import AuditLog, Membership, Role, User
 
@@ -22,21 +23,27 @@ __all__ = [
     "Brand",
     "Document",
     "DocumentContent",
+    "GenealogyEdge",
     "Image",
     "IssuanceJob",
     "JobStatus",
     "LabelFormat",
     "LabelRender",
     "LoginThrottle",
+    "LotStatus",
+    "MaterialLot",
     "Membership",
     "Product",
     "PublishState",
     "RecoveryCode",
     "Role",
     "ScanEvent",
+    "SensorReading",
     "SigningKey",
     "Site",
+    "Supplier",
     "TraceEvent",
+    "TraceEventObject",
     "Unit",
     "UnitScanMark",
     "UnitScanState",

@@ -23,11 +23,18 @@ class Site(Base):
     """A place where a brand makes, checks or stores goods."""
 
     __tablename__ = "site"
-    __table_args__ = (UniqueConstraint("brand_id", "name"), UniqueConstraint("id", "brand_id"))
+    __table_args__ = (
+        UniqueConstraint("brand_id", "name"),
+        UniqueConstraint("id", "brand_id"),
+        UniqueConstraint("brand_id", "location_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id", ondelete="RESTRICT"))
     name: Mapped[str] = mapped_column(String(200))
+    #: How EPCIS events name the place (readPoint, bizLocation, destination), in canonical
+    #: form (see ``tracemark.epc.canonical``): e.g. a GLN as ``https://id.gs1.org/414/...``.
+    location_id: Mapped[str | None] = mapped_column(String(300))
     region: Mapped[str | None] = mapped_column(String(200))
     #: ISO 3166-1 alpha-2.
     country: Mapped[str | None] = mapped_column(String(2))
