@@ -1,5 +1,6 @@
 """All models, importable from one place (and so all registered on ``Base.metadata``)."""
 
+from tracemark.models.analytics import RollupWatermark, ScanRollup
 from tracemark.models.base import Base
 from tracemark.models.brand import Brand
 from tracemark.models.catalog import Batch, BatchStatus, Product, Site
@@ -25,7 +26,9 @@ __all__ = [
     "Product",
     "PublishState",
     "Role",
+    "RollupWatermark",
     "ScanEvent",
+    "ScanRollup",
     "SigningKey",
     "Site",
     "TraceEvent",
