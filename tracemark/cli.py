@@ -246,14 +246,42 @@ def issue(ctx, lot, count, brand_slug, gtin, resume_job, workers, queue) -> None
 @main.command("worker")
 @click.option("--once", is_flag=True, help="Stop when no job is left instead of waiting.")
 @click.option("--workers", type=click.IntRange(1, 64), help="Signing processes (default: cores).")
+@click.option("--no-rollup", is_flag=True, help="Do not update the scan analytics when idle.")
 @pass_ctx
-def worker(ctx: Context, once: bool, workers: int | None) -> None:
-    """Run queued issuance jobs (and take over those whose worker died)."""
-    from tracemark import jobs
+def worker(ctx: Context, once: bool, workers: int | None, no_rollup: bool) -> None:
+    """Run queued issuance jobs (and take over those whose worker died); when idle, bring
+    the scan analytics up to date."""
+    from tracemark import jobs, rollups
 
     passphrase = _passphrase(ctx)
-    finished = jobs.run_worker(ctx.sessions, passphrase, once=once, workers=workers)
+    idle = None if no_rollup else lambda: rollups.roll_up(ctx.sessions)
+    finished = jobs.run_worker(ctx.sessions, passphrase, once=once, workers=workers, idle=idle)
     click.echo(f"{finished} job(s) finished")
+
+
+@main.group()
+def analytics() -> None:
+    """Scan analytics."""
+
+
+@analytics.command("rollup")
+@click.option("--batch-size", type=click.IntRange(1, 1_000_000), default=50_000, show_default=True)
+@click.option("--every", type=click.FloatRange(min=1), help="Keep running, every SECONDS.")
+@pass_ctx
+def analytics_rollup(ctx: Context, batch_size: int, every: float | None) -> None:
+    """Add the scans recorded since the last run to the rollups the boards read."""
+    import time
+
+    from tracemark import rollups
+
+    while True:
+        run = rollups.roll_up(ctx.sessions, batch_size=batch_size)
+        click.echo(
+            f"{run.events:,} events in {run.batches} batch(es), up to event {run.last_event_id}"
+        )
+        if every is None:
+            return
+        time.sleep(every)
 
 
 @main.command("labels")

@@ -15,6 +15,7 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -75,17 +76,24 @@ def run_worker(
     poll_seconds: float = 2.0,
     stop: threading.Event | None = None,
     workers: int | None = None,
+    idle: Callable[[], object] | None = None,
 ) -> int:
     """Run jobs until ``stop`` is set (or, with ``once``, until none is left).
 
     Returns the number of jobs finished. A job that raises is marked failed (by
-    :func:`issuance.run_job`) and the worker goes on with the next one.
+    :func:`issuance.run_job`) and the worker goes on with the next one. ``idle`` (e.g.
+    the analytics rollup) runs whenever no job is waiting; its failures are logged.
     """
     name, finished = worker_name(), 0
     stop = stop or threading.Event()
     while not stop.is_set():
         job_id = claim_next(sessions, name)
         if job_id is None:
+            if idle is not None:
+                try:
+                    idle()
+                except Exception:
+                    log.exception("idle task failed")
             if once:
                 break
             stop.wait(poll_seconds)

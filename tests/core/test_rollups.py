@@ -9,10 +9,12 @@ from collections import Counter
 from dataclasses import dataclass
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import insert, select
 
 from tests.conftest import PASSPHRASE, make_brand
-from tracemark import catalog, issuance, rollups
+from tracemark import catalog, issuance, jobs, rollups
+from tracemark.cli import main
 from tracemark.models import Batch, ScanEvent, ScanRollup, Unit, UnitScanState
 
 T0 = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
@@ -279,3 +281,20 @@ def test_a_runner_dying_mid_batch_leaves_counts_and_watermark_as_they_were(db, u
     monkeypatch.undo()
     assert rollups.roll_up(db.sessions, now=NOW).events == 200
     assert_matches(db, scans, units[0].brand_id)
+
+
+def test_the_command_and_the_idle_worker_bring_the_rollups_up_to_date(db, units):
+    scans = add_scans(db, units, 40, seed=10)
+    env = {"TRACEMARK_DATABASE_URL": db.url, "TRACEMARK_KEY_PASSPHRASE": PASSPHRASE}
+    result = CliRunner().invoke(main, ["analytics", "rollup"], env=env, catch_exceptions=False)
+    assert result.exit_code == 0 and "events in" in result.output
+    assert_matches(db, scans, units[0].brand_id)
+    more = add_scans(db, units, 30, seed=11)
+    calls = []
+
+    def idle():
+        calls.append(rollups.roll_up(db.sessions))
+
+    jobs.run_worker(db.sessions, PASSPHRASE, once=True, idle=idle)
+    assert len(calls) == 1
+    assert_matches(db, scans + more, units[0].brand_id)
