@@ -267,15 +267,17 @@ def analytics() -> None:
 @analytics.command("rollup")
 @click.option("--batch-size", type=click.IntRange(1, 1_000_000), default=50_000, show_default=True)
 @click.option("--every", type=click.FloatRange(min=1), help="Keep running, every SECONDS.")
+@click.option("--all-claims", is_flag=True, help="Recount every day's claims, not the last.")
 @pass_ctx
-def analytics_rollup(ctx: Context, batch_size: int, every: float | None) -> None:
+def analytics_rollup(ctx: Context, batch_size: int, every: float | None, all_claims: bool) -> None:
     """Add the scans recorded since the last run to the rollups the boards read."""
     import time
 
     from tracemark import rollups
 
     while True:
-        run = rollups.roll_up(ctx.sessions, batch_size=batch_size)
+        run = rollups.roll_up(ctx.sessions, batch_size=batch_size, all_claims=all_claims)
+        all_claims = False
         click.echo(
             f"{run.events:,} events in {run.batches} batch(es), up to event {run.last_event_id}"
         )

@@ -84,9 +84,11 @@ def roll_up(
     now: dt.datetime | None = None,
     settle: dt.timedelta = SETTLE,
     max_batches: int | None = None,
+    all_claims: bool = False,
 ) -> RollupRun:
     """Count the events added since the last run (up to ``now - settle``), then recount
-    the recent claims. Safe to run from several processes at once."""
+    the recent claims (all of them with ``all_claims``, e.g. after restoring a backup).
+    Safe to run from several processes at once."""
     now = now or utcnow()
     _ensure_watermark(sessions)
     events = batches = 0
@@ -98,7 +100,7 @@ def roll_up(
             break
         events, batches = events + counted, batches + 1
     with sessions.begin() as session:
-        _recount_claims(session, now)
+        _recount_claims(session, now, all_claims)
     return RollupRun(events, batches, last)
 
 
@@ -220,7 +222,7 @@ def _add_statement(dialect: str):
     )
 
 
-def _recount_claims(session: Session, now: dt.datetime) -> None:
+def _recount_claims(session: Session, now: dt.datetime, everything: bool = False) -> None:
     """Set the claims of the days since the previous recount (all days the first time)."""
     watermark = _lock_watermark(session, now)
     dialect = session.get_bind().dialect.name
@@ -228,7 +230,7 @@ def _recount_claims(session: Session, now: dt.datetime) -> None:
     state = UnitScanState.__table__.c
     day = utc_day(state.claimed_at, dialect)
     conditions = [state.claimed_at.is_not(None)]
-    if watermark.claims_from is not None:
+    if watermark.claims_from is not None and not everything:
         start = dt.datetime.combine(watermark.claims_from, dt.time(), dt.UTC)
         conditions.append(state.claimed_at >= start)
     source = (

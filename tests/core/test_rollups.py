@@ -217,7 +217,7 @@ def test_another_brands_scans_stay_in_their_own_rollup(db, units):
     assert_matches(db, their_scans, theirs[0].brand_id)
 
 
-def _claim(db, unit: UnitRef, when: dt.datetime) -> None:
+def claim_at(db, unit: UnitRef, when: dt.datetime) -> None:
     with db.sessions.begin() as session:
         state = session.get(UnitScanState, unit.unit_id)
         if state is None:
@@ -251,8 +251,8 @@ def test_claims_are_counted_per_day_and_never_twice(db, units):
     # later than any run of the other tests (the database is shared): claims are recent
     now = NOW + dt.timedelta(days=30)
     day = now - dt.timedelta(hours=3)
-    _claim(db, units[0], day)
-    _claim(db, units[1], day + dt.timedelta(minutes=5))
+    claim_at(db, units[0], day)
+    claim_at(db, units[1], day + dt.timedelta(minutes=5))
     rollups.roll_up(db.sessions, now=now)
     rollups.roll_up(db.sessions, now=now)
     brand = units[0].brand_id
@@ -260,7 +260,7 @@ def test_claims_are_counted_per_day_and_never_twice(db, units):
     assert _claims(db, brand) == dict(expected)
     # a claim committed after that run, timed before it, is picked up by the next run
     late = now - dt.timedelta(minutes=1)
-    _claim(db, units[-1], late)
+    claim_at(db, units[-1], late)
     rollups.roll_up(db.sessions, now=now + dt.timedelta(hours=1))
     expected[(late.date(), units[-1].product_id)] += 1
     assert _claims(db, brand) == dict(expected)
@@ -298,3 +298,13 @@ def test_the_command_and_the_idle_worker_bring_the_rollups_up_to_date(db, units)
     jobs.run_worker(db.sessions, PASSPHRASE, once=True, idle=idle)
     assert len(calls) == 1
     assert_matches(db, scans + more, units[0].brand_id)
+
+
+def test_all_claims_recounts_days_before_the_last_run(db, units):
+    rollups.roll_up(db.sessions, now=NOW + dt.timedelta(days=60))
+    restored = T0 + dt.timedelta(days=3)  # say, from a restored backup
+    claim_at(db, units[0], restored)
+    rollups.roll_up(db.sessions, now=NOW + dt.timedelta(days=60))
+    assert _claims(db, units[0].brand_id) == {}
+    rollups.roll_up(db.sessions, now=NOW + dt.timedelta(days=60), all_claims=True)
+    assert _claims(db, units[0].brand_id) == {(restored.date(), units[0].product_id): 1}
