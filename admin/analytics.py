@@ -169,6 +169,18 @@ class Board:
     def timeline(self) -> list[tuple[dt.date, Counts]]:
         return analytics.over_time(self.session, self.brand_id, self.filters)
 
+    @cached_property
+    def _breakdowns(self) -> dict[str, list[tuple[str, Counts]]]:
+        return {}
+
+    def breakdown(self, dimension: str) -> list[tuple[str, Counts]]:
+        """One query per dimension and page (the hotspots reuse the countries)."""
+        if dimension not in self._breakdowns:
+            self._breakdowns[dimension] = analytics.breakdown(
+                self.session, self.brand_id, self.filters, dimension
+            )
+        return self._breakdowns[dimension]
+
     def section(self, chart: str) -> Section:
         if chart in ("time", "claims", "suspicious_rate"):
             return self._time_section(chart)
@@ -288,13 +300,15 @@ class Board:
         return Section(chart, drawn, headers, rows, ["period", "scans", "suspicious", "rate"], raw)
 
     def _breakdown(self, chart: str) -> Section:
-        items = analytics.breakdown(self.session, self.brand_id, self.filters, chart)
+        items = self.breakdown(chart)
+        names: dict[str, str] = {}
         if chart == "batch":
             lots = analytics.batch_lots(self.session, self.brand_id, [k for k, _ in items])
             names = {key: f"{lot} · {product}" for key, (lot, product) in lots.items()}
-            label = lambda key: names.get(key) or self.label(chart, key)  # noqa: E731
-        else:
-            label = lambda key: self.label(chart, key)  # noqa: E731
+
+        def label(key: str) -> str:
+            return names.get(key) or self.label(chart, key)
+
         bars = [(label(key), counts.scans) for key, counts in items[:TOP]]
         rest = sum(counts.scans for _, counts in items[TOP:])
         if rest:
@@ -314,7 +328,7 @@ class Board:
         return Section(chart, drawn, headers, rows, ["key", "label", *fields], raw)
 
     def _hotspots(self) -> Section:
-        items = analytics.hotspots(self.session, self.brand_id, self.filters)
+        items = analytics.rank_hotspots(self.breakdown("country"))
         bars = [(self.label("country", key), counts.suspicious) for key, counts in items[:TOP]]
         drawn = charts.bar_chart(
             "hotspots",

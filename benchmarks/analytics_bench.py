@@ -245,11 +245,11 @@ def main() -> None:
                     ):
                         values = _timed(fn, args.runs)
                         rows_ours.append((f"{name} {label}", values, _ms))
+                    # the page's queries: it ranks hotspots from the country breakdown
                     board = _timed(
                         lambda f=filters: [
                             analytics.totals(session, brand_id, f),
                             analytics.over_time(session, brand_id, f),
-                            analytics.hotspots(session, brand_id, f),
                             *(
                                 analytics.breakdown(session, brand_id, f, d)
                                 for d in analytics.BREAKDOWNS

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracemark.models import Batch, Product, ScanRollup
+from tracemark.models.analytics import ALL_PRODUCTS
 
 GRANULARITIES = ("day", "week", "month")
 #: The longest range a board covers.
@@ -68,7 +69,11 @@ def _counts(values) -> Counts:
 _SUMS = [func.coalesce(func.sum(getattr(ScanRollup, name)), 0) for name in COUNT_NAMES]
 
 
-def _rows(session: Session, brand_id: int, filters: Filters, dimension: str, *keys):
+def _rows(
+    session: Session, brand_id: int, filters: Filters, dimension: str, *keys, each_product=False
+):
+    """Summed counts of ``dimension`` grouped by ``keys``: from the all-products rows, or
+    the filtered product's; ``each_product`` reads every product's own rows."""
     query = (
         select(*keys, *_SUMS)
         .where(
@@ -81,6 +86,10 @@ def _rows(session: Session, brand_id: int, filters: Filters, dimension: str, *ke
     )
     if filters.product_id is not None:
         query = query.where(ScanRollup.product_id == filters.product_id)
+    elif each_product:
+        query = query.where(ScanRollup.product_id != ALL_PRODUCTS)
+    else:
+        query = query.where(ScanRollup.product_id == ALL_PRODUCTS)
     return session.execute(query)
 
 
@@ -131,7 +140,7 @@ def breakdown(
     if dimension not in BREAKDOWNS:
         raise ValueError(f"unknown dimension {dimension!r}")
     if dimension == "product":
-        rows = _rows(session, brand_id, filters, "total", ScanRollup.product_id)
+        rows = _rows(session, brand_id, filters, "total", ScanRollup.product_id, each_product=True)
     else:
         rows = _rows(session, brand_id, filters, dimension, ScanRollup.value)
     found = [(str(key), _counts(counts)) for key, *counts in rows]
@@ -144,9 +153,12 @@ def hotspots(session: Session, brand_id: int, filters: Filters) -> list[tuple[st
     Only genuine codes of the brand can be judged copies, so this is where copies of its
     real labels are scanned; forged codes carry no brand (see ``tracemark.rollups``).
     """
-    found = [
-        item for item in breakdown(session, brand_id, filters, "country") if item[1].suspicious
-    ]
+    return rank_hotspots(breakdown(session, brand_id, filters, "country"))
+
+
+def rank_hotspots(countries: list[tuple[str, Counts]]) -> list[tuple[str, Counts]]:
+    """:func:`hotspots` from a country :func:`breakdown` already at hand."""
+    found = [item for item in countries if item[1].suspicious]
     return sorted(found, key=lambda item: (-item[1].suspicious, -item[1].suspicious_rate, item[0]))
 
 

@@ -46,6 +46,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracemark.models import Batch, RollupWatermark, ScanEvent, ScanRollup, Unit, UnitScanState
+from tracemark.models.analytics import ALL_PRODUCTS
 from tracemark.models.base import utcnow
 
 #: The watermark row of the scan rollup.
@@ -67,11 +68,14 @@ VERDICT_COLUMNS = {
     "batch_on_hold": "withheld",
     "batch_recalled": "withheld",
 }
+#: Marks the "all products" variant in :func:`_recount_claims`.
+ALL = object()
 SCAN_COUNTS = ("scans", "first_scans", "repeat_scans", "suspicious", "not_genuine", "withheld")
 
 
 @dataclass(frozen=True)
 class RollupRun:
+    #: Events read (forged ones, which no brand's rollup counts, included).
     events: int
     batches: int
     last_event_id: int
@@ -190,24 +194,30 @@ def _add_statement(dialect: str):
         verdicts = [v for v, c in VERDICT_COLUMNS.items() if c == column]
         counts.append(func.sum(case((events.c.verdict.in_(verdicts), 1), else_=0)).label(column))
 
-    def per(dimension: str, value):
-        keys = [events.c.brand_id, events.c.day, events.c.product_id]
-        grouped = [*keys, value] if dimension != "total" else keys
+    def per(dimension: str, value, each_product: bool):
+        """One dimension's counts, per product or for all products together."""
+        keys = [events.c.brand_id, events.c.day]
+        if each_product:
+            keys.append(events.c.product_id)
+        product = events.c.product_id if each_product else literal(ALL_PRODUCTS)
         return select(
             events.c.brand_id,
             literal(dimension, String).label("dimension"),
             events.c.day,
-            events.c.product_id,
-            (value if dimension != "total" else literal("", String)).label("value"),
+            product.label("product_id"),
+            (value if value is not None else literal("", String)).label("value"),
             *counts,
-        ).group_by(*grouped)
+        ).group_by(*keys, *([value] if value is not None else []))
 
+    values = {
+        "total": None,
+        "country": events.c.country,
+        "locale": events.c.locale,
+        "device": events.c.device,
+        "batch": events.c.batch,
+    }
     rows = union_all(
-        per("total", None),
-        per("country", events.c.country),
-        per("locale", events.c.locale),
-        per("device", events.c.device),
-        per("batch", events.c.batch),
+        *(per(name, value, each) for name, value in values.items() for each in (True, False))
     ).subquery("agg")
     names = ["brand_id", "dimension", "day", "product_id", "value", *SCAN_COUNTS]
     # the WHERE keeps SQLite's parser from reading ON CONFLICT as a join constraint
@@ -233,22 +243,29 @@ def _recount_claims(session: Session, now: dt.datetime, everything: bool = False
     if watermark.claims_from is not None and not everything:
         start = dt.datetime.combine(watermark.claims_from, dt.time(), dt.UTC)
         conditions.append(state.claimed_at >= start)
-    source = (
-        select(
-            Unit.brand_id,
-            literal("total", String),
-            day,
-            Batch.product_id,
-            literal("", String),
-            func.count(),
-        )
+    claims = (
+        select(Unit.brand_id, day.label("day"), Batch.product_id)
         .select_from(UnitScanState.__table__)
         .join(Unit, Unit.id == state.unit_id)
         .join(Batch, Batch.id == Unit.batch_id)
         .where(and_(*conditions))
-        .group_by(Unit.brand_id, day, Batch.product_id)
+        .cte("claims")
     )
+
+    def per(product):
+        keys = [claims.c.brand_id, claims.c.day, *([product] if product is not ALL else [])]
+        return select(
+            claims.c.brand_id,
+            literal("total", String).label("dimension"),
+            claims.c.day,
+            (literal(ALL_PRODUCTS) if product is ALL else product).label("product_id"),
+            literal("", String).label("value"),
+            func.count().label("claims"),
+        ).group_by(*keys)
+
+    rows = union_all(per(claims.c.product_id), per(ALL)).subquery("agg")
     names = ["brand_id", "dimension", "day", "product_id", "value", "claims"]
+    source = select(*(rows.c[name] for name in names)).where(true())
     statement = insert_(ScanRollup.__table__).from_select(names, source)
     session.execute(
         statement.on_conflict_do_update(

@@ -16,6 +16,7 @@ from tests.conftest import PASSPHRASE, make_brand
 from tracemark import catalog, issuance, jobs, rollups
 from tracemark.cli import main
 from tracemark.models import Batch, ScanEvent, ScanRollup, Unit, UnitScanState
+from tracemark.models.analytics import ALL_PRODUCTS
 
 T0 = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
 NOW = dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC)
@@ -119,11 +120,11 @@ def direct(scans: list[Scan], brand_id: int, dimension: str) -> dict:
     for scan in scans:
         if scan.unit is None or scan.unit.brand_id != brand_id:
             continue
-        key = (scan.at.date(), scan.unit.product_id, scan.value(dimension))
-        counter = counts.setdefault(key, Counter())
-        counter["scans"] += 1
-        column = rollups.VERDICT_COLUMNS[scan.verdict]
-        counter[column] += 1
+        for product in (scan.unit.product_id, ALL_PRODUCTS):  # each product, and all
+            key = (scan.at.date(), product, scan.value(dimension))
+            counter = counts.setdefault(key, Counter())
+            counter["scans"] += 1
+            counter[rollups.VERDICT_COLUMNS[scan.verdict]] += 1
     return {
         key: tuple(counter[name] for name in rollups.SCAN_COUNTS) for key, counter in counts.items()
     }
@@ -160,9 +161,10 @@ def test_rollup_equals_a_direct_count_in_every_dimension(db, units):
     run = rollups.roll_up(db.sessions, batch_size=128, now=NOW)
     assert run.events == 600 and run.batches == 5
     assert_matches(db, scans, units[0].brand_id)
-    assert sum(v[0] for v in rolled(db, units[0].brand_id, "total").values()) == sum(
-        1 for scan in scans if scan.unit
-    )
+    totals = rolled(db, units[0].brand_id, "total")
+    everything = sum(1 for scan in scans if scan.unit)
+    assert sum(v[0] for (_day, product, _), v in totals.items() if product < 0) == everything
+    assert sum(v[0] for (_day, product, _), v in totals.items() if product > 0) == everything
 
 
 def test_new_events_are_added_once_and_a_rerun_adds_nothing(db, units):
@@ -257,12 +259,14 @@ def test_claims_are_counted_per_day_and_never_twice(db, units):
     rollups.roll_up(db.sessions, now=now)
     brand = units[0].brand_id
     expected = Counter((day.date(), unit.product_id) for unit in units[:2])
+    expected[(day.date(), ALL_PRODUCTS)] = 2
     assert _claims(db, brand) == dict(expected)
     # a claim committed after that run, timed before it, is picked up by the next run
     late = now - dt.timedelta(minutes=1)
     claim_at(db, units[-1], late)
     rollups.roll_up(db.sessions, now=now + dt.timedelta(hours=1))
     expected[(late.date(), units[-1].product_id)] += 1
+    expected[(late.date(), ALL_PRODUCTS)] += 1
     assert _claims(db, brand) == dict(expected)
 
 
@@ -307,4 +311,7 @@ def test_all_claims_recounts_days_before_the_last_run(db, units):
     rollups.roll_up(db.sessions, now=NOW + dt.timedelta(days=60))
     assert _claims(db, units[0].brand_id) == {}
     rollups.roll_up(db.sessions, now=NOW + dt.timedelta(days=60), all_claims=True)
-    assert _claims(db, units[0].brand_id) == {(restored.date(), units[0].product_id): 1}
+    assert _claims(db, units[0].brand_id) == {
+        (restored.date(), units[0].product_id): 1,
+        (restored.date(), ALL_PRODUCTS): 1,
+    }

@@ -2,7 +2,10 @@
 
 One row counts a brand's scans of one UTC day, one product, and one value of one
 dimension (``dimension``/``value``): ``total`` (value ``""``), ``country`` (ISO code),
-``locale``, ``device`` (device class) or ``batch`` (the batch id in decimal). Unknown
+``locale``, ``device`` (device class) or ``batch`` (the batch id in decimal). Every
+count is kept per product and again for all the brand's products together
+(``product_id`` :data:`ALL_PRODUCTS`), so that a board without a product filter reads one
+row where it would sum one per product (countries x products is the widest key). Unknown
 values are ``""`` and "no product" is ``product_id`` 0, so that every key column is
 non-null and one primary key serves the upsert on both databases. ``claims`` is kept on
 ``total`` rows only.
@@ -17,6 +20,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tracemark.models.base import Base, BigId
 
+#: ``product_id`` of the rows that count all of a brand's products together.
+ALL_PRODUCTS = -1
 #: The dimensions a rollup row can count by.
 DIMENSIONS = ("total", "country", "locale", "device", "batch")
 
