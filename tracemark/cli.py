@@ -348,17 +348,47 @@ def issue(ctx, lot, count, brand_slug, gtin, resume_job, workers, queue) -> None
 @main.command("worker")
 @click.option("--once", is_flag=True, help="Stop when no job is left instead of waiting.")
 @click.option("--workers", type=click.IntRange(1, 64), help="Signing processes (default: cores).")
+@click.option("--no-rollup", is_flag=True, help="Do not update the scan analytics when idle.")
 @pass_ctx
-def worker(ctx: Context, once: bool, workers: int | None) -> None:
-    """Run queued issuance jobs and label renders (and take over those whose worker died)."""
-    from tracemark import jobs, label_renders
+def worker(ctx: Context, once: bool, workers: int | None, no_rollup: bool) -> None:
+    """Run queued issuance jobs and label renders (and take over those whose worker died);
+    when idle, bring the scan analytics up to date."""
+    from tracemark import jobs, label_renders, rollups
 
     passphrase = _passphrase(ctx)
     renders = label_renders.RenderOptions.from_settings(ctx.settings)
+    idle = None if no_rollup else lambda: rollups.roll_up(ctx.sessions)
     finished = jobs.run_worker(
-        ctx.sessions, passphrase, once=once, workers=workers, renders=renders
+        ctx.sessions, passphrase, once=once, workers=workers, renders=renders, idle=idle
     )
     click.echo(f"{finished} task(s) finished")
+
+
+@main.group()
+def analytics() -> None:
+    """Scan analytics."""
+
+
+@analytics.command("rollup")
+@click.option("--batch-size", type=click.IntRange(1, 1_000_000), default=50_000, show_default=True)
+@click.option("--every", type=click.FloatRange(min=1), help="Keep running, every SECONDS.")
+@click.option("--all-claims", is_flag=True, help="Recount every day's claims, not the last.")
+@pass_ctx
+def analytics_rollup(ctx: Context, batch_size: int, every: float | None, all_claims: bool) -> None:
+    """Add the scans recorded since the last run to the rollups the boards read."""
+    import time
+
+    from tracemark import rollups
+
+    while True:
+        run = rollups.roll_up(ctx.sessions, batch_size=batch_size, all_claims=all_claims)
+        all_claims = False
+        click.echo(
+            f"{run.events:,} events in {run.batches} batch(es), up to event {run.last_event_id}"
+        )
+        if every is None:
+            return
+        time.sleep(every)
 
 
 @main.command("labels")

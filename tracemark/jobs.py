@@ -118,13 +118,15 @@ def run_worker(
     stop: threading.Event | None = None,
     workers: int | None = None,
     renders: label_renders.RenderOptions | None = None,
+    idle: Callable[[], object] | None = None,
 ) -> int:
     """Run tasks until ``stop`` is set (or, with ``once``, until none is left).
 
     Issuance jobs always; label renders too when ``renders`` says where files go.
     Returns the number of tasks finished. A task that raises is marked failed (by
     :func:`issuance.run_job` or :func:`label_renders.run_render`) and the worker goes on
-    with the next one.
+    with the next one. ``idle`` (e.g. the analytics rollup) runs whenever no task is
+    waiting; its failures are logged.
     """
     name, finished = worker_name(), 0
     stop = stop or threading.Event()
@@ -157,6 +159,11 @@ def run_worker(
                 queues = queues[i + 1 :] + queues[: i + 1]  # the other kinds first next time
                 break
         if claimed is None:
+            if idle is not None:
+                try:
+                    idle()
+                except Exception:
+                    log.exception("idle task failed")
             if once:
                 break
             stop.wait(poll_seconds)

@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from tracemark.devices import device_class
 from tracemark.models import BatchStatus, ScanEvent, UnitScanMark, UnitScanState
 from tracemark.models.base import as_utc, utcnow
 from tracemark.risk import Observation, RiskPolicy, judge
@@ -349,5 +350,6 @@ def _store_event(session, outcome: ScanOutcome, client: Client, device, network,
             "locale": (client.locale or "")[:16] or None,
             "device_hash": device,
             "network_hash": network,
+            "device_class": device_class(client.user_agent),
         },
     )

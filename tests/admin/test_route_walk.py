@@ -42,6 +42,7 @@ EVERYONE = (*MEMBERS, "outsider", "anonymous")
 EDITORS = frozenset({"owner", "staff"})
 READERS = frozenset(MEMBERS)
 OWNERS = frozenset({"owner"})
+ANALYSTS = frozenset({"owner", "staff", "marketing"})  # regulators see provenance, not these
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,8 @@ ACCESS: dict[str, Access] = {
     "admin.product_provenance": Access(read=READERS),
     "admin.statement": Access(read=READERS),
     "admin.audit_export_file": Access(read=OWNERS),
+    "admin.analytics_board": Access(read=ANALYSTS),
+    "admin.analytics_csv": Access(read=ANALYSTS),
 }
 #: URL parameters that name another object (the rest, like a file format, do not).
 OBJECTS = ("product_id", "batch_id", "kid", "job_id", "document_id", "image_id")
@@ -159,6 +162,7 @@ def world(db) -> World:
                     "locale": "en",
                     "document_id": str(document_id),
                     "image_id": str(image_id),
+                    "chart": "country",
                 },
                 demo.brand,
             )

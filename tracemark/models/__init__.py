@@ -1,5 +1,6 @@
 """All models, importable from one place (and so all registered on ``Base.metadata``)."""
 
+from tracemark.models.analytics import RollupWatermark, ScanRollup
 from tracemark.models.base import Base
 from tracemark.models.brand import Brand
 from tracemark.models.catalog import Batch, BatchStatus, Product, Site
@@ -37,7 +38,9 @@ __all__ = [
     "PublishState",
     "RecoveryCode",
     "Role",
+    "RollupWatermark",
     "ScanEvent",
+    "ScanRollup",
     "SensorReading",
     "SigningKey",
     "Site",

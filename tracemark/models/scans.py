@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracemark.models.base import Base, BigId, utcnow
@@ -32,6 +32,8 @@ class ScanEvent(Base):
     locale: Mapped[str | None] = mapped_column(String(16))
     device_hash: Mapped[str | None] = mapped_column(String(32))
     network_hash: Mapped[str | None] = mapped_column(String(32))
+    #: Coarse class of the scanning device (``tracemark.devices``); null for older scans.
+    device_class: Mapped[str | None] = mapped_column(String(8))
 
 
 class UnitScanState(Base):
@@ -43,6 +45,15 @@ class UnitScanState(Base):
     """
 
     __tablename__ = "unit_scan_state"
+    __table_args__ = (
+        # claims by time, for the analytics rollup; partial, so scans never write to it
+        Index(
+            "ix_unit_scan_state_claimed_at",
+            "claimed_at",
+            postgresql_where=text("claimed_at IS NOT NULL"),
+            sqlite_where=text("claimed_at IS NOT NULL"),
+        ),
+    )
 
     unit_id: Mapped[int] = mapped_column(BigId, primary_key=True)
     scan_count: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,447 @@
+"""The marketing board of a brand: scans over time and by country, language, product,
+batch and device class, claims, the suspicious-scan rate and counterfeit hotspots, each
+chart with its data as a table and as CSV.
+
+Owners, marketing and staff see it (staff run batches and recalls, and a batch whose
+labels are being copied is theirs to act on); regulators get 403, since they see
+provenance, not marketing data; other brands' users get 404. Everything is read from
+the rollups (``tracemark.analytics``), never from raw scan events.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from functools import cached_property
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_skeleton
+from flask import Response, abort, render_template, request
+from flask_babel import format_date, format_decimal, format_percent, get_locale, gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from werkzeug.datastructures import MultiDict
+
+from admin import charts
+from admin.catalog import Member, member_of
+from admin.views import bp
+from tracemark import analytics
+from tracemark.analytics import Counts, Filters
+from tracemark.devices import DEVICE_CLASSES
+from tracemark.models import Role
+from tracemark.models.base import utcnow
+from tracemark.web import error_response
+
+ANALYSTS = frozenset({Role.OWNER, Role.MARKETING, Role.STAFF})
+#: Days shown when no range is asked for.
+DEFAULT_DAYS = 90
+#: Bars drawn per category chart; the rest are summed into one "others" bar.
+TOP = 12
+EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
+
+CHARTS = {
+    "time": _l("Scans over time"),
+    "claims": _l("Claims over time"),
+    "suspicious_rate": _l("Suspicious-scan rate"),
+    "country": _l("Scans by country"),
+    "locale": _l("Scans by language"),
+    "product": _l("Scans by product"),
+    "batch": _l("Scans by batch"),
+    "device": _l("Scans by device class"),
+    "hotspots": _l("Counterfeit hotspots"),
+}
+GRANULARITY_NAMES = {"day": _l("Days"), "week": _l("Weeks"), "month": _l("Months")}
+DEVICE_NAMES = {
+    "mobile": _l("Phone"),
+    "tablet": _l("Tablet"),
+    "desktop": _l("Computer"),
+    "bot": _l("Bot"),
+    "other": _l("Other"),
+}
+assert set(DEVICE_NAMES) == set(DEVICE_CLASSES)
+DIMENSION_NAMES = {
+    "country": _l("Country"),
+    "locale": _l("Language"),
+    "product": _l("Product"),
+    "batch": _l("Batch"),
+    "device": _l("Device class"),
+}
+
+
+# -- filters -----------------------------------------------------------------------------
+
+
+@dataclass
+class FilterForm:
+    """The board's filters as typed (for the form) and their errors, field → message."""
+
+    values: dict[str, str]
+    errors: dict[str, str]
+    filters: Filters | None
+
+
+def _date(text: str) -> dt.date | None:
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+    return day if EARLIEST <= day <= LATEST and len(text) == 10 else None
+
+
+def parse_filters(args: MultiDict, products: dict[str, str], today: dt.date) -> FilterForm:
+    """Read ``start``, ``end`` (ISO dates), ``product`` (an id of the brand's, or empty)
+    and ``period`` (day, week, month); every problem becomes a translated message."""
+    values = {
+        "start": args.get("start", "").strip()[:20],
+        "end": args.get("end", "").strip()[:20],
+        "product": args.get("product", "").strip()[:20],
+        "period": args.get("period", "").strip()[:10] or "day",
+    }
+    errors: dict[str, str] = {}
+    end = _date(values["end"]) if values["end"] else today
+    start = _date(values["start"]) if values["start"] else None
+    for name, day in (("start", start), ("end", end)):
+        if values[name] and day is None:
+            errors[name] = gettext("Enter a date as YYYY-MM-DD, between 2000 and 2100.")
+    if end is not None and start is None and not values["start"]:
+        start = end - dt.timedelta(days=DEFAULT_DAYS - 1)
+    if start is not None and end is not None and not errors:
+        if end < start:
+            errors["end"] = gettext("The end date is before the start date.")
+        elif (end - start).days >= analytics.MAX_DAYS:
+            errors["end"] = gettext(
+                "Choose a range of at most %(days)s days.",
+                days=format_decimal(analytics.MAX_DAYS),
+            )
+    if values["product"] and values["product"] not in products:
+        errors["product"] = gettext("Choose one of the brand's products.")
+    if values["period"] not in analytics.GRANULARITIES:
+        errors["period"] = gettext("Choose days, weeks or months.")
+    if errors:
+        return FilterForm(values, errors, None)
+    values["start"], values["end"] = start.isoformat(), end.isoformat()
+    product = int(values["product"]) if values["product"] else None
+    return FilterForm(values, errors, Filters(start, end, product, values["period"]))
+
+
+# -- what the board shows ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Section:
+    """One chart with its data: table rows for the page, raw rows for the CSV."""
+
+    id: str
+    chart: charts.Chart
+    headers: list[str]
+    rows: list[list[str]]
+    csv_header: list[str]
+    csv_rows: list[list]
+
+
+def number(value: float) -> str:
+    return format_decimal(value)
+
+
+def percent(value: float | None) -> str:
+    return "-" if value is None else format_percent(value, "#,##0.0%")
+
+
+def _rate(value: float | None) -> str:
+    return "" if value is None else f"{value:.4f}"
+
+
+class Board:
+    """The board of one brand under one set of filters; each section computed on demand."""
+
+    def __init__(self, member: Member, filters: Filters, products: dict[str, str]) -> None:
+        self.session, self.brand_id = member.session, member.brand.id
+        self.filters, self.products = filters, products
+        self.locale = get_locale()
+
+    @cached_property
+    def totals(self) -> Counts:
+        return analytics.totals(self.session, self.brand_id, self.filters)
+
+    @cached_property
+    def timeline(self) -> list[tuple[dt.date, Counts]]:
+        return analytics.over_time(self.session, self.brand_id, self.filters)
+
+    @cached_property
+    def _breakdowns(self) -> dict[str, list[tuple[str, Counts]]]:
+        return {}
+
+    def breakdown(self, dimension: str) -> list[tuple[str, Counts]]:
+        """One query per dimension and page (the hotspots reuse the countries)."""
+        if dimension not in self._breakdowns:
+            self._breakdowns[dimension] = analytics.breakdown(
+                self.session, self.brand_id, self.filters, dimension
+            )
+        return self._breakdowns[dimension]
+
+    def section(self, chart: str) -> Section:
+        if chart in ("time", "claims", "suspicious_rate"):
+            return self._time_section(chart)
+        if chart == "hotspots":
+            return self._hotspots()
+        return self._breakdown(chart)
+
+    def sections(self) -> list[Section]:
+        return [self.section(chart) for chart in CHARTS]
+
+    # labels
+
+    def period_label(self, start: dt.date, short: bool = False) -> str:
+        granularity = self.filters.granularity
+        if granularity == "month":
+            return format_skeleton("yMMM" if short else "yMMMM", start, locale=self.locale)
+        if short:
+            return format_skeleton("MMMd", start, locale=self.locale)
+        if granularity == "week":
+            return gettext("Week of %(date)s", date=format_date(start, "medium"))
+        return format_date(start, "medium")
+
+    def label(self, dimension: str, key: str) -> str:
+        if dimension == "product":
+            return self.products.get(key) or gettext("No product")
+        if key == "":
+            return gettext("Unknown")
+        if dimension in ("country", "hotspots"):
+            return self.locale.territories.get(key, key)
+        if dimension == "locale":
+            try:
+                return Locale.parse(key).get_display_name(self.locale) or key
+            except (ValueError, UnknownLocaleError):
+                return key
+        if dimension == "device":
+            return str(DEVICE_NAMES.get(key, key))
+        return key
+
+    # sections
+
+    def _time_section(self, chart: str) -> Section:
+        timeline = self.timeline
+        labels = [self.period_label(start, short=True) for start, _ in timeline]
+        x_title = str(GRANULARITY_NAMES[self.filters.granularity])
+        period = gettext("Period")
+        csv_starts = [start.isoformat() for start, _ in timeline]
+        if chart == "time":
+            names = (gettext("All scans"), gettext("First scans"), gettext("Repeat scans"))
+            fields = ("scans", "first_scans", "repeat_scans")
+            series = [
+                (name, f"tm-series-{i}", [getattr(c, f) for _, c in timeline])
+                for i, (name, f) in enumerate(zip(names, fields, strict=True))
+            ]
+            drawn = charts.line_chart(
+                chart,
+                str(CHARTS[chart]),
+                gettext("Scans per period: all, first scans of a code and repeat scans."),
+                x_title,
+                gettext("Scans"),
+                labels,
+                series,
+                number,
+            )
+            rows = [
+                [self.period_label(s), *(number(getattr(c, f)) for f in fields)]
+                for s, c in timeline
+            ]
+            raw = [
+                [d, *(getattr(c, f) for f in fields)]
+                for d, (_, c) in zip(csv_starts, timeline, strict=True)
+            ]
+            return Section(chart, drawn, [period, *names], rows, ["period", *fields], raw)
+        if chart == "claims":
+            values = [c.claims for _, c in timeline]
+            drawn = charts.line_chart(
+                chart,
+                str(CHARTS[chart]),
+                gettext("Units claimed with their scratch-off PIN, per period."),
+                x_title,
+                gettext("Claims"),
+                labels,
+                [(gettext("Claims"), "tm-series-0", values)],
+                number,
+            )
+            rows = [[self.period_label(s), number(c.claims)] for s, c in timeline]
+            raw = [[d, c.claims] for d, (_, c) in zip(csv_starts, timeline, strict=True)]
+            return Section(
+                chart, drawn, [period, gettext("Claims")], rows, ["period", "claims"], raw
+            )
+        rates = [c.suspicious_rate or 0.0 for _, c in timeline]
+        drawn = charts.line_chart(
+            chart,
+            str(CHARTS[chart]),
+            gettext("Share of scans judged a possible copy, per period."),
+            x_title,
+            gettext("Suspicious scans"),
+            labels,
+            [(gettext("Suspicious scans"), "tm-series-3", rates)],
+            percent,
+            whole=False,
+            tick_number=lambda value: format_percent(value, "#,##0.#%"),
+        )
+        headers = [period, gettext("Scans"), gettext("Suspicious scans"), gettext("Rate")]
+        rows = [
+            [
+                self.period_label(s),
+                number(c.scans),
+                number(c.suspicious),
+                percent(c.suspicious_rate),
+            ]
+            for s, c in timeline
+        ]
+        raw = [
+            [d, c.scans, c.suspicious, _rate(c.suspicious_rate)]
+            for d, (_, c) in zip(csv_starts, timeline, strict=True)
+        ]
+        return Section(chart, drawn, headers, rows, ["period", "scans", "suspicious", "rate"], raw)
+
+    def _breakdown(self, chart: str) -> Section:
+        items = self.breakdown(chart)
+        names: dict[str, str] = {}
+        if chart == "batch":
+            lots = analytics.batch_lots(self.session, self.brand_id, [k for k, _ in items])
+            names = {key: f"{lot} · {product}" for key, (lot, product) in lots.items()}
+
+        def label(key: str) -> str:
+            return names.get(key) or self.label(chart, key)
+
+        bars = [(label(key), counts.scans) for key, counts in items[:TOP]]
+        rest = sum(counts.scans for _, counts in items[TOP:])
+        if rest:
+            bars.append((gettext("Others"), rest))
+        drawn = charts.bar_chart(
+            chart,
+            str(CHARTS[chart]),
+            gettext("Scans in the chosen range, most first."),
+            gettext("Scans"),
+            bars,
+            number,
+        )
+        headers = [str(DIMENSION_NAMES[chart]), gettext("Scans"), gettext("Suspicious scans")]
+        rows = [[label(key), number(c.scans), number(c.suspicious)] for key, c in items]
+        fields = ("scans", "first_scans", "repeat_scans", "suspicious")
+        raw = [[key, label(key), *(getattr(c, f) for f in fields)] for key, c in items]
+        return Section(chart, drawn, headers, rows, ["key", "label", *fields], raw)
+
+    def _hotspots(self) -> Section:
+        items = analytics.rank_hotspots(self.breakdown("country"))
+        bars = [(self.label("country", key), counts.suspicious) for key, counts in items[:TOP]]
+        drawn = charts.bar_chart(
+            "hotspots",
+            str(CHARTS["hotspots"]),
+            gettext(
+                "Countries where scans of the brand's genuine codes were judged possible "
+                "copies, most such scans first."
+            ),
+            gettext("Suspicious scans"),
+            bars,
+            number,
+        )
+        headers = [
+            str(DIMENSION_NAMES["country"]),
+            gettext("Suspicious scans"),
+            gettext("Scans"),
+            gettext("Rate"),
+        ]
+        rows = [
+            [
+                self.label("country", k),
+                number(c.suspicious),
+                number(c.scans),
+                percent(c.suspicious_rate),
+            ]
+            for k, c in items
+        ]
+        raw = [
+            [k, self.label("country", k), c.suspicious, c.scans, _rate(c.suspicious_rate)]
+            for k, c in items
+        ]
+        return Section(
+            "hotspots",
+            drawn,
+            headers,
+            rows,
+            ["country", "label", "suspicious", "scans", "rate"],
+            raw,
+        )
+
+
+# -- CSV --------------------------------------------------------------------------------
+
+#: A spreadsheet reads a cell starting with one of these as a formula.
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> object:
+    """``value`` safe for a spreadsheet: text that would run as a formula gets a quote."""
+    if isinstance(value, str) and value.startswith(_FORMULA):
+        return "'" + value
+    return value
+
+
+def csv_text(header: list[str], rows: list[list]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows([csv_cell(value) for value in row] for row in rows)
+    return out.getvalue()
+
+
+# -- views --------------------------------------------------------------------------------
+
+
+def _analyst(slug: str) -> tuple[Member, object | None]:
+    """The member, and the refusal to answer when their role may not see analytics."""
+    member = member_of(slug)
+    if member.role not in ANALYSTS:
+        message = gettext("Scan analytics are for the brand's owners, staff and marketing.")
+        return member, error_response(403, "forbidden", message)
+    return member, None
+
+
+@bp.get("/brands/<slug>/analytics")
+@login_required
+def analytics_board(slug: str):
+    member, refused = _analyst(slug)
+    if refused:
+        return refused
+    products = analytics.product_names(member.session, member.brand.id)
+    form = parse_filters(request.args, products, utcnow().date())
+    board = Board(member, form.filters, products) if form.filters else None
+    page = render_template(
+        "admin/analytics/board.html",
+        member=member,
+        form=form,
+        board=board,
+        products=products,
+        granularities=GRANULARITY_NAMES,
+        number=number,
+        percent=percent,
+    )
+    return page, 200 if board else 400
+
+
+@bp.get("/brands/<slug>/analytics/<chart>.csv")
+@login_required
+def analytics_csv(slug: str, chart: str):
+    member, refused = _analyst(slug)
+    if refused:
+        return refused
+    if chart not in CHARTS:
+        abort(404)
+    products = analytics.product_names(member.session, member.brand.id)
+    form = parse_filters(request.args, products, utcnow().date())
+    if form.filters is None:
+        return error_response(400, "bad_filter", next(iter(form.errors.values())))
+    section = Board(member, form.filters, products).section(chart)
+    filters = form.filters
+    name = f"{member.brand.slug}-{chart}-{filters.start}-{filters.end}.csv"
+    return Response(
+        csv_text(section.csv_header, section.csv_rows),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -1,0 +1,276 @@
+"""Maintaining the scan rollups (``tracemark.models.analytics``) from new scan events.
+
+A run counts the events after the stored watermark (by event id), in batches; each batch
+is one transaction that locks the watermark row, adds the batch's counts to the day
+buckets (one ``INSERT … SELECT … ON CONFLICT DO UPDATE`` adding to what is there) and
+moves the watermark. Counts and watermark commit together, and the lock makes a second
+runner wait and then start after the first one's batch: no event is counted twice, or
+lost when a runner dies (its transaction rolls back whole).
+
+Event ids are handed out before their transactions commit, so an id may become visible
+after a larger one. Events are therefore counted only once they are :data:`SETTLE` old;
+a scan commits in milliseconds (its event is its last, autocommitted statement).
+
+Claims have no event of their own: the units claimed per day come from the claim time
+kept with each unit's scan state, and the last days are recounted (set, not added) on
+every run, so a run sees a claim however late it commits.
+
+Only events that name a brand are counted. A code that is not genuine (bad signature,
+unknown key or serial) is stored without a brand, since nothing proves which brand it
+imitates, so a brand's rollups hold scans of its genuine codes: copies of real labels
+show up as ``suspicious_copy``, not as ``not_genuine``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cache
+
+from sqlalchemy import (
+    Date,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+    true,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from tracemark.models import Batch, RollupWatermark, ScanEvent, ScanRollup, Unit, UnitScanState
+from tracemark.models.analytics import ALL_PRODUCTS
+from tracemark.models.base import utcnow
+
+#: The watermark row of the scan rollup.
+NAME = "scan_rollup"
+#: Events per transaction.
+BATCH_SIZE = 50_000
+#: Events younger than this are left for the next run (see the module docstring).
+SETTLE = dt.timedelta(seconds=30)
+#: Claims are recounted from this long before the previous run.
+CLAIMS_OVERLAP = dt.timedelta(days=1)
+
+#: verdict → the rollup column it counts in (besides ``scans``).
+VERDICT_COLUMNS = {
+    "genuine_first_scan": "first_scans",
+    "genuine_scanned_before": "repeat_scans",
+    "suspicious_copy": "suspicious",
+    "not_genuine": "not_genuine",
+    "revoked_key": "withheld",
+    "batch_on_hold": "withheld",
+    "batch_recalled": "withheld",
+}
+#: Marks the "all products" variant in :func:`_recount_claims`.
+ALL = object()
+SCAN_COUNTS = ("scans", "first_scans", "repeat_scans", "suspicious", "not_genuine", "withheld")
+
+
+@dataclass(frozen=True)
+class RollupRun:
+    #: Events read (forged ones, which no brand's rollup counts, included).
+    events: int
+    batches: int
+    last_event_id: int
+
+
+def roll_up(
+    sessions: sessionmaker[Session],
+    *,
+    batch_size: int = BATCH_SIZE,
+    now: dt.datetime | None = None,
+    settle: dt.timedelta = SETTLE,
+    max_batches: int | None = None,
+    all_claims: bool = False,
+) -> RollupRun:
+    """Count the events added since the last run (up to ``now - settle``), then recount
+    the recent claims (all of them with ``all_claims``, e.g. after restoring a backup).
+    Safe to run from several processes at once."""
+    now = now or utcnow()
+    _ensure_watermark(sessions)
+    events = batches = 0
+    last = 0
+    while max_batches is None or batches < max_batches:
+        with sessions.begin() as session:
+            counted, last = _roll_batch(session, batch_size, now - settle, now)
+        if counted == 0:
+            break
+        events, batches = events + counted, batches + 1
+    with sessions.begin() as session:
+        _recount_claims(session, now, all_claims)
+    return RollupRun(events, batches, last)
+
+
+def _ensure_watermark(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        insert_ = _insert(session)
+        session.execute(
+            insert_(RollupWatermark.__table__).values(name=NAME).on_conflict_do_nothing()
+        )
+
+
+def _lock_watermark(session: Session, now: dt.datetime) -> RollupWatermark:
+    """Lock the watermark row (an UPDATE: a row lock on PostgreSQL, the write lock on
+    SQLite) and read it; a concurrent runner waits here until this transaction ends."""
+    session.execute(
+        update(RollupWatermark).where(RollupWatermark.name == NAME).values(updated_at=now)
+    )
+    return session.execute(select(RollupWatermark).where(RollupWatermark.name == NAME)).scalar_one()
+
+
+def _roll_batch(
+    session: Session, batch_size: int, horizon: dt.datetime, now: dt.datetime
+) -> tuple[int, int]:
+    """Count the next batch of settled events; returns (events counted, new watermark)."""
+    watermark = _lock_watermark(session, now)
+    low = watermark.last_event_id
+    page = (
+        select(ScanEvent.id).where(ScanEvent.id > low).order_by(ScanEvent.id).limit(batch_size)
+    ).subquery()
+    high = session.scalar(select(func.max(page.c.id)))
+    if high is None:
+        return 0, low
+    young = session.scalar(
+        select(func.min(ScanEvent.id)).where(
+            ScanEvent.id > low, ScanEvent.id <= high, ScanEvent.scanned_at >= horizon
+        )
+    )
+    if young is not None:
+        high = young - 1
+    if high <= low:
+        return 0, low
+    session.execute(_add_statement(session.get_bind().dialect.name), {"low": low, "high": high})
+    watermark.last_event_id = high
+    session.flush()
+    return high - low, high
+
+
+def _insert(session: Session):
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def utc_day(column, dialect: str):
+    """The UTC calendar day of a timestamp column, as SQL for ``dialect``."""
+    if dialect == "postgresql":
+        return cast(func.timezone("UTC", column), Date)
+    return func.date(column)  # SQLite keeps UTC timestamps as ISO text
+
+
+@cache
+def _add_statement(dialect: str):
+    """Add the counts of events ``low < id <= high`` to their buckets, per dimension."""
+    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+    event = ScanEvent.__table__.c
+    events = (
+        select(
+            event.brand_id,
+            utc_day(event.scanned_at, dialect).label("day"),
+            func.coalesce(Batch.product_id, 0).label("product_id"),
+            func.coalesce(cast(Unit.batch_id, String), "").label("batch"),
+            func.coalesce(event.country, "").label("country"),
+            func.coalesce(event.locale, "").label("locale"),
+            func.coalesce(event.device_class, "").label("device"),
+            event.verdict,
+        )
+        .select_from(ScanEvent.__table__)
+        .outerjoin(Unit, Unit.id == event.unit_id)
+        .outerjoin(Batch, Batch.id == Unit.batch_id)
+        .where(
+            event.id > bindparam("low", type_=event.id.type),
+            event.id <= bindparam("high", type_=event.id.type),
+            event.brand_id.is_not(None),
+        )
+        .cte("events")
+    )
+    counts = [func.count().label("scans")]
+    for column in SCAN_COUNTS[1:]:
+        verdicts = [v for v, c in VERDICT_COLUMNS.items() if c == column]
+        counts.append(func.sum(case((events.c.verdict.in_(verdicts), 1), else_=0)).label(column))
+
+    def per(dimension: str, value, each_product: bool):
+        """One dimension's counts, per product or for all products together."""
+        keys = [events.c.brand_id, events.c.day]
+        if each_product:
+            keys.append(events.c.product_id)
+        product = events.c.product_id if each_product else literal(ALL_PRODUCTS)
+        return select(
+            events.c.brand_id,
+            literal(dimension, String).label("dimension"),
+            events.c.day,
+            product.label("product_id"),
+            (value if value is not None else literal("", String)).label("value"),
+            *counts,
+        ).group_by(*keys, *([value] if value is not None else []))
+
+    values = {
+        "total": None,
+        "country": events.c.country,
+        "locale": events.c.locale,
+        "device": events.c.device,
+        "batch": events.c.batch,
+    }
+    rows = union_all(
+        *(per(name, value, each) for name, value in values.items() for each in (True, False))
+    ).subquery("agg")
+    names = ["brand_id", "dimension", "day", "product_id", "value", *SCAN_COUNTS]
+    # the WHERE keeps SQLite's parser from reading ON CONFLICT as a join constraint
+    source = select(*(rows.c[name] for name in names)).where(true())
+    statement = insert_(ScanRollup.__table__).from_select(names, source)
+    return statement.on_conflict_do_update(
+        index_elements=["brand_id", "dimension", "day", "product_id", "value"],
+        set_={
+            name: getattr(ScanRollup.__table__.c, name) + getattr(statement.excluded, name)
+            for name in SCAN_COUNTS
+        },
+    )
+
+
+def _recount_claims(session: Session, now: dt.datetime, everything: bool = False) -> None:
+    """Set the claims of the days since the previous recount (all days the first time)."""
+    watermark = _lock_watermark(session, now)
+    dialect = session.get_bind().dialect.name
+    insert_ = _insert(session)
+    state = UnitScanState.__table__.c
+    day = utc_day(state.claimed_at, dialect)
+    conditions = [state.claimed_at.is_not(None)]
+    if watermark.claims_from is not None and not everything:
+        start = dt.datetime.combine(watermark.claims_from, dt.time(), dt.UTC)
+        conditions.append(state.claimed_at >= start)
+    claims = (
+        select(Unit.brand_id, day.label("day"), Batch.product_id)
+        .select_from(UnitScanState.__table__)
+        .join(Unit, Unit.id == state.unit_id)
+        .join(Batch, Batch.id == Unit.batch_id)
+        .where(and_(*conditions))
+        .cte("claims")
+    )
+
+    def per(product):
+        keys = [claims.c.brand_id, claims.c.day, *([product] if product is not ALL else [])]
+        return select(
+            claims.c.brand_id,
+            literal("total", String).label("dimension"),
+            claims.c.day,
+            (literal(ALL_PRODUCTS) if product is ALL else product).label("product_id"),
+            literal("", String).label("value"),
+            func.count().label("claims"),
+        ).group_by(*keys)
+
+    rows = union_all(per(claims.c.product_id), per(ALL)).subquery("agg")
+    names = ["brand_id", "dimension", "day", "product_id", "value", "claims"]
+    source = select(*(rows.c[name] for name in names)).where(true())
+    statement = insert_(ScanRollup.__table__).from_select(names, source)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["brand_id", "dimension", "day", "product_id", "value"],
+            set_={"claims": statement.excluded.claims},
+        )
+    )
+    watermark.claims_from = (now - CLAIMS_OVERLAP).date()
