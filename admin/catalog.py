@@ -72,7 +72,7 @@ def forbidden():
     )
 
 
-def _found(getter, member: Member, object_id: int):
+def found_or_404(getter, member: Member, object_id: int):
     try:
         return getter(member.session, member.brand, object_id)
     except catalog.NotFound:
@@ -80,7 +80,7 @@ def _found(getter, member: Member, object_id: int):
 
 
 def _site_or_none(member: Member, site_id: int):
-    return None if site_id == forms.NO_SITE else _found(catalog.get_site, member, site_id)
+    return None if site_id == forms.NO_SITE else found_or_404(catalog.get_site, member, site_id)
 
 
 @bp.route("/brands/<slug>/sites", methods=["GET", "POST"])
@@ -146,7 +146,7 @@ def products(slug: str):
 @login_required
 def product(slug: str, product_id: int):
     member = member_of(slug)
-    product = _found(catalog.get_product, member, product_id)
+    product = found_or_404(catalog.get_product, member, product_id)
     if not member.can_edit:
         if _posted():
             return forbidden()
@@ -185,7 +185,7 @@ def batches(slug: str):
         form.set_products(catalog.products(member.session, member.brand))
         form.set_sites(catalog.sites(member.session, member.brand))
     if form is not None and form.validate_on_submit():
-        product = _found(catalog.get_product, member, form.product.data)
+        product = found_or_404(catalog.get_product, member, form.product.data)
         try:
             batch = catalog.create_batch(
                 member.session,
@@ -216,7 +216,7 @@ def batches(slug: str):
 @login_required
 def batch(slug: str, batch_id: int):
     member = member_of(slug)
-    batch = _found(catalog.get_batch, member, batch_id)
+    batch = found_or_404(catalog.get_batch, member, batch_id)
     return _batch_page(member, batch, *_batch_forms(member, batch, None))
 
 
@@ -224,7 +224,7 @@ def batch(slug: str, batch_id: int):
 @login_required
 def update_batch(slug: str, batch_id: int):
     member = member_of(slug)
-    batch = _found(catalog.get_batch, member, batch_id)
+    batch = found_or_404(catalog.get_batch, member, batch_id)
     if not member.can_edit:
         return forbidden()
     facts, status = _batch_forms(member, batch, "facts")
@@ -248,7 +248,7 @@ def update_batch(slug: str, batch_id: int):
 @login_required
 def batch_status(slug: str, batch_id: int):
     member = member_of(slug)
-    batch = _found(catalog.get_batch, member, batch_id)
+    batch = found_or_404(catalog.get_batch, member, batch_id)
     if not member.can_edit:
         return forbidden()
     facts, status = _batch_forms(member, batch, "status")

@@ -14,7 +14,7 @@ from flask_babel import gettext
 from flask_login import login_required
 
 from admin import auth, forms
-from admin.catalog import _found, member_of
+from admin.catalog import found_or_404, member_of
 from admin.views import bp
 from signing.keys import KeyLoadError
 from tracemark import accounts, catalog, provenance
@@ -51,7 +51,7 @@ def brand_provenance(slug: str):
 @login_required
 def product_provenance(slug: str, product_id: int):
     member = member_of(slug)
-    product = _found(catalog.get_product, member, product_id)
+    product = found_or_404(catalog.get_product, member, product_id)
     batches = [
         provenance.batch_provenance(member.session, batch)
         for batch in provenance.product_batches(member.session, product)
@@ -72,7 +72,7 @@ def product_provenance(slug: str, product_id: int):
 def statement(slug: str, batch_id: int):
     """A signed provenance statement for the batch, as a download (audited)."""
     member = member_of(slug)
-    batch = _found(catalog.get_batch, member, batch_id)
+    batch = found_or_404(catalog.get_batch, member, batch_id)
     try:
         issued = provenance.issue_statement(
             member.session, batch, settings().require_statement_passphrase()

@@ -32,7 +32,7 @@ class Duplicate(ValueError):
         self.field = field
 
 
-def _insert(session: Session, row: _T, field: str, message: str) -> _T:
+def insert_unique(session: Session, row: _T, field: str, message: str) -> _T:
     """Add ``row`` inside a savepoint; a unique violation (say a concurrent double submit)
     becomes :class:`Duplicate` and leaves the session usable."""
     try:
@@ -82,7 +82,7 @@ def create_site(
         latitude=latitude,
         longitude=longitude,
     )
-    return _insert(session, site, "name", f"a site named {name!r} exists")
+    return insert_unique(session, site, "name", f"a site named {name!r} exists")
 
 
 def create_product(session: Session, brand: Brand, gtin: str, name: str) -> Product:
@@ -93,7 +93,7 @@ def create_product(session: Session, brand: Brand, gtin: str, name: str) -> Prod
     taken = select(Product.id).where(Product.brand_id == brand.id, Product.gtin == gtin)
     if session.scalar(taken) is not None:
         raise Duplicate("gtin", message)
-    return _insert(
+    return insert_unique(
         session, Product(brand_id=brand.id, gtin=gtin, name=name, texts={}), "gtin", message
     )
 
@@ -128,7 +128,7 @@ def create_batch(
         line=line,
         notice={},
     )
-    return _insert(session, batch, "lot", message)
+    return insert_unique(session, batch, "lot", message)
 
 
 def _check_batch_facts(

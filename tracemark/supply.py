@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from signing.gs1 import MAX_LOT_LENGTH, is_valid_ai_value, normalize_gtin
 from tracemark import epc
-from tracemark.catalog import Duplicate, _insert
+from tracemark.catalog import Duplicate, insert_unique
 from tracemark.models import Brand, LotStatus, MaterialLot, Supplier
 
 
@@ -30,7 +30,7 @@ def create_supplier(
         party_id=party_id,
         country=country.upper() if country else None,
     )
-    return _insert(session, supplier, "name", f"a supplier named {name!r} exists")
+    return insert_unique(session, supplier, "name", f"a supplier named {name!r} exists")
 
 
 def receive_lot(
@@ -78,4 +78,4 @@ def receive_lot(
         received_on=received_on,
         status=LotStatus(status),
     )
-    return _insert(session, lot, "epc_class", message)
+    return insert_unique(session, lot, "epc_class", message)

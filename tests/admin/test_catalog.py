@@ -422,7 +422,7 @@ def test_a_unique_violation_past_the_check_is_a_duplicate_and_the_session_surviv
         brand = session.get(Brand, shop.brand.id)
         row = Product(brand_id=brand.id, gtin="09506000134352", name="Race", texts={})
         with pytest.raises(catalog.Duplicate):
-            catalog._insert(session, row, "gtin", "taken")  # as a concurrent submit would
+            catalog.insert_unique(session, row, "gtin", "taken")  # as a concurrent submit would
         assert catalog.get_product(session, brand, shop.product_id).gtin == "09506000134352"
         assert catalog.create_product(session, brand, "96385074", "Next").id
 
