@@ -21,7 +21,7 @@ import pytest
 
 from tests.admin.test_auth import PASSWORD, cheap_hashes
 from tests.conftest import PASSPHRASE
-from tests.portal.test_browser import ARTIFACTS, HOST, PHONE, _console_error, browser, server
+from tests.portal.test_browser import ARTIFACTS, HOST, PHONE, browser, server, watched_page
 from tracemark import accounts, catalog, jobs, keystore
 from tracemark.label_renders import RenderOptions
 from tracemark.models import Role
@@ -86,12 +86,7 @@ def test_from_an_empty_brand_to_a_genuine_printed_label(browser, server, owner, 
         locale="en-US", viewport=PHONE, is_mobile=True, accept_downloads=True
     )
     context.set_default_timeout(10_000)
-    requests: list[str] = []
-    errors: list[str] = []
-    context.on("request", lambda request: requests.append(request.url))
-    page = context.new_page()
-    page.on("console", lambda message: _console_error(message, errors))
-    page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
+    page, requests, errors = watched_page(context)
     try:
         page.goto(f"{server}/admin/login")
         page.fill("input[name=email]", email)

@@ -23,9 +23,9 @@ from tests.portal.test_browser import (
     ARTIFACTS,
     HOST,
     PHONE,
-    _console_error,
     browser,
     server,
+    watched_page,
 )
 from tracemark import accounts, rollups
 from tracemark.models import Brand, Role
@@ -78,12 +78,7 @@ def test_the_board_draws_every_chart(browser, server, marketing, device, locale)
         locale=locale, viewport=PHONE if phone else LAPTOP, device_scale_factor=1, is_mobile=phone
     )
     context.set_default_timeout(10_000)
-    requests: list[str] = []
-    errors: list[str] = []
-    context.on("request", lambda request: requests.append(request.url))
-    page = context.new_page()
-    page.on("console", lambda message: _console_error(message, errors))
-    page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
+    page, requests, errors = watched_page(context)
     try:
         page.goto(f"{server}/admin/login")
         page.fill("input[name=email]", email)

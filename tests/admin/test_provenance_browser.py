@@ -18,9 +18,9 @@ from tests.portal.test_browser import (  # noqa: F401 - fixtures
     ARTIFACTS,
     HOST,
     PHONE,
-    _console_error,
     browser,
     server,
+    watched_page,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], indirect=True)]
@@ -39,11 +39,7 @@ def test_a_regulator_finds_a_batch_and_downloads_a_statement_on_a_phone(
     _furnished(db, shop)
     context = browser.new_context(locale=locale, viewport=PHONE, is_mobile=True)
     context.set_default_timeout(5_000)
-    requests: list[str] = []
-    errors: list[str] = []
-    context.on("request", lambda request: requests.append(request.url))
-    page = context.new_page()
-    page.on("console", lambda message: _console_error(message, errors))
+    page, requests, errors = watched_page(context)
     try:
         page.goto(f"{server}/admin/login")
         page.fill("input[name=email]", shop.emails["regulator"])

@@ -16,6 +16,7 @@ import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -67,6 +68,18 @@ def _unavailable(message: str) -> None:
     if os.environ.get("TRACEMARK_REQUIRE_BROWSER") == "1":
         pytest.fail(f"{message} (TRACEMARK_REQUIRE_BROWSER=1)", pytrace=False)
     pytest.skip(message)
+
+
+def watched_page(context) -> tuple[Any, list[str], list[str]]:
+    """A new page of ``context``, with the lists that record every request it makes and
+    every console error and uncaught exception: what each browser test asserts on."""
+    requests: list[str] = []
+    errors: list[str] = []
+    context.on("request", lambda request: requests.append(request.url))
+    page = context.new_page()
+    page.on("console", lambda message: _console_error(message, errors))
+    page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
+    return page, requests, errors
 
 
 def _console_error(message, errors: list[str]) -> None:
@@ -129,12 +142,7 @@ def test_verdict_page_in_a_phone_browser(browser, server, code_path, locale):
         locale=browser_locale, viewport=PHONE, device_scale_factor=1, is_mobile=True
     )
     context.set_default_timeout(5_000)
-    requests: list[str] = []
-    errors: list[str] = []
-    context.on("request", lambda request: requests.append(request.url))
-    page = context.new_page()
-    page.on("console", lambda message: _console_error(message, errors))
-    page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
+    page, requests, errors = watched_page(context)
     try:
         url = server + code_path
 

@@ -16,9 +16,9 @@ from tests.portal.test_browser import (
     ARTIFACTS,
     HOST,
     PHONE,
-    _console_error,
     browser,
     server,
+    watched_page,
 )
 from tracemark import content, images, issuance
 from tracemark.models import PublishState
@@ -52,12 +52,7 @@ def test_pictures_and_story_on_a_phone(browser, server, code_path):
         locale="en-US", viewport=PHONE, device_scale_factor=1, is_mobile=True
     )
     context.set_default_timeout(5_000)
-    requests: list[str] = []
-    errors: list[str] = []
-    context.on("request", lambda request: requests.append(request.url))
-    page = context.new_page()
-    page.on("console", lambda message: _console_error(message, errors))
-    page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
+    page, requests, errors = watched_page(context)
     try:
         assert page.goto(server + code_path).status == 200
         pictures = page.locator("main img")
