@@ -16,7 +16,7 @@ from flask_babel import get_locale
 from flask_login import login_required
 
 from admin import content_forms as forms
-from admin.catalog import Member, forbidden, member_of
+from admin.catalog import Member, forbidden, found_or_404, member_of
 from admin.views import bp
 from tracemark import catalog, content, images
 from tracemark.batch_view import story_html
@@ -60,10 +60,7 @@ def product_content(member: Member, product: Product) -> dict:
 
 
 def _batch(member: Member, batch_id: int) -> Batch:
-    try:
-        return catalog.get_batch(member.session, member.brand, batch_id)
-    except catalog.NotFound:
-        abort(404)
+    return found_or_404(catalog.get_batch, member, batch_id)
 
 
 def _locale(locale: str) -> str:

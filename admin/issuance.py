@@ -21,7 +21,7 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from admin import forms
-from admin.catalog import Member, batch_page, member_of
+from admin.catalog import Member, batch_page, found_or_404, member_of
 from admin.views import bp
 from tracemark import catalog, issuance, jobs, keystore, label_renders
 from tracemark.models import (
@@ -123,10 +123,7 @@ def _forbidden():
 
 
 def _batch(member: Member, batch_id: int) -> Batch:
-    try:
-        return catalog.get_batch(member.session, member.brand, batch_id)
-    except catalog.NotFound:
-        abort(404)
+    return found_or_404(catalog.get_batch, member, batch_id)
 
 
 def _job(member: Member, job_id: int) -> IssuanceJob:
