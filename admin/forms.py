@@ -211,6 +211,10 @@ class RevokeKeyForm(RestorableForm):
     )
 
 
+class KeyRequestForm(RestorableForm):
+    """Asking for a new code key: nothing to fill in, but the form carries the CSRF token."""
+
+
 #: The most codes one issuance form asks for (larger orders are several jobs).
 MAX_ISSUE = 5_000_000
 #: A whole number, digits grouped by threes with a space, comma, dot or apostrophe allowed.

@@ -1,8 +1,11 @@
 """A brand's signing keys: every member sees them (they are public); owners retire or
-revoke them. New keys are made with ``tracemark keys create``, so that the passphrase that
-decrypts private keys never has to be given to the web servers."""
+revoke them, and ask for new code keys, which the worker makes (see
+:mod:`tracemark.key_requests`): the passphrase that encrypts code keys never reaches the web
+servers."""
 
 from __future__ import annotations
+
+import contextlib
 
 from flask import abort, redirect, render_template, url_for
 from flask_babel import gettext
@@ -11,7 +14,7 @@ from flask_login import login_required
 from admin import forms
 from admin.catalog import member_of
 from admin.views import bp
-from tracemark import keystore
+from tracemark import key_requests, keystore
 from tracemark.models import Role, SigningKey
 from tracemark.web import error_response
 
@@ -28,9 +31,16 @@ def _key(member, kid: str) -> SigningKey:
         abort(404)
 
 
-def _page(member, form, status: int = 200):
-    keys = keystore.brand_keys(member.session, member.brand)
-    return render_template("admin/keys.html", member=member, keys=keys, form=form), status
+def _page(member, form, status: int = 200, request_form=None):
+    owner = member.role is Role.OWNER
+    return render_template(
+        "admin/keys.html",
+        member=member,
+        keys=keystore.brand_keys(member.session, member.brand),
+        form=form,
+        request_form=request_form or (forms.KeyRequestForm() if owner else None),
+        requests=key_requests.recent_requests(member.session, member.brand),
+    ), status
 
 
 @bp.get("/brands/<slug>/keys")
@@ -38,6 +48,22 @@ def _page(member, form, status: int = 200):
 def keys(slug: str):
     member = member_of(slug)
     return _page(member, forms.RevokeKeyForm() if member.role is Role.OWNER else None)
+
+
+@bp.post("/brands/<slug>/keys/requests")
+@login_required
+def request_key(slug: str):
+    member = member_of(slug)
+    if member.role is not Role.OWNER:
+        return _owners_only()
+    form = forms.KeyRequestForm()
+    if not form.validate_on_submit():
+        return _page(member, forms.RevokeKeyForm(formdata=None), 400, request_form=form)
+    # a double submit, or another owner asking too: one key is on its way
+    with contextlib.suppress(key_requests.AlreadyRequested):
+        key_requests.request_key(member.session, member.brand, member.user)
+    member.session.commit()
+    return redirect(url_for("admin.keys", slug=slug), code=303)
 
 
 @bp.post("/brands/<slug>/keys/<kid>/retire")

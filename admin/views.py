@@ -39,6 +39,7 @@ def layout() -> dict:
         "locales": LOCALES,
         "role_name": role_name,
         "form_restored": intent.restored(),
+        "utc": as_utc,  # SQLite hands back naive datetimes; they are UTC
     }
 
 
@@ -230,7 +231,6 @@ def audit_log(slug: str):
         entries=page,
         older=page[-1].id if more else None,
         as_json=_as_json,
-        utc=as_utc,
     )
 
 

@@ -166,15 +166,21 @@ def furnish(
 
 @pytest.fixture
 def idle_queue(db: Database) -> None:
-    """No other test's issuance job or label render waits in the shared queue."""
+    """No other test's issuance job, label render or key request waits in the shared
+    queue."""
     from sqlalchemy import update
 
-    from tracemark.models import IssuanceJob, JobStatus, LabelRender
+    from tracemark.models import IssuanceJob, JobStatus, KeyRequest, KeyRequestStatus, LabelRender
 
     with db.sessions.begin() as session:
         for model in (IssuanceJob, LabelRender):
             waiting = model.status.in_([JobStatus.PENDING, JobStatus.RUNNING])
             session.execute(update(model).where(waiting).values(status=JobStatus.FAILED))
+        session.execute(
+            update(KeyRequest)
+            .where(KeyRequest.status == KeyRequestStatus.PENDING)
+            .values(status=KeyRequestStatus.FAILED)
+        )
 
 
 @pytest.fixture

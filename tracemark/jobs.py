@@ -1,5 +1,6 @@
-"""The worker: runs queued issuance jobs and label renders outside any web request, and
-takes over the work of workers that died.
+"""The worker: runs queued issuance jobs and label renders outside any web request, makes
+the code keys owners ask for (:mod:`tracemark.key_requests`), and takes over the work of
+workers that died.
 
 A worker claims one task at a time under a lease (``lease_until``), renewed as the task
 advances (every stored chunk of codes; at most every :data:`RENEW_EVERY` while a label
@@ -25,7 +26,7 @@ from collections.abc import Callable
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracemark import issuance, label_renders
+from tracemark import issuance, key_requests, label_renders
 from tracemark.models import IssuanceJob, JobStatus, LabelRender
 from tracemark.models.base import utcnow
 
@@ -122,7 +123,8 @@ def run_worker(
 ) -> int:
     """Run tasks until ``stop`` is set (or, with ``once``, until none is left).
 
-    Issuance jobs always; label renders too when ``renders`` says where files go.
+    Issuance jobs and key requests always; label renders too when ``renders`` says where
+    files go. Key requests go first: they take milliseconds and an owner waits on the page.
     Returns the number of tasks finished. A task that raises is marked failed (by
     :func:`issuance.run_job` or :func:`label_renders.run_render`) and the worker goes on
     with the next one. ``idle`` (e.g. the analytics rollup) runs whenever no task is
@@ -151,6 +153,10 @@ def run_worker(
     if renders is not None:
         queues.append((LabelRender, render))
     while not stop.is_set():
+        try:
+            finished += key_requests.fulfil_all(sessions, passphrase)
+        except Exception:
+            log.exception("key requests failed")
         claimed = None
         for i, (model, run) in enumerate(queues):
             task_id = claim_next(sessions, name, model=model)

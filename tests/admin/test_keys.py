@@ -82,3 +82,40 @@ def test_staff_cannot_retire_or_revoke_and_foreign_keys_are_not_found(app, shop,
     assert _post_form(owner, page, f"{page}/{kid}/retire", {}).status_code == 303
     with db.sessions() as session:
         assert keystore.get_key(session, kid).status.value == "retired"
+
+
+def test_an_owner_asks_for_a_key_once_and_the_worker_makes_it(app, shop, db, idle_queue):
+    from tracemark import jobs
+    from tracemark.models import KeyRequest, KeyRequestStatus
+
+    old = _kid(db, shop)
+    page = f"{base(shop)}/keys"
+    owner = signed_in(app, shop)
+    for _click in range(2):  # a double submit asks once
+        assert _post_form(owner, page, f"{page}/requests", {}).status_code == 303
+    html = owner.get(page).get_data(as_text=True)
+    assert 'data-status="pending"' in html
+    staff = signed_in(app, shop, "staff")
+    assert _post_form(staff, page, f"{page}/requests", {}).status_code == 403
+    with db.sessions() as session:
+        assert session.scalars(
+            select(KeyRequest.status).where(KeyRequest.brand_id == shop.brand.id)
+        ).all() == [KeyRequestStatus.PENDING]
+    assert jobs.run_worker(db.sessions, PASSPHRASE, once=True) == 1
+    with db.sessions() as session:
+        keys = session.scalars(
+            select(SigningKey).where(SigningKey.brand_id == shop.brand.id).order_by(SigningKey.id)
+        ).all()
+    assert [key.kid for key in keys] == [old, keys[1].kid]
+    html = owner.get(page).get_data(as_text=True)
+    assert 'data-status="done"' in html and keys[1].kid in html
+
+
+def test_a_nul_character_in_a_form_is_a_clean_400_and_nothing_changes(app, shop, db):
+    kid = _kid(db, shop)
+    page = f"{base(shop)}/keys"
+    refused = _post_form(signed_in(app, shop), page, f"{page}/{kid}/revoke", {"reason": "a\x00b"})
+    assert refused.status_code == 400
+    assert "could not be understood" in refused.get_data(as_text=True)
+    with db.sessions() as session:
+        assert keystore.get_key(session, kid).status.value == "active"

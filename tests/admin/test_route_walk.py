@@ -68,6 +68,7 @@ ACCESS: dict[str, Access] = {
     "admin.keys": Access(read=READERS),
     "admin.retire_key": Access(write=OWNERS),
     "admin.revoke_key": Access(write=OWNERS),
+    "admin.request_key": Access(write=OWNERS),
     "admin.issue_codes": Access(write=EDITORS),
     "admin.resume_job": Access(write=EDITORS),
     "admin.batch_progress": Access(read=READERS),

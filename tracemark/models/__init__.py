@@ -6,7 +6,7 @@ from tracemark.models.brand import Brand
 from tracemark.models.catalog import Batch, BatchStatus, Product, Site
 from tracemark.models.content import BatchStory, Document, DocumentContent, PublishState
 from tracemark.models.images import Image
-from tracemark.models.keys import SigningKey
+from tracemark.models.keys import KeyRequest, KeyRequestStatus, SigningKey
 from tracemark.models.labels import LabelFormat, LabelRender
 from tracemark.models.scans import ScanEvent, UnitScanMark, UnitScanState
 from tracemark.models.security import LoginThrottle, RecoveryCode
@@ -28,6 +28,8 @@ __all__ = [
     "Image",
     "IssuanceJob",
     "JobStatus",
+    "KeyRequest",
+    "KeyRequestStatus",
     "LabelFormat",
     "LabelRender",
     "LoginThrottle",

@@ -8,8 +8,9 @@ statement passphrase that the web servers hold.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 
-from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from signing.keyring import KeyPurpose, KeyStatus
@@ -41,3 +42,43 @@ class SigningKey(Base):
     revocation_reason: Mapped[str | None] = mapped_column(Text)
 
     brand: Mapped[Brand] = relationship()
+
+
+class KeyRequestStatus(enum.StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class KeyRequest(Base):
+    """An owner's request for a new code key, fulfilled by the worker.
+
+    The web servers never hold the passphrase that encrypts code keys; the worker, which
+    signs codes, does. So the admin page queues a request and the worker makes the key.
+    A brand has at most one pending request (a double click asks once).
+    """
+
+    __tablename__ = "key_request"
+    __table_args__ = (
+        Index(
+            "uq_key_request_pending",
+            "brand_id",
+            unique=True,
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id", ondelete="RESTRICT"), index=True)
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    requested_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    status: Mapped[KeyRequestStatus] = mapped_column(
+        str_enum(KeyRequestStatus, "key_request_status"), default=KeyRequestStatus.PENDING
+    )
+    #: The key made for the request, once done.
+    key_id: Mapped[int | None] = mapped_column(ForeignKey("signing_key.id", ondelete="SET NULL"))
+    error: Mapped[str | None] = mapped_column(Text)
+    done_at: Mapped[dt.datetime | None]
+
+    key: Mapped[SigningKey | None] = relationship()
