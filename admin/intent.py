@@ -16,12 +16,14 @@ import re
 import time
 
 from flask import current_app, g, request, session
+from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
+from wtforms import FormField
 
 KEY = "tm_intent"
 #: Larger forms are not kept (session cookies must stay under 4 KB).
@@ -33,7 +35,11 @@ _USER_ID = re.compile(r"([0-9]{1,18}):[0-9]{1,18}")
 
 
 class RestorableForm(FlaskForm):
-    """A form that, on the page a sign-in came back to, shows what was kept for it."""
+    """A form that, on the page a sign-in came back to, shows what was kept for it.
+
+    Being every admin form's base, it also refuses NUL characters in any text field:
+    nobody types one, and PostgreSQL would refuse it as a database error deep in a view.
+    """
 
     class Meta:
         def wrap_formdata(self, form, formdata):
@@ -42,6 +48,37 @@ class RestorableForm(FlaskForm):
                 if restored is not None:
                     return restored
             return super().wrap_formdata(form, formdata)
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in _fields_with_nul(self):
+            field.errors = [*field.errors, _nul_message()]
+            valid = False
+        return valid
+
+
+def _nul_message() -> str:
+    return gettext("This field contains a character that is not allowed.")
+
+
+def _fields_with_nul(form):
+    """The fields of ``form`` whose data holds a NUL: sub-forms are searched field by
+    field, a list is one field (its errors are its own list)."""
+    for field in form:
+        if isinstance(field, FormField):
+            yield from _fields_with_nul(field.form)
+        elif _holds_nul(field.data):
+            yield field
+
+
+def _holds_nul(data) -> bool:
+    if isinstance(data, str):
+        return "\x00" in data
+    if isinstance(data, dict):
+        return any(_holds_nul(value) for value in data.values())
+    if isinstance(data, list | tuple):
+        return any(_holds_nul(value) for value in data)
+    return False
 
 
 def stale_user_id() -> int | None:

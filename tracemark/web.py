@@ -115,17 +115,6 @@ def _unexpected(error: Exception):
     return _http_error(InternalServerError())
 
 
-def _refuse_nul():
-    """No field of ours takes a NUL character, and PostgreSQL refuses it in text: turn it
-    away at the door, with the usual 400, rather than as a database error deep in a view."""
-    fields = [request.args]
-    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        fields.append(request.form)
-    if any("\x00" in value for field in fields for _key, value in field.items(multi=True)):
-        return error_response(400, "bad_request", _MESSAGES[400]())
-    return None
-
-
 def _security_headers(response):
     headers = response.headers
     headers.setdefault("Content-Security-Policy", _CSP)
@@ -144,7 +133,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
     app.after_request(_security_headers)
-    app.before_request(_refuse_nul)
     csrf.init_app(app)
 
 

@@ -163,3 +163,33 @@ def test_an_ended_session_on_a_page_says_so_and_comes_back(app, client, people):
     assert next_of(response) == products(people)
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "data-ended" in html and "what you were sending" not in html
+
+
+def test_every_admin_form_refuses_a_nul_character_even_inside_sub_forms(app):
+    from wtforms import FieldList, FormField, StringField
+    from wtforms.form import Form
+
+    from admin.intent import RestorableForm
+
+    class Texts(Form):
+        name = StringField()
+
+    class Edit(RestorableForm):
+        title = StringField()
+        texts = FormField(Texts)
+        tags = FieldList(StringField(), min_entries=1)
+
+    cases = {
+        "title": {"title": "a\x00b"},
+        "texts": {"texts-name": "\x00"},
+        "tags": {"tags-0": "x\x00"},
+    }
+    for field, data in cases.items():
+        with app.test_request_context("/", method="POST", data=data):
+            form = Edit(meta={"csrf": False})
+            assert not form.validate()
+            errors = form.errors[field]
+            flat = errors if isinstance(errors, list) else [e for es in errors.values() for e in es]
+            assert "not allowed" in " ".join(map(str, flat)), form.errors
+    with app.test_request_context("/", method="POST", data={"title": "fine"}):
+        assert Edit(meta={"csrf": False}).validate()

@@ -264,8 +264,3 @@ def test_database_down_from_the_start_is_unavailable_not_an_error(settings, code
     keys = client.get("/.well-known/tracemark/keys.json")
     assert keys.status_code == 503 and keys.json["error"] == "database_unavailable"
 
-
-def test_a_nul_character_in_the_query_is_a_translated_400(client):
-    response = client.get("/lang/de?next=%00", headers={"Accept-Language": "fr"})
-    assert response.status_code == 400
-    assert "La requête n’a pas pu être comprise." in response.get_data(as_text=True)
