@@ -423,6 +423,20 @@ def labels_cmd(ctx, lot, fmt, brand_slug, gtin, output, columns, rows) -> None:
     click.echo(f"{count:,} labels written to {output}")
 
 
+@main.command("labels-prune")
+@click.option("--days", type=click.IntRange(0, 3650), default=30, show_default=True)
+@pass_ctx
+def labels_prune(ctx: Context, days: int) -> None:
+    """Delete label files finished more than DAYS ago (downloading one again renders it
+    again), and partial files left by renders that died. Run it daily from cron."""
+    import datetime as dt
+
+    from tracemark import label_renders
+
+    pruned = label_renders.prune(ctx.sessions, ctx.settings.label_dir, dt.timedelta(days=days))
+    click.echo(f"{pruned.files:,} label files deleted ({pruned.bytes:,} bytes)")
+
+
 # -- users -----------------------------------------------------------------------------------
 
 

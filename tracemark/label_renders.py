@@ -11,6 +11,7 @@ the first; a failed render, or a finished one whose file has gone, is queued aga
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -176,3 +177,52 @@ def run_render(
         render.status, render.done, render.file_name = JobStatus.DONE, count, name
         render.finished_at = utcnow()
     return render
+
+
+#: A ``.part`` file untouched this long belongs to a render that died, not a live one
+#: (a live render writes every few labels, and its lease is renewed every second).
+ABANDONED_PART = dt.timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Pruned:
+    files: int
+    bytes: int
+
+
+def prune(
+    sessions: sessionmaker[Session],
+    directory: Path,
+    older_than: dt.timedelta,
+    *,
+    now: dt.datetime | None = None,
+) -> Pruned:
+    """Delete label files finished more than ``older_than`` ago, and partial files that
+    dead renders left behind.
+
+    Label files hold every code of a print run: once printed they are only a liability
+    on disk. The render rows stay: a later download of a pruned file queues the render
+    again (see :func:`request_render`), so nothing is lost but disk space.
+    """
+    now = now or utcnow()
+    directory = Path(directory)
+    files = size = 0
+    with sessions() as session:
+        finished = session.scalars(
+            select(LabelRender.file_name).where(
+                LabelRender.status == JobStatus.DONE,
+                LabelRender.file_name.is_not(None),
+                LabelRender.finished_at < now - older_than,
+            )
+        )
+        doomed = [directory / name for name in finished]
+    cutoff = (now - ABANDONED_PART).timestamp()
+    doomed += [part for part in directory.glob("*/.*.part") if part.stat().st_mtime < cutoff]
+    for path in doomed:
+        try:
+            length = path.stat().st_size
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        files, size = files + 1, size + length
+    return Pruned(files, size)

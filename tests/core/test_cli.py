@@ -148,3 +148,16 @@ def test_rewrapping_keys_moves_them_to_a_new_passphrase(db, demo):
     with db.sessions() as session:
         pem = session.get(SigningKey, statement.id).private_key_pem
     assert load_private_key(pem, "statement pass")  # left as it was
+
+
+def test_labels_prune_reports_what_it_deleted(run, tmp_path):
+    brand_folder = tmp_path / "labels" / "1"
+    brand_folder.mkdir(parents=True)
+    part = brand_folder / ".job-1.pdf.x.part"
+    part.write_bytes(b"12345")
+    import os
+
+    os.utime(part, (0, 0))  # written by a render that died long ago
+    assert run("labels-prune", "--days", "30") == "1 label files deleted (5 bytes)\n"
+    assert not part.exists()
+    run("labels-prune", "--days", "-1", expect=2)

@@ -183,3 +183,44 @@ def test_a_recalled_batch_gets_no_new_codes(db, demo):
         batch.status = BatchStatus.RECALLED
         with pytest.raises(issuance.BatchRecalled):
             issuance.create_job(session, batch, 5)
+
+
+def test_prune_deletes_old_label_files_and_dead_partials_and_a_download_renders_again(
+    db, demo, options
+):
+    import os
+
+    from sqlalchemy import update
+
+    old_job, new_job = _issued(db, demo, 2), _issued(db, demo, 2)
+    old_id, new_id = (
+        _request(db, old_job, "csv", options)[0],
+        _request(db, new_job, "csv", options)[0],
+    )
+    for render_id in (old_id, new_id):
+        label_renders.run_render(db.sessions, render_id, options)
+    now = dt.datetime.now(dt.UTC)
+    with db.sessions.begin() as session:
+        session.execute(
+            update(LabelRender)
+            .where(LabelRender.id == old_id)
+            .values(finished_at=now - dt.timedelta(days=40))
+        )
+    old_file = label_renders.file_path(options.directory, _render(db, old_id))
+    new_file = label_renders.file_path(options.directory, _render(db, new_id))
+    dead_part = old_file.parent / ".job-999.csv.abc.part"
+    live_part = old_file.parent / ".job-998.csv.def.part"
+    for part in (dead_part, live_part):
+        part.write_bytes(b"half a file")
+    two_hours_ago = (now - dt.timedelta(hours=2)).timestamp()
+    os.utime(dead_part, (two_hours_ago, two_hours_ago))
+    size = old_file.stat().st_size + dead_part.stat().st_size
+
+    pruned = label_renders.prune(db.sessions, options.directory, dt.timedelta(days=30), now=now)
+
+    assert (pruned.files, pruned.bytes) == (2, size)
+    assert not old_file.exists() and not dead_part.exists()
+    assert new_file.exists() and live_part.exists()
+    assert label_renders.prune(db.sessions, options.directory, dt.timedelta(days=30)).files == 0
+    assert _request(db, old_job, "csv", options) == (old_id, True)  # queued again
+    assert _request(db, new_job, "csv", options) == (new_id, False)
