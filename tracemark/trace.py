@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select, union
 from sqlalchemy.orm import Session
 
 from tracemark import epc as epcs
@@ -60,9 +60,17 @@ def record_event(
     return event
 
 
-def events_of_batch(session: Session, batch: Batch) -> list[TraceEvent]:
+def events_of_batch(
+    session: Session, batch: Batch, *, limit: int | None = None
+) -> list[TraceEvent]:
     """Every event about ``batch`` (as a whole, by its class, by its units, or by a
-    container its units were packed into), ordered by event time."""
+    container its units were packed into), each once, ordered by event time (the
+    first ``limit`` when given).
+
+    The events are found by id through three indexed lookups (the batch's own events,
+    object rows resolved to the batch, the containers' object rows) rather than by one
+    condition over the brand's whole event table."""
+    by_batch = select(TraceEvent.id).where(TraceEvent.batch_id == batch.id)
     by_object = select(TraceEventObject.event_id).where(TraceEventObject.batch_id == batch.id)
     containers = (
         select(TraceEvent.parent_id)
@@ -82,14 +90,12 @@ def events_of_batch(session: Session, batch: Batch) -> list[TraceEvent]:
         select(TraceEvent)
         .where(
             TraceEvent.brand_id == batch.brand_id,
-            or_(
-                TraceEvent.batch_id == batch.id,
-                TraceEvent.id.in_(by_object),
-                TraceEvent.id.in_(by_container),
-            ),
+            TraceEvent.id.in_(union(by_batch, by_object, by_container)),
         )
         .order_by(TraceEvent.event_time, TraceEvent.id)
     )
+    if limit is not None:
+        query = query.limit(limit)
     return list(session.scalars(query))
 
 
