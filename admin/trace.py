@@ -273,6 +273,6 @@ def lot_recall_hold(slug: str, lot_id: int):
             len(held),
         )
         if held
-        else gettext("Every affected batch was on hold or recalled already.")
+        else gettext("Every affected batch is on hold or recalled already.")
     )
     return redirect(url_for("admin.lot_recall", slug=slug, lot_id=lot.id), code=303)
