@@ -213,9 +213,13 @@ def _sites_of(session: Session, events: list[TraceEvent]) -> list[Site]:
 
 
 def _place(event: TraceEvent, site: Site | None) -> tuple[str | None, str | None]:
-    """Where an event happened: the brand's site, else the place or location it named."""
-    name = site.name if site else (event.place or event.biz_location or event.read_point)
-    return name, event.country or (site.country if site else None)
+    """Where an event happened: the brand's site (a site whose ``location_id`` the event
+    named), else the place or location it named, unless that is an identifier no
+    consumer can read (an EPC URN such as an SGLN)."""
+    if site is not None:
+        return site.name, event.country or site.country
+    named = event.place or event.biz_location or event.read_point
+    return (None if named is None or named.startswith("urn:") else named), event.country
 
 
 def _limit(event: TraceEvent, reading: SensorReading) -> float | None:

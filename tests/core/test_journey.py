@@ -27,13 +27,14 @@ def test_the_journey_holds_every_event_about_the_batch_once_in_time_order(db, de
         # captured last, happened first: shown first
         event("ObjectEvent", "urn:uuid:early", "2026-09-30T08:00:00+02:00", action="OBSERVE",
               bizStep="arriving", quantityList=[{"epcClass": A_CLASS}],
-              bizLocation={"id": "urn:epc:id:sgln:0614141.00009.0"}),
+              bizLocation={"id": "https://example.com/depots/valencia"}),
         # names the class and a unit at once: one step, not two
         event("ObjectEvent", "urn:uuid:both", "2026-10-05T08:00:00+02:00", action="OBSERVE",
               bizStep="receiving", epcList=[unit], quantityList=[{"epcClass": A_CLASS}]),
-        # a unit only
+        # a unit only, at a location that is no site of the brand: no unreadable URN shown
         event("ObjectEvent", "urn:uuid:unit", "2026-10-06T08:00:00+02:00", action="OBSERVE",
-              bizStep="retail_selling", epcList=[unit]),
+              bizStep="retail_selling", epcList=[unit],
+              bizLocation={"id": "urn:epc:id:sgln:0614141.00009.0"}),
     ]  # fmt: skip
     with db.sessions.begin() as session:
         capture.capture_document(session, session.merge(demo.brand), document(late))
@@ -48,7 +49,8 @@ def test_the_journey_holds_every_event_about_the_batch_once_in_time_order(db, de
         "retail_selling",
     ]
     assert [s.when for s in steps] == sorted(s.when for s in steps)
-    assert steps[0].place == "urn:epc:id:sgln:0614141.00009.0"
+    assert steps[-1].place is None
+    assert steps[0].place == "https://example.com/depots/valencia"
     assert (steps[1].place, steps[1].country) == ("Mill", "ES")  # the read point's site
     assert excursions == []  # the oil lot's alarm is the supplier's, not this batch's
     # the other batch: its own events only
