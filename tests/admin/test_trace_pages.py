@@ -202,7 +202,11 @@ def test_lot_pages_of_another_brand_or_none_are_not_found(app, shop):
         for suffix in ("", "/recall", "/recall.csv", "/recall.pdf"):
             assert client.get(shop.url(f"/lots/{lot_id}{suffix}")).status_code == 404
         assert client.get(shop.url(f"/trace/lots/{lot_id}")).status_code == 404
-    assert client.get(shop.url("/trace/units/NO-SUCH-SERIAL")).status_code == 404
+    for serial in ("NO-SUCH-SERIAL", "%00", "A%0AB", "x" * 400, "99999999999999999999999"):
+        assert client.get(shop.url(f"/trace/units/{serial}")).status_code == 404, serial
+    huge = "9" * 30  # beyond any integer column
+    for path in (f"/lots/{huge}", f"/trace/lots/{huge}", f"/trace/batches/{huge}"):
+        assert client.get(shop.url(path)).status_code == 404, path
     assert client.get(shop.url("/trace/batches/999999999")).status_code == 404
 
 
