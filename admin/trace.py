@@ -14,6 +14,7 @@ import io
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal, gettext, ngettext
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from admin import forms, trace_forms
@@ -23,6 +24,24 @@ from admin.views import bp
 from tracemark import catalog, epc, genealogy, recall, supply, trace_search
 from tracemark.models import BatchStatus, Role
 from tracemark.web import error_response
+
+#: CBV dispositions a QC result reports; others are shown as written.
+DISPOSITIONS = {
+    "conformant": _l("Conformant"),
+    "non_conformant": _l("Non-conformant"),
+}
+#: Why a reading is an excursion (``genealogy.Excursion.reason``).
+EXCURSION_REASONS = {
+    "ALARM_CONDITION": _l("Alarm"),
+    "ERROR_CONDITION": _l("Sensor error"),
+    "out_of_range": _l("Out of range"),
+}
+
+
+def disposition_name(disposition: str | None) -> str:
+    if not disposition:
+        return ""
+    return str(DISPOSITIONS.get(disposition, disposition.replace("_", " ")))
 
 
 def number(value) -> str:
@@ -106,6 +125,8 @@ def _backward_page(member: Member, found: genealogy.BackwardTrace):
     return render_template(
         "admin/trace/backward.html",
         member=member,
+        disposition_name=disposition_name,
+        reasons=EXCURSION_REASONS,
         trace=found,
         names=names,
         batch_status=forms.STATUS_NAMES,
