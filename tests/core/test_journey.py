@@ -112,3 +112,26 @@ def test_the_journey_is_bounded(db, demo, monkeypatch):
             trace.record_event(session, batch, "storing", start + dt.timedelta(hours=hours))
     steps, _ = _journey(db, demo.batch.id)
     assert [s.when.hour for s in steps] == [1, 2, 3]
+
+
+def test_the_journey_reads_a_bounded_sample_of_events_naming_single_units(db, demo, monkeypatch):
+    chain = build_chain(db.sessions, demo)
+    singles = [
+        event("ObjectEvent", f"urn:uuid:single-{i}", f"2026-10-0{5 + i}T08:00:00+02:00",
+              action="OBSERVE", bizStep="retail_selling", epcList=[sgtin(serial)])
+        for i, serial in enumerate(chain.units_a[:3])
+    ]  # fmt: skip
+    with db.sessions.begin() as session:
+        capture.capture_document(session, session.merge(demo.brand), document(singles))
+    steps, _ = _journey(db, chain.batch_a)
+    assert [s.biz_step for s in steps].count("retail_selling") == 3
+    # the packing event names all four units: with room for one row, one unit-level event
+    monkeypatch.setattr(trace, "MAX_UNIT_ROWS", 1)
+    steps, _ = _journey(db, chain.batch_a)
+    unit_level = [s.biz_step for s in steps if s.biz_step in ("retail_selling", "packing")]
+    assert len(unit_level) == 1
+    # the batch's own and class-level events are all there
+    assert {"commissioning", "inspecting"} <= {s.biz_step for s in steps}
+    with db.sessions() as session:  # an export reads everything
+        events = trace.events_of_batch(session, session.get_one(Batch, chain.batch_a))
+        assert [e.biz_step for e in events].count("retail_selling") == 3
