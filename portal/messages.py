@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask_babel import format_date, format_number, get_translations
+from flask_babel import format_date, format_decimal, format_number, get_translations
 from flask_babel import lazy_gettext as _l
 
 from tracemark.scans import Verdict
@@ -90,11 +90,54 @@ BIZ_STEPS = {
     "storing": _l("Stored at warehouse"),
     "retail_selling": _l("At retailer"),
     "accepting": _l("Received by retailer"),
+    "arriving": _l("Arrived"),
+    "loading": _l("Loaded for transport"),
+    "transforming": _l("Processed"),
+    "holding": _l("Held for checks"),
 }
 
 
 def biz_step_name(step: str) -> str:
     return str(BIZ_STEPS.get(step, step.replace("_", " ")))
+
+
+#: Sensor types (CBV ``gs1:…``) named in the excursions; others are shown as written.
+SENSOR_TYPES = {
+    "gs1:Temperature": _l("Temperature"),
+    "gs1:RelativeHumidity": _l("Relative humidity"),
+    "gs1:AbsoluteHumidity": _l("Humidity"),
+    "gs1:Illuminance": _l("Light"),
+    "gs1:Acceleration": _l("Shock"),
+    "gs1:Pressure": _l("Pressure"),
+}
+#: UN/CEFACT units of measure as symbols (symbols are not translated).
+UNIT_SYMBOLS = {"CEL": "°C", "FAH": "°F", "KEL": "K", "P1": "%", "A93": "g/m³", "LUX": "lx"}
+
+
+def sensor_name(sensor_type: str) -> str:
+    return str(SENSOR_TYPES.get(sensor_type, sensor_type.removeprefix("gs1:")))
+
+
+def measure(value: float | None, uom: str | None) -> str:
+    """``31.5 °C`` with the number in the page's locale (``31,5 °C`` in German)."""
+    if value is None:
+        return ""
+    symbol = UNIT_SYMBOLS.get(uom or "", uom or "")
+    return f"{format_decimal(value)} {symbol}".strip()
+
+
+def excursion_text(excursion) -> str:
+    """What a sensor reported, with the limit it crossed when the report gave one."""
+    values = {
+        "sensor": sensor_name(excursion.type),
+        "value": measure(excursion.value, excursion.uom),
+        "limit": measure(excursion.limit, excursion.uom),
+    }
+    if excursion.value is None:
+        return str(_l("%(sensor)s outside its limits")) % values
+    if excursion.limit is None:
+        return str(_l("%(sensor)s reached %(value)s")) % values
+    return str(_l("%(sensor)s reached %(value)s (limit %(limit)s)")) % values
 
 
 CLAIMS = {

@@ -178,6 +178,9 @@ def locale_context() -> dict:
         "locales": LOCALES,
         "explanation": explanation,
         "biz_step_name": messages.biz_step_name,
+        "excursion_text": messages.excursion_text,
+        "sensor_name": messages.sensor_name,
+        "measure": messages.measure,
     }
 
 

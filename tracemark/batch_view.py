@@ -17,7 +17,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracemark import richtext
+from tracemark import richtext, trace
 from tracemark.images import image_path
 from tracemark.models import (
     Batch,
@@ -26,6 +26,7 @@ from tracemark.models import (
     DocumentContent,
     Image,
     PublishState,
+    SensorReading,
     Site,
     TraceEvent,
 )
@@ -34,10 +35,29 @@ from tracemark.models.base import as_utc
 DEFAULT_LOCALE = "en"
 
 
+#: Journey events (and their sensor excursions) shown per batch; the earliest are kept.
+MAX_JOURNEY = 50
+
+
 @dataclass(frozen=True)
 class JourneyStep:
     when: dt.datetime
     biz_step: str
+    place: str | None
+    country: str | None
+
+
+@dataclass(frozen=True)
+class ExcursionView:
+    """A sensor reading its report flagged (EPCIS ``exception``) on a journey event."""
+
+    when: dt.datetime
+    #: e.g. ``gs1:Temperature``.
+    type: str
+    value: float | None
+    uom: str | None
+    #: The threshold the report gave (``tm:limit``), when it gave one.
+    limit: float | None
     place: str | None
     country: str | None
 
@@ -83,6 +103,7 @@ class BatchView:
     images: list[ImageView] = field(default_factory=list)
     #: The locale the story is written in (a fallback may differ from the page's).
     story_locale: str | None = None
+    excursions: list[ExcursionView] = field(default_factory=list)
 
 
 def locale_chain(locale: str) -> list[str]:
@@ -129,20 +150,7 @@ def batch_view(session: Session, batch_id: int, locale: str) -> BatchView:
             .order_by(Document.issued_on, Document.id)
         )
     ]
-    journey = [
-        JourneyStep(
-            as_utc(event.event_time),
-            event.biz_step,
-            event.site.name if event.site else event.place,
-            event.site.country if event.site and not event.country else event.country,
-        )
-        for event in session.scalars(
-            select(TraceEvent)
-            .where(TraceEvent.batch_id == batch.id)
-            .order_by(TraceEvent.event_time, TraceEvent.id)
-            .limit(50)
-        )
-    ]
+    journey, excursions = batch_journey(session, batch)
     return BatchView(
         product_name=pick(names, locale) or product.name,
         product_description=pick(descriptions, locale),
@@ -155,10 +163,78 @@ def batch_view(session: Session, batch_id: int, locale: str) -> BatchView:
         notice=pick(batch.notice or {}, locale),
         documents=documents,
         journey=journey,
+        excursions=excursions,
         story_html=story_html(session, story) if story else None,
         images=[ImageView.of(image) for image in product_images],
         story_locale=story.locale if story else None,
     )
+
+
+def batch_journey(session: Session, batch: Batch) -> tuple[list[JourneyStep], list[ExcursionView]]:
+    """The batch's journey from the supply-chain events about it (recorded for it, or
+    naming its class, its units or a case they were packed into), each event once, in
+    event time order whatever order they arrived in; and the sensor excursions those
+    events reported. Two queries at most (none for readings when there is no event)."""
+    events = trace.events_of_batch(session, batch, limit=MAX_JOURNEY)
+    if not events:
+        return [], []
+    sites = {site.id: site for site in _sites_of(session, events)}
+    places = {event.id: _place(event, sites.get(event.site_id)) for event in events}
+    journey = [
+        JourneyStep(as_utc(event.event_time), event.biz_step, *places[event.id]) for event in events
+    ]
+    by_id = {event.id: event for event in events}
+    readings = session.scalars(
+        select(SensorReading)
+        .where(
+            SensorReading.brand_id == batch.brand_id,
+            SensorReading.event_id.in_(list(by_id)),
+            SensorReading.exception.is_not(None),
+        )
+        .order_by(SensorReading.id)
+    )
+    excursions = [
+        ExcursionView(
+            as_utc(reading.time or by_id[reading.event_id].event_time),
+            reading.type,
+            reading.value if reading.value is not None else reading.max_value,
+            reading.uom,
+            _limit(by_id[reading.event_id], reading),
+            *places[reading.event_id],
+        )
+        for reading in readings
+    ]
+    return journey, sorted(excursions, key=lambda x: x.when)
+
+
+def _sites_of(session: Session, events: list[TraceEvent]) -> list[Site]:
+    ids = {event.site_id for event in events if event.site_id is not None}
+    return list(session.scalars(select(Site).where(Site.id.in_(ids)))) if ids else []
+
+
+def _place(event: TraceEvent, site: Site | None) -> tuple[str | None, str | None]:
+    """Where an event happened: the brand's site (a site whose ``location_id`` the event
+    named), else the place or location it named, unless that is an identifier no
+    consumer can read (an EPC URN such as an SGLN)."""
+    if site is not None:
+        return site.name, event.country or site.country
+    named = event.place or event.biz_location or event.read_point
+    return (None if named is None or named.startswith("urn:") else named), event.country
+
+
+def _limit(event: TraceEvent, reading: SensorReading) -> float | None:
+    """The ``tm:limit`` of the event's sensor report that gave ``reading``, if any."""
+    for element in (event.data or {}).get("sensorElementList") or ():
+        for report in element.get("sensorReport") or () if isinstance(element, dict) else ():
+            if (
+                isinstance(report, dict)
+                and report.get("type") == reading.type
+                and report.get("value") == reading.value
+                and isinstance(report.get("tm:limit"), int | float)
+                and not isinstance(report.get("tm:limit"), bool)
+            ):
+                return float(report["tm:limit"])
+    return None
 
 
 def story_html(session: Session, story: BatchStory) -> Markup:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from tracemark.db import chunked
-from tracemark.genealogy import BatchFacts, ForwardTrace, forward_from_class
+from tracemark.genealogy import BatchFacts, ForwardTrace, batch_facts, forward_from_class
 from tracemark.models import (
     Brand,
     IssuanceJob,
@@ -69,17 +69,20 @@ class RecallImpact:
 
 
 def recall_impact(session: Session, brand: Brand, epc_class: str) -> RecallImpact:
-    """The impact of recalling the lot ``epc_class`` (material lot or batch class).
+    """The impact of recalling the lot ``epc_class`` (material lot or batch class): the
+    batches made from it, and the batch itself when it names one.
 
     Read-only; a lot feeding no batch gives an empty report (not an error), so a
     recall can be assessed before its lot is registered.
     """
     trace = forward_from_class(session, brand, epc_class)
-    batch_ids = [b.id for b in trace.batches]
+    # a batch's own recall reaches the batch itself first
+    batches = batch_facts(session, brand.id, [trace.start]) + trace.batches
+    batch_ids = [b.id for b in batches]
     units = _units(session, batch_ids)
     scanned, by_country = _scans(session, batch_ids)
-    affected = [AffectedBatch(b, units.get(b.id, 0), scanned.get(b.id, 0)) for b in trace.batches]
-    lots = {b.id: b.lot for b in trace.batches}
+    affected = [AffectedBatch(b, units.get(b.id, 0), scanned.get(b.id, 0)) for b in batches]
+    lots = {b.id: b.lot for b in batches}
     return RecallImpact(
         trace=trace,
         batches=affected,

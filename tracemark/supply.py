@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
 
 from signing.gs1 import MAX_LOT_LENGTH, is_valid_ai_value, normalize_gtin
 from tracemark import epc
-from tracemark.catalog import Duplicate, insert_unique
+from tracemark.catalog import Duplicate, NotFound, insert_unique
 from tracemark.models import Brand, LotStatus, MaterialLot, Supplier
 
 
@@ -79,3 +79,71 @@ def receive_lot(
         status=LotStatus(status),
     )
     return insert_unique(session, lot, "epc_class", message)
+
+
+#: The most lots one list shows (filters narrow it).
+MAX_LOTS = 500
+
+
+def suppliers(session: Session, brand: Brand) -> list[Supplier]:
+    """The brand's suppliers by name."""
+    query = select(Supplier).where(Supplier.brand_id == brand.id).order_by(Supplier.name)
+    return list(session.scalars(query))
+
+
+def get_supplier(session: Session, brand: Brand, supplier_id: int) -> Supplier:
+    """:raises NotFound: no such supplier, or one of another brand."""
+    supplier = session.get(Supplier, supplier_id)
+    if supplier is None or supplier.brand_id != brand.id:
+        raise NotFound(f"no supplier {supplier_id} in brand {brand.slug}")
+    return supplier
+
+
+def get_lot(session: Session, brand: Brand, lot_id: int) -> MaterialLot:
+    """:raises NotFound: no such material lot, or one of another brand."""
+    lot = session.get(MaterialLot, lot_id)
+    if lot is None or lot.brand_id != brand.id:
+        raise NotFound(f"no material lot {lot_id} in brand {brand.slug}")
+    return lot
+
+
+def material_lots(
+    session: Session,
+    brand: Brand,
+    *,
+    supplier_id: int | None = None,
+    status: LotStatus | str | None = None,
+    text: str | None = None,
+    limit: int = MAX_LOTS,
+) -> list[MaterialLot]:
+    """The brand's material lots, newest first, narrowed by supplier, status and a text
+    found in the lot number or the material (case-insensitive)."""
+    query = select(MaterialLot).where(MaterialLot.brand_id == brand.id)
+    if supplier_id is not None:
+        query = query.where(MaterialLot.supplier_id == supplier_id)
+    if status:
+        query = query.where(MaterialLot.status == LotStatus(status))
+    if text:
+        pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern += "%"
+        query = query.where(
+            func.lower(MaterialLot.lot_number).like(pattern, escape="\\")
+            | func.lower(MaterialLot.material).like(pattern, escape="\\")
+        )
+    query = query.options(selectinload(MaterialLot.supplier))
+    query = query.order_by(MaterialLot.id.desc()).limit(limit)
+    return list(session.scalars(query))
+
+
+def set_lot_status(session: Session, lot: MaterialLot, status: LotStatus | str) -> dict[str, str]:
+    """Lock (on hold, rejected, recalled) or release a lot. Returns the changed field, empty
+    when the lot already had ``status`` (a repeated request changes nothing).
+
+    :raises ValueError: unknown status.
+    """
+    status = LotStatus(status)
+    if lot.status == status:
+        return {}
+    lot.status = status
+    session.flush()
+    return {"status": status.value}

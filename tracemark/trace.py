@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select, union
 from sqlalchemy.orm import Session
 
 from tracemark import epc as epcs
@@ -60,18 +60,44 @@ def record_event(
     return event
 
 
-def events_of_batch(session: Session, batch: Batch) -> list[TraceEvent]:
+#: With a ``limit``, the most unit-level object rows (units named one by one, units
+#: packed into cases) :func:`events_of_batch` reads: a batch of a million units named
+#: one by one must not make a journey read a million rows.
+MAX_UNIT_ROWS = 2_000
+
+
+def events_of_batch(
+    session: Session, batch: Batch, *, limit: int | None = None
+) -> list[TraceEvent]:
     """Every event about ``batch`` (as a whole, by its class, by its units, or by a
-    container its units were packed into), ordered by event time."""
-    by_object = select(TraceEventObject.event_id).where(TraceEventObject.batch_id == batch.id)
-    containers = (
-        select(TraceEvent.parent_id)
-        .join(TraceEventObject, TraceEventObject.event_id == TraceEvent.id)
-        .where(
-            TraceEventObject.batch_id == batch.id,
-            TraceEventObject.role == "child",
-            TraceEvent.parent_id.is_not(None),
+    container its units were packed into), each once, ordered by event time.
+
+    With ``limit``, the first ``limit`` events, reading at most :data:`MAX_UNIT_ROWS`
+    object rows that name single units (a sample: events naming units are usually the
+    same steps for every unit), so the cost stays bounded however large the batch.
+
+    The events are found by id through indexed lookups (the batch's own events, object
+    rows resolved to the batch, the containers' object rows) rather than by one
+    condition over the brand's whole event table."""
+    by_batch = select(TraceEvent.id).where(TraceEvent.batch_id == batch.id)
+    objects = TraceEventObject.batch_id == batch.id
+    children = select(TraceEventObject.event_id).where(objects, TraceEventObject.role == "child")
+    if limit is None:
+        by_object = [select(TraceEventObject.event_id).where(objects)]
+        packings = children
+    else:
+        by_class = select(TraceEventObject.event_id).where(
+            objects, TraceEventObject.unit_id.is_(None)
         )
+        by_unit = select(TraceEventObject.event_id).where(
+            objects, TraceEventObject.unit_id.is_not(None)
+        )
+        sample = by_unit.limit(MAX_UNIT_ROWS).subquery()
+        by_object = [by_class, select(sample.c.event_id)]
+        packed = children.limit(MAX_UNIT_ROWS).subquery()
+        packings = select(packed.c.event_id)
+    containers = select(TraceEvent.parent_id).where(
+        TraceEvent.id.in_(packings), TraceEvent.parent_id.is_not(None)
     )
     by_container = select(TraceEventObject.event_id).where(
         TraceEventObject.brand_id == batch.brand_id,
@@ -82,14 +108,12 @@ def events_of_batch(session: Session, batch: Batch) -> list[TraceEvent]:
         select(TraceEvent)
         .where(
             TraceEvent.brand_id == batch.brand_id,
-            or_(
-                TraceEvent.batch_id == batch.id,
-                TraceEvent.id.in_(by_object),
-                TraceEvent.id.in_(by_container),
-            ),
+            TraceEvent.id.in_(union(by_batch, *by_object, by_container)),
         )
         .order_by(TraceEvent.event_time, TraceEvent.id)
     )
+    if limit is not None:
+        query = query.limit(limit)
     return list(session.scalars(query))
 
 

@@ -263,4 +263,3 @@ def test_database_down_from_the_start_is_unavailable_not_an_error(settings, code
     assert page.status_code == 200 and _verdict(page) == "verification_unavailable"
     keys = client.get("/.well-known/tracemark/keys.json")
     assert keys.status_code == 503 and keys.json["error"] == "database_unavailable"
-

@@ -1,0 +1,174 @@
+"""Suppliers and material lots of a brand: lists, receiving a lot, a lot's page with its
+status (lock and release).
+
+Owners, staff and regulators read them (where materials come from is provenance);
+marketing does not. Owners and staff change them. Another brand's lot or supplier under
+this brand's address is not found (404).
+"""
+
+from __future__ import annotations
+
+from flask import redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+
+from admin import trace_forms
+from admin.catalog import Member, forbidden, found_or_404, member_of
+from admin.views import bp
+from tracemark import catalog, supply
+from tracemark.models import LotStatus, Role
+from tracemark.web import error_response
+
+#: Roles that read suppliers, lots and traces.
+TRACERS = frozenset({Role.OWNER, Role.STAFF, Role.REGULATOR})
+DUPLICATES = {
+    "name": _l("A supplier with this name exists already."),
+    "epc_class": _l("This brand has received this lot already."),
+}
+
+
+def tracer(slug: str) -> tuple[Member, object | None]:
+    """The member, and the refusal to answer when their role does not read the supply
+    chain (marketing); no role at all is a 404."""
+    member = member_of(slug)
+    if member.role not in TRACERS:
+        message = gettext("The supply chain is for the brand's owners, staff and regulators.")
+        return member, error_response(403, "forbidden", message)
+    return member, None
+
+
+@bp.route("/brands/<slug>/suppliers", methods=["GET", "POST"])
+@login_required
+def suppliers(slug: str):
+    member, refused = tracer(slug)
+    if refused:
+        return refused
+    form = trace_forms.SupplierForm() if member.can_edit else None
+    if form is None and request.method == "POST":
+        return forbidden()
+    if form is not None and form.validate_on_submit():
+        try:
+            supplier = supply.create_supplier(
+                member.session,
+                member.brand,
+                form.name.data,
+                party_id=form.party_id.data or None,
+                country=form.country.data,
+            )
+        except catalog.Duplicate:
+            form.name.errors.append(DUPLICATES["name"])
+        else:
+            details = {"name": supplier.name, "country": supplier.country}
+            member.record("supplier.create", "supplier", supplier.id, details)
+            member.session.commit()
+            return redirect(url_for("admin.suppliers", slug=slug))
+    return render_template(
+        "admin/supply/suppliers.html",
+        member=member,
+        form=form,
+        suppliers=supply.suppliers(member.session, member.brand),
+    )
+
+
+@bp.route("/brands/<slug>/lots", methods=["GET", "POST"])
+@login_required
+def material_lots(slug: str):
+    member, refused = tracer(slug)
+    if refused:
+        return refused
+    form = trace_forms.LotForm() if member.can_edit else None
+    if form is None and request.method == "POST":
+        return forbidden()
+    known = supply.suppliers(member.session, member.brand)
+    if form is not None:
+        form.set_suppliers(known)
+    if form is not None and form.validate_on_submit():
+        supplier = found_or_404(supply.get_supplier, member, form.supplier.data)
+        try:
+            lot = supply.receive_lot(
+                member.session,
+                supplier,
+                form.material.data,
+                form.lot_number.data,
+                gtin=form.gtin.data,
+                epc_class=form.epc_class.data or None,
+                received_on=form.received_on.data,
+            )
+        except catalog.Duplicate:
+            form.lot_number.errors.append(DUPLICATES["epc_class"])
+        except ValueError:
+            form.epc_class.errors.append(_l("This class identifier is too long."))
+        else:
+            details = {"lot": lot.lot_number, "class": lot.epc_class, "supplier": supplier.name}
+            member.record("lot.receive", "material_lot", lot.id, details)
+            member.session.commit()
+            return redirect(url_for("admin.material_lot", slug=slug, lot_id=lot.id))
+    filters = _filters(known)
+    lots = supply.material_lots(member.session, member.brand, **filters)
+    return render_template(
+        "admin/supply/lots.html",
+        member=member,
+        form=form,
+        lots=lots,
+        suppliers=known,
+        filters=filters,
+        status_names=trace_forms.LOT_STATUS_NAMES,
+        more=len(lots) >= supply.MAX_LOTS,
+    )
+
+
+def _filters(known) -> dict:
+    """The list's filters from the query string; a value that names nothing is ignored."""
+    supplier_id = request.args.get("supplier", type=int)
+    status = request.args.get("status", "")
+    text = request.args.get("q", "")[:64].strip()
+    return {
+        "supplier_id": supplier_id if supplier_id in {s.id for s in known} else None,
+        "status": status if status in {s.value for s in LotStatus} else None,
+        "text": text if text.isprintable() else None,
+    }
+
+
+@bp.get("/brands/<slug>/lots/<int(max=2147483647):lot_id>")
+@login_required
+def material_lot(slug: str, lot_id: int):
+    member, refused = tracer(slug)
+    if refused:
+        return refused
+    lot = found_or_404(supply.get_lot, member, lot_id)
+    return _lot_page(member, lot)
+
+
+@bp.post("/brands/<slug>/lots/<int(max=2147483647):lot_id>/status")
+@login_required
+def lot_status(slug: str, lot_id: int):
+    """Lock or release the lot; a repeated request changes nothing and records nothing."""
+    member, refused = tracer(slug)
+    if refused:
+        return refused
+    lot = found_or_404(supply.get_lot, member, lot_id)
+    if not member.can_edit:
+        return forbidden()
+    form = trace_forms.LotStatusForm()
+    if not form.validate_on_submit():
+        return _lot_page(member, lot, form, 400)
+    changed = supply.set_lot_status(member.session, lot, form.status.data)
+    if changed:
+        member.record("lot.status", "material_lot", lot.id, {**changed, "lot": lot.lot_number})
+    member.session.commit()
+    return redirect(url_for("admin.material_lot", slug=slug, lot_id=lot.id), code=303)
+
+
+def _lot_page(member: Member, lot, form=None, code: int = 200):
+    if form is None and member.can_edit:
+        form = trace_forms.LotStatusForm(formdata=None)
+    page = render_template(
+        "admin/supply/lot.html",
+        member=member,
+        lot=lot,
+        form=form,
+        status_names=trace_forms.LOT_STATUS_NAMES,
+        LotStatus=LotStatus,
+    )
+    return page, code
