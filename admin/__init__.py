@@ -1,5 +1,6 @@
 """The brand staff application: accounts, roles, the audit log, the catalog, signing keys,
-issuance and labels, stories and reports, scan analytics, and the regulator view
+issuance and labels, stories and reports, scan analytics, the quality and supply-chain
+boards, and the regulator view
 (provenance and signed statements).
 
 ``bp`` is registered, and ``admin.auth.init_app`` called, by ``tracemark.app.create_app``.
@@ -13,6 +14,8 @@ from admin import content as _content  # noqa: F401  (stories, pictures, reports
 from admin import issuance as _issuance  # noqa: F401  (registers the issuance pages on bp)
 from admin import keys as _keys  # noqa: F401  (registers the key pages on bp)
 from admin import provenance as _provenance  # noqa: F401  (registers the regulator view on bp)
+from admin import quality as _quality  # noqa: F401  (registers the quality board on bp)
+from admin import supply_chain as _supply_chain  # noqa: F401  (the supply-chain board)
 from admin.views import bp
 
 __all__ = ["bp"]

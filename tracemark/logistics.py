@@ -122,9 +122,10 @@ def _places(filters: SupplyFilters, query, state: str):
 
 
 def in_transit(
-    session: Session, brand_id: int, filters: SupplyFilters, now: dt.datetime
+    session: Session, brand_id: int, filters: SupplyFilters, now: dt.datetime, limit: int = LISTED
 ) -> Transit:
-    """Shipments whose objects have had no later event, grouped by shipping event."""
+    """Shipments whose objects have had no later event, grouped by shipping event; the
+    ``limit`` oldest with their origin and destinations."""
     place = ObjectPlace
     query = _places(
         filters,
@@ -139,7 +140,7 @@ def in_transit(
     by_age = dict.fromkeys(AGES, 0)
     for since, _, _ in groups:
         by_age[bucket(now - since)] += 1
-    oldest = shipments(session, brand_id, groups[:LISTED])
+    oldest = shipments(session, brand_id, groups[:limit])
     return Transit(len(groups), sum(n for _, _, n in groups), by_age, oldest)
 
 
