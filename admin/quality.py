@@ -6,7 +6,7 @@ data as a table and as CSV. Read from the board tables (``tracemark.quality``).
 from __future__ import annotations
 
 from flask import abort, make_response, render_template, request
-from flask_babel import gettext
+from flask_babel import format_percent, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
@@ -47,7 +47,11 @@ LISTINGS = {"held": _l("Batches on hold or recalled")}
 
 
 def _ratio(value: float) -> str:
-    return percent(value)
+    return format_percent(value, "#,##0.#%")
+
+
+def _tick(value: float) -> str:
+    return format_percent(value, "#,##0%")
 
 
 class QualityBoard:
@@ -78,7 +82,8 @@ class QualityBoard:
         return [self.section(chart) for chart in CHARTS]
 
     def _yield_time(self) -> Section:
-        timeline = quality.yield_over_time(self._per_line())
+        # periods without inspections have no yield: they are left out, not drawn as 0 %
+        timeline = [(s, y) for s, y in quality.yield_over_time(self._per_line()) if y.inspected]
         drawn = charts.line_chart(
             "yield_time",
             str(CHARTS["yield_time"]),
@@ -90,10 +95,11 @@ class QualityBoard:
             gettext("First-pass yield"),
             [self.periods.period_label(start, short=True) for start, _ in timeline],
             [(gettext("First-pass yield"), "tm-series-0", [y.rate or 0.0 for _, y in timeline])]
-            if any(y.inspected for _, y in timeline)
+            if timeline
             else [],
             _ratio,
             whole=False,
+            tick_number=_tick,
         )
         headers = [
             gettext("Period"),
@@ -143,6 +149,7 @@ class QualityBoard:
             [(self.line_label(line), y.rate or 0.0) for line, y in items[:TOP]],
             _ratio,
             whole=False,
+            tick_number=_tick,
         )
         headers = [
             gettext("Line"),
@@ -178,6 +185,7 @@ class QualityBoard:
             [(name, y.rate or 0.0) for _, name, y in items[:TOP]],
             _ratio,
             whole=False,
+            tick_number=_tick,
         )
         headers = [
             gettext("Supplier"),
