@@ -229,3 +229,24 @@ def test_events_too_young_wait_for_the_next_run(db, world):
     with db.sessions() as session:
         after = quality.defect_types(session, world.brand_id, QualityFilters(**OCTOBER))
     assert ("crooked", 1) not in before and ("crooked", 1) in after
+
+
+def test_an_inspection_recorded_for_a_batch_counts_for_it(db, world):
+    from tracemark import catalog, trace
+    from tracemark.models import Brand
+
+    with db.sessions.begin() as session:
+        brand = session.get(Brand, world.brand_id)
+        product = catalog.get_product(session, brand, world.product_id)
+        batch = catalog.create_batch(session, product, "R1", line="L3")
+        trace.record_event(
+            session, batch, "inspecting", at(10, 25), disposition="non_conformant",
+            data=qc(("label", "fail", None)),
+        )  # fmt: skip
+    board_rollup.roll_up(db.sessions, now=ROLLUP_NOW)
+    filters = QualityFilters(dt.date(2026, 10, 25), dt.date(2026, 10, 25), line="L3")
+    with db.sessions() as session:
+        per_line = quality.first_pass_yield(session, world.brand_id, filters)
+        defects = quality.defect_types(session, world.brand_id, filters)
+    assert dict(quality.yield_by_line(per_line)) == {"L3": Yield(1, 0)}
+    assert defects == [("label", 1)]
