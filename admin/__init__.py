@@ -1,6 +1,7 @@
 """The brand staff application: accounts, roles, the audit log, the catalog, signing keys,
-issuance and labels, stories and reports, scan analytics, the regulator view
-(provenance and signed statements), suppliers and material lots, traces and recall impact.
+issuance and labels, stories and reports, scan analytics, the quality and supply-chain
+boards, the regulator view (provenance and signed statements), suppliers and material
+lots, traces and recall impact.
 
 ``bp`` is registered, and ``admin.auth.init_app`` called, by ``tracemark.app.create_app``.
 """
@@ -13,7 +14,9 @@ from admin import content as _content  # noqa: F401  (stories, pictures, reports
 from admin import issuance as _issuance  # noqa: F401  (registers the issuance pages on bp)
 from admin import keys as _keys  # noqa: F401  (registers the key pages on bp)
 from admin import provenance as _provenance  # noqa: F401  (registers the regulator view on bp)
+from admin import quality as _quality  # noqa: F401  (registers the quality board on bp)
 from admin import supply as _supply  # noqa: F401  (suppliers and material lots)
+from admin import supply_chain as _supply_chain  # noqa: F401  (the supply-chain board)
 from admin import trace as _trace  # noqa: F401  (trace search, traces, recall impact)
 from admin.views import bp
 

@@ -139,6 +139,8 @@ class Section:
     rows: list[list[str]]
     csv_header: list[str]
     csv_rows: list[list]
+    #: What an empty chart says instead (the scans board's message when empty).
+    empty: str = ""
 
 
 def number(value: float) -> str:

@@ -107,8 +107,10 @@ def bar_chart(
     items: Sequence[tuple[str, float]],
     number: Callable[[float], str],
     whole: bool = True,
+    tick_number: Callable[[float], str] | None = None,
 ) -> Chart:
-    """Horizontal bars, one per ``(label, value)``, in the order given."""
+    """Horizontal bars, one per ``(label, value)``, in the order given. ``tick_number``
+    formats the value axis when it should differ from ``number``."""
     steps = scale(max((value for _, value in items), default=0), whole)
     top = steps[-1]
     left, right = BAR_LABEL, BAR_WIDTH - BAR_VALUE
@@ -118,7 +120,7 @@ def bar_chart(
         for i, (label, value) in enumerate(items)
     ]
     bottom = BAR_TOP + len(items) * BAR_ROW
-    ticks = [Tick(left + span * value / top, number(value)) for value in steps]
+    ticks = [Tick(left + span * value / top, (tick_number or number)(value)) for value in steps]
     return Chart(
         id,
         "bars",

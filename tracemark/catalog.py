@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from signing.gs1 import MAX_LOT_LENGTH, is_valid_ai_value, normalize_gtin
 from tracemark.models import Batch, BatchStatus, Brand, Product, Site
+from tracemark.models.base import utcnow
 
 _T = TypeVar("_T")
 
@@ -192,7 +193,11 @@ def set_batch_status(
     cleaned = {locale: text for locale, text in notice.items() if text and text.strip()}
     if status is BatchStatus.RELEASED:
         cleaned = {}
-    return _assign(session, batch, {"status": status, "notice": cleaned})
+    changed = _assign(session, batch, {"status": status, "notice": cleaned})
+    if "status" in changed:
+        batch.status_since = utcnow()
+        session.flush()
+    return changed
 
 
 def _assign(session: Session, row: object, values: dict[str, Any]) -> dict[str, Any]:

@@ -348,16 +348,21 @@ def issue(ctx, lot, count, brand_slug, gtin, resume_job, workers, queue) -> None
 @main.command("worker")
 @click.option("--once", is_flag=True, help="Stop when no job is left instead of waiting.")
 @click.option("--workers", type=click.IntRange(1, 64), help="Signing processes (default: cores).")
-@click.option("--no-rollup", is_flag=True, help="Do not update the scan analytics when idle.")
+@click.option("--no-rollup", is_flag=True, help="Do not update the boards when idle.")
 @pass_ctx
 def worker(ctx: Context, once: bool, workers: int | None, no_rollup: bool) -> None:
     """Run queued issuance jobs and label renders (and take over those whose worker died);
-    when idle, bring the scan analytics up to date."""
-    from tracemark import jobs, label_renders, rollups
+    when idle, bring the scan analytics and the quality and supply-chain boards up to date."""
+    from tracemark import board_rollup, jobs, label_renders, rollups
 
     passphrase = _passphrase(ctx)
     renders = label_renders.RenderOptions.from_settings(ctx.settings)
-    idle = None if no_rollup else lambda: rollups.roll_up(ctx.sessions)
+
+    def roll_up() -> None:
+        rollups.roll_up(ctx.sessions)
+        board_rollup.roll_up(ctx.sessions)
+
+    idle = None if no_rollup else roll_up
     finished = jobs.run_worker(
         ctx.sessions, passphrase, once=once, workers=workers, renders=renders, idle=idle
     )
@@ -375,16 +380,22 @@ def analytics() -> None:
 @click.option("--all-claims", is_flag=True, help="Recount every day's claims, not the last.")
 @pass_ctx
 def analytics_rollup(ctx: Context, batch_size: int, every: float | None, all_claims: bool) -> None:
-    """Add the scans recorded since the last run to the rollups the boards read."""
+    """Add the scans and trace events recorded since the last run to the tables the
+    boards read."""
     import time
 
-    from tracemark import rollups
+    from tracemark import board_rollup, rollups
 
     while True:
         run = rollups.roll_up(ctx.sessions, batch_size=batch_size, all_claims=all_claims)
         all_claims = False
         click.echo(
             f"{run.events:,} events in {run.batches} batch(es), up to event {run.last_event_id}"
+        )
+        run = board_rollup.roll_up(ctx.sessions, batch_size=batch_size)
+        click.echo(
+            f"{run.events:,} trace events in {run.batches} batch(es),"
+            f" up to event {run.last_event_id}"
         )
         if every is None:
             return

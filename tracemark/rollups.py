@@ -94,7 +94,7 @@ def roll_up(
     the recent claims (all of them with ``all_claims``, e.g. after restoring a backup).
     Safe to run from several processes at once."""
     now = now or utcnow()
-    _ensure_watermark(sessions)
+    ensure_watermark(sessions)
     events = batches = 0
     last = 0
     while max_batches is None or batches < max_batches:
@@ -108,28 +108,29 @@ def roll_up(
     return RollupRun(events, batches, last)
 
 
-def _ensure_watermark(sessions: sessionmaker[Session]) -> None:
+def ensure_watermark(sessions: sessionmaker[Session], name: str = NAME) -> None:
+    """Create the watermark row ``name`` if it is missing."""
     with sessions.begin() as session:
-        insert_ = _insert(session)
+        insert_ = insert_for(session)
         session.execute(
-            insert_(RollupWatermark.__table__).values(name=NAME).on_conflict_do_nothing()
+            insert_(RollupWatermark.__table__).values(name=name).on_conflict_do_nothing()
         )
 
 
-def _lock_watermark(session: Session, now: dt.datetime) -> RollupWatermark:
+def lock_watermark(session: Session, now: dt.datetime, name: str = NAME) -> RollupWatermark:
     """Lock the watermark row (an UPDATE: a row lock on PostgreSQL, the write lock on
     SQLite) and read it; a concurrent runner waits here until this transaction ends."""
     session.execute(
-        update(RollupWatermark).where(RollupWatermark.name == NAME).values(updated_at=now)
+        update(RollupWatermark).where(RollupWatermark.name == name).values(updated_at=now)
     )
-    return session.execute(select(RollupWatermark).where(RollupWatermark.name == NAME)).scalar_one()
+    return session.execute(select(RollupWatermark).where(RollupWatermark.name == name)).scalar_one()
 
 
 def _roll_batch(
     session: Session, batch_size: int, horizon: dt.datetime, now: dt.datetime
 ) -> tuple[int, int]:
     """Count the next batch of settled events; returns (events counted, new watermark)."""
-    watermark = _lock_watermark(session, now)
+    watermark = lock_watermark(session, now)
     low = watermark.last_event_id
     page = (
         select(ScanEvent.id).where(ScanEvent.id > low).order_by(ScanEvent.id).limit(batch_size)
@@ -152,7 +153,8 @@ def _roll_batch(
     return high - low, high
 
 
-def _insert(session: Session):
+def insert_for(session: Session):
+    """The dialect's INSERT (both have ON CONFLICT)."""
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
@@ -234,9 +236,9 @@ def _add_statement(dialect: str):
 
 def _recount_claims(session: Session, now: dt.datetime, everything: bool = False) -> None:
     """Set the claims of the days since the previous recount (all days the first time)."""
-    watermark = _lock_watermark(session, now)
+    watermark = lock_watermark(session, now)
     dialect = session.get_bind().dialect.name
-    insert_ = _insert(session)
+    insert_ = insert_for(session)
     state = UnitScanState.__table__.c
     day = utc_day(state.claimed_at, dialect)
     conditions = [state.claimed_at.is_not(None)]

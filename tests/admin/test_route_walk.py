@@ -103,6 +103,15 @@ ACCESS: dict[str, Access] = {
     "admin.lot_recall_csv": Access(read=TRACERS),
     "admin.lot_recall_pdf": Access(read=TRACERS),
     "admin.lot_recall_hold": Access(write=OWNERS),
+    "admin.quality_board": Access(read=EDITORS),  # production figures: not marketing's
+    "admin.quality_csv": Access(read=EDITORS),
+    "admin.supply_chain_board": Access(read=EDITORS),
+    "admin.supply_chain_csv": Access(read=EDITORS),
+}
+#: URL parameter values that differ by endpoint (each board has its own charts).
+ENDPOINT_VALUES = {
+    "admin.quality_csv": {"chart": "defects"},
+    "admin.supply_chain_csv": {"chart": "stock"},
 }
 #: URL parameters that name another object (the rest, like a file format, do not).
 OBJECTS = ("product_id", "batch_id", "kid", "job_id", "document_id", "image_id", "lot_id", "serial")
@@ -218,6 +227,7 @@ def _job_of(db, batch_id: int) -> int:
 def _parameters(rule: Rule, values: dict[str, str]) -> dict[str, str]:
     unknown = rule.arguments - values.keys()
     assert not unknown, f"{rule.rule}: no test value for {sorted(unknown)}; add it to world"
+    values = {**values, **ENDPOINT_VALUES.get(rule.endpoint, {})}
     return {name: values[name] for name in rule.arguments}
 
 

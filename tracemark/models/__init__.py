@@ -2,6 +2,7 @@
 
 from tracemark.models.analytics import RollupWatermark, ScanRollup
 from tracemark.models.base import Base
+from tracemark.models.boards import DefectDay, InspectionFirst, ObjectPlace, SensorExcursion
 from tracemark.models.brand import Brand
 from tracemark.models.catalog import Batch, BatchStatus, Product, Site
 from tracemark.models.content import BatchStory, Document, DocumentContent, PublishState
@@ -22,10 +23,12 @@ __all__ = [
     "BatchStatus",
     "BatchStory",
     "Brand",
+    "DefectDay",
     "Document",
     "DocumentContent",
     "GenealogyEdge",
     "Image",
+    "InspectionFirst",
     "IssuanceJob",
     "JobStatus",
     "KeyRequest",
@@ -36,6 +39,7 @@ __all__ = [
     "LotStatus",
     "MaterialLot",
     "Membership",
+    "ObjectPlace",
     "Product",
     "PublishState",
     "RecoveryCode",
@@ -43,6 +47,7 @@ __all__ = [
     "RollupWatermark",
     "ScanEvent",
     "ScanRollup",
+    "SensorExcursion",
     "SensorReading",
     "SigningKey",
     "Site",

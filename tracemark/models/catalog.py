@@ -6,7 +6,15 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, ForeignKeyConstraint, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracemark.models.base import Base, str_enum, utcnow
@@ -68,6 +76,8 @@ class Batch(Base):
         # target of composite foreign keys that keep dependent rows in the batch's brand
         UniqueConstraint("id", "brand_id"),
         ForeignKeyConstraint(["site_id", "brand_id"], ["site.id", "site.brand_id"]),
+        # the quality board's batches on hold or recalled
+        Index("ix_batch_brand_status", "brand_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -83,6 +93,9 @@ class Batch(Base):
     )
     #: The brand's notice to consumers while on hold or recalled, per locale.
     notice: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    #: When the status last changed (None: released since creation, or set before this
+    #: was kept).
+    status_since: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     product: Mapped[Product] = relationship()

@@ -1,0 +1,94 @@
+"""What the quality and supply-chain boards share: who may see them, their filters (the
+scans board's range, product and periods, plus a line or a site), and tables that are
+lists rather than charts.
+
+Owners and staff see both boards: they run the lines, the batches and the stock.
+Marketing sees scans, not production; regulators see provenance. Both get 403 with the
+reason, and users of other brands 404.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from flask import Response
+from flask_babel import format_datetime, gettext, ngettext
+from werkzeug.datastructures import MultiDict
+
+from admin.analytics import FilterForm, csv_text, parse_filters
+from admin.catalog import Member, member_of
+from tracemark.models import Role
+from tracemark.web import error_response
+
+OPERATORS = frozenset({Role.OWNER, Role.STAFF})
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A table without a chart (held batches, shipments, excursions), with its CSV."""
+
+    id: str
+    title: str
+    empty: str
+    headers: list[str]
+    rows: list[list[str]]
+    csv_header: list[str]
+    csv_rows: list[list]
+
+
+def operator(slug: str) -> tuple[Member, object | None]:
+    """The member, and the refusal to answer when their role may not see the boards."""
+    member = member_of(slug)
+    if member.role not in OPERATORS:
+        message = gettext(
+            "The quality and supply-chain boards are for the brand's owners and staff."
+        )
+        return member, error_response(403, "forbidden", message)
+    return member, None
+
+
+def parse_board_filters(
+    args: MultiDict,
+    products: dict[str, str],
+    today: dt.date,
+    extra: str,
+    choices: dict[str, str],
+) -> tuple[FilterForm, str | None]:
+    """The scans board's filters plus ``extra`` (``line`` or ``site``), one of ``choices``
+    or empty; returns the form and the chosen value (None for all)."""
+    form = parse_filters(args, products, today)
+    value = args.get(extra, "").strip()[:100]
+    form.values[extra] = value
+    if value and value not in choices:
+        if extra == "line":
+            form.errors[extra] = gettext("Choose one of the brand's production lines.")
+        else:
+            form.errors[extra] = gettext("Choose one of the brand's sites.")
+        form.filters = None
+    return form, value or None
+
+
+def csv_response(slug: str, name: str, form: FilterForm, header: list[str], rows: list[list]):
+    filename = f"{slug}-{name}-{form.values['start']}-{form.values['end']}.csv"
+    return Response(
+        csv_text(header, rows),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def bad_filter(form: FilterForm):
+    return error_response(400, "bad_filter", next(iter(form.errors.values())))
+
+
+def when(value: dt.datetime | None) -> str:
+    return format_datetime(value, "medium") if value else gettext("Unknown")
+
+
+def days(count: int) -> str:
+    return ngettext("%(num)s day", "%(num)s days", count)
+
+
+def iso(value: dt.datetime | None) -> str:
+    return value.isoformat() if value else ""

@@ -1,0 +1,324 @@
+"""The quality board of a brand: first-pass yield per line and period, incoming lot
+pass rate per supplier, defect types, and the batches on hold or recalled, each with its
+data as a table and as CSV. Read from the board tables (``tracemark.quality``).
+"""
+
+from __future__ import annotations
+
+from flask import abort, make_response, render_template, request
+from flask_babel import format_percent, gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+
+from admin import charts
+from admin.analytics import (
+    GRANULARITY_NAMES,
+    TOP,
+    Board,
+    FilterForm,
+    Section,
+    _rate,
+    number,
+    percent,
+)
+from admin.boards import (
+    Listing,
+    bad_filter,
+    csv_response,
+    iso,
+    operator,
+    parse_board_filters,
+    when,
+)
+from admin.catalog import Member
+from admin.forms import STATUS_NAMES
+from admin.views import bp
+from tracemark import analytics, quality
+from tracemark.models.base import utcnow
+from tracemark.quality import QualityFilters, Yield
+
+CHARTS = {
+    "yield_time": _l("First-pass yield over time"),
+    "yield_line": _l("First-pass yield per line"),
+    "suppliers": _l("Incoming lots passed, per supplier"),
+    "defects": _l("Defect types"),
+}
+LISTINGS = {"held": _l("Batches on hold or recalled")}
+
+
+def _ratio(value: float) -> str:
+    return format_percent(value, "#,##0.#%")
+
+
+def _tick(value: float) -> str:
+    return format_percent(value, "#,##0%")
+
+
+class QualityBoard:
+    """The board of one brand under one set of filters."""
+
+    def __init__(self, member: Member, filters: QualityFilters, products: dict[str, str]):
+        self.session, self.brand_id = member.session, member.brand.id
+        self.filters, self.products = filters, products
+        # the scans board's labels of periods
+        self.periods = Board(member, filters, products)
+
+    def _per_line(self) -> dict:
+        if not hasattr(self, "_lines"):
+            self._lines = quality.first_pass_yield(self.session, self.brand_id, self.filters)
+        return self._lines
+
+    @property
+    def total(self) -> Yield:
+        return sum((y for _, y in quality.yield_by_line(self._per_line())), Yield())
+
+    def line_label(self, line: str) -> str:
+        return line or gettext("No line")
+
+    def section(self, chart: str) -> Section:
+        return getattr(self, f"_{chart}")()
+
+    def sections(self) -> list[Section]:
+        return [self.section(chart) for chart in CHARTS]
+
+    def _yield_time(self) -> Section:
+        # periods without inspections have no yield: they are left out, not drawn as 0 %
+        timeline = [(s, y) for s, y in quality.yield_over_time(self._per_line()) if y.inspected]
+        drawn = charts.line_chart(
+            "yield_time",
+            str(CHARTS["yield_time"]),
+            gettext(
+                "Share of the batches and units first inspected in each period whose first "
+                "inspection passed, all lines together."
+            ),
+            str(GRANULARITY_NAMES[self.filters.granularity]),
+            gettext("First-pass yield"),
+            [self.periods.period_label(start, short=True) for start, _ in timeline],
+            [(gettext("First-pass yield"), "tm-series-0", [y.rate or 0.0 for _, y in timeline])]
+            if timeline
+            else [],
+            _ratio,
+            whole=False,
+            tick_number=_tick,
+        )
+        headers = [
+            gettext("Period"),
+            gettext("Line"),
+            gettext("Inspected"),
+            gettext("Passed first time"),
+            gettext("First-pass yield"),
+        ]
+        cells = [
+            (start, line, y)
+            for line, series in self._per_line().items()
+            for start, y in series
+            if y.inspected
+        ]
+        cells.sort(key=lambda cell: (cell[0], cell[1]))
+        rows = [
+            [
+                self.periods.period_label(start),
+                self.line_label(line),
+                number(y.inspected),
+                number(y.passed),
+                percent(y.rate),
+            ]
+            for start, line, y in cells
+        ]
+        raw = [
+            [start.isoformat(), line, y.inspected, y.passed, _rate(y.rate)]
+            for start, line, y in cells
+        ]
+        return Section(
+            "yield_time",
+            drawn,
+            headers,
+            rows,
+            ["period", "line", "inspected", "passed", "rate"],
+            raw,
+            gettext("Nothing was inspected for the first time in this range."),
+        )
+
+    def _yield_line(self) -> Section:
+        items = quality.yield_by_line(self._per_line())
+        drawn = charts.bar_chart(
+            "yield_line",
+            str(CHARTS["yield_line"]),
+            gettext("First-pass yield of each production line in the chosen range."),
+            gettext("First-pass yield"),
+            [(self.line_label(line), y.rate or 0.0) for line, y in items[:TOP]],
+            _ratio,
+            whole=False,
+            tick_number=_tick,
+        )
+        headers = [
+            gettext("Line"),
+            gettext("Inspected"),
+            gettext("Passed first time"),
+            gettext("First-pass yield"),
+        ]
+        rows = [
+            [self.line_label(line), number(y.inspected), number(y.passed), percent(y.rate)]
+            for line, y in items
+        ]
+        raw = [[line, y.inspected, y.passed, _rate(y.rate)] for line, y in items]
+        return Section(
+            "yield_line",
+            drawn,
+            headers,
+            rows,
+            ["line", "inspected", "passed", "rate"],
+            raw,
+            gettext("Nothing was inspected for the first time in this range."),
+        )
+
+    def _suppliers(self) -> Section:
+        items = quality.supplier_pass_rates(self.session, self.brand_id, self.filters)
+        drawn = charts.bar_chart(
+            "suppliers",
+            str(CHARTS["suppliers"]),
+            gettext(
+                "Share of each supplier's material lots that passed their first incoming "
+                "inspection, the suppliers with most lots inspected first."
+            ),
+            gettext("Lots passed"),
+            [(name, y.rate or 0.0) for _, name, y in items[:TOP]],
+            _ratio,
+            whole=False,
+            tick_number=_tick,
+        )
+        headers = [
+            gettext("Supplier"),
+            gettext("Lots inspected"),
+            gettext("Passed first time"),
+            gettext("Pass rate"),
+        ]
+        rows = [
+            [name, number(y.inspected), number(y.passed), percent(y.rate)] for _, name, y in items
+        ]
+        raw = [[i, name, y.inspected, y.passed, _rate(y.rate)] for i, name, y in items]
+        return Section(
+            "suppliers",
+            drawn,
+            headers,
+            rows,
+            ["supplier_id", "supplier", "inspected", "passed", "rate"],
+            raw,
+            gettext("No material lot was inspected for the first time in this range."),
+        )
+
+    def _defects(self) -> Section:
+        items = quality.defect_types(self.session, self.brand_id, self.filters)
+
+        def label(defect: str) -> str:
+            return defect or gettext("Unnamed")
+
+        bars = [(label(defect), count) for defect, count in items[:TOP]]
+        rest = sum(count for _, count in items[TOP:])
+        if rest:
+            bars.append((gettext("Others"), rest))
+        drawn = charts.bar_chart(
+            "defects",
+            str(CHARTS["defects"]),
+            gettext("Failed QC tests in the chosen range by defect (or test) name, most first."),
+            gettext("Failed tests"),
+            bars,
+            number,
+        )
+        rows = [[label(defect), number(count)] for defect, count in items]
+        return Section(
+            "defects",
+            drawn,
+            [gettext("Defect"), gettext("Failed tests")],
+            rows,
+            ["defect", "failures"],
+            [[defect, count] for defect, count in items],
+            gettext("No QC test failed in this range."),
+        )
+
+    def held(self) -> Listing:
+        batches = quality.held_batches(
+            self.session, self.brand_id, self.filters.product_id, self.filters.line
+        )
+        locale = str(self.periods.locale)
+
+        def notice(texts: dict[str, str]) -> str:
+            return (
+                texts.get(locale)
+                or texts.get(locale.split("_")[0])
+                or next(iter(texts.values()), "")
+            )
+
+        headers = [
+            gettext("Batch"),
+            gettext("Product"),
+            gettext("Line"),
+            gettext("Status"),
+            gettext("Since"),
+            gettext("Notice"),
+        ]
+        rows = [
+            [b.lot, b.product, self.line_label(b.line), str(STATUS_NAMES[b.status]),
+             when(b.since), notice(b.notice)]
+            for b in batches
+        ]  # fmt: skip
+        raw = [
+            [b.batch_id, b.lot, b.product, b.line, b.status.value, iso(b.since), notice(b.notice)]
+            for b in batches
+        ]
+        return Listing(
+            "held",
+            str(LISTINGS["held"]),
+            gettext("No batch is on hold or recalled."),
+            headers,
+            rows,
+            ["batch_id", "lot", "product", "line", "status", "since", "notice"],
+            raw,
+        )
+
+
+def _board(slug: str) -> tuple[Member, FilterForm, QualityBoard | None, dict, list]:
+    member, refused = operator(slug)
+    if refused:
+        abort(make_response(refused))
+    products = analytics.product_names(member.session, member.brand.id)
+    lines = quality.lines(member.session, member.brand.id)
+    form, line = parse_board_filters(
+        request.args, products, utcnow().date(), "line", {line: line for line in lines}
+    )
+    board = None
+    if form.filters is not None:
+        f = form.filters
+        filters = QualityFilters(f.start, f.end, f.product_id, f.granularity, line=line)
+        board = QualityBoard(member, filters, products)
+    return member, form, board, products, lines
+
+
+@bp.get("/brands/<slug>/quality")
+@login_required
+def quality_board(slug: str):
+    member, form, board, products, lines = _board(slug)
+    page = render_template(
+        "admin/boards/quality.html",
+        member=member,
+        form=form,
+        board=board,
+        products=products,
+        lines=[(line, line) for line in lines],
+        granularities=GRANULARITY_NAMES,
+        number=number,
+        percent=percent,
+    )
+    return page, 200 if board else 400
+
+
+@bp.get("/brands/<slug>/quality/<chart>.csv")
+@login_required
+def quality_csv(slug: str, chart: str):
+    member, form, board, _, _ = _board(slug)
+    if chart not in CHARTS and chart not in LISTINGS:
+        abort(404)
+    if board is None:
+        return bad_filter(form)
+    item = board.held() if chart == "held" else board.section(chart)
+    return csv_response(member.brand.slug, chart, form, item.csv_header, item.csv_rows)

@@ -1,0 +1,443 @@
+"""Keeping the quality and supply-chain board tables (:mod:`tracemark.models.boards`) from
+new trace events.
+
+The same watermark scheme as the scan rollups (:mod:`tracemark.rollups`): a run reads
+the events after the stored watermark (by id, under the watermark row's lock), in
+batches, each batch one transaction that updates the tables and moves the watermark, so
+no event is counted twice or lost. Events are read once they are :data:`SETTLE` old (a
+capture commits its whole document at once, events and child rows together).
+
+Events arrive in any order, and every table is kept by *event time*: a first inspection
+is replaced by an earlier one that arrives later, and an object's place only by a later
+event. Defect counts are added per day, so they do not depend on order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from sqlalchemy import (
+    Text,
+    and_,
+    bindparam,
+    cast,
+    func,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from tracemark import quality
+from tracemark.db import chunked
+from tracemark.models import (
+    Batch,
+    DefectDay,
+    InspectionFirst,
+    MaterialLot,
+    ObjectPlace,
+    SensorExcursion,
+    SensorReading,
+    TraceEvent,
+    TraceEventObject,
+)
+from tracemark.models.base import as_utc, utcnow
+from tracemark.rollups import SETTLE, RollupRun, ensure_watermark, insert_for, lock_watermark
+
+#: The watermark row of the board tables.
+NAME = "trace_boards"
+#: Events per transaction.
+BATCH_SIZE = 20_000
+#: Roles whose object the event consumes (a transformation's inputs).
+INPUT_ROLES = ("input", "input_quantity")
+#: Business steps after which an object is on its way (until a later event places it).
+TRANSIT_STEPS = ("shipping", "departing")
+#: Business steps after which an object is no longer anyone's stock.
+GONE_STEPS = (
+    "decommissioning",
+    "destroying",
+    "retail_selling",
+    "dispensing",
+    "consuming",
+    "disposing",
+)
+
+__all__ = ["GONE_STEPS", "NAME", "TRANSIT_STEPS", "roll_up"]
+
+
+def roll_up(
+    sessions: sessionmaker[Session],
+    *,
+    batch_size: int = BATCH_SIZE,
+    now: dt.datetime | None = None,
+    settle: dt.timedelta = SETTLE,
+    max_batches: int | None = None,
+) -> RollupRun:
+    """Bring the board tables up to the events recorded until ``now - settle``. Safe to
+    run from several processes at once."""
+    now = now or utcnow()
+    ensure_watermark(sessions, NAME)
+    events = batches = last = 0
+    while max_batches is None or batches < max_batches:
+        with sessions.begin() as session:
+            counted, last = _roll_batch(session, batch_size, now - settle, now)
+        if counted == 0:
+            break
+        events, batches = events + counted, batches + 1
+    return RollupRun(events, batches, last)
+
+
+def _roll_batch(
+    session: Session, batch_size: int, horizon: dt.datetime, now: dt.datetime
+) -> tuple[int, int]:
+    watermark = lock_watermark(session, now, NAME)
+    low = watermark.last_event_id
+    page = (
+        select(TraceEvent.id).where(TraceEvent.id > low).order_by(TraceEvent.id).limit(batch_size)
+    ).subquery()
+    high = session.scalar(select(func.max(page.c.id)))
+    if high is None:
+        return 0, low
+    young = session.scalar(
+        select(func.min(TraceEvent.id)).where(
+            TraceEvent.id > low, TraceEvent.id <= high, TraceEvent.recorded_at >= horizon
+        )
+    )
+    if young is not None:
+        high = young - 1
+    if high <= low:
+        return 0, low
+    _inspections(session, low, high)
+    dialect = session.get_bind().dialect.name
+    bounds = {"low": low, "high": high}
+    _places(session, low, high)
+    session.execute(_excursions_statement(dialect), bounds)
+    watermark.last_event_id = high
+    session.flush()
+    return high - low, high
+
+
+# -- inspections ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Subject:
+    kind: str
+    id: int
+    batch_id: int | None = None
+    lot_id: int | None = None
+
+
+def _inspections(session: Session, low: int, high: int) -> None:
+    """First inspections and defect counts of the inspection events ``low < id <= high``."""
+    event = TraceEvent
+    # the text test only narrows the rows read; quality.is_inspection decides
+    rows = session.execute(
+        select(
+            event.id, event.brand_id, event.batch_id, event.event_time, event.biz_step,
+            event.disposition, event.data,
+        ).where(
+            event.id > low,
+            event.id <= high,
+            or_(event.biz_step == "inspecting", cast(event.data, Text).like('%"tm:qc"%')),
+        )
+    ).all()  # fmt: skip
+    found = [row for row in rows if quality.is_inspection(row.biz_step, row.data)]
+    if not found:
+        return
+    subjects = _subjects(session, [row.id for row in found])
+    batch_ids = {s.batch_id for ss in subjects.values() for s in ss if s.batch_id}
+    batch_ids |= {row.batch_id for row in found if row.batch_id}
+    batches = _batches(session, batch_ids)
+    lot_ids = {s.lot_id for ss in subjects.values() for s in ss if s.lot_id}
+    suppliers = _suppliers(session, lot_ids)
+    firsts: dict[tuple[int, str, int], dict[str, Any]] = {}
+    defects: dict[tuple, int] = defaultdict(int)
+    for row in found:
+        outcome = quality.inspection_outcome(row.data, row.disposition)
+        when = as_utc(row.event_time)
+        about = subjects.get(row.id) or (
+            [_Subject("batch", row.batch_id, batch_id=row.batch_id)] if row.batch_id else []
+        )
+        batch_id = row.batch_id or next((s.batch_id for s in about if s.batch_id), None)
+        product_id, batch_line = batches.get(batch_id, (0, ""))
+        line = quality.line_of(row.data) or batch_line
+        for subject in about:
+            key = (row.brand_id, subject.kind, subject.id)
+            s_product, s_line = batches.get(subject.batch_id, (product_id, batch_line))
+            candidate = {
+                "brand_id": row.brand_id,
+                "kind": subject.kind,
+                "subject_id": subject.id,
+                "event_id": row.id,
+                "first_at": when,
+                "passed": outcome.passed,
+                "product_id": s_product if subject.batch_id else product_id,
+                "line": quality.line_of(row.data) or (s_line if subject.batch_id else ""),
+                "supplier_id": suppliers.get(subject.lot_id),
+            }
+            held = firsts.get(key)
+            if held is None or (when, row.id) < (held["first_at"], held["event_id"]):
+                firsts[key] = candidate
+        for defect in outcome.defects:
+            defects[(row.brand_id, when.date(), product_id, line, defect)] += 1
+    insert_ = insert_for(session)
+    if firsts:
+        table = InspectionFirst.__table__
+        statement = insert_(table)
+        excluded = statement.excluded
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["brand_id", "kind", "subject_id"],
+                set_={
+                    name: excluded[name]
+                    for name in (
+                        "event_id",
+                        "first_at",
+                        "passed",
+                        "product_id",
+                        "line",
+                        "supplier_id",
+                    )
+                },
+                where=or_(
+                    excluded.first_at < table.c.first_at,
+                    and_(
+                        excluded.first_at == table.c.first_at,
+                        excluded.event_id < table.c.event_id,
+                    ),
+                ),
+            ),
+            list(firsts.values()),
+        )
+    if defects:
+        table = DefectDay.__table__
+        statement = insert_(table)
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["brand_id", "day", "product_id", "line", "defect"],
+                set_={"failures": table.c.failures + statement.excluded.failures},
+            ),
+            [
+                {"brand_id": b, "day": d, "product_id": p, "line": li, "defect": x, "failures": n}
+                for (b, d, p, li, x), n in defects.items()
+            ],
+        )
+
+
+def _subjects(session: Session, event_ids: list[int]) -> dict[int, list[_Subject]]:
+    """Per event, the brand's units, batches and material lots it inspected."""
+    found: dict[int, list[_Subject]] = defaultdict(list)
+    obj = TraceEventObject
+    for chunk in chunked(event_ids):
+        rows = session.execute(
+            select(obj.event_id, obj.unit_id, obj.batch_id, obj.lot_id).where(
+                obj.event_id.in_(chunk), obj.role.not_in(INPUT_ROLES)
+            )
+        )
+        for event_id, unit_id, batch_id, lot_id in rows:
+            if unit_id is not None:
+                subject = _Subject("unit", unit_id, batch_id=batch_id)
+            elif batch_id is not None:
+                subject = _Subject("batch", batch_id, batch_id=batch_id)
+            elif lot_id is not None:
+                subject = _Subject("lot", lot_id, lot_id=lot_id)
+            else:
+                continue  # an identifier the brand does not know
+            if subject not in found[event_id]:
+                found[event_id].append(subject)
+    return found
+
+
+def _batches(session: Session, ids: set[int]) -> dict[int | None, tuple[int, str]]:
+    """batch id → (product id, line)."""
+    found: dict[int | None, tuple[int, str]] = {}
+    for chunk in chunked(ids):
+        rows = session.execute(
+            select(Batch.id, Batch.product_id, Batch.line).where(Batch.id.in_(chunk))
+        )
+        found.update({batch_id: (product, line or "") for batch_id, product, line in rows})
+    return found
+
+
+def _suppliers(session: Session, ids: set[int]) -> dict[int | None, int]:
+    found: dict[int | None, int] = {}
+    for chunk in chunked(ids):
+        rows = session.execute(
+            select(MaterialLot.id, MaterialLot.supplier_id).where(MaterialLot.id.in_(chunk))
+        )
+        found.update({lot: supplier for lot, supplier in rows})
+    return found
+
+
+# -- places and excursions (one statement each) ----------------------------------------------
+
+
+def _between(column):
+    return and_(
+        column > bindparam("low", type_=column.type), column <= bindparam("high", type_=column.type)
+    )
+
+
+def _state(role: str, event_type: str, action: str | None, biz_step: str) -> str:
+    if role in INPUT_ROLES or biz_step in GONE_STEPS:
+        return "gone"
+    if event_type == "ObjectEvent" and action == "DELETE":
+        return "gone"
+    return "transit" if biz_step in TRANSIT_STEPS else "site"
+
+
+def _places(session: Session, low: int, high: int) -> None:
+    """Move every object the events ``low < id <= high`` name to where its latest event
+    (by event time) leaves it. An event that names no place and neither ships nor
+    consumes the object (an inspection, say) does not move it. An object stays
+    ``since`` the first of its events in a row at the same place; an event older than
+    the object's latest, arriving late, changes nothing."""
+    obj, event = TraceEventObject, TraceEvent
+    rows = session.execute(
+        select(
+            obj.brand_id, obj.epc, obj.role, obj.batch_id, obj.lot_id, event.id,
+            event.event_time, event.event_type, event.action, event.biz_step, event.site_id,
+            func.coalesce(event.biz_location, event.read_point, ""),
+        )
+        .join(event, event.id == obj.event_id)
+        .where(event.id > low, event.id <= high)
+    ).all()  # fmt: skip
+    moves: dict[tuple[int, str], list[tuple]] = defaultdict(list)
+    for (
+        brand_id,
+        epc,
+        role,
+        batch_id,
+        lot_id,
+        event_id,
+        when,
+        kind,
+        action,
+        step,
+        site,
+        where,
+    ) in rows:
+        state = _state(role, kind, action, step)
+        if state == "site" and site is None and not where:
+            continue
+        moves[(brand_id, epc)].append(
+            (as_utc(when), event_id, state, site, where, batch_id, lot_id)
+        )
+    if not moves:
+        return
+    place = ObjectPlace
+    held: dict[tuple[int, str], dict[str, Any]] = {}
+    for brand_id in {brand for brand, _ in moves}:
+        epcs = [epc for brand, epc in moves if brand == brand_id]
+        for chunk in chunked(epcs):
+            for row in session.scalars(
+                select(place).where(place.brand_id == brand_id, place.epc.in_(chunk))
+            ):
+                held[(brand_id, row.epc)] = {
+                    column: getattr(row, column) for column in _PLACE_COLUMNS
+                }
+    products = {
+        batch_id: product
+        for batch_id, (product, _) in _batches(
+            session, {m[5] for ms in moves.values() for m in ms if m[5]}
+        ).items()
+    }
+    changed = []
+    for (brand_id, epc), found in moves.items():
+        current = held.get((brand_id, epc))
+        latest = (as_utc(current["event_time"]), current["event_id"]) if current else None
+        before = current
+        for when, event_id, state, site, where, batch_id, lot_id in sorted(found):
+            if latest is not None and (when, event_id) <= latest:
+                continue
+            same = current is not None and (
+                current["state"],
+                current["site_id"],
+                current["location"],
+            ) == (state, site, where)
+            current = {
+                "brand_id": brand_id,
+                "epc": epc,
+                "state": state,
+                "site_id": site,
+                "location": where,
+                "since": as_utc(current["since"]) if same else when,
+                "event_id": event_id,
+                "event_time": when,
+                "product_id": products.get(batch_id, 0),
+                "batch_id": batch_id,
+                "lot_id": lot_id,
+            }
+            latest = (when, event_id)
+        if current is not before:
+            changed.append(current)
+    if changed:
+        statement = insert_for(session)(place.__table__)
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["brand_id", "epc"],
+                set_={name: statement.excluded[name] for name in _PLACE_COLUMNS[2:]},
+            ),
+            changed,
+        )
+
+
+_PLACE_COLUMNS = ("brand_id", "epc", "state", "site_id", "location", "since", "event_id",
+                  "event_time", "product_id", "batch_id", "lot_id")  # fmt: skip
+
+
+@cache
+def _excursions_statement(dialect: str):
+    """Copy the excursions among the readings of the events ``low < id <= high``."""
+    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+    reading, event = SensorReading.__table__.c, TraceEvent.__table__.c
+    obj = TraceEventObject.__table__.c
+    some_batch = select(func.min(obj.batch_id)).where(obj.event_id == event.id).scalar_subquery()
+    readings = (
+        select(
+            reading.id,
+            reading.brand_id,
+            reading.event_id,
+            func.coalesce(reading.time, event.event_time).label("at"),
+            event.site_id,
+            func.coalesce(event.biz_location, event.read_point, "").label("location"),
+            func.coalesce(event.batch_id, some_batch).label("batch_id"),
+            reading.type,
+            reading.value,
+            reading.min_value,
+            reading.max_value,
+            reading.uom,
+            reading.exception,
+        )
+        .select_from(SensorReading.__table__)
+        .join(TraceEvent.__table__, event.id == reading.event_id)
+        .where(
+            _between(event.id),
+            or_(
+                reading.exception.is_not(None),
+                reading.value < reading.min_value,
+                reading.value > reading.max_value,
+            ),
+        )
+        .subquery("readings")
+    )
+    names = ["id", "brand_id", "event_id", "at", "site_id", "location", "batch_id",
+             "type", "value", "min_value", "max_value", "uom", "exception"]  # fmt: skip
+    source = (
+        select(
+            *(readings.c[name] for name in names),
+            func.coalesce(Batch.product_id, 0).label("product_id"),
+        )
+        .select_from(readings)
+        .outerjoin(Batch, Batch.id == readings.c.batch_id)
+        .where(true())
+    )
+    statement = insert_(SensorExcursion.__table__).from_select([*names, "product_id"], source)
+    return statement.on_conflict_do_nothing(index_elements=["id"])
