@@ -83,7 +83,7 @@ def enqueue(
 def backoff(attempts: int, rng: random.Random | None = None) -> dt.timedelta:
     """The wait after the ``attempts``-th failure: exponential, capped, with jitter
     (between half and all of it), so failed messages do not retry in step."""
-    delay = min(MAX_DELAY, BASE_DELAY * 2 ** max(0, attempts - 1))
+    delay = min(MAX_DELAY, BASE_DELAY * 2 ** min(max(0, attempts - 1), 20))
     return delay * (rng or random).uniform(0.5, 1.0)
 
 
