@@ -1,6 +1,6 @@
 """The brand staff application: accounts, roles, the audit log, the catalog, signing keys,
-issuance and labels, stories and reports, scan analytics, and the regulator view
-(provenance and signed statements).
+issuance and labels, stories and reports, scan analytics, the regulator view
+(provenance and signed statements), and rules with their outbox.
 
 ``bp`` is registered, and ``admin.auth.init_app`` called, by ``tracemark.app.create_app``.
 """
@@ -13,6 +13,7 @@ from admin import content as _content  # noqa: F401  (stories, pictures, reports
 from admin import issuance as _issuance  # noqa: F401  (registers the issuance pages on bp)
 from admin import keys as _keys  # noqa: F401  (registers the key pages on bp)
 from admin import provenance as _provenance  # noqa: F401  (registers the regulator view on bp)
+from admin import rules as _rules  # noqa: F401  (registers the rules pages on bp)
 from admin.views import bp
 
 __all__ = ["bp"]

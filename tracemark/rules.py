@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from tracemark import accounts, epcis, webhooks
 from tracemark.catalog import Duplicate, NotFound, insert_unique
@@ -198,10 +198,11 @@ def get_rule(session: Session, brand: Brand, rule_id: int) -> Rule:
 
 
 def firings(session: Session, brand: Brand, limit: int = 100) -> list[RuleFiring]:
-    """The brand's most recent firings, newest first."""
+    """The brand's most recent firings, newest first, each with its event loaded."""
     query = (
         select(RuleFiring)
         .where(RuleFiring.brand_id == brand.id)
+        .options(selectinload(RuleFiring.event))
         .order_by(RuleFiring.id.desc())
         .limit(limit)
     )

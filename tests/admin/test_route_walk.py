@@ -31,9 +31,9 @@ from tests.admin.test_auth import (
     login,
 )
 from tests.conftest import PASSPHRASE, PDF, make_brand
-from tracemark import accounts, content, images, issuance
+from tracemark import accounts, content, images, issuance, outbox, rules
 from tracemark.config import Settings
-from tracemark.models import AuditLog, IssuanceJob, Role
+from tracemark.models import AuditLog, IssuanceJob, MessageKind, MessageStatus, Role
 
 __all__ = ["cheap_hashes"]  # the autouse fixture, used here too
 
@@ -88,9 +88,25 @@ ACCESS: dict[str, Access] = {
     "admin.audit_export_file": Access(read=OWNERS),
     "admin.analytics_board": Access(read=ANALYSTS),
     "admin.analytics_csv": Access(read=ANALYSTS),
+    "admin.rules_list": Access(read=EDITORS, write=EDITORS),
+    "admin.rules_language": Access(write=EDITORS),
+    "admin.rule": Access(read=EDITORS, write=EDITORS),
+    "admin.rule_state": Access(write=EDITORS),
+    "admin.delete_rule": Access(write=EDITORS),
+    "admin.rule_activity": Access(read=EDITORS),
+    "admin.retry_message": Access(write=EDITORS),
 }
 #: URL parameters that name another object (the rest, like a file format, do not).
-OBJECTS = ("product_id", "batch_id", "kid", "job_id", "document_id", "image_id")
+OBJECTS = (
+    "product_id",
+    "batch_id",
+    "kid",
+    "job_id",
+    "document_id",
+    "image_id",
+    "rule_id",
+    "message_id",
+)
 #: Routes outside any brand, with the status each kind of visitor gets; tested in depth
 #: by test_auth (sign-in) and elsewhere, walked here so none is forgotten.
 SIGNED_IN = {role: 200 for role in (*MEMBERS, "outsider")}
@@ -150,6 +166,7 @@ def world(db) -> World:
             )
             image = images.add_image(session, product, _png())
             document_id, image_id = document.id, image.id
+            rule_id, message_id = _rule_and_dead_message(session, product.brand)
         values.append(
             (
                 {
@@ -162,6 +179,8 @@ def world(db) -> World:
                     "locale": "en",
                     "document_id": str(document_id),
                     "image_id": str(image_id),
+                    "rule_id": str(rule_id),
+                    "message_id": str(message_id),
                     "chart": "country",
                 },
                 demo.brand,
@@ -182,6 +201,16 @@ def world(db) -> World:
     hidden["outsider"] = (my_brand.slug, my_brand.name)
     hidden["anonymous"] = hidden["outsider"] + hidden["owner"]
     return World(mine, theirs, hidden, emails)
+
+
+def _rule_and_dead_message(session, brand) -> tuple[int, int]:
+    """A rule, and an outbox message that failed every attempt (so it can be retried)."""
+    spec = rules.RuleSpec("QC failed", "failed", [{"type": "hold_batch"}])
+    rule = rules.create_rule(session, brand, spec)
+    message = outbox.enqueue(session, brand.id, None, MessageKind.EMAIL, "qa@example.com", {})
+    message.status, message.dedupe_key = MessageStatus.DEAD, secrets.token_hex(32)
+    session.flush()
+    return rule.id, message.id
 
 
 def _png() -> bytes:

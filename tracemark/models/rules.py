@@ -17,9 +17,10 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracemark.models.base import Base, BigId, str_enum, utcnow
+from tracemark.models.trace import TraceEvent
 
 
 class Operator(enum.StrEnum):
@@ -104,6 +105,10 @@ class RuleFiring(Base):
     event_id: Mapped[int] = mapped_column()
     fired_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     actions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+    event: Mapped[TraceEvent] = relationship(
+        primaryjoin="RuleFiring.event_id == TraceEvent.id", foreign_keys=[event_id], viewonly=True
+    )
 
 
 class OutboxMessage(Base):
