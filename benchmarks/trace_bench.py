@@ -12,7 +12,9 @@ units packed ten to a case, each case shipped; the rest unit observations. One l
 Measured, each in a fresh transaction, against a same-run baseline (one unit fetched by
 primary key): ``genealogy.backward_from_unit`` for random units, ``recall.recall_impact``
 of the lot that feeds 100 batches, and ``capture.capture_document`` of 1,000-event
-documents (committed) against a bare executemany of as many event rows.
+documents (committed) against a bare executemany of as many event rows. The brand has
+three enabled rules (a failed QC test, a temperature excursion, a checkpoint field), so
+every captured event is evaluated against them; none fires on these documents.
 
     python benchmarks/trace_bench.py --scale 0.1 --db both
 """
@@ -35,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _common import machine, postgres_schema, report
 from sqlalchemy import insert, select, text
 
-from tracemark import capture, catalog, epc, genealogy, keystore, migrate, recall
+from tracemark import capture, catalog, epc, genealogy, keystore, migrate, recall, rules
 from tracemark.db import is_postgresql, make_engine, make_sessionmaker
 from tracemark.epcis_schema import EPCIS_CONTEXT
 from tracemark.models import Brand, TraceEvent, Unit
@@ -47,6 +49,23 @@ COUNTRIES = ("ES", "FR", "DE", "IT", "PT", "NL", "US", "JP")
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 HOT_LOT = 1
 COLD = {"type": "gs1:Temperature", "value": 4.5, "uom": "CEL"}
+RULES = (
+    rules.RuleSpec("QC failed", "failed", [{"type": "hold_batch"}]),
+    rules.RuleSpec(
+        "Cold chain",
+        "excursion",
+        [{"type": "notify", "emails": ["cold@example.com"]}],
+        field="Temperature",
+    ),
+    rules.RuleSpec(
+        "Acidity",
+        "gt",
+        [{"type": "lock_lot"}],
+        field="acidity",
+        value="0.8",
+        template_key="olive-intake",
+    ),
+)
 
 
 def lot_uri(lot_id: int) -> str:
@@ -400,6 +419,10 @@ def measure(url: str, scale: float, runs: int, doc_size: int) -> dict[str, list[
         f" {counts['events']:,} events in {counts['seconds']:.0f} s",
         flush=True,
     )
+    with sessions.begin() as session:
+        brand = session.get_one(Brand, chain.brand)
+        for spec in RULES:
+            rules.create_rule(session, brand, spec)
     rng = random.Random(11)
     out: dict[str, list[float]] = {
         "baseline": [],
