@@ -319,3 +319,28 @@ def test_updating_a_rule_reports_what_changed(db, demo, qc_rule):
         assert changed == {"operator": "eq", "field": "x", "value": "1", "disposition": None,
                            "actions": [{"type": "hold_batch"}]}  # fmt: skip
         assert rules.update_rule(session, rule, spec) == {}
+
+
+def test_a_checkpoint_recording_fires_on_its_template_field(db, demo):
+    with db.sessions.begin() as session:
+        spec = RuleSpec(
+            "Acidity",
+            "gt",
+            [{"type": "hold_batch", "notice": "Held for a check of its acidity."}],
+            field="acidity",
+            value="0.8",
+            template_key="olive-intake",
+        )
+        rules.create_rule(session, session.merge(demo.brand), spec)
+    recorded = {
+        "tm:checkpoint": {"key": "olive-intake", "version": 2},
+        "tm:fields": {"acidity": 0.9, "variety": "Picual"},
+    }
+    other_template = {**recorded, "tm:checkpoint": {"key": "bottling", "version": 1}}
+    with db.sessions.begin() as session:
+        capture.capture_event(session, demo.brand, _inspection("urn:uuid:cp-0", other_template))
+        assert session.get_one(Batch, demo.batch.id).status is BatchStatus.RELEASED
+        capture.capture_event(session, demo.brand, _inspection("urn:uuid:cp-1", recorded))
+        batch = session.get_one(Batch, demo.batch.id)
+        assert batch.status is BatchStatus.ON_HOLD
+        assert batch.notice == {"en": "Held for a check of its acidity."}
