@@ -15,10 +15,12 @@ it by hand (:func:`retry`).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -187,8 +189,9 @@ def _deliver_one(
 ) -> tuple[MessageStatus | None, str | None]:
     error, permanent = None, False
     try:
-        with sessions() as session:
-            _send(session, transports, session.get_one(OutboxMessage, message_id))
+        with sessions() as session:  # read what to send, then send outside any transaction
+            send = _sender(session, transports, session.get_one(OutboxMessage, message_id))
+        send()
     except Undeliverable as failure:
         error, permanent = str(failure), True
     except Exception as failure:
@@ -216,7 +219,13 @@ def _deliver_one(
         return message.status, error
 
 
-def _send(session: Session, transports: Transports, message: OutboxMessage) -> None:
+def _sender(
+    session: Session, transports: Transports, message: OutboxMessage
+) -> Callable[[], object]:
+    """What sends ``message``: the e-mail composed, or the webhook body and its secret.
+
+    :raises Undeliverable: no retry can send it.
+    """
     payload, key = message.payload, message.dedupe_key
     if message.kind is MessageKind.EMAIL:
         mailer = transports.mailer
@@ -231,13 +240,12 @@ def _send(session: Session, transports: Transports, message: OutboxMessage) -> N
             base_url=transports.base_url,
             locale=brand.locale,
         )
-        mailer.send(email)
-        return
+        return functools.partial(mailer.send, email)
     rule = session.get(Rule, payload["rule"]["id"])
     if rule is None or rule.brand_id != message.brand_id:
         raise Undeliverable("the rule was deleted: its webhook secret is gone")
     body = json.dumps({**payload, "id": key}, sort_keys=True, separators=(",", ":")).encode()
-    transports.webhooks.send(message.recipient, body, rule.secret, key)
+    return functools.partial(transports.webhooks.send, message.recipient, body, rule.secret, key)
 
 
 def retry(session: Session, message: OutboxMessage) -> None:

@@ -217,17 +217,22 @@ def test_a_worker_killed_after_sending_leaves_a_lease_and_the_copy_has_the_same_
     notify = {"type": "notify", "emails": ["qa@example.com"]}
     _fire(db, demo, [notify, {"type": "webhook", "url": url}])
     transports, now = _transports(port), utcnow()
-    real = outbox._send
+    real = outbox._sender
 
     def send_then_die(*args, **kwargs):
-        real(*args, **kwargs)
-        raise _Killed
+        send = real(*args, **kwargs)
 
-    monkeypatch.setattr(outbox, "_send", send_then_die)
+        def die_after_sending():
+            send()
+            raise _Killed
+
+        return die_after_sending
+
+    monkeypatch.setattr(outbox, "_sender", send_then_die)
     for _ in range(2):  # the e-mail, then the webhook: each dies after sending
         with pytest.raises(_Killed):
             outbox.deliver(db.sessions, transports, "dying", now=now, limit=1)
-    monkeypatch.setattr(outbox, "_send", real)
+    monkeypatch.setattr(outbox, "_sender", real)
     assert all(m.status is MessageStatus.PENDING for m in _messages(db, demo.brand.id))
     # under lease: another worker leaves them alone until it runs out
     assert outbox.deliver(db.sessions, transports, "w2", now=now).attempted == 0
