@@ -331,3 +331,24 @@ def test_outbox_deliver_once_sends_what_is_due_and_stops(db, demo, drained, smtp
     result = invoke(main, ["outbox", "deliver", "--once"], env=env, catch_exceptions=False)
     assert result.exit_code == 0 and result.output == ""
     assert [tos for tos, _ in inbox.envelopes] == [["qa@example.com"]]
+
+
+def test_delivery_settings_come_from_the_environment():
+    from tracemark.config import Settings
+
+    settings = Settings.from_env(
+        {
+            "TRACEMARK_SMTP_URL": "smtp://mail.example.com:587",
+            "TRACEMARK_SMTP_STARTTLS": "1",
+            "TRACEMARK_MAIL_FROM": "alerts@example.com",
+            "TRACEMARK_WEBHOOK_ALLOW_PRIVATE": "1",
+            "TRACEMARK_WEBHOOK_TIMEOUT": "3",
+            "TRACEMARK_OUTBOX_MAX_ATTEMPTS": "4",
+        }
+    )
+    transports = outbox.Transports.from_settings(settings)
+    assert transports.mailer is not None and transports.mailer.config.starttls
+    assert transports.mailer.mail_from == "alerts@example.com"
+    assert transports.webhooks == webhooks.WebhookSender(3.0, False, True)
+    assert transports.max_attempts == 4 and transports.kinds == list(MessageKind)
+    assert outbox.Transports.from_settings(Settings.from_env({})).mailer is None
