@@ -1,7 +1,7 @@
 """The brand staff application: accounts, roles, the audit log, the catalog, signing keys,
 issuance and labels, stories and reports, scan analytics, the quality and supply-chain
 boards, the regulator view (provenance and signed statements), suppliers and material
-lots, traces and recall impact.
+lots, traces and recall impact, and rules with their outbox.
 
 ``bp`` is registered, and ``admin.auth.init_app`` called, by ``tracemark.app.create_app``.
 """
@@ -15,6 +15,7 @@ from admin import issuance as _issuance  # noqa: F401  (registers the issuance p
 from admin import keys as _keys  # noqa: F401  (registers the key pages on bp)
 from admin import provenance as _provenance  # noqa: F401  (registers the regulator view on bp)
 from admin import quality as _quality  # noqa: F401  (registers the quality board on bp)
+from admin import rules as _rules  # noqa: F401  (registers the rules pages on bp)
 from admin import supply as _supply  # noqa: F401  (suppliers and material lots)
 from admin import supply_chain as _supply_chain  # noqa: F401  (the supply-chain board)
 from admin import trace as _trace  # noqa: F401  (trace search, traces, recall impact)

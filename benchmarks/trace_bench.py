@@ -12,7 +12,10 @@ units packed ten to a case, each case shipped; the rest unit observations. One l
 Measured, each in a fresh transaction, against a same-run baseline (one unit fetched by
 primary key): ``genealogy.backward_from_unit`` for random units, ``recall.recall_impact``
 of the lot that feeds 100 batches, and ``capture.capture_document`` of 1,000-event
-documents (committed) against a bare executemany of as many event rows.
+documents (committed) against a bare executemany of as many event rows. The brand has
+three rules (a failed QC test, a temperature excursion, a checkpoint field); each run
+captures one document with them enabled, so every event is evaluated against them (none
+fires), and one with none enabled, the rules' same-run baseline.
 
     python benchmarks/trace_bench.py --scale 0.1 --db both
 """
@@ -33,12 +36,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _common import machine, postgres_schema, report
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select, text, update
 
-from tracemark import capture, catalog, epc, genealogy, keystore, migrate, recall
+from tracemark import capture, catalog, epc, genealogy, keystore, migrate, recall, rules
 from tracemark.db import is_postgresql, make_engine, make_sessionmaker
 from tracemark.epcis_schema import EPCIS_CONTEXT
-from tracemark.models import Brand, TraceEvent, Unit
+from tracemark.models import Brand, Rule, TraceEvent, Unit
 
 GTIN = "09506000134352"
 UNITS_PER_BATCH = 100
@@ -47,6 +50,23 @@ COUNTRIES = ("ES", "FR", "DE", "IT", "PT", "NL", "US", "JP")
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 HOT_LOT = 1
 COLD = {"type": "gs1:Temperature", "value": 4.5, "uom": "CEL"}
+RULES = (
+    rules.RuleSpec("QC failed", "failed", [{"type": "hold_batch"}]),
+    rules.RuleSpec(
+        "Cold chain",
+        "excursion",
+        [{"type": "notify", "emails": ["cold@example.com"]}],
+        field="Temperature",
+    ),
+    rules.RuleSpec(
+        "Acidity",
+        "gt",
+        [{"type": "lock_lot"}],
+        field="acidity",
+        value="0.8",
+        template_key="olive-intake",
+    ),
+)
 
 
 def lot_uri(lot_id: int) -> str:
@@ -400,12 +420,17 @@ def measure(url: str, scale: float, runs: int, doc_size: int) -> dict[str, list[
         f" {counts['events']:,} events in {counts['seconds']:.0f} s",
         flush=True,
     )
+    with sessions.begin() as session:
+        brand = session.get_one(Brand, chain.brand)
+        for spec in RULES:
+            rules.create_rule(session, brand, spec)
     rng = random.Random(11)
     out: dict[str, list[float]] = {
         "baseline": [],
         "backward": [],
         "recall": [],
         "capture": [],
+        "capture_bare": [],
         "insert": [],
     }
     hot_batches = None
@@ -429,13 +454,16 @@ def measure(url: str, scale: float, runs: int, doc_size: int) -> dict[str, list[
             out["recall"].append(time.perf_counter() - started)
             hot_batches = len(impact.batches)
             assert impact.total_units == hot_batches * UNITS_PER_BATCH
-        document = capture_document_of(chain, run, doc_size)
-        started = time.perf_counter()
-        with sessions.begin() as session:
-            brand = session.get_one(Brand, chain.brand)
-            result = capture.capture_document(session, brand, document)
-        out["capture"].append(doc_size / (time.perf_counter() - started))
-        assert len(result.captured) == doc_size
+        for enabled, key, number in ((False, "capture_bare", run + 10_000), (True, "capture", run)):
+            document = capture_document_of(chain, number, doc_size)
+            with sessions.begin() as session:
+                session.execute(update(Rule).values(enabled=enabled))
+            started = time.perf_counter()
+            with sessions.begin() as session:
+                brand = session.get_one(Brand, chain.brand)
+                result = capture.capture_document(session, brand, document)
+            out[key].append(doc_size / (time.perf_counter() - started))
+            assert len(result.captured) == doc_size
         rows = [
             {"brand_id": chain.brand, "event_id": f"urn:uuid:bare-{run}-{i}",
              "event_type": "ObjectEvent", "action": "OBSERVE", "event_time": T0,
@@ -481,6 +509,7 @@ def main() -> None:
                 ("backward trace from a unit (<= 20 ms)", out["backward"], ms),
                 ("recall impact, lot in 100 batches (<= 500 ms)", out["recall"], ms),
                 (f"capture, {args.capture_size}-event docs (>= 2,000/s)", out["capture"], rate),
+                ("baseline: the same, no rule enabled", out["capture_bare"], rate),
                 ("baseline: bare executemany of events", out["insert"], rate),
             ],
         )

@@ -6,6 +6,11 @@ batches, material lots and sites, and every row goes in under one savepoint. Eve
 idempotent by eventID (an event without one is identified by its content's hash): an
 event the brand already holds is skipped, so a client may resend a document after a
 timeout. Events may arrive in any order; every reader orders them by ``event_time``.
+
+The brand's enabled rules (:mod:`tracemark.rules`) are evaluated on the events a capture
+stores — never on those it skips as held already — and their actions (holds, locks,
+outbox messages) are written under the same savepoint, so they commit or roll back with
+the events.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tracemark import epc as epcs
-from tracemark import epcis
+from tracemark import epcis, rule_actions, rules
 from tracemark.db import chunked, is_postgresql
 from tracemark.epcis import EpcisError, EventRecord
 from tracemark.models import (
@@ -161,6 +166,7 @@ def _store_once(session: Session, brand: Brand, records: list[EventRecord]) -> C
         return CaptureResult([], duplicates)
     resolved = _resolve(session, brand.id, fresh)
     sites = _sites(session, brand.id, fresh)
+    brand_rules = rules.enabled_rules(session, brand.id)
     recorded_at = utcnow()
     event_rows = []
     for record in fresh:
@@ -198,7 +204,48 @@ def _store_once(session: Session, brand: Brand, records: list[EventRecord]) -> C
             (SensorReading, readings),
         ):
             _insert_rows(session, model.__table__, rows)
+        if brand_rules:
+            _apply_rules(session, brand, brand_rules, ids, fresh, event_rows, resolved)
     return CaptureResult([record.event_id for record in fresh], duplicates)
+
+
+def _apply_rules(
+    session: Session,
+    brand: Brand,
+    brand_rules: list[rules.CompiledRule],
+    ids: list[int],
+    records: list[EventRecord],
+    event_rows: list[dict[str, Any]],
+    resolved: dict[str, _Resolved],
+) -> None:
+    hits = []
+    for event_id, record, row in zip(ids, records, event_rows, strict=True):
+        about = None
+        for rule in brand_rules:
+            if not rules.matches(
+                rule, record.biz_step, record.disposition, record.data, record.readings
+            ):
+                continue
+            if about is None:
+                about = _about(record, row, resolved)
+            hits.append((rule, rule_actions.Captured(event_id, record, *about)))
+    if hits:
+        rule_actions.fire(session, brand, hits)
+
+
+def _about(
+    record: EventRecord, row: dict[str, Any], resolved: dict[str, _Resolved]
+) -> tuple[frozenset[int], frozenset[int]]:
+    """The batches (of named units and classes) and material lots an event names."""
+    batches, lots = {row["batch_id"]}, set()
+    for obj in record.objects:
+        found = resolved.get(obj.epc.uri)
+        if found is not None:
+            batches.add(found.batch_id)
+            lots.add(found.lot_id)
+    batches.discard(None)
+    lots.discard(None)
+    return frozenset(batches), frozenset(lots)
 
 
 def _insert_events(session: Session, rows: list[dict[str, Any]]) -> list[int]:

@@ -349,10 +349,12 @@ def issue(ctx, lot, count, brand_slug, gtin, resume_job, workers, queue) -> None
 @click.option("--once", is_flag=True, help="Stop when no job is left instead of waiting.")
 @click.option("--workers", type=click.IntRange(1, 64), help="Signing processes (default: cores).")
 @click.option("--no-rollup", is_flag=True, help="Do not update the boards when idle.")
+@click.option("--no-outbox", is_flag=True, help="Leave rule e-mails and webhooks to others.")
 @pass_ctx
-def worker(ctx: Context, once: bool, workers: int | None, no_rollup: bool) -> None:
-    """Run queued issuance jobs and label renders (and take over those whose worker died);
-    when idle, bring the scan analytics and the quality and supply-chain boards up to date."""
+def worker(ctx: Context, once: bool, workers: int | None, no_rollup: bool, no_outbox: bool) -> None:
+    """Run queued issuance jobs and label renders (and take over those whose worker died),
+    deliver the outbox (rule e-mails and webhooks) beside them; when idle, bring the scan
+    analytics and the quality and supply-chain boards up to date."""
     from tracemark import board_rollup, jobs, label_renders, rollups
 
     passphrase = _passphrase(ctx)
@@ -363,10 +365,57 @@ def worker(ctx: Context, once: bool, workers: int | None, no_rollup: bool) -> No
         board_rollup.roll_up(ctx.sessions)
 
     idle = None if no_rollup else roll_up
+    deliver = None if no_outbox else _deliverer(ctx)
+    attempted = None if deliver is None else lambda: deliver().attempted
     finished = jobs.run_worker(
-        ctx.sessions, passphrase, once=once, workers=workers, renders=renders, idle=idle
+        ctx.sessions,
+        passphrase,
+        once=once,
+        workers=workers,
+        renders=renders,
+        idle=idle,
+        deliver=attempted,
     )
     click.echo(f"{finished} task(s) finished")
+
+
+def _deliverer(ctx: Context):
+    """One round of outbox delivery, returning what it did."""
+    from tracemark import jobs, outbox
+
+    try:
+        transports = outbox.Transports.from_settings(ctx.settings)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+    name = jobs.worker_name()
+    return lambda: outbox.deliver(ctx.sessions, transports, name)
+
+
+@main.group("outbox")
+def outbox_group() -> None:
+    """Rule e-mails and webhooks waiting to go out."""
+
+
+@outbox_group.command("deliver")
+@click.option("--once", is_flag=True, help="Deliver what is due, then stop (for cron).")
+@click.option("--every", type=click.FloatRange(min=0.1), default=2.0, show_default=True,
+              help="Seconds between looks at the outbox when nothing is due.")  # fmt: skip
+@pass_ctx
+def outbox_deliver(ctx: Context, once: bool, every: float) -> None:
+    """Deliver due messages (at least once; receivers drop repeats by their key)."""
+    import time
+
+    deliver = _deliverer(ctx)
+    while True:
+        done = deliver()
+        if done.attempted:
+            click.echo(f"{done.sent} sent, {done.failed} to retry, {done.dead} dead")
+            for error in done.errors:
+                click.echo(f"  {error}", err=True)
+            continue
+        if once:
+            break
+        time.sleep(every)
 
 
 @main.group()

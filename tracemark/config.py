@@ -48,6 +48,20 @@ class Settings:
     #: Where the worker writes label files and the admin app reads them for download
     #: (a folder shared by both when they run on different hosts).
     label_dir: Path = DEFAULT_INSTANCE_DIR / "labels"
+    #: Where rule e-mails go out: ``smtp://[user:password@]host[:port]`` or ``smtps://…``;
+    #: None keeps e-mails in the outbox until it is set.
+    smtp_url: str | None = None
+    #: Upgrade a plain ``smtp://`` connection with STARTTLS (required once set).
+    smtp_starttls: bool = False
+    mail_from: str = "tracemark@localhost"
+    #: Webhooks over plain http (a test or an internal receiver), not only https.
+    webhook_allow_http: bool = False
+    #: Webhooks to loopback and private addresses (refused by default: no rule may make
+    #: the worker reach into the internal network).
+    webhook_allow_private: bool = False
+    webhook_timeout: float = 10.0
+    #: Attempts at delivering one outbox message before it is marked dead.
+    outbox_max_attempts: int = 8
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -72,6 +86,13 @@ class Settings:
             proxies=int(env.get("TRACEMARK_PROXIES", "0") or 0),
             batch_view_ttl=float(env.get("TRACEMARK_BATCH_VIEW_TTL", "30") or 30),
             label_dir=Path(env.get("TRACEMARK_LABEL_DIR") or instance / "labels"),
+            smtp_url=env.get("TRACEMARK_SMTP_URL") or None,
+            smtp_starttls=env.get("TRACEMARK_SMTP_STARTTLS") == "1",
+            mail_from=env.get("TRACEMARK_MAIL_FROM") or "tracemark@localhost",
+            webhook_allow_http=env.get("TRACEMARK_WEBHOOK_ALLOW_HTTP") == "1",
+            webhook_allow_private=env.get("TRACEMARK_WEBHOOK_ALLOW_PRIVATE") == "1",
+            webhook_timeout=float(env.get("TRACEMARK_WEBHOOK_TIMEOUT", "10") or 10),
+            outbox_max_attempts=int(env.get("TRACEMARK_OUTBOX_MAX_ATTEMPTS", "8") or 8),
         )
 
     def require_key_passphrase(self) -> str:

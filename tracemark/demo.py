@@ -20,6 +20,8 @@ from tracemark import (
     jobs,
     keystore,
     migrate,
+    outbox,
+    rules,
     trace,
 )
 from tracemark.config import Settings
@@ -33,6 +35,16 @@ DEMO_SLUG = "demo"
 DEMO_GTIN = "09506000134352"
 DEMO_LOT = "L2401A"
 DEMO_CODES = 1_000
+#: A failed quality check holds the batch and tells purchasing (e-mails wait in the outbox
+#: until TRACEMARK_SMTP_URL is set).
+DEMO_RULE = rules.RuleSpec(
+    "QC failed → hold the batch and notify purchasing",
+    "failed",
+    [
+        {"type": "hold_batch"},
+        {"type": "notify", "roles": [], "emails": ["purchasing@olive-oil.example"]},
+    ],
+)
 #: The demo's owner account: fixed, printed, for a local demo only.
 DEMO_OWNER = ("owner@demo.example", "tracemark-demo-owner")
 
@@ -133,16 +145,22 @@ def setup(settings: Settings, base_url: str) -> DemoResult:
 
 def start_worker(settings: Settings) -> threading.Event:
     """Run the worker (``tracemark worker``) in a daemon thread of this process, so that
-    issuing codes and preparing labels from the admin app work in the demo.
+    issuing codes, preparing labels and sending rule messages work in the demo.
 
     Set the returned event to stop it after its current task.
     """
     sessions = make_sessionmaker(make_engine(settings.database_url))
     stop = threading.Event()
+    transports = outbox.Transports.from_settings(settings)
+    name = jobs.worker_name()
     thread = threading.Thread(
         target=jobs.run_worker,
         args=(sessions, settings.require_key_passphrase()),
-        kwargs={"stop": stop, "renders": RenderOptions.from_settings(settings)},
+        kwargs={
+            "stop": stop,
+            "renders": RenderOptions.from_settings(settings),
+            "deliver": lambda: outbox.deliver(sessions, transports, name).attempted,
+        },
         name="tracemark-worker",
         daemon=True,
     )
@@ -199,6 +217,7 @@ def _create(session: Session, passphrase: str) -> None:
         publish=True,
     )
     keystore.create_key(session, brand, passphrase)
+    rules.create_rule(session, brand, DEMO_RULE)
     email, password = DEMO_OWNER
     owner = accounts.create_user(session, email, password, "Demo owner")
     accounts.grant(session, owner, brand, Role.OWNER)

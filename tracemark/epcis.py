@@ -224,6 +224,10 @@ def _term(value: str | None) -> str | None:
     return value
 
 
+#: The bare form of a CBV term, for whatever compares steps and dispositions (rules).
+cbv_term = _term
+
+
 def event_hash(event: dict[str, Any]) -> str:
     """An identifier for an event sent without eventID: the SHA-256 of its JSON with
     sorted keys (not GS1's event-hash algorithm), so re-sending it is still idempotent."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
-from flask_babel import Babel
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 #: Locales with a complete catalog under translations/, in the switcher's order.
 LOCALES: dict[str, str] = {
@@ -35,6 +37,8 @@ def normalize(tag: str | None) -> str | None:
 
 
 def select_locale() -> str:
+    from flask import request  # (the locale lists above serve the worker too, without Flask)
+
     for candidate in (request.args.get("lang"), request.cookies.get(COOKIE)):
         chosen = normalize(candidate)
         if chosen:
@@ -51,6 +55,8 @@ def text_direction(locale: str) -> str:
 
 
 def init_app(app: Flask, translations_dir: str) -> None:
+    from flask_babel import Babel
+
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = translations_dir
     Babel(app, locale_selector=select_locale)

@@ -10,7 +10,9 @@ chunk (see :mod:`tracemark.issuance`), a render starts its file again (files app
 when complete, see :mod:`tracemark.label_renders`). Failed tasks stay failed until someone
 puts them back in the queue on purpose (:func:`requeue`), so a task that fails for a
 reason (a revoked key) does not loop. Issuance jobs and renders take turns, so neither
-kind starves the other.
+kind starves the other. Outbox messages (rule e-mails and webhooks) go out from a thread
+of their own beside the tasks: a long job does not hold them back, and sending them —
+network waits, not CPU — takes no turn from a job or a render.
 """
 
 from __future__ import annotations
@@ -120,6 +122,7 @@ def run_worker(
     workers: int | None = None,
     renders: label_renders.RenderOptions | None = None,
     idle: Callable[[], object] | None = None,
+    deliver: Callable[[], int] | None = None,
 ) -> int:
     """Run tasks until ``stop`` is set (or, with ``once``, until none is left).
 
@@ -128,10 +131,57 @@ def run_worker(
     Returns the number of tasks finished. A task that raises is marked failed (by
     :func:`issuance.run_job` or :func:`label_renders.run_render`) and the worker goes on
     with the next one. ``idle`` (e.g. the analytics rollup) runs whenever no task is
-    waiting; its failures are logged.
+    waiting; its failures are logged. ``deliver`` (e.g. :func:`tracemark.outbox.deliver`,
+    returning how many messages it tried) runs in a thread of its own until ``stop``, or,
+    with ``once``, until it finds nothing to send after the last task.
     """
     name, finished = worker_name(), 0
     stop = stop or threading.Event()
+    courier = None
+    if deliver is not None and not once:
+        courier = threading.Thread(
+            target=_courier, args=(deliver, stop, poll_seconds), name="tracemark-outbox"
+        )
+        courier.start()
+    try:
+        finished = _run_tasks(sessions, passphrase, name, once, poll_seconds, stop, workers,
+                              renders, idle)  # fmt: skip
+    finally:
+        if courier is not None:
+            stop.set()
+            courier.join()
+    if once and deliver is not None:
+        while _attempt(deliver):
+            pass
+    return finished
+
+
+def _courier(deliver: Callable[[], int], stop: threading.Event, poll_seconds: float) -> None:
+    while not stop.is_set():
+        if not _attempt(deliver):
+            stop.wait(poll_seconds)
+
+
+def _attempt(deliver: Callable[[], int]) -> int:
+    try:
+        return deliver()
+    except Exception:
+        log.exception("outbox delivery failed")
+        return 0
+
+
+def _run_tasks(
+    sessions: sessionmaker[Session],
+    passphrase: str,
+    name: str,
+    once: bool,
+    poll_seconds: float,
+    stop: threading.Event,
+    workers: int | None,
+    renders: label_renders.RenderOptions | None,
+    idle: Callable[[], object] | None,
+) -> int:
+    finished = 0
 
     def issue(job_id: int) -> None:
         issuance.run_job(

@@ -31,9 +31,9 @@ from tests.admin.test_auth import (
     login,
 )
 from tests.conftest import PASSPHRASE, PDF, make_brand
-from tracemark import accounts, content, images, issuance, supply
+from tracemark import accounts, content, images, issuance, outbox, rules, supply
 from tracemark.config import Settings
-from tracemark.models import AuditLog, IssuanceJob, Role, Unit
+from tracemark.models import AuditLog, IssuanceJob, MessageKind, MessageStatus, Role, Unit
 
 __all__ = ["cheap_hashes"]  # the autouse fixture, used here too
 
@@ -107,6 +107,13 @@ ACCESS: dict[str, Access] = {
     "admin.quality_csv": Access(read=EDITORS),
     "admin.supply_chain_board": Access(read=EDITORS),
     "admin.supply_chain_csv": Access(read=EDITORS),
+    "admin.rules_list": Access(read=EDITORS, write=EDITORS),
+    "admin.rules_language": Access(write=EDITORS),
+    "admin.rule": Access(read=EDITORS, write=EDITORS),
+    "admin.rule_state": Access(write=EDITORS),
+    "admin.delete_rule": Access(write=EDITORS),
+    "admin.rule_activity": Access(read=EDITORS),
+    "admin.retry_message": Access(write=EDITORS),
 }
 #: URL parameter values that differ by endpoint (each board has its own charts).
 ENDPOINT_VALUES = {
@@ -114,7 +121,18 @@ ENDPOINT_VALUES = {
     "admin.supply_chain_csv": {"chart": "stock"},
 }
 #: URL parameters that name another object (the rest, like a file format, do not).
-OBJECTS = ("product_id", "batch_id", "kid", "job_id", "document_id", "image_id", "lot_id", "serial")
+OBJECTS = (
+    "product_id",
+    "batch_id",
+    "kid",
+    "job_id",
+    "document_id",
+    "image_id",
+    "lot_id",
+    "serial",
+    "rule_id",
+    "message_id",
+)
 #: Routes outside any brand, with the status each kind of visitor gets; tested in depth
 #: by test_auth (sign-in) and elsewhere, walked here so none is forgotten.
 SIGNED_IN = {role: 200 for role in (*MEMBERS, "outsider")}
@@ -177,6 +195,8 @@ def world(db) -> World:
             lot = supply.receive_lot(session, supplier, "Olive oil", "OIL-1", gtin="09506000134352")
             serial = session.scalar(select(Unit.serial).where(Unit.batch_id == batch.id).limit(1))
             document_id, image_id, lot_id = document.id, image.id, lot.id
+            document_id, image_id = document.id, image.id
+            rule_id, message_id = _rule_and_dead_message(session, product.brand)
         values.append(
             (
                 {
@@ -189,6 +209,8 @@ def world(db) -> World:
                     "locale": "en",
                     "document_id": str(document_id),
                     "image_id": str(image_id),
+                    "rule_id": str(rule_id),
+                    "message_id": str(message_id),
                     "chart": "country",
                     "lot_id": str(lot_id),
                     "serial": serial,
@@ -211,6 +233,16 @@ def world(db) -> World:
     hidden["outsider"] = (my_brand.slug, my_brand.name)
     hidden["anonymous"] = hidden["outsider"] + hidden["owner"]
     return World(mine, theirs, hidden, emails)
+
+
+def _rule_and_dead_message(session, brand) -> tuple[int, int]:
+    """A rule, and an outbox message that failed every attempt (so it can be retried)."""
+    spec = rules.RuleSpec("QC failed", "failed", [{"type": "hold_batch"}])
+    rule = rules.create_rule(session, brand, spec)
+    message = outbox.enqueue(session, brand.id, None, MessageKind.EMAIL, "qa@example.com", {})
+    message.status, message.dedupe_key = MessageStatus.DEAD, secrets.token_hex(32)
+    session.flush()
+    return rule.id, message.id
 
 
 def _png() -> bytes:

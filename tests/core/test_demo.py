@@ -2,10 +2,18 @@ import time
 
 from sqlalchemy import select
 
-from tracemark import accounts, demo, issuance, label_renders
+from tracemark import accounts, capture, catalog, demo, issuance, label_renders, rules
 from tracemark.config import Settings
 from tracemark.db import make_engine, make_sessionmaker
-from tracemark.models import Batch, IssuanceJob, JobStatus, LabelRender, Role
+from tracemark.models import (
+    Batch,
+    BatchStatus,
+    IssuanceJob,
+    JobStatus,
+    LabelRender,
+    OutboxMessage,
+    Role,
+)
 from tracemark.pins import brand_pin_key, pin_for
 from tracemark.verify import Identity, check_url
 
@@ -25,6 +33,32 @@ def test_demo_setup_is_genuine_and_idempotent(tmp_path):
         owner = accounts.authenticate(session, first.owner_email, first.owner_password)
         assert owner is not None
         assert accounts.role_in(session, owner, check.facts.brand_id) is Role.OWNER
+    engine.dispose()
+
+
+def test_the_demo_rule_holds_a_batch_that_fails_its_quality_check(tmp_path):
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'demo.db'}", demo=True)
+    demo.setup(settings, "http://127.0.0.1:5000")
+    engine = make_engine(settings.database_url)
+    inspection = {
+        "type": "ObjectEvent",
+        "eventID": "urn:uuid:demo-qc",
+        "eventTime": "2026-10-15T08:00:00Z",
+        "eventTimeZoneOffset": "+00:00",
+        "action": "OBSERVE",
+        "bizStep": "inspecting",
+        "disposition": "non_conformant",
+        "quantityList": [{"epcClass": "urn:epc:class:lgtin:9506000.013435.L2401A"}],
+        "tm:qc": [{"test": "peroxide", "result": "fail", "value": 25}],
+    }
+    with make_sessionmaker(engine).begin() as session:
+        brand = catalog.get_brand(session, demo.DEMO_SLUG)
+        (rule,) = rules.rules_of(session, brand)
+        assert rule.name == "QC failed → hold the batch and notify purchasing" and rule.enabled
+        capture.capture_event(session, brand, inspection)
+        assert catalog.find_batch(session, brand, demo.DEMO_LOT).status is BatchStatus.ON_HOLD
+        messages = session.scalars(select(OutboxMessage.recipient)).all()
+        assert messages == ["purchasing@olive-oil.example"]
     engine.dispose()
 
 

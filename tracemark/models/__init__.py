@@ -9,6 +9,14 @@ from tracemark.models.content import BatchStory, Document, DocumentContent, Publ
 from tracemark.models.images import Image
 from tracemark.models.keys import KeyRequest, KeyRequestStatus, SigningKey
 from tracemark.models.labels import LabelFormat, LabelRender
+from tracemark.models.rules import (
+    MessageKind,
+    MessageStatus,
+    Operator,
+    OutboxMessage,
+    Rule,
+    RuleFiring,
+)
 from tracemark.models.scans import ScanEvent, UnitScanMark, UnitScanState
 from tracemark.models.security import LoginThrottle, RecoveryCode
 from tracemark.models.supply import LotStatus, MaterialLot, Supplier
@@ -39,12 +47,18 @@ __all__ = [
     "LotStatus",
     "MaterialLot",
     "Membership",
+    "MessageKind",
+    "MessageStatus",
     "ObjectPlace",
+    "Operator",
+    "OutboxMessage",
     "Product",
     "PublishState",
     "RecoveryCode",
     "Role",
     "RollupWatermark",
+    "Rule",
+    "RuleFiring",
     "ScanEvent",
     "ScanRollup",
     "SensorExcursion",

@@ -23,4 +23,6 @@ class Brand(Base):
     contact_url: Mapped[str | None] = mapped_column(String(300))
     #: Overrides of the clone-risk thresholds (see ``tracemark.risk.RiskPolicy``).
     risk_policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: The language of the brand's notifications (e-mails from its rules); None = English.
+    locale: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

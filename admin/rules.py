@@ -1,0 +1,236 @@
+"""A brand's rules pages: the rules, a rule's form, recent firings and the outbox.
+
+Owners and staff manage rules (the pages show webhook secrets and addresses, so other
+roles get 403); every change is audited. A dead outbox message can be sent again by hand.
+"""
+
+from __future__ import annotations
+
+from flask import abort, redirect, render_template, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+
+from admin import rule_forms
+from admin.catalog import Member, member_of
+from admin.views import bp
+from tracemark import catalog, outbox, rules
+from tracemark.models import MessageStatus, Rule
+from tracemark.web import error_response, settings
+
+#: Firings and outbox messages listed on the activity page.
+RECENT = 100
+DUPLICATE_NAME = _l("A rule with this name exists already.")
+
+
+def _editor(slug: str) -> Member | None:
+    member = member_of(slug)
+    return member if member.can_edit else None
+
+
+def _forbidden():
+    return error_response(
+        403, "forbidden", gettext("Only the brand's owners and staff manage its rules.")
+    )
+
+
+def _policy() -> dict[str, bool]:
+    current = settings()
+    return {
+        "allow_http": current.webhook_allow_http,
+        "allow_private": current.webhook_allow_private,
+    }
+
+
+def _rule(member: Member, rule_id: int) -> Rule:
+    try:
+        return rules.get_rule(member.session, member.brand, rule_id)
+    except catalog.NotFound:
+        abort(404)
+
+
+def _save(member: Member, form: rule_forms.RuleForm, rule: Rule | None):
+    """Create or update from a validated form: the rule, or None with the form's errors."""
+    try:
+        if rule is None:
+            rule = rules.create_rule(member.session, member.brand, form.spec(), **_policy())
+            member.record("rule.create", "rule", rule.id, _details(rule))
+        else:
+            changed = rules.update_rule(member.session, rule, form.spec(), **_policy())
+            if changed:
+                member.record("rule.update", "rule", rule.id, {"name": rule.name, **changed})
+    except catalog.Duplicate:
+        form.name.errors.append(DUPLICATE_NAME)
+        return None
+    except rules.RuleError as error:
+        name, message = rule_forms.RULE_ERRORS.get(error.field, ("name", None))
+        form[name].errors.append(message or gettext("Check this value."))
+        return None
+    member.session.commit()
+    return rule
+
+
+def _details(rule: Rule) -> dict:
+    return {
+        "name": rule.name,
+        "enabled": rule.enabled,
+        "operator": rule.operator.value,
+        "field": rule.field,
+        "value": rule.value,
+        "template_key": rule.template_key,
+        "biz_step": rule.biz_step,
+        "disposition": rule.disposition,
+        "actions": rule.actions,
+    }
+
+
+@bp.route("/brands/<slug>/rules", methods=["GET", "POST"])
+@login_required
+def rules_list(slug: str):
+    member = _editor(slug)
+    if member is None:
+        return _forbidden()
+    form = rule_forms.RuleForm(**_policy())
+    status = 200
+    if form.is_submitted():
+        if form.validate() and _save(member, form, None) is not None:
+            return redirect(url_for("admin.rules_list", slug=slug), code=303)
+        status = 400
+    return _list_page(member, form, rule_forms.LanguageForm(locale=member.brand.locale or "en"),
+                      status)  # fmt: skip
+
+
+def _list_page(member: Member, form, language, status: int = 200):
+    page = render_template(
+        "admin/rules/list.html",
+        member=member,
+        rules=rules.rules_of(member.session, member.brand),
+        form=form,
+        language=language,
+        operator_names=rule_forms.OPERATOR_NAMES,
+        action_names=rule_forms.ACTION_NAMES,
+        state_form=rule_forms.RuleStateForm(),
+    )
+    return page, status
+
+
+@bp.post("/brands/<slug>/rules/language")
+@login_required
+def rules_language(slug: str):
+    member = _editor(slug)
+    if member is None:
+        return _forbidden()
+    language = rule_forms.LanguageForm()
+    if not language.validate_on_submit():
+        return _list_page(member, rule_forms.RuleForm(formdata=None, **_policy()), language, 400)
+    locale = None if language.locale.data == "en" else language.locale.data
+    if member.brand.locale != locale:
+        member.brand.locale = locale
+        member.record("brand.locale", "brand", member.brand.id, {"locale": locale or "en"})
+        member.session.commit()
+    return redirect(url_for("admin.rules_list", slug=slug), code=303)
+
+
+@bp.route("/brands/<slug>/rules/<int:rule_id>", methods=["GET", "POST"])
+@login_required
+def rule(slug: str, rule_id: int):
+    member = _editor(slug)
+    if member is None:
+        return _forbidden()
+    rule = _rule(member, rule_id)
+    form = rule_forms.RuleForm.of(rule, **_policy())
+    status = 200
+    if form.is_submitted():
+        if form.validate() and _save(member, form, rule) is not None:
+            return redirect(url_for("admin.rule", slug=slug, rule_id=rule.id), code=303)
+        status = 400
+    return _rule_page(member, rule, form, rule_forms.DeleteRuleForm(), status)
+
+
+def _rule_page(member: Member, rule: Rule, form, delete_form, status: int = 200):
+    page = render_template(
+        "admin/rules/rule.html",
+        member=member,
+        rule=rule,
+        form=form,
+        delete_form=delete_form,
+        state_form=rule_forms.RuleStateForm(),
+    )
+    return page, status
+
+
+@bp.post("/brands/<slug>/rules/<int:rule_id>/state")
+@login_required
+def rule_state(slug: str, rule_id: int):
+    member = _editor(slug)
+    if member is None:
+        return _forbidden()
+    rule = _rule(member, rule_id)
+    form = rule_forms.RuleStateForm()
+    if not form.validate_on_submit():
+        return error_response(400, "bad_form", gettext("The request could not be understood."))
+    enabled = form.enabled.data == "1"
+    if rule.enabled != enabled:
+        rule.enabled = enabled
+        action = "rule.enable" if enabled else "rule.disable"
+        member.record(action, "rule", rule.id, {"name": rule.name})
+        member.session.commit()
+    return redirect(url_for("admin.rules_list", slug=slug), code=303)
+
+
+@bp.post("/brands/<slug>/rules/<int:rule_id>/delete")
+@login_required
+def delete_rule(slug: str, rule_id: int):
+    member = _editor(slug)
+    if member is None:
+        return _forbidden()
+    rule = _rule(member, rule_id)
+    delete_form = rule_forms.DeleteRuleForm()
+    if not delete_form.validate_on_submit():
+        form = rule_forms.RuleForm.of(rule, **_policy())
+        return _rule_page(member, rule, form, delete_form, 400)
+    member.record("rule.delete", "rule", rule.id, _details(rule))
+    member.session.delete(rule)
+    member.session.commit()
+    return redirect(url_for("admin.rules_list", slug=slug), code=303)
+
+
+@bp.get("/brands/<slug>/rules/activity")
+@login_required
+def rule_activity(slug: str):
+    member = _editor(slug)
+    if member is None:
+        return _forbidden()
+    return render_template(
+        "admin/rules/activity.html",
+        member=member,
+        firings=rules.firings(member.session, member.brand, RECENT),
+        messages=outbox.messages(member.session, member.brand, RECENT),
+        action_names=rule_forms.ACTION_NAMES,
+        retry_form=rule_forms.RetryForm(),
+        dead=MessageStatus.DEAD,
+    )
+
+
+@bp.post("/brands/<slug>/outbox/<int:message_id>/retry")
+@login_required
+def retry_message(slug: str, message_id: int):
+    member = _editor(slug)
+    if member is None:
+        return _forbidden()
+    try:
+        message = outbox.get_message(member.session, member.brand, message_id)
+    except catalog.NotFound:
+        abort(404)
+    if not rule_forms.RetryForm().validate_on_submit():
+        return error_response(400, "bad_form", gettext("The request could not be understood."))
+    try:
+        outbox.retry(member.session, message)
+    except outbox.NotDead:
+        return error_response(
+            409, "not_dead", gettext("Only a message that could not be delivered can be retried.")
+        )
+    details = {"kind": message.kind.value, "recipient": message.recipient}
+    member.record("outbox.retry", "outbox_message", message.id, details)
+    member.session.commit()
+    return redirect(url_for("admin.rule_activity", slug=slug), code=303)
