@@ -4,6 +4,7 @@ from tracemark.models.analytics import RollupWatermark, ScanRollup
 from tracemark.models.base import Base
 from tracemark.models.brand import Brand
 from tracemark.models.catalog import Batch, BatchStatus, Product, Site
+from tracemark.models.checkpoints import CheckpointFile, CheckpointTemplate
 from tracemark.models.content import BatchStory, Document, DocumentContent, PublishState
 from tracemark.models.images import Image
 from tracemark.models.keys import SigningKey
@@ -22,6 +23,8 @@ __all__ = [
     "BatchStatus",
     "BatchStory",
     "Brand",
+    "CheckpointFile",
+    "CheckpointTemplate",
     "Document",
     "DocumentContent",
     "GenealogyEdge",
