@@ -16,13 +16,15 @@ def _t(*texts: str) -> dict[str, str]:
     return dict(zip(_ORDER, texts, strict=True))
 
 
-_PASS = "passfail"
+_PASSFAIL = "passfail"
 _NOTES = {
     "name": "notes",
     "type": "text",
     "max_length": 500,
     "required": False,
-    "label": _t("Notes", "备注", "Notas", "Remarques", "Bemerkungen", "メモ", "Observações", "ملاحظات"),
+    "label": _t(
+        "Notes", "备注", "Notas", "Remarques", "Bemerkungen", "メモ", "Observações", "ملاحظات"
+    ),
 }
 
 
@@ -40,6 +42,7 @@ def _temperature(required: bool) -> dict[str, Any]:
     }  # fmt: skip
 
 
+# fmt: off
 STANDARD: dict[str, dict[str, Any]] = {
     "raw-material-receipt": {
         "name": _t("Raw-material receipt", "原料接收", "Recepción de materia prima",
@@ -58,7 +61,7 @@ STANDARD: dict[str, dict[str, Any]] = {
              "label": _t("Delivery note number", "送货单号", "Número de albarán",
                          "Numéro du bon de livraison", "Lieferscheinnummer", "納品書番号",
                          "Número da guia de remessa", "رقم إشعار التسليم")},
-            {"name": "packaging_intact", "type": _PASS, "required": True,
+            {"name": "packaging_intact", "type": _PASSFAIL, "required": True,
              "label": _t("Packaging intact", "包装完好", "Embalaje intacto", "Emballage intact",
                          "Verpackung unversehrt", "包装に損傷なし", "Embalagem intacta",
                          "العبوة سليمة")},
@@ -116,7 +119,7 @@ STANDARD: dict[str, dict[str, Any]] = {
                  {"value": "poor", "label": _t("Poor", "差", "Deficiente", "Mauvais",
                                                "Mangelhaft", "不良", "Fraco", "ضعيف")},
              ]},
-            {"name": "seal_intact", "type": _PASS, "required": True,
+            {"name": "seal_intact", "type": _PASSFAIL, "required": True,
              "label": _t("Seal intact", "密封完好", "Precinto intacto", "Scellé intact",
                          "Siegel unversehrt", "封印に異常なし", "Selo intacto", "الختم سليم")},
             {"name": "report", "type": "file", "required": False,
@@ -138,7 +141,7 @@ STANDARD: dict[str, dict[str, Any]] = {
              "label": _t("Cases packed", "装箱数", "Cajas embaladas", "Cartons conditionnés",
                          "Verpackte Kartons", "梱包ケース数", "Caixas embaladas",
                          "الصناديق المعبأة")},
-            {"name": "labels_checked", "type": _PASS, "required": True,
+            {"name": "labels_checked", "type": _PASSFAIL, "required": True,
              "label": _t("Labels checked", "标签已核对", "Etiquetas comprobadas",
                          "Étiquettes vérifiées", "Etiketten geprüft", "ラベル確認済み",
                          "Rótulos verificados", "تم فحص الملصقات")},
@@ -168,3 +171,4 @@ STANDARD: dict[str, dict[str, Any]] = {
         ],
     },
 }
+# fmt: on

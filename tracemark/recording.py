@@ -316,9 +316,8 @@ def clean_values(template: CheckpointTemplate, raw: dict[str, Any]) -> dict[str,
         elif kind == "passfail":
             if value not in ("pass", "fail"):
                 raise RecordingError("not_passfail", name)
-        elif kind == "file":
-            if not isinstance(value, dict) or "sha256" not in value:
-                raise RecordingError("file_type", name)
+        elif kind == "file" and (not isinstance(value, dict) or "sha256" not in value):
+            raise RecordingError("file_type", name)
         values[name] = value
     return values
 

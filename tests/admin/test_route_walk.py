@@ -31,7 +31,7 @@ from tests.admin.test_auth import (
     login,
 )
 from tests.conftest import PASSPHRASE, PDF, make_brand
-from tracemark import accounts, content, images, issuance
+from tracemark import accounts, checkpoints, content, images, issuance, recording
 from tracemark.config import Settings
 from tracemark.models import AuditLog, IssuanceJob, Role
 
@@ -88,9 +88,22 @@ ACCESS: dict[str, Access] = {
     "admin.audit_export_file": Access(read=OWNERS),
     "admin.analytics_board": Access(read=ANALYSTS),
     "admin.analytics_csv": Access(read=ANALYSTS),
+    "admin.checkpoint_templates": Access(read=READERS, write=EDITORS),
+    "admin.seed_checkpoints": Access(write=EDITORS),
+    "admin.checkpoint": Access(read=READERS, write=EDITORS),
+    "admin.checkpoint_field": Access(write=EDITORS),
+    "admin.checkpoint_field_action": Access(write=EDITORS),
+    "admin.checkpoint_active": Access(write=EDITORS),
+    # recording is production work: owners and staff only
+    "admin.record": Access(read=EDITORS),
+    "admin.record_post": Access(write=EDITORS),
+    "admin.checkpoint_file": Access(read=READERS),
 }
 #: URL parameters that name another object (the rest, like a file format, do not).
-OBJECTS = ("product_id", "batch_id", "kid", "job_id", "document_id", "image_id")
+OBJECTS = (
+    "product_id", "batch_id", "kid", "job_id", "document_id", "image_id", "key", "field",
+    "file_id",
+)  # fmt: skip
 #: Routes outside any brand, with the status each kind of visitor gets; tested in depth
 #: by test_auth (sign-in) and elsewhere, walked here so none is forgotten.
 SIGNED_IN = {role: 200 for role in (*MEMBERS, "outsider")}
@@ -150,6 +163,15 @@ def world(db) -> World:
             )
             image = images.add_image(session, product, _png())
             document_id, image_id = document.id, image.id
+            # template keys and field names are the brand's own: each brand's differ here,
+            # so crossing them names nothing of mine
+            key, field = f"walk-{secrets.token_hex(3)}", f"f{secrets.token_hex(3)}"
+            spec = {"name": field, "type": "passfail", "label": {"en": "OK"}}
+            checkpoints.create_template(
+                session, batch.product.brand, key, {"en": "Walk"}, biz_step="inspecting",
+                subject="batch", fields=[spec],
+            )  # fmt: skip
+            file_id = recording.store_file(session, batch.product.brand, PDF, field)["file"]
         values.append(
             (
                 {
@@ -163,6 +185,9 @@ def world(db) -> World:
                     "document_id": str(document_id),
                     "image_id": str(image_id),
                     "chart": "country",
+                    "key": key,
+                    "field": field,
+                    "file_id": str(file_id),
                 },
                 demo.brand,
             )

@@ -127,8 +127,14 @@ def test_element_strings_are_parsed_strictly():
     assert parse("]d20109506000134352" + "10L1\x1d21S9") == {
         "01": "09506000134352", "10": "L1", "21": "S9"
     }  # fmt: skip
-    for bad in ("(01)09506000134353(10)L1", "(01)09506000134352", "(01)0950600013435(10)L1",
-                "(10)L1(01)09506000134352x", "0109506000134352 99X", "(01)09506000134352(10)"):
+    for bad in (
+        "(01)09506000134353(10)L1",
+        "(01)09506000134352",
+        "(01)0950600013435(10)L1",
+        "(10)L1(01)09506000134352x",
+        "0109506000134352 99X",
+        "(01)09506000134352(10)",
+    ):
         with pytest.raises(recording.RecordingError, match="bad_element_string"):
             parse(bad)  # fmt: skip
 
@@ -136,10 +142,10 @@ def test_element_strings_are_parsed_strictly():
 @pytest.fixture
 def issued(db):
     """Two brands with issued codes, the first with a site, a material lot and the
-    standard templates; returns (brand, other brand, a label URL of each)."""
-    mine, theirs = make_brand(db.sessions), make_brand(db.sessions)
+    standard templates; returns (brand, a label URL of each)."""
+    mine = make_brand(db.sessions)
     urls = []
-    for demo in (mine, theirs):
+    for demo in (mine, make_brand(db.sessions)):
         issuance.issue(db.sessions, demo.batch.id, 2, PASSPHRASE)
         with db.sessions() as session:
             batch = session.get_one(Batch, demo.batch.id)
@@ -150,18 +156,22 @@ def issued(db):
         catalog.create_site(session, brand, "Mill", country="ES")
         supplier = supply.create_supplier(session, brand, "Grove")
         supply.receive_lot(session, supplier, "Olives", "OL-7", gtin="09506000134352")
-    return mine, theirs, urls
+    return mine, urls
 
 
 def test_a_label_is_identified_only_when_genuine_and_the_brands(db, issued):
-    mine, theirs, (url, their_url) = issued
+    mine, (url, their_url) = issued
     with db.sessions() as session:
         brand = session.get_one(Brand, mine.brand.id)
         unit = recording.identify(session, brand, "label", url)
         assert unit.kind == "unit" and unit.batch_id == mine.batch.id
         assert unit.uri == epc.canonical(url).uri
-        for text, code in ((forge(url), "bad_label"), (their_url, "other_brand"),
-                           ("https://tm.example.com/01/x", "bad_label"), ("  ", "empty")):
+        for text, code in (
+            (forge(url), "bad_label"),
+            (their_url, "other_brand"),
+            ("https://tm.example.com/01/x", "bad_label"),
+            ("  ", "empty"),
+        ):
             with pytest.raises(recording.RecordingError) as refused:
                 recording.identify(session, brand, "label", text)
             assert refused.value.code == code  # fmt: skip
@@ -186,7 +196,7 @@ def test_a_label_is_identified_only_when_genuine_and_the_brands(db, issued):
 
 
 def test_values_are_checked_against_their_fields(db, issued):
-    mine, _theirs, _urls = issued
+    mine, _urls = issued
     with db.sessions() as session:
         template = checkpoints.get(session, session.get_one(Brand, mine.brand.id), "qc-inspection")
         good = {"sample_size": "12", "acidity": "0,35", "appearance": "good",
@@ -219,7 +229,7 @@ def _png() -> bytes:
 
 
 def test_files_are_judged_by_content_and_stored_once(db, issued):
-    mine, _theirs, _urls = issued
+    mine, _urls = issued
     with db.sessions.begin() as session:
         brand = session.get_one(Brand, mine.brand.id)
         pdf = recording.store_file(session, brand, PDF, "report")
@@ -227,9 +237,11 @@ def test_files_are_judged_by_content_and_stored_once(db, issued):
         assert recording.store_file(session, brand, PDF, "report") == pdf
         picture = recording.store_file(session, brand, _png(), "report")
         assert picture["type"] == "image/png"
-        for data, code in ((b"MZ\x90\x00 not a pdf", "file_type"),
-                           (b"%PDF-1.4 no end marker", "file_type"),
-                           (b"%PDF-" + b"0" * recording.MAX_FILE_BYTES, "file_too_large")):
+        for data, code in (
+            (b"MZ\x90\x00 not a pdf", "file_type"),
+            (b"%PDF-1.4 no end marker", "file_type"),
+            (b"%PDF-" + b"0" * recording.MAX_FILE_BYTES, "file_too_large"),
+        ):
             with pytest.raises(recording.RecordingError) as refused:
                 recording.store_file(session, brand, data, "report")
             assert refused.value.code == code  # fmt: skip
@@ -238,7 +250,7 @@ def test_files_are_judged_by_content_and_stored_once(db, issued):
 
 
 def test_a_recorded_inspection_is_a_captured_event_of_the_batch(db, issued):
-    mine, _theirs, (url, _) = issued
+    mine, (url, _) = issued
     nonce = _nonce()
     with db.sessions.begin() as session:
         brand = session.get_one(Brand, mine.brand.id)
@@ -278,10 +290,8 @@ def test_a_recorded_inspection_is_a_captured_event_of_the_batch(db, issued):
         assert [(o.role, o.batch_id) for o in objects] == [("epc_quantity", mine.batch.id)]
 
 
-def test_an_inspection_without_failure_is_conformant_and_a_unit_event_names_the_unit(
-    db, issued
-):
-    mine, _theirs, (url, _) = issued
+def test_an_inspection_without_failure_is_conformant_and_a_unit_event_names_the_unit(db, issued):
+    mine, (url, _) = issued
     with db.sessions.begin() as session:
         brand = session.get_one(Brand, mine.brand.id)
         template = checkpoints.create_template(
@@ -298,8 +308,6 @@ def test_an_inspection_without_failure_is_conformant_and_a_unit_event_names_the_
         with pytest.raises(recording.RecordingError, match="bad_nonce"):
             recording.event_id(brand, "not-a-nonce")
         result = capture.capture_event(session, brand, {**event, "eventID": f"urn:uuid:{_nonce()}"})
-        stored = session.scalar(
-            select(TraceEvent).where(TraceEvent.event_id == result.captured[0])
-        )
+        stored = session.scalar(select(TraceEvent).where(TraceEvent.event_id == result.captured[0]))
         unit_rows = select(TraceEventObject.unit_id).where(TraceEventObject.event_id == stored.id)
         assert session.scalar(unit_rows) == subject.unit_id

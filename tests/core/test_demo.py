@@ -2,10 +2,10 @@ import time
 
 from sqlalchemy import select
 
-from tracemark import accounts, demo, issuance, label_renders
+from tracemark import accounts, checkpoints, demo, issuance, label_renders
 from tracemark.config import Settings
 from tracemark.db import make_engine, make_sessionmaker
-from tracemark.models import Batch, IssuanceJob, JobStatus, LabelRender, Role
+from tracemark.models import Batch, Brand, IssuanceJob, JobStatus, LabelRender, Role
 from tracemark.pins import brand_pin_key, pin_for
 from tracemark.verify import Identity, check_url
 
@@ -25,6 +25,8 @@ def test_demo_setup_is_genuine_and_idempotent(tmp_path):
         owner = accounts.authenticate(session, first.owner_email, first.owner_password)
         assert owner is not None
         assert accounts.role_in(session, owner, check.facts.brand_id) is Role.OWNER
+        brand = session.get_one(Brand, check.facts.brand_id)
+        assert len(checkpoints.templates(session, brand, active_only=True)) == 5
     engine.dispose()
 
 
