@@ -112,6 +112,7 @@ def record_post(slug: str):
         member=member,
         template=template,
         recorded=recorded,
+        when=dt.datetime.fromisoformat(recorded.event["eventTime"]),
         subject=subject,
         batch=batch,
         site=_site(member, form),
