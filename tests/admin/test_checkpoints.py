@@ -23,6 +23,11 @@ FIELD = {"type": "number", "name": "moisture", "label_en": "Moisture",
 NEW = {"key": "t", "name_en": "T", "biz_step": "packing", "subject": "batch"}
 
 
+def _audited(db, shop, action: str) -> list:
+    """The brand's audit entries of ``action`` (other tests share the database)."""
+    return [entry for entry in audit_actions(db, action) if entry.brand_id == shop.brand.id]
+
+
 def _template(db, shop, key: str):
     with db.sessions() as session:
         return checkpoints.get(session, session.get_one(Brand, shop.brand.id), key)
@@ -64,9 +69,8 @@ def test_an_owner_builds_a_template_field_by_field(app, shop, db):
     html = client.get(page).get_data(as_text=True)
     assert_no_inline_code(html)
     assert 'data-state="retired"' in html
-    actions = [entry.action for entry in audit_actions(db, "checkpoint.field_add")]
-    assert len(actions) == 2
-    assert len(audit_actions(db, "checkpoint.retire")) == 1
+    assert len(_audited(db, shop, "checkpoint.field_add")) == 2
+    assert len(_audited(db, shop, "checkpoint.retire")) == 1
 
 
 @pytest.mark.parametrize(
@@ -176,7 +180,7 @@ def test_a_label_scanned_on_the_portal_prefills_the_record_page(app, shop, db, l
     assert len(events) == 1 and events[0].event_timezone == "-05:30"
     assert events[0].data["tm:fields"] == {"sample_size": 10, "appearance": "good",
                                            "seal_intact": "pass"}  # fmt: skip
-    assert len(audit_actions(db, "checkpoint.record")) == 1
+    assert len(_audited(db, shop, "checkpoint.record")) == 1
 
 
 @pytest.mark.parametrize(
