@@ -325,7 +325,10 @@ def current(
     session: Session, brand: Brand, key: str, *, active_only: bool = False
 ) -> CheckpointTemplate | None:
     """The latest version of the brand's template ``key`` (None if none, or retired and
-    ``active_only``)."""
+    ``active_only``). A key no template can have (say, NUL characters from a URL) is
+    answered without a query."""
+    if not isinstance(key, str) or not _KEY.fullmatch(key):
+        return None
     query = (
         select(CheckpointTemplate)
         .where(CheckpointTemplate.brand_id == brand.id, CheckpointTemplate.key == key)

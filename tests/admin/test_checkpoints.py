@@ -247,6 +247,12 @@ def test_files_are_checked_by_content(app, shop, db, labels):
     assert outsider.get(theirs).status_code == 404
 
 
+def test_keys_no_template_can_have_are_not_found(app, shop):
+    client = signed_in(app, shop)
+    for path in ("checkpoints/a%00b", "checkpoints/" + "k" * 300, "record?template=a%00b"):
+        assert client.get(f"{base(shop)}/{path}").status_code == 404, path
+
+
 def test_a_retired_template_cannot_be_recorded(app, shop, db, labels):
     client = signed_in(app, shop)
     post(client, f"{base(shop)}/checkpoints/packing/active", {"active": "0"})
