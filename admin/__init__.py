@@ -1,7 +1,8 @@
 """The brand staff application: accounts, roles, the audit log, the catalog, signing keys,
 issuance and labels, stories and reports, scan analytics, the quality and supply-chain
 boards, the regulator view (provenance and signed statements), suppliers and material
-lots, traces and recall impact, and rules with their outbox.
+lots, traces and recall impact, rules with their outbox, checkpoint templates and
+recording.
 
 ``bp`` is registered, and ``admin.auth.init_app`` called, by ``tracemark.app.create_app``.
 """
@@ -10,11 +11,13 @@ from admin import account as _account  # noqa: F401  (registers the account page
 from admin import analytics as _analytics  # noqa: F401  (registers the analytics board on bp)
 from admin import audit_export as _audit_export  # noqa: F401  (registers the export on bp)
 from admin import catalog as _catalog  # noqa: F401  (registers the catalog pages on bp)
+from admin import checkpoints as _checkpoints  # noqa: F401  (the checkpoint template editor)
 from admin import content as _content  # noqa: F401  (stories, pictures, reports)
 from admin import issuance as _issuance  # noqa: F401  (registers the issuance pages on bp)
 from admin import keys as _keys  # noqa: F401  (registers the key pages on bp)
 from admin import provenance as _provenance  # noqa: F401  (registers the regulator view on bp)
 from admin import quality as _quality  # noqa: F401  (registers the quality board on bp)
+from admin import recording as _recording  # noqa: F401  (recording checkpoints)
 from admin import rules as _rules  # noqa: F401  (registers the rules pages on bp)
 from admin import supply as _supply  # noqa: F401  (suppliers and material lots)
 from admin import supply_chain as _supply_chain  # noqa: F401  (the supply-chain board)

@@ -15,6 +15,8 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
+    url_for,
 )
 from flask_babel import get_locale
 from flask_login import current_user
@@ -28,7 +30,7 @@ from tracemark.claims import claim_unit
 from tracemark.i18n import COOKIE, LOCALES, normalize, text_direction
 from tracemark.keystore import load_keyring
 from tracemark.lookup import ScanResult, scan
-from tracemark.models import Image
+from tracemark.models import Brand, Image, Role
 from tracemark.pins import ClaimStatus
 from tracemark.scans import Client
 from tracemark.web import db_session, rate_limited, settings
@@ -88,10 +90,37 @@ def verify(_rest: str):
     uri = received_uri()
     result = run_scan(uri)
     status = 400 if result.outcome.reason.startswith("malformed:") else 200
-    page = render_template("verdict.html", result=result, messages=messages, code_uri=uri)
+    page = render_template(
+        "verdict.html",
+        result=result,
+        messages=messages,
+        code_uri=uri,
+        record_url=recording_link(result, uri),
+    )
     response = make_response(page, status)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def recording_link(result: ScanResult, uri: str) -> str | None:
+    """Where the brand's signed-in owners and staff record a checkpoint for this unit
+    (the admin app's recording page with the label filled in); None for everyone else.
+
+    The admin session cookie is the site-wide, HttpOnly, SameSite=Lax session cookie, so
+    a phone's camera opening the label (a top-level GET) sends it. Without a signed-in
+    user in it, nothing is looked up: anonymous scans cost no query here.
+    """
+    facts = result.outcome.check.facts
+    if facts is None or "_user_id" not in session:
+        return None
+    user = getattr(current_user, "user", None)
+    if user is None:
+        return None
+    db = db_session()
+    if role_in(db, user, facts.brand_id) not in (Role.OWNER, Role.STAFF):
+        return None
+    brand = db.get(Brand, facts.brand_id)
+    return url_for("admin.record", slug=brand.slug, code=request.host_url.rstrip("/") + uri)
 
 
 @bp.get("/documents/<int(max=2147483647):document_id>/<string:_name>")

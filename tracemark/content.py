@@ -93,6 +93,21 @@ def document_data(session: Session, document: Document) -> bytes:
     return bytes(session.get_one(DocumentContent, document.id).data)
 
 
+def check_pdf(data: bytes, limit: int = MAX_DOCUMENT_BYTES) -> None:
+    """Refuse what is not a PDF by its content, whatever its name or declared type says.
+
+    :raises ContentError: empty, larger than ``limit`` bytes, or no PDF header and
+        end-of-file marker.
+    """
+    if not data:
+        raise ContentError("the document is empty", "empty")
+    if len(data) > limit:
+        raise ContentError(f"a document can be at most {limit // (1024 * 1024)} MB", "too_large")
+    # a PDF starts with its header and ends with an end-of-file marker (within 1 KB)
+    if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-1024:]:
+        raise ContentError("only PDF documents are accepted")
+
+
 def attach_document(
     session: Session,
     batch: Batch,
@@ -109,13 +124,7 @@ def attach_document(
     :raises ContentError: empty, larger than :data:`MAX_DOCUMENT_BYTES`, or not a PDF by
         its content (whatever its name says).
     """
-    if not data:
-        raise ContentError("the document is empty", "empty")
-    if len(data) > MAX_DOCUMENT_BYTES:
-        raise ContentError("a document can be at most 10 MB", "too_large")
-    # a PDF starts with its header and ends with an end-of-file marker (within 1 KB)
-    if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-1024:]:
-        raise ContentError("only PDF documents are accepted")
+    check_pdf(data)
     document = Document(
         brand_id=batch.brand_id,
         batch_id=batch.id,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from tracemark import (
     accounts,
     catalog,
+    checkpoints,
     content,
     images,
     issuance,
@@ -126,6 +127,7 @@ def setup(settings: Settings, base_url: str) -> DemoResult:
         if session.scalar(select(Brand).where(Brand.slug == DEMO_SLUG)) is None:
             _create(session, passphrase)
         brand = catalog.get_brand(session, DEMO_SLUG)
+        checkpoints.seed_standard(session, brand)  # the standard checkpoints, to record from
         batch = catalog.find_batch(session, brand, DEMO_LOT)
         job = session.scalar(select(IssuanceJob).where(IssuanceJob.batch_id == batch.id))
         batch_id, brand_id, job_id = batch.id, brand.id, job.id if job else None

@@ -31,7 +31,17 @@ from tests.admin.test_auth import (
     login,
 )
 from tests.conftest import PASSPHRASE, PDF, make_brand
-from tracemark import accounts, content, images, issuance, outbox, rules, supply
+from tracemark import (
+    accounts,
+    checkpoints,
+    content,
+    images,
+    issuance,
+    outbox,
+    recording,
+    rules,
+    supply,
+)
 from tracemark.config import Settings
 from tracemark.models import AuditLog, IssuanceJob, MessageKind, MessageStatus, Role, Unit
 
@@ -114,6 +124,16 @@ ACCESS: dict[str, Access] = {
     "admin.delete_rule": Access(write=EDITORS),
     "admin.rule_activity": Access(read=EDITORS),
     "admin.retry_message": Access(write=EDITORS),
+    "admin.checkpoint_templates": Access(read=READERS, write=EDITORS),
+    "admin.seed_checkpoints": Access(write=EDITORS),
+    "admin.checkpoint": Access(read=READERS, write=EDITORS),
+    "admin.checkpoint_field": Access(write=EDITORS),
+    "admin.checkpoint_field_action": Access(write=EDITORS),
+    "admin.checkpoint_active": Access(write=EDITORS),
+    # recording is production work: owners and staff only
+    "admin.record": Access(read=EDITORS),
+    "admin.record_post": Access(write=EDITORS),
+    "admin.checkpoint_file": Access(read=READERS),
 }
 #: URL parameter values that differ by endpoint (each board has its own charts).
 ENDPOINT_VALUES = {
@@ -132,6 +152,9 @@ OBJECTS = (
     "serial",
     "rule_id",
     "message_id",
+    "key",
+    "field",
+    "file_id",
 )
 #: Routes outside any brand, with the status each kind of visitor gets; tested in depth
 #: by test_auth (sign-in) and elsewhere, walked here so none is forgotten.
@@ -197,6 +220,15 @@ def world(db) -> World:
             document_id, image_id, lot_id = document.id, image.id, lot.id
             document_id, image_id = document.id, image.id
             rule_id, message_id = _rule_and_dead_message(session, product.brand)
+            # template keys and field names are the brand's own: each brand's differ here,
+            # so crossing them names nothing of mine
+            key, field = f"walk-{secrets.token_hex(3)}", f"f{secrets.token_hex(3)}"
+            spec = {"name": field, "type": "passfail", "label": {"en": "OK"}}
+            checkpoints.create_template(
+                session, batch.product.brand, key, {"en": "Walk"}, biz_step="inspecting",
+                subject="batch", fields=[spec],
+            )  # fmt: skip
+            file_id = recording.store_file(session, batch.product.brand, PDF, field)["file"]
         values.append(
             (
                 {
@@ -214,6 +246,9 @@ def world(db) -> World:
                     "chart": "country",
                     "lot_id": str(lot_id),
                     "serial": serial,
+                    "key": key,
+                    "field": field,
+                    "file_id": str(file_id),
                 },
                 demo.brand,
             )

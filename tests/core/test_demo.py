@@ -2,12 +2,22 @@ import time
 
 from sqlalchemy import select
 
-from tracemark import accounts, capture, catalog, demo, issuance, label_renders, rules
+from tracemark import (
+    accounts,
+    capture,
+    catalog,
+    checkpoints,
+    demo,
+    issuance,
+    label_renders,
+    rules,
+)
 from tracemark.config import Settings
 from tracemark.db import make_engine, make_sessionmaker
 from tracemark.models import (
     Batch,
     BatchStatus,
+    Brand,
     IssuanceJob,
     JobStatus,
     LabelRender,
@@ -33,6 +43,8 @@ def test_demo_setup_is_genuine_and_idempotent(tmp_path):
         owner = accounts.authenticate(session, first.owner_email, first.owner_password)
         assert owner is not None
         assert accounts.role_in(session, owner, check.facts.brand_id) is Role.OWNER
+        brand = session.get_one(Brand, check.facts.brand_id)
+        assert len(checkpoints.templates(session, brand, active_only=True)) == 5
     engine.dispose()
 
 

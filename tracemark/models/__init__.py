@@ -5,6 +5,7 @@ from tracemark.models.base import Base
 from tracemark.models.boards import DefectDay, InspectionFirst, ObjectPlace, SensorExcursion
 from tracemark.models.brand import Brand
 from tracemark.models.catalog import Batch, BatchStatus, Product, Site
+from tracemark.models.checkpoints import CheckpointFile, CheckpointTemplate
 from tracemark.models.content import BatchStory, Document, DocumentContent, PublishState
 from tracemark.models.images import Image
 from tracemark.models.keys import KeyRequest, KeyRequestStatus, SigningKey
@@ -31,6 +32,8 @@ __all__ = [
     "BatchStatus",
     "BatchStory",
     "Brand",
+    "CheckpointFile",
+    "CheckpointTemplate",
     "DefectDay",
     "Document",
     "DocumentContent",
