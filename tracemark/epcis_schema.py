@@ -3,7 +3,8 @@
 Object, aggregation and transformation events with their standard fields; extension
 fields are accepted when namespaced (``prefix:name``), and ``tm:`` ones are checked here
 because traces read them: ``tm:operator``, ``tm:equipment``, ``tm:line`` and ``tm:qc``
-(quality-control results: ``[{"test", "result": "pass"|"fail", "value", "uom"}]``).
+(quality-control results: ``[{"test", "result": "pass"|"fail", "value", "uom", "defect"}]``,
+``defect`` naming the kind of defect a failed test found, for the quality board).
 """
 
 from __future__ import annotations
@@ -157,6 +158,7 @@ _STANDARD_FIELDS: dict[str, Any] = {
                 "result": {"enum": ["pass", "fail"]},
                 "value": _NUMBER,
                 "uom": {"type": "string", "maxLength": 16},
+                "defect": _TEXT,
             },
         },
     },

@@ -227,3 +227,26 @@ def test_a_document_naming_too_many_identifiers_is_refused_before_storing(db, de
             capture.capture_events(session, demo.brand, events)
         assert (raised.value.code, raised.value.path) == ("too_large", "$[1]")
         assert _count(session, TraceEvent, demo.brand.id) == 0
+
+
+def test_a_failed_qc_test_may_name_its_defect_and_keeps_it(db, demo):
+    qc = [
+        {"test": "seal", "result": "fail", "defect": "leaking cap"},
+        {"test": "weight", "result": "pass", "value": 1.01, "uom": "KGM"},
+    ]
+    inspected = _object_event(
+        "urn:uuid:qc-defect", "2026-10-06T09:00:00Z", disposition="non_conformant", **{"tm:qc": qc}
+    )
+    inspected["bizStep"] = "inspecting"
+    with db.sessions.begin() as session:
+        capture.capture_event(session, demo.brand, inspected)
+        stored = session.scalars(
+            select(TraceEvent).where(
+                TraceEvent.brand_id == demo.brand.id, TraceEvent.event_id == "urn:uuid:qc-defect"
+            )
+        ).one()
+        assert stored.data["tm:qc"][0]["defect"] == "leaking cap"
+    unknown = copy.deepcopy(inspected)
+    unknown["tm:qc"][0]["cause"] = "x"
+    with pytest.raises(epcis.EpcisError):
+        epcis.validate_event(unknown)
