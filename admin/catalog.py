@@ -142,7 +142,7 @@ def products(slug: str):
     )
 
 
-@bp.route("/brands/<slug>/products/<int:product_id>", methods=["GET", "POST"])
+@bp.route("/brands/<slug>/products/<id:product_id>", methods=["GET", "POST"])
 @login_required
 def product(slug: str, product_id: int):
     member = member_of(slug)
@@ -212,7 +212,7 @@ def batches(slug: str):
     )
 
 
-@bp.get("/brands/<slug>/batches/<int:batch_id>")
+@bp.get("/brands/<slug>/batches/<id:batch_id>")
 @login_required
 def batch(slug: str, batch_id: int):
     member = member_of(slug)
@@ -220,7 +220,7 @@ def batch(slug: str, batch_id: int):
     return _batch_page(member, batch, *_batch_forms(member, batch, None))
 
 
-@bp.post("/brands/<slug>/batches/<int:batch_id>")
+@bp.post("/brands/<slug>/batches/<id:batch_id>")
 @login_required
 def update_batch(slug: str, batch_id: int):
     member = member_of(slug)
@@ -244,7 +244,7 @@ def update_batch(slug: str, batch_id: int):
     return _batch_page(member, batch, facts, status)
 
 
-@bp.post("/brands/<slug>/batches/<int:batch_id>/status")
+@bp.post("/brands/<slug>/batches/<id:batch_id>/status")
 @login_required
 def batch_status(slug: str, batch_id: int):
     member = member_of(slug)

@@ -80,7 +80,7 @@ def _to_batch(member: Member, batch_id: int, anchor: str):
     return redirect(path, code=303)
 
 
-@bp.route("/brands/<slug>/batches/<int:batch_id>/stories/<locale>", methods=["GET", "POST"])
+@bp.route("/brands/<slug>/batches/<id:batch_id>/stories/<locale>", methods=["GET", "POST"])
 @login_required
 def story(slug: str, batch_id: int, locale: str):
     member = member_of(slug)
@@ -125,7 +125,7 @@ def _story_change(locale: str, changed: dict[str, str]) -> dict:
     return details
 
 
-@bp.post("/brands/<slug>/batches/<int:batch_id>/stories/<locale>/state")
+@bp.post("/brands/<slug>/batches/<id:batch_id>/stories/<locale>/state")
 @login_required
 def story_state(slug: str, batch_id: int, locale: str):
     member = member_of(slug)
@@ -143,7 +143,7 @@ def story_state(slug: str, batch_id: int, locale: str):
     return redirect(url_for("admin.story", slug=slug, batch_id=batch.id, locale=locale), 303)
 
 
-@bp.get("/brands/<slug>/batches/<int:batch_id>/stories/<locale>/preview")
+@bp.get("/brands/<slug>/batches/<id:batch_id>/stories/<locale>/preview")
 @login_required
 def story_preview(slug: str, batch_id: int, locale: str):
     """The story exactly as the portal shows it (the portal's own template part), in
@@ -161,7 +161,7 @@ def story_preview(slug: str, batch_id: int, locale: str):
     )
 
 
-@bp.post("/brands/<slug>/batches/<int:batch_id>/images")
+@bp.post("/brands/<slug>/batches/<id:batch_id>/images")
 @login_required
 def batch_image(slug: str, batch_id: int):
     member = member_of(slug)
@@ -171,7 +171,7 @@ def batch_image(slug: str, batch_id: int):
     return _upload_image(member, batch)
 
 
-@bp.post("/brands/<slug>/products/<int:product_id>/images")
+@bp.post("/brands/<slug>/products/<id:product_id>/images")
 @login_required
 def product_image(slug: str, product_id: int):
     member = member_of(slug)
@@ -215,7 +215,7 @@ def _upload_page(member: Member, owner: Product | Batch, form, kind: str):
     ), 400
 
 
-@bp.post("/brands/<slug>/images/<int:image_id>/state")
+@bp.post("/brands/<slug>/images/<id:image_id>/state")
 @login_required
 def image_state(slug: str, image_id: int):
     member = member_of(slug)
@@ -236,7 +236,7 @@ def image_state(slug: str, image_id: int):
     return redirect(f"{path}#images", code=303)
 
 
-@bp.post("/brands/<slug>/batches/<int:batch_id>/documents")
+@bp.post("/brands/<slug>/batches/<id:batch_id>/documents")
 @login_required
 def document_upload(slug: str, batch_id: int):
     member = member_of(slug)
@@ -267,7 +267,7 @@ def document_upload(slug: str, batch_id: int):
     return _upload_page(member, batch, form, "document")
 
 
-@bp.post("/brands/<slug>/documents/<int:document_id>/state")
+@bp.post("/brands/<slug>/documents/<id:document_id>/state")
 @login_required
 def document_state(slug: str, document_id: int):
     member = member_of(slug)
@@ -284,7 +284,7 @@ def document_state(slug: str, document_id: int):
     return _to_batch(member, document.batch_id, "documents")
 
 
-@bp.get("/brands/<slug>/documents/<int:document_id>")
+@bp.get("/brands/<slug>/documents/<id:document_id>")
 @login_required
 def document_download(slug: str, document_id: int):
     """A document as its brand's members check it before publishing: a download only."""

@@ -147,7 +147,7 @@ def _back_to(member: Member, job: IssuanceJob):
     return redirect(f"{target}#job-{job.id}", code=303)
 
 
-@bp.post("/brands/<slug>/batches/<int:batch_id>/jobs")
+@bp.post("/brands/<slug>/batches/<id:batch_id>/jobs")
 @login_required
 def issue_codes(slug: str, batch_id: int):
     """Queue a job for the batch; the same form sent twice queues one job."""
@@ -178,7 +178,7 @@ def issue_codes(slug: str, batch_id: int):
     return _back_to(member, job)
 
 
-@bp.post("/brands/<slug>/jobs/<int:job_id>/resume")
+@bp.post("/brands/<slug>/jobs/<id:job_id>/resume")
 @login_required
 def resume_job(slug: str, job_id: int):
     """Put a failed job back in the queue: the worker continues where it stopped."""
@@ -195,7 +195,7 @@ def resume_job(slug: str, job_id: int):
     return _back_to(member, job)
 
 
-@bp.post("/brands/<slug>/jobs/<int:job_id>/labels/<fmt>")
+@bp.post("/brands/<slug>/jobs/<id:job_id>/labels/<fmt>")
 @login_required
 def prepare_labels(slug: str, job_id: int, fmt: str):
     """Queue the job's label file in ``fmt`` (a failed one again; a ready one stays)."""
@@ -222,7 +222,7 @@ def prepare_labels(slug: str, job_id: int, fmt: str):
     return _back_to(member, job)
 
 
-@bp.get("/brands/<slug>/jobs/<int:job_id>/labels/<fmt>")
+@bp.get("/brands/<slug>/jobs/<id:job_id>/labels/<fmt>")
 @login_required
 def download_labels(slug: str, job_id: int, fmt: str):
     """The job's label file as an attachment, once prepared (409 before)."""
@@ -253,7 +253,7 @@ def download_labels(slug: str, job_id: int, fmt: str):
     return response
 
 
-@bp.get("/brands/<slug>/batches/<int:batch_id>/progress.json")
+@bp.get("/brands/<slug>/batches/<id:batch_id>/progress.json")
 @login_required
 def batch_progress(slug: str, batch_id: int):
     """The batch's jobs and label files, for the page to follow them live."""

@@ -47,7 +47,7 @@ def brand_provenance(slug: str):
     return render_template("admin/provenance/brand.html", member=member, products=products)
 
 
-@bp.get("/brands/<slug>/provenance/products/<int:product_id>")
+@bp.get("/brands/<slug>/provenance/products/<id:product_id>")
 @login_required
 def product_provenance(slug: str, product_id: int):
     member = member_of(slug)
@@ -67,7 +67,7 @@ def product_provenance(slug: str, product_id: int):
     )
 
 
-@bp.get("/brands/<slug>/provenance/batches/<int:batch_id>/statement.json")
+@bp.get("/brands/<slug>/provenance/batches/<id:batch_id>/statement.json")
 @login_required
 def statement(slug: str, batch_id: int):
     """A signed provenance statement for the batch, as a download (audited)."""

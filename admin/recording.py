@@ -165,7 +165,7 @@ def _record(member: Member, template: CheckpointTemplate, form):
     return recorded, subject
 
 
-@bp.get("/brands/<slug>/checkpoint-files/<int:file_id>")
+@bp.get("/brands/<slug>/checkpoint-files/<id:file_id>")
 @login_required
 def checkpoint_file(slug: str, file_id: int):
     """A file given in a recorded checkpoint, for the brand's members: a download only."""

@@ -131,7 +131,7 @@ def rules_language(slug: str):
     return redirect(url_for("admin.rules_list", slug=slug), code=303)
 
 
-@bp.route("/brands/<slug>/rules/<int:rule_id>", methods=["GET", "POST"])
+@bp.route("/brands/<slug>/rules/<id:rule_id>", methods=["GET", "POST"])
 @login_required
 def rule(slug: str, rule_id: int):
     member = _editor(slug)
@@ -159,7 +159,7 @@ def _rule_page(member: Member, rule: Rule, form, delete_form, status: int = 200)
     return page, status
 
 
-@bp.post("/brands/<slug>/rules/<int:rule_id>/state")
+@bp.post("/brands/<slug>/rules/<id:rule_id>/state")
 @login_required
 def rule_state(slug: str, rule_id: int):
     member = _editor(slug)
@@ -178,7 +178,7 @@ def rule_state(slug: str, rule_id: int):
     return redirect(url_for("admin.rules_list", slug=slug), code=303)
 
 
-@bp.post("/brands/<slug>/rules/<int:rule_id>/delete")
+@bp.post("/brands/<slug>/rules/<id:rule_id>/delete")
 @login_required
 def delete_rule(slug: str, rule_id: int):
     member = _editor(slug)
@@ -212,7 +212,7 @@ def rule_activity(slug: str):
     )
 
 
-@bp.post("/brands/<slug>/outbox/<int:message_id>/retry")
+@bp.post("/brands/<slug>/outbox/<bigid:message_id>/retry")
 @login_required
 def retry_message(slug: str, message_id: int):
     member = _editor(slug)

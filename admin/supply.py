@@ -130,7 +130,7 @@ def _filters(known) -> dict:
     }
 
 
-@bp.get("/brands/<slug>/lots/<int(max=2147483647):lot_id>")
+@bp.get("/brands/<slug>/lots/<id:lot_id>")
 @login_required
 def material_lot(slug: str, lot_id: int):
     member, refused = tracer(slug)
@@ -140,7 +140,7 @@ def material_lot(slug: str, lot_id: int):
     return _lot_page(member, lot)
 
 
-@bp.post("/brands/<slug>/lots/<int(max=2147483647):lot_id>/status")
+@bp.post("/brands/<slug>/lots/<id:lot_id>/status")
 @login_required
 def lot_status(slug: str, lot_id: int):
     """Lock or release the lot; a repeated request changes nothing and records nothing."""

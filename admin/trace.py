@@ -106,7 +106,7 @@ def trace_unit(slug: str, serial: str):
     return _backward_page(member, found)
 
 
-@bp.get("/brands/<slug>/trace/batches/<int(max=2147483647):batch_id>")
+@bp.get("/brands/<slug>/trace/batches/<id:batch_id>")
 @login_required
 def trace_batch(slug: str, batch_id: int):
     member, refused = tracer(slug)
@@ -136,7 +136,7 @@ def _backward_page(member: Member, found: genealogy.BackwardTrace):
     )
 
 
-@bp.get("/brands/<slug>/trace/batches/<int(max=2147483647):batch_id>/forward")
+@bp.get("/brands/<slug>/trace/batches/<id:batch_id>/forward")
 @login_required
 def trace_batch_forward(slug: str, batch_id: int):
     member, refused = tracer(slug)
@@ -148,7 +148,7 @@ def trace_batch_forward(slug: str, batch_id: int):
     return _forward_page(member, impact, batch=facts)
 
 
-@bp.get("/brands/<slug>/trace/lots/<int(max=2147483647):lot_id>")
+@bp.get("/brands/<slug>/trace/lots/<id:lot_id>")
 @login_required
 def trace_lot(slug: str, lot_id: int):
     member, refused = tracer(slug)
@@ -192,7 +192,7 @@ def _impact(member: Member, lot_id: int):
     return lot, recall.recall_impact(member.session, member.brand, lot.epc_class)
 
 
-@bp.get("/brands/<slug>/lots/<int(max=2147483647):lot_id>/recall")
+@bp.get("/brands/<slug>/lots/<id:lot_id>/recall")
 @login_required
 def lot_recall(slug: str, lot_id: int):
     member, refused = tracer(slug)
@@ -222,7 +222,7 @@ def _recall_page(member: Member, lot, impact, form, *, confirming: bool = False,
     return page, code
 
 
-@bp.get("/brands/<slug>/lots/<int(max=2147483647):lot_id>/recall.csv")
+@bp.get("/brands/<slug>/lots/<id:lot_id>/recall.csv")
 @login_required
 def lot_recall_csv(slug: str, lot_id: int):
     member, refused = tracer(slug)
@@ -232,7 +232,7 @@ def lot_recall_csv(slug: str, lot_id: int):
     return _download(recall.impact_csv(impact).encode(), "text/csv", lot, "csv")
 
 
-@bp.get("/brands/<slug>/lots/<int(max=2147483647):lot_id>/recall.pdf")
+@bp.get("/brands/<slug>/lots/<id:lot_id>/recall.pdf")
 @login_required
 def lot_recall_pdf(slug: str, lot_id: int):
     member, refused = tracer(slug)
@@ -256,7 +256,7 @@ def _download(data: bytes, mimetype: str, lot, ext: str) -> Response:
     )
 
 
-@bp.post("/brands/<slug>/lots/<int(max=2147483647):lot_id>/recall/hold")
+@bp.post("/brands/<slug>/lots/<id:lot_id>/recall/hold")
 @login_required
 def lot_recall_hold(slug: str, lot_id: int):
     """Put every released batch the lot reached on hold with the notice given. Sent

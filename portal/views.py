@@ -123,7 +123,7 @@ def recording_link(result: ScanResult, uri: str) -> str | None:
     return url_for("admin.record", slug=brand.slug, code=request.host_url.rstrip("/") + uri)
 
 
-@bp.get("/documents/<int(max=2147483647):document_id>/<string:_name>")
+@bp.get("/documents/<id:document_id>/<string:_name>")
 @rate_limited("scan")
 def document(document_id: int, _name: str):
     found = published_document(db_session(), document_id)
@@ -137,7 +137,7 @@ def document(document_id: int, _name: str):
     return response
 
 
-@bp.get("/images/<int(max=2147483647):image_id>/<string:digest>.<string:ext>")
+@bp.get("/images/<id:image_id>/<string:digest>.<string:ext>")
 def image(image_id: int, digest: str, ext: str):
     """A stored picture. Its address names its content's hash, so a public one is cached
     for a year; a draft is shown only to its brand's signed-in members, never cached."""

@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.routing import IntegerConverter
 
 from tracemark.config import Settings
 
@@ -126,7 +127,25 @@ def _security_headers(response):
     return response
 
 
+class IdConverter(IntegerConverter):
+    """``<id:…>``: a row id in a URL. Beyond its column's range it matches nothing, so a
+    huge number is a 404 like any unknown id, not a database error."""
+
+    #: The largest value of an INTEGER id column (32 bits on PostgreSQL).
+    largest = 2**31 - 1
+
+    def __init__(self, url_map, **kwargs) -> None:
+        super().__init__(url_map, max=self.largest, **kwargs)
+
+
+class BigIdConverter(IdConverter):
+    """``<bigid:…>``: the id of a BIGINT column (events, messages)."""
+
+    largest = 2**63 - 1
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters.update(id=IdConverter, bigid=BigIdConverter)
     app.teardown_appcontext(_close_session)
     app.register_error_handler(CSRFError, csrf_error)
     app.register_error_handler(SQLAlchemyError, _database_unavailable)

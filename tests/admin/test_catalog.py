@@ -432,3 +432,25 @@ def test_catalog_pages_have_no_inline_script_or_style(app, shop):
     for path, _data in _routes(shop):
         if not path.endswith("/status"):
             assert_no_inline_code(client.get(path).get_data(as_text=True))
+
+
+def test_ids_beyond_their_columns_are_not_found_on_every_route(app, shop):
+    from werkzeug.routing import IntegerConverter
+
+    from tracemark.web import IdConverter
+
+    id_routes = [
+        rule
+        for rule in app.url_map.iter_rules()
+        if any(isinstance(c, IntegerConverter) for c in rule._converters.values())
+    ]
+    assert id_routes
+    for rule in id_routes:  # every id in a URL goes through the range-checked converters
+        converters = rule._converters.values()
+        assert all(
+            isinstance(c, IdConverter) for c in converters if isinstance(c, IntegerConverter)
+        )
+    owner = signed_in(app, shop)
+    for huge in (2**31, 2**63, 10**30):
+        assert owner.get(f"{base(shop)}/batches/{huge}").status_code == 404
+        assert owner.get(f"{base(shop)}/products/{huge}").status_code == 404
