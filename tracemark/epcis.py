@@ -214,7 +214,7 @@ def _time(value: str, path: str) -> dt.datetime:
         raise EpcisError("bad_time", path, str(exc)) from None
 
 
-def _term(value: str | None) -> str | None:
+def term(value: str | None) -> str | None:
     """A CBV term in its bare form (``shipping``); other vocabularies' URIs as given."""
     if value is None:
         return None
@@ -270,8 +270,8 @@ def _parse(event: dict[str, Any], path: str) -> EventRecord:
         action=event.get("action"),
         event_time=event_time,
         offset=event["eventTimeZoneOffset"],
-        biz_step=_term(event.get("bizStep")) or "",
-        disposition=_term(event.get("disposition")),
+        biz_step=term(event.get("bizStep")) or "",
+        disposition=term(event.get("disposition")),
         read_point=(event.get("readPoint") or {}).get("id"),
         biz_location=(event.get("bizLocation") or {}).get("id"),
         parent_id=event.get("parentID"),
