@@ -41,7 +41,10 @@ def make_tenant(sessions, lot: str = "L2401A") -> Tenant:
     tokens = {}
     with sessions.begin() as session:
         brand = session.merge(demo.brand)
-        for kind, scopes in {"all": api_tokens.SCOPES, **{s: (s,) for s in api_tokens.SCOPES}}.items():
+        for kind, scopes in {
+            "all": api_tokens.SCOPES,
+            **{s: (s,) for s in api_tokens.SCOPES},
+        }.items():
             tokens[kind] = api_tokens.create_token(session, brand, f"{kind} token", scopes)[1]
     return Tenant(demo, tokens)
 
