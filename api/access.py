@@ -82,11 +82,11 @@ def _authenticate():
             "This API token is not valid or has been revoked.",
             challenge="invalid_token",
         )
+    if session.dirty:
+        session.commit()  # when the token was last used
     slug = (request.view_args or {}).get("slug")
     if found.brand.slug != slug:  # another brand's, or none: as if it did not exist
         raise not_found()
-    if session.dirty:
-        session.commit()  # when the token was last used
     g.api_token = found
     _refuse_bad_characters(request.view_args or {}, "path")
     _refuse_bad_characters(request.args.to_dict(flat=False), "query")
