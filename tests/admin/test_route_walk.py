@@ -31,7 +31,7 @@ from tests.admin.test_auth import (
     login,
 )
 from tests.conftest import PASSPHRASE, PDF, make_brand
-from tracemark import accounts, content, images, issuance
+from tracemark import accounts, api_tokens, content, images, issuance
 from tracemark.config import Settings
 from tracemark.models import AuditLog, IssuanceJob, Role
 
@@ -88,9 +88,12 @@ ACCESS: dict[str, Access] = {
     "admin.audit_export_file": Access(read=OWNERS),
     "admin.analytics_board": Access(read=ANALYSTS),
     "admin.analytics_csv": Access(read=ANALYSTS),
+    # an empty form is refused (400): the walk only asks that owners are let in
+    "admin.api_token_list": Access(read=OWNERS, write=OWNERS),
+    "admin.revoke_api_token": Access(write=OWNERS),
 }
 #: URL parameters that name another object (the rest, like a file format, do not).
-OBJECTS = ("product_id", "batch_id", "kid", "job_id", "document_id", "image_id")
+OBJECTS = ("product_id", "batch_id", "kid", "job_id", "document_id", "image_id", "prefix")
 #: Routes outside any brand, with the status each kind of visitor gets; tested in depth
 #: by test_auth (sign-in) and elsewhere, walked here so none is forgotten.
 SIGNED_IN = {role: 200 for role in (*MEMBERS, "outsider")}
@@ -150,6 +153,10 @@ def world(db) -> World:
             )
             image = images.add_image(session, product, _png())
             document_id, image_id = document.id, image.id
+            token, _secret = api_tokens.create_token(
+                session, session.merge(demo.brand), "ERP", ["read"]
+            )
+            prefix = token.prefix
         values.append(
             (
                 {
@@ -163,6 +170,7 @@ def world(db) -> World:
                     "document_id": str(document_id),
                     "image_id": str(image_id),
                     "chart": "country",
+                    "prefix": prefix,
                 },
                 demo.brand,
             )
