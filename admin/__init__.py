@@ -6,8 +6,8 @@ issuance and labels, stories and reports, scan analytics, API tokens, and the re
 """
 
 from admin import account as _account  # noqa: F401  (registers the account page on bp)
-from admin import api_tokens as _api_tokens  # noqa: F401  (registers the token page on bp)
 from admin import analytics as _analytics  # noqa: F401  (registers the analytics board on bp)
+from admin import api_tokens as _api_tokens  # noqa: F401  (registers the token page on bp)
 from admin import audit_export as _audit_export  # noqa: F401  (registers the export on bp)
 from admin import catalog as _catalog  # noqa: F401  (registers the catalog pages on bp)
 from admin import content as _content  # noqa: F401  (stories, pictures, reports)
