@@ -95,6 +95,7 @@ def fuzz(schema, cases: int, *, headers=None, path_parameters=None, known=None) 
 
 
 def _integration(app, db, cases: int) -> int:
+    """Fuzz the integration API as one brand with a token holding every scope."""
     tenant = make_tenant(db.sessions, lot=f"FZ{secrets.token_hex(3)}")
     job = issuance.issue(db.sessions, tenant.demo.batch.id, 2, PASSPHRASE)
     with db.sessions() as session:
@@ -115,13 +116,14 @@ def _portal(app, cases: int) -> int:
 
 
 #: Cases per operation: the fast runs (every test run), and the slow ones, sized so the
-#: total over both documents and both databases passes 10,000 (the keys document has one
-#: possible request, so the portal's runs are mostly its two verify operations).
-FAST, SLOW_INTEGRATION, SLOW_PORTAL = 30, 300, 700
+#: total over both documents and both databases passes 10,000. Operations without
+#: parameters (the documents themselves, the key set) have one possible request, so the
+#: counts come from the nine integration and two verify operations.
+FAST, SLOW_INTEGRATION, SLOW_PORTAL = 30, 400, 700
 
 
 def test_integration_api_survives_fuzzing(fuzz_app, db):
-    assert _integration(fuzz_app, db, FAST) >= 11 * FAST
+    assert _integration(fuzz_app, db, FAST) >= 9 * FAST
 
 
 def test_portal_api_survives_fuzzing(fuzz_app):
@@ -130,9 +132,13 @@ def test_portal_api_survives_fuzzing(fuzz_app):
 
 @pytest.mark.slow
 def test_integration_api_survives_long_fuzzing(fuzz_app, db):
-    assert _integration(fuzz_app, db, SLOW_INTEGRATION) >= 11 * SLOW_INTEGRATION
+    sent = _integration(fuzz_app, db, SLOW_INTEGRATION)
+    print(f"integration API ({db.name}): {sent} cases")
+    assert sent >= 9 * SLOW_INTEGRATION
 
 
 @pytest.mark.slow
 def test_portal_api_survives_long_fuzzing(fuzz_app):
-    assert _portal(fuzz_app, SLOW_PORTAL) >= 2 * SLOW_PORTAL
+    sent = _portal(fuzz_app, SLOW_PORTAL)
+    print(f"verification API: {sent} cases")
+    assert sent >= 2 * SLOW_PORTAL
