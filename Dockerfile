@@ -8,6 +8,7 @@ COPY signing ./signing
 COPY tracemark ./tracemark
 COPY portal ./portal
 COPY admin ./admin
+COPY api ./api
 COPY static ./static
 COPY translations ./translations
 RUN pip install -e . && useradd --system --home /app tracemark && mkdir -p /app/instance \

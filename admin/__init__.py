@@ -2,13 +2,14 @@
 issuance and labels, stories and reports, scan analytics, the quality and supply-chain
 boards, the regulator view (provenance and signed statements), suppliers and material
 lots, traces and recall impact, rules with their outbox, checkpoint templates and
-recording.
+recording, and API tokens.
 
 ``bp`` is registered, and ``admin.auth.init_app`` called, by ``tracemark.app.create_app``.
 """
 
 from admin import account as _account  # noqa: F401  (registers the account page on bp)
 from admin import analytics as _analytics  # noqa: F401  (registers the analytics board on bp)
+from admin import api_tokens as _api_tokens  # noqa: F401  (registers the token page on bp)
 from admin import audit_export as _audit_export  # noqa: F401  (registers the export on bp)
 from admin import catalog as _catalog  # noqa: F401  (registers the catalog pages on bp)
 from admin import checkpoints as _checkpoints  # noqa: F401  (the checkpoint template editor)

@@ -246,3 +246,30 @@ class IssueForm(RestorableForm):
     def validate_request_key(self, field) -> None:
         if not isinstance(field.data, str) or not re.fullmatch(r"[0-9a-f]{32}", field.data):
             raise ValidationError(_l("This form is incomplete: reload the page and try again."))
+
+
+class ApiTokenForm(RestorableForm):
+    """A new API token: what it is for, and what it may do."""
+
+    name = StringField(
+        _l("Name"),
+        filters=[_strip],
+        validators=[DataRequired(_l("Say what the token is for.")), Length(max=100)],
+    )
+    capture = BooleanField(_l("Capture EPCIS events"))
+    read = BooleanField(_l("Read events, statistics, traces and jobs"))
+    issue = BooleanField(_l("Create batches and issue codes"))
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if not self.scopes():
+            self.capture.errors = [*self.capture.errors, _l("Choose at least one scope.")]
+            return False
+        return valid
+
+    def scopes(self) -> list[str]:
+        return [name for name in ("capture", "read", "issue") if getattr(self, name).data]
+
+
+class RevokeApiTokenForm(RestorableForm):
+    """Revoking a token: a button (its CSRF token is the form)."""

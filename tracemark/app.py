@@ -38,6 +38,7 @@ def create_app(
         TRACEMARK_SCAN_LIMIT=settings.scan_rate_limit,
         TRACEMARK_CLAIM_LIMIT=settings.claim_rate_limit,
         TRACEMARK_LOGIN_LIMIT=settings.login_rate_limit,
+        TRACEMARK_API_LIMIT=settings.api_rate_limit,
         TRACEMARK_COUNTRY_HEADER=settings.country_header,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -63,14 +64,17 @@ def create_app(
 
     import admin.auth
     from admin import bp as admin_bp
+    from api import bp as integration_bp
     from portal import bp as portal_bp
     from portal.api import bp as api_bp
 
     app.register_blueprint(portal_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(integration_bp)
     admin.auth.init_app(app)
     web.csrf.exempt(api_bp)
+    web.csrf.exempt(integration_bp)
     web.init_rate_limits(app)
 
     @app.get("/healthz")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -22,6 +22,10 @@ _T = TypeVar("_T")
 
 class NotFound(LookupError):
     """The object does not exist, or belongs to another brand."""
+
+
+class AmbiguousLot(NotFound):
+    """Several of the brand's products have a batch with this lot: a GTIN must choose."""
 
 
 class Duplicate(ValueError):
@@ -264,17 +268,33 @@ def get_brand(session: Session, slug: str) -> Brand:
 def find_batch(session: Session, brand: Brand, lot: str, gtin: str | None = None) -> Batch:
     """The brand's batch with lot ``lot`` (of product ``gtin`` when lots repeat).
 
-    :raises NotFound: none, or several without a GTIN to choose between them.
+    :raises NotFound: none; :raises AmbiguousLot: several, and no GTIN to choose.
     """
     query = select(Batch).join(Product).where(Batch.brand_id == brand.id, Batch.lot == lot)
     if gtin is not None:
         query = query.where(Product.gtin == normalize_gtin(gtin))
     batches = session.scalars(query).all()
-    if len(batches) != 1:
-        raise NotFound(
-            f"no batch {lot!r}" if not batches else f"several batches {lot!r}: give the GTIN"
-        )
+    if len(batches) > 1:
+        raise AmbiguousLot(f"several batches {lot!r}: give the GTIN")
+    if not batches:
+        raise NotFound(f"no batch {lot!r}")
     return batches[0]
+
+
+def find_site(session: Session, brand: Brand, name: str) -> Site:
+    """The brand's site named ``name`` or whose EPCIS location id is ``name``.
+
+    :raises NotFound: none.
+    """
+    site = session.scalar(
+        select(Site)
+        .where(Site.brand_id == brand.id, or_(Site.name == name, Site.location_id == name))
+        .order_by(Site.id)
+        .limit(1)
+    )
+    if site is None:
+        raise NotFound(f"no site {name!r} in brand {brand.slug}")
+    return site
 
 
 def find_product(session: Session, brand: Brand, gtin: str) -> Product:

@@ -12,7 +12,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from signing import KeyPurpose, KeyRing, Status, parse_and_verify
 from signing.keyring import KeyRingError
 from signing.statements import MAX_STATEMENT_BYTES, StatementStatus, verify_statement
-from tracemark import accounts, audit, catalog, issuance, keystore, migrate, risk, second_factor
+from tracemark import (
+    accounts,
+    api_tokens,
+    audit,
+    catalog,
+    issuance,
+    keystore,
+    migrate,
+    risk,
+    second_factor,
+)
 from tracemark.config import ConfigError, Settings
 from tracemark.db import make_engine, make_sessionmaker
 from tracemark.models import Batch, Brand, IssuanceJob, Product, Role, SigningKey, User
@@ -565,6 +575,81 @@ def users_reset_2fa(ctx: Context, email: str) -> None:
 
 
 # -- verification -----------------------------------------------------------------------------
+
+
+@main.group()
+def tokens() -> None:
+    """API tokens of the integration API: create (shown once), list, revoke."""
+
+
+@tokens.command("create")
+@click.option("--brand", "brand_slug", required=True)
+@click.option("--name", required=True, help="What the token is for (e.g. the ERP's name).")
+@click.option(
+    "--scope",
+    "scopes",
+    type=click.Choice(api_tokens.SCOPES),
+    multiple=True,
+    required=True,
+    help="capture (EPCIS events), read (events, statistics, traces, jobs), issue (batches "
+    "and code issuance); repeat for several.",
+)
+@pass_ctx
+def tokens_create(ctx: Context, brand_slug: str, name: str, scopes: tuple[str, ...]) -> None:
+    """Create a token and print it: it is shown this once, and only its digest is kept."""
+    with ctx.sessions.begin() as session:
+        the_brand = _brand(session, brand_slug)
+        try:
+            row, token = api_tokens.create_token(session, the_brand, name, scopes)
+        except api_tokens.TokenError as exc:
+            raise click.ClickException(f"{exc.code}: {exc}") from exc
+        audit.record(
+            session,
+            "token.create",
+            brand_id=the_brand.id,
+            object_type="api_token",
+            object_id=row.id,
+            details={"prefix": row.prefix, "name": row.name, "scopes": row.scopes, "via": "cli"},
+        )
+    click.echo(token)
+
+
+@tokens.command("list")
+@click.option("--brand", "brand_slug")
+@pass_ctx
+def tokens_list(ctx: Context, brand_slug: str | None) -> None:
+    """Tokens (prefix, brand, name, scopes, state, last used), newest first."""
+    with ctx.sessions() as session:
+        the_brand = _brand(session, brand_slug) if brand_slug else None
+        for row in api_tokens.tokens(session, the_brand):
+            state = "revoked" if row.is_revoked else "active"
+            used = f"{row.last_used_at:%Y-%m-%d %H:%M}" if row.last_used_at else "never"
+            click.echo(
+                f"{row.prefix}\t{row.brand.slug}\t{row.name}\t{row.scopes.replace(' ', ',')}"
+                f"\t{state}\t{used}"
+            )
+
+
+@tokens.command("revoke")
+@click.argument("prefix")
+@pass_ctx
+def tokens_revoke(ctx: Context, prefix: str) -> None:
+    """Revoke the token whose public prefix is PREFIX (calls with it fail from now on)."""
+    with ctx.sessions.begin() as session:
+        try:
+            row = api_tokens.get_token(session, prefix)
+        except api_tokens.TokenError as exc:
+            raise click.ClickException(str(exc)) from exc
+        if api_tokens.revoke_token(session, row):
+            audit.record(
+                session,
+                "token.revoke",
+                brand_id=row.brand_id,
+                object_type="api_token",
+                object_id=row.id,
+                details={"prefix": row.prefix, "name": row.name, "via": "cli"},
+            )
+    click.echo(f"token {prefix} revoked")
 
 
 @main.command("verify")

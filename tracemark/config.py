@@ -36,6 +36,8 @@ class Settings:
     claim_rate_limit: str = "10/hour"
     #: flask-limiter limit for admin sign-in attempts per client address.
     login_rate_limit: str = "10/minute"
+    #: flask-limiter limit for integration API calls per token.
+    api_rate_limit: str = "6000/minute"
     #: Mark the session cookie Secure on every response (set when always served over TLS;
     #: otherwise it is Secure on requests that arrived over HTTPS).
     secure_cookies: bool = False
@@ -81,6 +83,7 @@ class Settings:
             scan_rate_limit=env.get("TRACEMARK_SCAN_RATE_LIMIT", "60/minute;1000/hour"),
             claim_rate_limit=env.get("TRACEMARK_CLAIM_RATE_LIMIT", "10/hour"),
             login_rate_limit=env.get("TRACEMARK_LOGIN_RATE_LIMIT", "10/minute"),
+            api_rate_limit=env.get("TRACEMARK_API_RATE_LIMIT", "6000/minute"),
             secure_cookies=env.get("TRACEMARK_SECURE_COOKIES") == "1",
             country_header=env.get("TRACEMARK_COUNTRY_HEADER") or None,
             proxies=int(env.get("TRACEMARK_PROXIES", "0") or 0),

@@ -214,7 +214,7 @@ def _time(value: str, path: str) -> dt.datetime:
         raise EpcisError("bad_time", path, str(exc)) from None
 
 
-def _term(value: str | None) -> str | None:
+def term(value: str | None) -> str | None:
     """A CBV term in its bare form (``shipping``); other vocabularies' URIs as given."""
     if value is None:
         return None
@@ -222,10 +222,6 @@ def _term(value: str | None) -> str | None:
         if value.startswith(prefix):
             return value[len(prefix) :]
     return value
-
-
-#: The bare form of a CBV term, for whatever compares steps and dispositions (rules).
-cbv_term = _term
 
 
 def event_hash(event: dict[str, Any]) -> str:
@@ -274,8 +270,8 @@ def _parse(event: dict[str, Any], path: str) -> EventRecord:
         action=event.get("action"),
         event_time=event_time,
         offset=event["eventTimeZoneOffset"],
-        biz_step=_term(event.get("bizStep")) or "",
-        disposition=_term(event.get("disposition")),
+        biz_step=term(event.get("bizStep")) or "",
+        disposition=term(event.get("disposition")),
         read_point=(event.get("readPoint") or {}).get("id"),
         biz_location=(event.get("bizLocation") or {}).get("id"),
         parent_id=event.get("parentID"),

@@ -90,8 +90,8 @@ def check(
         "field": _text(spec.field, "field", 100, required=operator in NEEDS_FIELD),
         "value": _text(spec.value, "value", 500, required=operator in NEEDS_VALUE),
         "template_key": _text(spec.template_key, "template_key", 100),
-        "biz_step": epcis.cbv_term(_text(spec.biz_step, "biz_step", 64)),
-        "disposition": epcis.cbv_term(_text(spec.disposition, "disposition", 64)),
+        "biz_step": epcis.term(_text(spec.biz_step, "biz_step", 64)),
+        "disposition": epcis.term(_text(spec.disposition, "disposition", 64)),
         "enabled": bool(spec.enabled),
     }
     if operator not in NEEDS_VALUE:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import gettext
@@ -21,6 +22,7 @@ BUDGETS = {
     "scan": "TRACEMARK_SCAN_LIMIT",
     "claim": "TRACEMARK_CLAIM_LIMIT",
     "login": "TRACEMARK_LOGIN_LIMIT",
+    "api": "TRACEMARK_API_LIMIT",
 }
 #: CSRF tokens on every form post; the JSON API is exempt (no cookies, no forms).
 csrf = CSRFProtect()
@@ -32,8 +34,9 @@ _CSP = (
 )
 
 
-def rate_limited(budget: str):
-    """Mark a view as drawing on the per-client ``budget`` (see :data:`BUDGETS`).
+def rate_limited(budget: str, key: Callable[[], str] | None = None):
+    """Mark a view as drawing on the per-client ``budget`` (see :data:`BUDGETS`); ``key``
+    names the client (default: its address; the integration API: its token).
 
     The limit is applied by :func:`init_app` with the app's own limiter, so nothing
     global is configured at import time and several apps can live in one process.
@@ -43,6 +46,7 @@ def rate_limited(budget: str):
 
     def mark(view):
         view.tracemark_budget = budget
+        view.tracemark_budget_key = key
         return view
 
     return mark
@@ -67,10 +71,12 @@ def wants_json() -> bool:
     )
 
 
-def error_response(code: int, error: str, message: str):
-    """The one way to answer an error: a JSON body for the API, a page for people."""
+def error_response(code: int, error: str, message: str, **details):
+    """The one way to answer an error: a JSON body for the API, a page for people.
+
+    ``details`` (JSON values, say the failing ``path``) are added to the JSON body."""
     if wants_json():
-        return jsonify({"error": error, "message": message}), code
+        return jsonify({"error": error, "message": message, **details}), code
     return render_template("error.html", code=code, message=message), code
 
 
@@ -178,7 +184,11 @@ def init_rate_limits(app: Flask) -> Limiter:
         budget = getattr(view, "tracemark_budget", None)
         if budget is not None:
             key = BUDGETS[budget]
-            limit = limiter.shared_limit(lambda key=key: app.config[key], scope=budget)
+            limit = limiter.shared_limit(
+                lambda key=key: app.config[key],
+                scope=budget,
+                key_func=getattr(view, "tracemark_budget_key", None),
+            )
             app.view_functions[endpoint] = limit(view)
     app.extensions["tracemark.limiter"] = limiter
 

@@ -33,6 +33,7 @@ from tests.admin.test_auth import (
 from tests.conftest import PASSPHRASE, PDF, make_brand
 from tracemark import (
     accounts,
+    api_tokens,
     checkpoints,
     content,
     images,
@@ -134,6 +135,9 @@ ACCESS: dict[str, Access] = {
     "admin.record": Access(read=EDITORS),
     "admin.record_post": Access(write=EDITORS),
     "admin.checkpoint_file": Access(read=READERS),
+    # an empty form is refused (400): the walk only asks that owners are let in
+    "admin.api_token_list": Access(read=OWNERS, write=OWNERS),
+    "admin.revoke_api_token": Access(write=OWNERS),
 }
 #: URL parameter values that differ by endpoint (each board has its own charts).
 ENDPOINT_VALUES = {
@@ -155,6 +159,7 @@ OBJECTS = (
     "key",
     "field",
     "file_id",
+    "prefix",
 )
 #: Routes outside any brand, with the status each kind of visitor gets; tested in depth
 #: by test_auth (sign-in) and elsewhere, walked here so none is forgotten.
@@ -218,7 +223,6 @@ def world(db) -> World:
             lot = supply.receive_lot(session, supplier, "Olive oil", "OIL-1", gtin="09506000134352")
             serial = session.scalar(select(Unit.serial).where(Unit.batch_id == batch.id).limit(1))
             document_id, image_id, lot_id = document.id, image.id, lot.id
-            document_id, image_id = document.id, image.id
             rule_id, message_id = _rule_and_dead_message(session, product.brand)
             # template keys and field names are the brand's own: each brand's differ here,
             # so crossing them names nothing of mine
@@ -229,6 +233,10 @@ def world(db) -> World:
                 subject="batch", fields=[spec],
             )  # fmt: skip
             file_id = recording.store_file(session, batch.product.brand, PDF, field)["file"]
+            token, _secret = api_tokens.create_token(
+                session, session.merge(demo.brand), "ERP", ["read"]
+            )
+            prefix = token.prefix
         values.append(
             (
                 {
@@ -249,6 +257,7 @@ def world(db) -> World:
                     "key": key,
                     "field": field,
                     "file_id": str(file_id),
+                    "prefix": prefix,
                 },
                 demo.brand,
             )

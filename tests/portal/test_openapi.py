@@ -8,14 +8,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from jsonschema import ValidationError
-from openapi_schema_validator import OAS31Validator, oas31_format_checker
 from openapi_spec_validator import validate as validate_spec
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+from referencing import Registry
 from sqlalchemy.exc import OperationalError
 
 from tests.conftest import JOURNEY, PASSPHRASE, forge, furnish, make_brand
+from tests.openapi_support import OpenApiDocument, schema_errors
 from tracemark import issuance, keystore
 from tracemark.app import close, create_app
 from tracemark.models import (
@@ -25,85 +23,22 @@ from tracemark.printing import batch_urls
 from tracemark.scans import Verdict
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "portal" / "openapi.yaml"
-SPEC_URI = "urn:tracemark:openapi"
 PDF = b"%PDF-1.4\n% openapi test\n%%EOF\n"
 
 
 @pytest.fixture(scope="module")
-def spec() -> dict:
-    return yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+def document() -> OpenApiDocument:
+    return OpenApiDocument.load(SPEC_PATH)
 
 
 @pytest.fixture(scope="module")
-def registry(spec) -> Registry:
-    """The whole document as one resource, so ``#/components/...`` refs resolve inside it."""
-    return Registry().with_resource(SPEC_URI, Resource.from_contents(spec, DRAFT202012))
+def spec(document) -> dict:
+    return document.spec
 
 
-def _pointer(*parts: str) -> str:
-    return "/".join(part.replace("~", "~0").replace("/", "~1") for part in parts)
-
-
-def _response_schema(spec: dict, path: str, method: str, status: str) -> dict:
-    """The JSON schema of one documented response, as a ``$ref`` into the document."""
-    response = spec["paths"][path][method]["responses"][status]
-    if "$ref" in response:
-        name = response["$ref"].rsplit("/", 1)[1]
-        pointer = _pointer("components", "responses", name)
-    else:
-        pointer = _pointer("paths", path, method, "responses", status)
-    return {"$ref": f"{SPEC_URI}#/{pointer}/content/application~1json/schema"}
-
-
-def _resolve(spec: dict, node: dict) -> dict:
-    """Follow local ``$ref`` (``#/components/...``) to what it names."""
-    while "$ref" in node:
-        target = spec
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part.replace("~1", "/").replace("~0", "~")]
-        node = target
-    return node
-
-
-def _header_errors(spec: dict, response, path: str, method: str) -> list[str]:
-    """Documented response headers that are sent must have their documented form."""
-    documented = _resolve(spec, spec["paths"][path][method]["responses"][str(response.status_code)])
-    errors = []
-    for name, header in documented.get("headers", {}).items():
-        schema, value = _resolve(spec, header)["schema"], response.headers.get(name)
-        if value is None:
-            continue
-        if "const" in schema and value != schema["const"]:
-            errors.append(f"header {name}: {value!r} is not {schema['const']!r}")
-        if schema.get("type") == "integer" and not value.isdigit():
-            errors.append(f"header {name}: {value!r} is not an integer")
-    return errors
-
-
-def _leaves(error: ValidationError) -> list[ValidationError]:
-    """The innermost errors: inside ``oneOf: [null, X]``, those of the ``X`` branch."""
-    if not error.context:
-        return [error]
-    branches = [e for e in error.context if e.schema != {"type": "null"}]
-    return [leaf for e in branches for leaf in _leaves(e)]
-
-
-def schema_errors(spec, registry, response, path: str, method: str = "get") -> list[str]:
-    """What is wrong with a real response by the document (status documented, body valid)."""
-    status = str(response.status_code)
-    if status not in spec["paths"][path][method]["responses"]:
-        return [f"status {status} is not documented for {method.upper()} {path}"]
-    if response.mimetype != "application/json":
-        return [f"type {response.mimetype} is not application/json"]
-    validator = OAS31Validator(
-        _response_schema(spec, path, method, status),
-        registry=registry,
-        format_checker=oas31_format_checker,
-    )
-    leaves = [leaf for e in validator.iter_errors(response.get_json()) for leaf in _leaves(e)]
-    return _header_errors(spec, response, path, method) + [
-        f"{list(e.absolute_path)}: {e.message}" for e in leaves
-    ]
+@pytest.fixture(scope="module")
+def registry(document) -> Registry:
+    return document.registry
 
 
 @pytest.fixture

@@ -21,11 +21,13 @@ from tracemark.models.rules import (
 from tracemark.models.scans import ScanEvent, UnitScanMark, UnitScanState
 from tracemark.models.security import LoginThrottle, RecoveryCode
 from tracemark.models.supply import LotStatus, MaterialLot, Supplier
+from tracemark.models.tokens import ApiToken
 from tracemark.models.trace import GenealogyEdge, SensorReading, TraceEvent, TraceEventObject
 from tracemark.models.units import IssuanceJob, JobStatus, Unit
 from tracemark.models.users import AuditLog, Membership, Role, User
 
 __all__ = [
+    "ApiToken",
     "AuditLog",
     "Base",
     "Batch",

@@ -1,0 +1,193 @@
+"""Capturing events through the API (all or nothing, idempotent) and reading them back."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.core.trace_chain import document, event, sgtin
+from tracemark import epcis
+from tracemark.models import TraceEvent
+
+EVENTS = "/api/v1/brands/{slug}/events"
+BATCH_EVENTS = "/api/v1/brands/{slug}/batches/{lot}/events"
+CLASS = "https://id.gs1.org/01/09506000134352/10/L2401A"
+
+
+def _events(n: int, step: str = "shipping", day: int = 2) -> list[dict]:
+    return [
+        event(
+            "ObjectEvent",
+            f"urn:uuid:e{day}-{i}",
+            f"2026-10-{day:02d}T{8 + i % 10:02d}:00:00+02:00",
+            action="OBSERVE",
+            bizStep=step,
+            quantityList=[{"epcClass": CLASS, "quantity": i + 1, "uom": "EA"}],
+        )
+        for i in range(n)
+    ]
+
+
+def _held(db, brand_id) -> int:
+    with db.sessions() as session:
+        query = select(func.count()).select_from(TraceEvent).where(TraceEvent.brand_id == brand_id)
+        return session.scalar(query)
+
+
+@pytest.mark.parametrize("shape", ["event", "list", "document"])
+def test_capture_is_idempotent_by_event_id(db, client, tenant, conforms, shape):
+    events = _events(3)
+    body = {"event": events[0], "list": events, "document": document(events)}[shape]
+    expected = 1 if shape == "event" else 3
+    first = conforms(
+        client.post(tenant.url("events"), headers=tenant.headers("capture"), json=body),
+        EVENTS,
+        "post",
+    )
+    assert (first["stored"], first["already_held"]) == (expected, 0)
+    assert first["stored_event_ids"] == [e["eventID"] for e in events[:expected]]
+    again = conforms(
+        client.post(tenant.url("events"), headers=tenant.headers("capture"), json=body),
+        EVENTS,
+        "post",
+    )
+    assert (again["stored"], again["already_held"]) == (0, expected)
+    assert _held(db, tenant.demo.brand.id) == expected
+
+
+def test_ld_json_is_accepted(client, tenant):
+    response = client.post(
+        tenant.url("events"),
+        headers=tenant.headers(),
+        data=json.dumps(document(_events(1))),
+        content_type="application/ld+json",
+    )
+    assert response.status_code == 200 and response.get_json()["stored"] == 1
+
+
+def test_one_bad_event_stores_nothing_and_names_its_path(db, client, tenant, conforms):
+    events = _events(5)
+    events[3]["eventTime"] = "yesterday"
+    response = client.post(tenant.url("events"), headers=tenant.headers(), json=document(events))
+    assert response.status_code == 422
+    body = conforms(response, EVENTS, "post")
+    assert body["error"] == "schema_violation"
+    assert body["path"] == "$.epcisBody.eventList[3].eventTime"
+    assert _held(db, tenant.demo.brand.id) == 0
+    listed = client.post(tenant.url("events"), headers=tenant.headers(), json=events)
+    assert listed.get_json()["path"] == "$[3].eventTime"
+    assert _held(db, tenant.demo.brand.id) == 0
+
+
+def test_events_of_another_brand_stay_apart(client, tenant, other):
+    client.post(tenant.url("events"), headers=tenant.headers(), json=_events(2))
+    # the same eventIDs are the other brand's own events, stored for it
+    again = client.post(other.url("events"), headers=other.headers(), json=_events(2))
+    assert again.get_json()["stored"] == 2
+    mine = client.get(tenant.url("events"), headers=tenant.headers()).get_json()["events"]
+    assert len(mine) == 2
+
+
+def test_query_filters_and_pages_by_event_time(client, tenant, conforms):
+    client.post(tenant.url("events"), headers=tenant.headers(), json=_events(7, day=3))
+    client.post(tenant.url("events"), headers=tenant.headers(), json=_events(2, "receiving", day=1))
+    seen, cursor = [], None
+    while True:
+        query = {"EQ_bizStep": "urn:epcglobal:cbv:bizstep:shipping", "limit": 3}
+        if cursor:
+            query["cursor"] = cursor
+        page = conforms(
+            client.get(tenant.url("events"), headers=tenant.headers("read"), query_string=query),
+            EVENTS,
+        )
+        seen += page["events"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == 7 and {e["bizStep"] for e in seen} == {"shipping"}
+    times = [epcis._time(e["eventTime"], "$") for e in seen]
+    assert times == sorted(times)
+    window = client.get(
+        tenant.url("events"),
+        headers=tenant.headers(),
+        query_string={
+            "GE_eventTime": "2026-10-03T09:00:00+02:00",
+            "LT_eventTime": "2026-10-03T11:00:00+02:00",
+        },
+    ).get_json()["events"]
+    assert [e["eventID"] for e in window] == ["urn:uuid:e3-1", "urn:uuid:e3-2"]
+    by_class = client.get(
+        tenant.url("events"),
+        headers=tenant.headers(),
+        query_string={"MATCH_epc": "urn:epc:class:lgtin:9506000.013435.L2401A"},
+    ).get_json()["events"]
+    assert len(by_class) == 9
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"limit": "0"},
+        {"limit": "1001"},
+        {"limit": "99999999999999999999"},
+        {"limit": "x"},
+        {"cursor": "not-a-cursor"},
+        {"GE_eventTime": "2026-10-01"},
+        {"GE_eventTime": "0001-01-01T00:00:00+14:00"},
+        {"EQ_bizStep": ""},
+        {"MATCH_epc": "x" * 301},
+    ],
+)
+def test_bad_query_parameters_are_400(client, tenant, conforms, query):
+    response = client.get(tenant.url("events"), headers=tenant.headers(), query_string=query)
+    assert response.status_code == 400
+    body = conforms(response, EVENTS)
+    assert body["error"] == "bad_parameter" and body["parameter"] == next(iter(query))
+
+
+def test_batch_events_are_an_epcis_document_in_event_time_order(client, tenant, conforms):
+    client.post(tenant.url("events"), headers=tenant.headers(), json=list(reversed(_events(4))))
+    response = client.get(tenant.url("batches/L2401A/events"), headers=tenant.headers("read"))
+    body = conforms(response, BATCH_EVENTS)
+    assert body["type"] == "EPCISDocument"
+    ids = [e["eventID"] for e in body["epcisBody"]["eventList"]]
+    assert ids == [f"urn:uuid:e2-{i}" for i in range(4)]
+    assert epcis.validate_document(body)  # what we export, we accept
+    missing = client.get(tenant.url("batches/NOPE/events"), headers=tenant.headers())
+    assert missing.status_code == 404 and conforms(missing, BATCH_EVENTS)["error"] == "not_found"
+
+
+def test_an_ambiguous_lot_needs_the_gtin(db, client, tenant, conforms):
+    from tracemark import catalog
+
+    with db.sessions.begin() as session:
+        brand = session.merge(tenant.demo.brand)
+        product = catalog.create_product(session, brand, "09506000134369", "Olive oil 5 l")
+        catalog.create_batch(session, product, "L2401A")
+    response = client.get(tenant.url("batches/L2401A/events"), headers=tenant.headers())
+    assert response.status_code == 409
+    assert conforms(response, BATCH_EVENTS)["error"] == "ambiguous_lot"
+    chosen = client.get(
+        tenant.url("batches/L2401A/events"),
+        headers=tenant.headers(),
+        query_string={"gtin": "09506000134369"},
+    )
+    assert chosen.status_code == 200
+
+
+def test_units_named_by_serial_are_found(client, tenant):
+    unit = event(
+        "ObjectEvent",
+        "urn:uuid:u1",
+        "2026-10-02T08:00:00Z",
+        action="OBSERVE",
+        bizStep="inspecting",
+        epcList=[sgtin("ABC")],
+    )
+    assert client.post(tenant.url("events"), headers=tenant.headers(), json=unit).status_code == 200
+    found = client.get(
+        tenant.url("events"), headers=tenant.headers(), query_string={"MATCH_epc": sgtin("ABC")}
+    )
+    assert [e["eventID"] for e in found.get_json()["events"]] == ["urn:uuid:u1"]
