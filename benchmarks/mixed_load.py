@@ -57,7 +57,7 @@ PASSWORD = "bench-password-long-enough"
 SCAN_SHARE, CAPTURE_SHARE = 900, 90  # per mille; the rest are dashboard views
 
 # Each wrk thread walks the scan paths round-robin from a staggered start and draws the
-# kind of each request; capture bodies get a unique eventID (thread, counter).
+# kind of each request; capture bodies get a unique eventID (run, thread, counter).
 MIXED_SCRIPT = r"""
 local scans_file = "%(scans)s"
 local capture_path = "%(capture_path)s"
@@ -79,6 +79,7 @@ function init(args)
   for line in io.lines(units_file) do units[#units + 1] = line end
   index = ((thread_id or 0) * 7919) %% #scans
   counter = 0
+  run_tag = os.time()  -- eventIDs differ from run to run: a repeat would be skipped
   math.randomseed(os.time() + (thread_id or 0) * 1013)
 end
 
@@ -91,10 +92,10 @@ function request()
     counter = counter + 1
     local unit = units[(counter * 31 + (thread_id or 0)) %% #units + 1]
     local body = string.format(
-      '{"type":"ObjectEvent","eventID":"urn:uuid:00000000-0000-4000-8000-%%04d%%08d",' ..
+      '{"type":"ObjectEvent","eventID":"urn:tracemark:bench:%%d:%%d:%%d",' ..
       '"eventTime":"2026-11-20T10:00:00Z","eventTimeZoneOffset":"+00:00",' ..
       '"action":"OBSERVE","bizStep":"shipping","disposition":"in_transit",' ..
-      '"epcList":["%%s"]}', thread_id or 0, counter, unit)
+      '"epcList":["%%s"]}', run_tag, thread_id or 0, counter, unit)
     return wrk.format("POST", capture_path, {
       ["Authorization"] = "Bearer " .. token,
       ["Content-Type"] = "application/json",
@@ -139,8 +140,8 @@ def credentials(url: str, env: dict[str, str]) -> tuple[str, str, list[str]]:
     from tracemark.app import close, create_app
     from tracemark.config import Settings
     from tracemark.db import make_engine, make_sessionmaker
-    from tracemark.epc import unit_uri
-    from tracemark.models import Unit
+    from tracemark.epc import instance
+    from tracemark.models import Batch, Product, Unit
 
     engine = make_engine(url)
     try:
@@ -152,10 +153,13 @@ def credentials(url: str, env: dict[str, str]) -> tuple[str, str, list[str]]:
             _token_row, token = api_tokens.create_token(
                 session, brand, "mixed load", scopes=["capture", "read"]
             )
-            units = [
-                unit_uri(gtin, serial)
-                for gtin, serial in session.execute(select(Unit.gtin, Unit.serial).limit(2000))
-            ]
+            rows = session.execute(
+                select(Product.gtin, Unit.serial)
+                .join(Batch, Batch.id == Unit.batch_id)
+                .join(Product, Product.id == Batch.product_id)
+                .limit(2000)
+            )
+            units = [instance(gtin, serial) for gtin, serial in rows]
     finally:
         engine.dispose()
     settings = Settings.from_env(env)
