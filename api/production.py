@@ -11,8 +11,6 @@ from tracemark.models import Batch, IssuanceJob
 from tracemark.models.base import as_utc
 from tracemark.web import db_session, rate_limited
 
-#: Ids beyond a 32-bit integer name nothing (and must not reach PostgreSQL).
-MAX_ID = 2**31 - 1
 #: ``Idempotency-Key`` values are stored as ``api:<key>`` in a 64-character column.
 MAX_IDEMPOTENCY_KEY = 60
 
@@ -147,12 +145,12 @@ def issue(slug: str, lot: str):
     return response
 
 
-@bp.get("/brands/<slug>/jobs/<int:job_id>")
+@bp.get("/brands/<slug>/jobs/<id:job_id>")
 @rate_limited("api", key=budget_key)
 @requires("read")
 def job(slug: str, job_id: int):
     """An issuance job's status and progress."""
-    found = db_session().get(IssuanceJob, job_id) if job_id <= MAX_ID else None
+    found = db_session().get(IssuanceJob, job_id)
     if found is None or found.brand_id != token().brand_id:
         raise not_found()
     return jsonify(job_json(found))
