@@ -41,6 +41,7 @@ from portal_load import (
     RESOLVER,
     SCAN_LIMIT,
     SECRET_KEY,
+    WRK_DONE,
     flush_limits,
     get,
     gunicorn,
@@ -104,32 +105,9 @@ function request()
     return wrk.format("GET", board_path, {["Cookie"] = cookie})
   end
 end
-
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    'WRK_RESULT {"requests": %%d, "duration_us": %%d, "bytes": %%d, "connect": %%d, ' ..
-    '"read": %%d, "write": %%d, "status": %%d, "timeout": %%d, "p50_us": %%d, ' ..
-    '"p90_us": %%d, "p99_us": %%d, "max_us": %%d}\n',
-    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write,
-    e.status, e.timeout, latency:percentile(50), latency:percentile(90),
-    latency:percentile(99), latency.max))
-end
 """
 
-BARE_SCRIPT = r"""
-function request() return wrk.format("GET", "/healthz") end
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    'WRK_RESULT {"requests": %d, "duration_us": %d, "bytes": %d, "connect": %d, ' ..
-    '"read": %d, "write": %d, "status": %d, "timeout": %d, "p50_us": %d, ' ..
-    '"p90_us": %d, "p99_us": %d, "max_us": %d}\n',
-    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write,
-    e.status, e.timeout, latency:percentile(50), latency:percentile(90),
-    latency:percentile(99), latency.max))
-end
-"""
+BARE_SCRIPT = 'function request() return wrk.format("GET", "/healthz") end\n' + WRK_DONE
 
 
 def credentials(url: str, env: dict[str, str]) -> tuple[str, str, list[str]]:
@@ -238,6 +216,7 @@ def measure(args: argparse.Namespace) -> None:
                 "scan_share": SCAN_SHARE,
                 "capture_cut": SCAN_SHARE + CAPTURE_SHARE,
             }
+            + WRK_DONE
         )
         bare = log_dir / "bare.lua"
         bare.write_text(BARE_SCRIPT)

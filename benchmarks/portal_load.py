@@ -62,7 +62,7 @@ TARGET_P99_MS = 50.0
 TARGET_SHARE_OF_BARE = 0.35
 
 # Each wrk thread reads the request paths (one a line) and walks them round-robin from a
-# staggered start; ``done`` prints the exact figures as one JSON line for the parser.
+# staggered start.
 WRK_SCRIPT = r"""
 local paths_file = "%(paths)s"
 local next_id = 0
@@ -85,13 +85,18 @@ function request()
   index = index %% #paths + 1
   return wrk.format("GET", paths[index])
 end
+"""
 
+
+# ``done`` prints the exact figures as one JSON line for the parser (every wrk script ends
+# with it; not %-formatted).
+WRK_DONE = r"""
 function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
-    'WRK_RESULT {"requests": %%d, "duration_us": %%d, "bytes": %%d, "connect": %%d, ' ..
-    '"read": %%d, "write": %%d, "status": %%d, "timeout": %%d, "p50_us": %%d, ' ..
-    '"p90_us": %%d, "p99_us": %%d, "max_us": %%d}\n',
+    'WRK_RESULT {"requests": %d, "duration_us": %d, "bytes": %d, "connect": %d, ' ..
+    '"read": %d, "write": %d, "status": %d, "timeout": %d, "p50_us": %d, ' ..
+    '"p90_us": %d, "p99_us": %d, "max_us": %d}\n',
     summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write,
     e.status, e.timeout, latency:percentile(50), latency:percentile(90),
     latency:percentile(99), latency.max))
@@ -274,7 +279,7 @@ def write_script(folder: Path, name: str, paths: list[str]) -> Path:
     paths_file = folder / f"{name}.paths"
     paths_file.write_text("\n".join(paths) + "\n")
     script = folder / f"{name}.lua"
-    script.write_text(WRK_SCRIPT % {"paths": str(paths_file)})
+    script.write_text(WRK_SCRIPT % {"paths": str(paths_file)} + WRK_DONE)
     return script
 
 
