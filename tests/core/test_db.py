@@ -1,8 +1,9 @@
 """Engines: scans commit asynchronously on a pool of their own, everything else durably."""
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from tracemark.db import make_scan_engine
+from tracemark.models import TraceEvent
 
 
 def test_only_the_scan_engine_commits_asynchronously(db):
@@ -23,3 +24,20 @@ def test_only_the_scan_engine_commits_asynchronously(db):
             assert connection.connection.driver_connection.autocommit is False
     finally:
         scans.dispose()
+
+
+def test_statements_are_planned_with_their_values_not_prepared(db):
+    """The same chunked IN list, run many times on one connection, stays unprepared, so
+    PostgreSQL never swaps in a generic plan made without the values (the plan that made
+    capture's duplicate check scan every event of the brand)."""
+    if db.name == "sqlite":
+        return
+    ids = [f"urn:uuid:{i}" for i in range(500)]
+    query = select(TraceEvent.event_id).where(
+        TraceEvent.brand_id == 1, TraceEvent.event_id.in_(ids)
+    )
+    with db.sessions() as session:
+        for _ in range(12):
+            assert session.scalars(query).all() == []
+        prepared = session.execute(text("SELECT count(*) FROM pg_prepared_statements"))
+        assert prepared.scalar() == 0
