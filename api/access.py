@@ -17,7 +17,7 @@ from flask import Blueprint, g, request, send_from_directory
 
 from tracemark import api_tokens
 from tracemark.models import ApiToken
-from tracemark.web import db_session, error_response
+from tracemark.web import count_failure, db_session, error_response, failures_exhausted
 
 bp = Blueprint("integration", __name__, url_prefix="/api/v1")
 HERE = Path(__file__).resolve().parent
@@ -25,18 +25,28 @@ HERE = Path(__file__).resolve().parent
 MAX_BODY = 8 * 1024 * 1024
 JSON_TYPES = ("application/json", "application/ld+json")
 _PUBLIC = {"integration.openapi"}
+#: Requests without a valid token are counted per address (``TRACEMARK_API_AUTH_FAILURE_LIMIT``).
+FAILURES, FAILURE_LIMIT = "api-auth-failures", "TRACEMARK_API_AUTH_FAILURE_LIMIT"
 
 
 class ApiError(Exception):
     """An answer other than success: status, stable code, message and JSON details."""
 
     def __init__(
-        self, status: int, code: str, message: str, challenge: str | None = None, **details: Any
+        self,
+        status: int,
+        code: str,
+        message: str,
+        challenge: str | None = None,
+        retry_after: int | None = None,
+        **details: Any,
     ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.details = status, code, message, details
         #: The RFC 6750 error of a 401's ``WWW-Authenticate`` challenge.
         self.challenge = challenge
+        #: Seconds a refused client should wait (a 429's ``Retry-After``).
+        self.retry_after = retry_after
 
 
 @bp.errorhandler(ApiError)
@@ -46,6 +56,8 @@ def _api_error(error: ApiError):
         response.headers["WWW-Authenticate"] = (
             f'Bearer realm="tracemark", error="{error.challenge}"'
         )
+    if error.retry_after is not None:
+        response.headers["Retry-After"] = str(error.retry_after)
     return response, status
 
 
@@ -65,8 +77,17 @@ def _authenticate():
     request.max_content_length = MAX_BODY
     if request.endpoint in _PUBLIC:
         return None
+    wait = failures_exhausted(FAILURES, FAILURE_LIMIT)
+    if wait is not None:
+        raise ApiError(
+            429,
+            "too_many_failures",
+            "Too many requests without a valid API token from this address; try again later.",
+            retry_after=wait,
+        )
     scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not presented.strip():
+        count_failure(FAILURES, FAILURE_LIMIT)
         raise ApiError(
             401,
             "missing_token",
@@ -76,6 +97,7 @@ def _authenticate():
     session = db_session()
     found = api_tokens.authenticate(session, presented.strip())
     if found is None:
+        count_failure(FAILURES, FAILURE_LIMIT)
         raise ApiError(
             401,
             "invalid_token",

@@ -39,6 +39,7 @@ def create_app(
         TRACEMARK_CLAIM_LIMIT=settings.claim_rate_limit,
         TRACEMARK_LOGIN_LIMIT=settings.login_rate_limit,
         TRACEMARK_API_LIMIT=settings.api_rate_limit,
+        TRACEMARK_API_AUTH_FAILURE_LIMIT=settings.api_auth_failure_limit,
         TRACEMARK_COUNTRY_HEADER=settings.country_header,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

@@ -38,6 +38,9 @@ class Settings:
     login_rate_limit: str = "10/minute"
     #: flask-limiter limit for integration API calls per token.
     api_rate_limit: str = "6000/minute"
+    #: flask-limiter limit for integration API calls with a missing or bad token, per
+    #: client address; past it, the address is refused before any token lookup.
+    api_auth_failure_limit: str = "60/minute"
     #: Mark the session cookie Secure on every response (set when always served over TLS;
     #: otherwise it is Secure on requests that arrived over HTTPS).
     secure_cookies: bool = False
@@ -84,6 +87,7 @@ class Settings:
             claim_rate_limit=env.get("TRACEMARK_CLAIM_RATE_LIMIT", "10/hour"),
             login_rate_limit=env.get("TRACEMARK_LOGIN_RATE_LIMIT", "10/minute"),
             api_rate_limit=env.get("TRACEMARK_API_RATE_LIMIT", "6000/minute"),
+            api_auth_failure_limit=env.get("TRACEMARK_API_AUTH_FAILURE_LIMIT", "60/minute"),
             secure_cookies=env.get("TRACEMARK_SECURE_COOKIES") == "1",
             country_header=env.get("TRACEMARK_COUNTRY_HEADER") or None,
             proxies=int(env.get("TRACEMARK_PROXIES", "0") or 0),

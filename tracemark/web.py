@@ -10,6 +10,7 @@ from flask_babel import gettext
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from limits import parse_many
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -199,3 +200,36 @@ def init_rate_limits(app: Flask) -> Limiter:
         return response
 
     return limiter
+
+
+def failures_exhausted(name: str, config_key: str) -> int | None:
+    """Seconds the client (by address) must wait when it has spent its budget of
+    ``name`` failures (the flask-limiter limit in ``config_key``), otherwise None.
+
+    Budgets of failures stop a client from hammering a check whose every try costs a
+    lookup (random API tokens: each has a rate budget of its own, so only failures can
+    be counted), without slowing the clients that pass. Asked before the check; the
+    failures themselves are counted by :func:`count_failure`. If the storage fails, the
+    check goes ahead: refusing everyone would be worse than throttling no one.
+    """
+    limiter = current_app.extensions["tracemark.limiter"].limiter
+    key = get_remote_address()
+    try:
+        for item in parse_many(current_app.config[config_key]):
+            if not limiter.test(item, name, key):
+                reset = limiter.get_window_stats(item, name, key).reset_time
+                return max(1, int(reset - time.time()) + 1)
+    except Exception:
+        current_app.logger.warning("failure budget %s unavailable", name, exc_info=True)
+    return None
+
+
+def count_failure(name: str, config_key: str) -> None:
+    """Spend one of the client's ``name`` failures (see :func:`failures_exhausted`)."""
+    limiter = current_app.extensions["tracemark.limiter"].limiter
+    key = get_remote_address()
+    try:
+        for item in parse_many(current_app.config[config_key]):
+            limiter.hit(item, name, key)
+    except Exception:
+        current_app.logger.warning("failure budget %s unavailable", name, exc_info=True)

@@ -105,6 +105,59 @@ def test_each_token_has_its_own_rate_budget(settings, db, tenant, document):
         close(app)
 
 
+def test_an_address_sending_bad_tokens_is_refused_before_any_lookup(
+    settings, db, tenant, document, monkeypatch
+):
+    app = create_app(replace(settings, api_auth_failure_limit="3/minute"), {"TESTING": True})
+    lookups = []
+    authenticate = api_tokens.authenticate
+    monkeypatch.setattr(
+        api_tokens, "authenticate", lambda *a: lookups.append(1) or authenticate(*a)
+    )
+    try:
+        client = app.test_client()
+        # valid tokens spend nothing of the failure budget
+        for _ in range(5):
+            assert client.get(tenant.url("events"), headers=tenant.headers()).status_code == 200
+        for i in range(3):  # a fresh random token each time: each would have its own budget
+            headers = {} if i == 0 else bearer(f"tm_guess{i}_{'x' * 40}")
+            assert client.get(tenant.url("events"), headers=headers).status_code == 401
+        assert len(lookups) == 7
+        refused = client.get(tenant.url("events"), headers=bearer("tm_guess9_" + "y" * 40))
+        assert refused.status_code == 429
+        assert refused.get_json()["error"] == "too_many_failures"
+        assert 0 < int(refused.headers["Retry-After"]) <= 61
+        assert not document.errors(refused, EVENTS)
+        assert len(lookups) == 7  # refused before the token was looked up
+        # the address is refused whatever it sends until the window ends
+        assert client.get(tenant.url("events"), headers=tenant.headers()).status_code == 429
+        # another address is not
+        other = client.get(
+            tenant.url("events"), headers=tenant.headers(), environ_base={"REMOTE_ADDR": "10.9.8.7"}
+        )
+        assert other.status_code == 200
+    finally:
+        close(app)
+
+
+def test_a_failing_limit_storage_lets_token_checks_go_ahead(settings, db, tenant, monkeypatch):
+    app = create_app(replace(settings, api_auth_failure_limit="1/minute"), {"TESTING": True})
+    strategy = type(app.extensions["tracemark.limiter"].limiter)
+
+    def broken(*_args, **_kwargs):
+        raise ConnectionError("storage down")
+
+    monkeypatch.setattr(strategy, "test", broken)
+    monkeypatch.setattr(strategy, "hit", broken)
+    try:
+        client = app.test_client()
+        for _ in range(3):
+            assert client.get(tenant.url("events")).status_code == 401
+        assert client.get(tenant.url("events"), headers=tenant.headers()).status_code == 200
+    finally:
+        close(app)
+
+
 def _count(db, brand_id) -> int:
     with db.sessions() as session:
         return session.scalar(

@@ -47,7 +47,12 @@ MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
 def fuzz_app(settings):
     """The app with budgets no fuzzing run reaches (the 429 has its own test)."""
     app = create_app(
-        replace(settings, api_rate_limit="1000000/minute", scan_rate_limit="1000000/minute"),
+        replace(
+            settings,
+            api_rate_limit="1000000/minute",
+            api_auth_failure_limit="1000000/minute",
+            scan_rate_limit="1000000/minute",
+        ),
         {"TESTING": True},
     )
     yield app
