@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session, selectinload
 from signing import KeyPurpose
 from signing.gs1 import normalize_gtin
 from signing.statements import build_statement, sign_statement
-from tracemark import keystore
-from tracemark.models import Batch, BatchStatus, Brand, Document, Product, PublishState, TraceEvent
+from tracemark import keystore, trace
+from tracemark.models import Batch, BatchStatus, Brand, Document, Product, PublishState, Site
 from tracemark.models.base import as_utc, utcnow
 
 #: Journey events carried per batch; a longer journey is cut (and says so).
@@ -154,27 +154,25 @@ def batch_provenance(session: Session, batch: Batch) -> BatchProvenance:
             .order_by(Document.issued_on, Document.id)
         )
     ]
-    events = list(
-        session.scalars(
-            select(TraceEvent)
-            .where(TraceEvent.batch_id == batch.id)
-            .options(selectinload(TraceEvent.site))
-            .order_by(TraceEvent.event_time, TraceEvent.id)
-            .limit(MAX_EVENTS + 1)
+    # the events the portal's journey shows: recorded for the batch, or naming its class,
+    # its units or the cases they were packed into
+    events = trace.events_of_batch(session, batch, limit=MAX_EVENTS + 1)
+    site_ids = {event.site_id for event in events if event.site_id is not None}
+    sites = {s.id: s for s in session.scalars(select(Site).where(Site.id.in_(site_ids)))}
+    journey = []
+    for event in events[:MAX_EVENTS]:
+        site = sites.get(event.site_id)
+        journey.append(
+            Step(
+                as_utc(event.event_time),
+                event.event_timezone,
+                event.event_type,
+                event.biz_step,
+                event.disposition,
+                site.name if site else event.place,
+                event.country or (site.country if site else None),
+            )
         )
-    )
-    journey = [
-        Step(
-            as_utc(event.event_time),
-            event.event_timezone,
-            event.event_type,
-            event.biz_step,
-            event.disposition,
-            event.site.name if event.site else event.place,
-            event.country or (event.site.country if event.site else None),
-        )
-        for event in events[:MAX_EVENTS]
-    ]
     names = {
         locale: entry["name"]
         for locale, entry in sorted((product.texts or {}).items())

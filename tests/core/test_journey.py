@@ -8,7 +8,7 @@ import datetime as dt
 from sqlalchemy import event as sa_event
 
 from tests.core.trace_chain import ALARM, build_chain, document, event, sgtin
-from tracemark import batch_view, capture, epc, trace
+from tracemark import batch_view, capture, epc, provenance, trace
 from tracemark.batch_view import BatchViewCache
 from tracemark.models import Batch
 
@@ -135,3 +135,17 @@ def test_the_journey_reads_a_bounded_sample_of_events_naming_single_units(db, de
     with db.sessions() as session:  # an export reads everything
         events = trace.events_of_batch(session, session.get_one(Batch, chain.batch_a))
         assert [e.biz_step for e in events].count("retail_selling") == 3
+
+
+def test_the_regulators_journey_holds_the_same_events_as_the_portals(db, demo):
+    """Provenance views and signed statements read events by class, unit and case too,
+    not only those recorded for the batch as a whole."""
+    chain = build_chain(db.sessions, demo)
+    with db.sessions() as session:
+        batch = session.get_one(Batch, chain.batch_a)
+        portal, _ = batch_view.batch_journey(session, batch)
+        regulator = provenance.batch_provenance(session, batch).journey
+    assert [s.biz_step for s in regulator] == [s.biz_step for s in portal]
+    assert "packing" in [s.biz_step for s in regulator]  # the units' case, not the batch
+    assert [s.time for s in regulator] == [s.when for s in portal]
+    assert [(s.place, s.country) for s in regulator][0] == (portal[0].place, portal[0].country)
