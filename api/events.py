@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from urllib.parse import urlencode
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 
 from api.access import ApiError, bp, budget_key, json_body, requires, token
 from api.production import batch_of
-from tracemark import capture, trace
+from tracemark import capture, epcis, trace
 from tracemark.event_query import DEFAULT_LIMIT, MAX_LIMIT, Cursor, EventQuery, query_events
+from tracemark.models.base import utcnow
 from tracemark.web import db_session, rate_limited
 
 #: Query parameters of ``GET events`` (EPCIS query names) → :class:`EventQuery` fields.
@@ -21,6 +24,7 @@ FILTERS = {
 }
 TIMES = {"GE_eventTime": "since", "LT_eventTime": "until"}
 MAX_FILTER_LENGTH = 300
+LD_JSON = "application/ld+json"
 
 
 @bp.post("/brands/<slug>/events")
@@ -76,10 +80,18 @@ def query(slug: str):
             raise _bad_parameter("cursor", "cursor is not one this API gave") from None
     session = db_session()
     events, following = query_events(session, token().brand, EventQuery(**values), limit, after)
-    return jsonify(
-        events=trace.serialize(session, events),
-        next_cursor=following.encode() if following is not None else None,
+    serialized = trace.serialize(session, events)
+    next_cursor = following.encode() if following is not None else None
+    if request.accept_mimetypes.best_match(("application/json", LD_JSON)) != LD_JSON:
+        return jsonify(events=serialized, next_cursor=next_cursor)
+    # EPCIS 2.0 REST clients: a query document, the next page in a Link header
+    response = current_app.response_class(
+        json.dumps(epcis.query_document(serialized, utcnow())), mimetype=LD_JSON
     )
+    if next_cursor is not None:
+        args = request.args.to_dict() | {"cursor": next_cursor}
+        response.headers["Link"] = f'<{request.path}?{urlencode(args)}>; rel="next"'
+    return response
 
 
 @bp.get("/brands/<slug>/batches/<path:lot>/events")

@@ -39,7 +39,7 @@ def _pointer(*parts: str) -> str:
     return "/".join(part.replace("~", "~0").replace("/", "~1") for part in parts)
 
 
-def _response_schema(spec: dict, path: str, method: str, status: str) -> dict:
+def _response_schema(spec: dict, path: str, method: str, status: str, mimetype: str) -> dict:
     """The JSON schema of one documented response, as a ``$ref`` into the document."""
     response = spec["paths"][path][method]["responses"][status]
     if "$ref" in response:
@@ -47,7 +47,7 @@ def _response_schema(spec: dict, path: str, method: str, status: str) -> dict:
         pointer = _pointer("components", "responses", name)
     else:
         pointer = _pointer("paths", path, method, "responses", status)
-    return {"$ref": f"{SPEC_URI}#/{pointer}/content/application~1json/schema"}
+    return {"$ref": f"{SPEC_URI}#/{pointer}/{_pointer('content', mimetype, 'schema')}"}
 
 
 def resolve(spec: dict, node: dict) -> dict:
@@ -90,10 +90,11 @@ def schema_errors(spec, registry, response, path: str, method: str = "get") -> l
     status = str(response.status_code)
     if status not in spec["paths"][path][method]["responses"]:
         return [f"status {status} is not documented for {method.upper()} {path}"]
-    if response.mimetype != "application/json":
-        return [f"type {response.mimetype} is not application/json"]
+    documented = resolve(spec, spec["paths"][path][method]["responses"][status])
+    if response.mimetype not in documented.get("content", {}):
+        return [f"type {response.mimetype} is not documented for {status}"]
     validator = OAS31Validator(
-        _response_schema(spec, path, method, status),
+        _response_schema(spec, path, method, status, response.mimetype),
         registry=registry,
         format_checker=oas31_format_checker,
     )

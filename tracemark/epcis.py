@@ -295,6 +295,23 @@ def document(events: list[dict[str, Any]], created: dt.datetime) -> dict[str, An
     }
 
 
+def query_document(events: list[dict[str, Any]], created: dt.datetime) -> dict[str, Any]:
+    """An EPCIS 2.0 query document (the REST binding's answer to ``GET /events``)
+    holding ``events`` (already serialised) as the results of a ``SimpleEventQuery``."""
+    return {
+        "@context": [EPCIS_CONTEXT, {"tm": TM_NAMESPACE}],
+        "type": "EPCISQueryDocument",
+        "schemaVersion": "2.0",
+        "creationDate": _iso(created),
+        "epcisBody": {
+            "queryResults": {
+                "queryName": "SimpleEventQuery",
+                "resultsBody": {"eventList": events},
+            }
+        },
+    }
+
+
 def _iso(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 

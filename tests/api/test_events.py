@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -124,6 +126,37 @@ def test_query_filters_and_pages_by_event_time(client, tenant, conforms):
         query_string={"MATCH_epc": "urn:epc:class:lgtin:9506000.013435.L2401A"},
     ).get_json()["events"]
     assert len(by_class) == 9
+
+
+def test_epcis_clients_get_query_documents_and_follow_the_next_link(client, tenant, conforms):
+    client.post(tenant.url("events"), headers=tenant.headers(), json=_events(5, day=3))
+    client.post(tenant.url("events"), headers=tenant.headers(), json=_events(2, "receiving", day=1))
+    headers = tenant.headers("read") | {"Accept": "application/ld+json"}
+    address = tenant.url("events") + "?EQ_bizStep=shipping&limit=2"
+    seen, pages = [], 0
+    while address:
+        response = client.get(address, headers=headers)
+        assert response.status_code == 200 and response.mimetype == "application/ld+json"
+        body = conforms(response, EVENTS)
+        assert body["type"] == "EPCISQueryDocument"
+        results = body["epcisBody"]["queryResults"]
+        assert results["queryName"] == "SimpleEventQuery"
+        seen += results["resultsBody"]["eventList"]
+        pages += 1
+        link = response.headers.get("Link")
+        address = link and re.fullmatch(r'<([^>]+)>; rel="next"', link).group(1)
+    assert pages == 3
+    assert [e["eventID"] for e in seen] == [f"urn:uuid:e3-{i}" for i in range(5)]
+    # what a query gives, a capture takes back
+    assert epcis.validate_document(epcis.document(seen, dt.datetime.now(dt.UTC)))
+    # plain JSON stays the default, for any other Accept
+    for accept in (None, "*/*", "application/json"):
+        plain = client.get(
+            tenant.url("events"),
+            headers=tenant.headers() | ({"Accept": accept} if accept else {}),
+        )
+        assert plain.mimetype == "application/json" and "Link" not in plain.headers
+        assert len(conforms(plain, EVENTS)["events"]) == 7
 
 
 @pytest.mark.parametrize(
