@@ -28,7 +28,8 @@ def scan_stats(slug: str):
     session, brand = db_session(), token().brand
     today = dt.datetime.now(dt.UTC).date()
     end = _day("to", today)
-    start = _day("from", end - dt.timedelta(days=DEFAULT_DAYS - 1))
+    # the default range stops at the calendar's first day rather than overflow
+    start = _day("from", end - dt.timedelta(days=min(DEFAULT_DAYS - 1, (end - dt.date.min).days)))
     product_id = None
     if (gtin := request.args.get("product")) is not None:
         try:

@@ -68,6 +68,7 @@ def test_default_range_is_the_last_30_days(client, tenant, conforms):
         {"to": "yesterday"},
         {"from": "2026-10-10", "to": "2026-10-01"},
         {"from": "2020-01-01", "to": "2026-01-01"},
+        {"from": "2000-01-01", "to": "0001-01-01"},  # once a 500: the default overflowed
         {"product": "09506000134353"},
         {"product": "09506000134369"},
     ],
@@ -76,6 +77,14 @@ def test_bad_statistics_parameters_are_400(client, tenant, conforms, query):
     response = client.get(tenant.url("stats/scans"), headers=tenant.headers(), query_string=query)
     assert response.status_code == 400
     assert conforms(response, STATS)["error"] == "bad_parameter"
+
+
+def test_a_range_ending_on_the_calendars_first_days_starts_on_its_first(client, tenant, conforms):
+    response = client.get(
+        tenant.url("stats/scans"), headers=tenant.headers(), query_string={"to": "0001-01-05"}
+    )
+    body = conforms(response, STATS)
+    assert (body["from"], body["to"], len(body["by_day"])) == ("0001-01-01", "0001-01-05", 5)
 
 
 def test_backward_trace_of_a_unit(client, tenant, chain, conforms):
