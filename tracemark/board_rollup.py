@@ -298,18 +298,22 @@ def _places(session: Session, low: int, high: int) -> None:
     (by event time) leaves it. An event that names no place and neither ships nor
     consumes the object (an inspection, say) does not move it. An object stays
     ``since`` the first of its events in a row at the same place; an event older than
-    the object's latest, arriving late, changes nothing."""
+    the object's latest, arriving late, changes nothing.
+
+    Packing (an aggregation's ``ADD`` or ``OBSERVE``) puts the children in the parent
+    container until a ``DELETE`` takes them out; meanwhile they go where the container
+    goes (see :func:`_follow_containers`)."""
     obj, event = TraceEventObject, TraceEvent
     rows = session.execute(
         select(
             obj.brand_id, obj.epc, obj.role, obj.batch_id, obj.lot_id, event.id,
             event.event_time, event.event_type, event.action, event.biz_step, event.site_id,
-            func.coalesce(event.biz_location, event.read_point, ""),
+            func.coalesce(event.biz_location, event.read_point, ""), event.parent_id,
         )
         .join(event, event.id == obj.event_id)
         .where(event.id > low, event.id <= high)
     ).all()  # fmt: skip
-    moves: dict[tuple[int, str], list[tuple]] = defaultdict(list)
+    moves: dict[tuple[int, str], list[_Move]] = defaultdict(list)
     for (
         brand_id,
         epc,
@@ -323,30 +327,26 @@ def _places(session: Session, low: int, high: int) -> None:
         step,
         site,
         where,
+        parent,
     ) in rows:
-        state = _state(role, kind, action, step)
+        state: str | None = _state(role, kind, action, step)
+        container: Any = _KEEP
+        if role == "child" and kind == "AggregationEvent":
+            container = None if action == "DELETE" else parent
         if state == "site" and site is None and not where:
-            continue
+            if container is _KEEP:
+                continue
+            state = None  # packed (or unpacked) where it is
         moves[(brand_id, epc)].append(
-            (as_utc(when), event_id, state, site, where, batch_id, lot_id)
+            _Move(as_utc(when), event_id, state, site, where, batch_id, lot_id, container)
         )
     if not moves:
         return
-    place = ObjectPlace
-    held: dict[tuple[int, str], dict[str, Any]] = {}
-    for brand_id in {brand for brand, _ in moves}:
-        epcs = [epc for brand, epc in moves if brand == brand_id]
-        for chunk in chunked(epcs):
-            for row in session.scalars(
-                select(place).where(place.brand_id == brand_id, place.epc.in_(chunk))
-            ):
-                held[(brand_id, row.epc)] = {
-                    column: getattr(row, column) for column in _PLACE_COLUMNS
-                }
+    held = _held_places(session, list(moves))
     products = {
         batch_id: product
         for batch_id, (product, _) in _batches(
-            session, {m[5] for ms in moves.values() for m in ms if m[5]}
+            session, {m.batch_id for ms in moves.values() for m in ms if m.batch_id}
         ).items()
     }
     changed = []
@@ -354,31 +354,143 @@ def _places(session: Session, low: int, high: int) -> None:
         current = held.get((brand_id, epc))
         latest = (as_utc(current["event_time"]), current["event_id"]) if current else None
         before = current
-        for when, event_id, state, site, where, batch_id, lot_id in sorted(found):
-            if latest is not None and (when, event_id) <= latest:
+        for move in sorted(found, key=lambda m: (m.when, m.event_id)):
+            if latest is not None and (move.when, move.event_id) <= latest:
                 continue
+            if move.state is None and current is None:
+                continue  # packed somewhere unknown, never placed: nothing to show
+            if move.state is None:
+                state, site, where = current["state"], current["site_id"], current["location"]
+            else:
+                state, site, where = move.state, move.site, move.where
             same = current is not None and (
                 current["state"],
                 current["site_id"],
                 current["location"],
             ) == (state, site, where)
+            container = current["container"] if current else None
             current = {
                 "brand_id": brand_id,
                 "epc": epc,
                 "state": state,
                 "site_id": site,
                 "location": where,
-                "since": as_utc(current["since"]) if same else when,
-                "event_id": event_id,
-                "event_time": when,
-                "product_id": products.get(batch_id, 0),
-                "batch_id": batch_id,
-                "lot_id": lot_id,
+                "since": as_utc(current["since"]) if same else move.when,
+                "event_id": move.event_id,
+                "event_time": move.when,
+                "product_id": products.get(move.batch_id, 0),
+                "batch_id": move.batch_id,
+                "lot_id": move.lot_id,
+                "container": container if move.container is _KEEP else move.container,
             }
-            latest = (when, event_id)
+            latest = (move.when, move.event_id)
         if current is not before:
             changed.append(current)
+    _follow_containers(session, changed)
+    _save_places(session, changed)
+
+
+#: A move that leaves the object's container as it was.
+_KEEP = object()
+#: Containers inside containers followed at most (pallet, case, inner pack, unit).
+MAX_NESTING = 4
+
+
+@dataclass(frozen=True, slots=True)
+class _Move:
+    when: dt.datetime
+    event_id: int
+    #: None: the object stays where it is (packed or unpacked at no named place).
+    state: str | None
+    site: int | None
+    where: str
+    batch_id: int | None
+    lot_id: int | None
+    container: Any
+
+
+def _held_places(
+    session: Session, keys: list[tuple[int, str]], *, by_container: bool = False
+) -> dict[tuple[int, str], dict[str, Any]]:
+    """The stored places of ``keys`` (brand, object), or with ``by_container`` of the
+    objects packed in them; (brand, object) → row as a dict."""
+    place = ObjectPlace
+    column = place.container if by_container else place.epc
+    found: dict[tuple[int, str], dict[str, Any]] = {}
+    for brand_id in {brand for brand, _ in keys}:
+        epcs = [epc for brand, epc in keys if brand == brand_id]
+        for chunk in chunked(epcs):
+            for row in session.scalars(
+                select(place).where(place.brand_id == brand_id, column.in_(chunk))
+            ):
+                found[(brand_id, row.epc)] = {c: getattr(row, c) for c in _PLACE_COLUMNS}
+    return found
+
+
+def _follow_containers(session: Session, changed: list[dict[str, Any]]) -> None:
+    """Objects packed in a container go where the container went after they were
+    packed: the objects of ``changed`` in a container that has moved since (a packing
+    event arriving after the shipment), and the stored contents of the containers in
+    ``changed`` that just moved; nesting is followed :data:`MAX_NESTING` deep (a cycle
+    of containers stops there). Only to a site or in transit: a container consumed or
+    destroyed is taken to have been emptied first. Rows taken along join ``changed``."""
+    by_key = {(row["brand_id"], row["epc"]): row for row in changed}
+
+    def later(container: dict[str, Any], row: dict[str, Any]) -> bool:
+        return container["state"] != "gone" and (
+            as_utc(container["event_time"]),
+            container["event_id"],
+        ) > (as_utc(row["event_time"]), row["event_id"])
+
+    def follow(row: dict[str, Any], container: dict[str, Any]) -> None:
+        for name in ("state", "site_id", "location", "since", "event_id", "event_time"):
+            row[name] = container[name]
+        key = (row["brand_id"], row["epc"])
+        if key not in by_key:
+            by_key[key] = row
+            changed.append(row)
+
+    # objects of this batch in a container: after the container's own latest place,
+    # itself resolved first (a case on a pallet)
+    containers = dict(by_key)
+    wanted = {(row["brand_id"], row["container"]) for row in changed if row["container"]}
+    for _ in range(MAX_NESTING):
+        fetched = _held_places(session, list(wanted - set(containers)))
+        containers.update(fetched)
+        wanted = {(row["brand_id"], row["container"]) for row in fetched.values()}
+        wanted = {key for key in wanted if key[1] is not None}
+        if not wanted:
+            break
+
+    def resolve(row: dict[str, Any], depth: int) -> None:
+        container = containers.get((row["brand_id"], row["container"]))
+        if container is None or container is row or depth >= MAX_NESTING:
+            return
+        resolve(container, depth + 1)
+        if later(container, row):
+            follow(row, container)
+
+    for row in [row for row in changed if row["container"] is not None]:
+        resolve(row, 0)
+    moved = list(changed)
+    for _ in range(MAX_NESTING):
+        contents = _held_places(
+            session, [(row["brand_id"], row["epc"]) for row in moved], by_container=True
+        )
+        moved = []
+        for key, stored in contents.items():
+            row = by_key.get(key, stored)
+            container = by_key.get((row["brand_id"], row["container"]))
+            if container is not None and container is not row and later(container, row):
+                follow(row, container)
+                moved.append(row)
+        if not moved:
+            break
+
+
+def _save_places(session: Session, changed: list[dict[str, Any]]) -> None:
     if changed:
+        place = ObjectPlace
         statement = insert_for(session)(place.__table__)
         session.execute(
             statement.on_conflict_do_update(
@@ -390,7 +502,7 @@ def _places(session: Session, low: int, high: int) -> None:
 
 
 _PLACE_COLUMNS = ("brand_id", "epc", "state", "site_id", "location", "since", "event_id",
-                  "event_time", "product_id", "batch_id", "lot_id")  # fmt: skip
+                  "event_time", "product_id", "batch_id", "lot_id", "container")  # fmt: skip
 
 
 @cache

@@ -4,8 +4,10 @@ and sensor excursions.
 An object's place is the one its latest event by event time left it in (kept in
 ``object_place`` by :mod:`tracemark.board_rollup`): a shipping event puts it in transit
 until a later event (a receipt, say) places it again; consuming it in a transformation,
-selling or destroying it takes it out of stock. Each object counts for itself: a case
-shipped by its SSCC moves the case, not the units last seen being packed into it.
+selling or destroying it takes it out of stock. Objects packed into a container (an
+aggregation event) go where it goes until they are unpacked: a case shipped by its SSCC
+moves the case and the units in it. Each object counts for itself, so a shipped case of
+ten units is eleven objects.
 
 In transit and stock are as of ``now`` (the date range does not apply to them);
 excursions are those in the range. Every function takes the brand and returns plain data.

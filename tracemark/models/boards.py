@@ -63,7 +63,10 @@ class DefectDay(Base):
 
 class ObjectPlace(Base):
     __tablename__ = "object_place"
-    __table_args__ = (Index("ix_object_place_state", "brand_id", "state", "site_id", "since"),)
+    __table_args__ = (
+        Index("ix_object_place_state", "brand_id", "state", "site_id", "since"),
+        Index("ix_object_place_container", "brand_id", "container"),
+    )
 
     brand_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     #: Canonical identifier (see :func:`tracemark.epc.canonical`).
@@ -81,6 +84,9 @@ class ObjectPlace(Base):
     product_id: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     batch_id: Mapped[int | None] = mapped_column(Integer)
     lot_id: Mapped[int | None] = mapped_column(Integer)
+    #: The container (case, pallet) the object was last packed into and not taken out of:
+    #: the object goes where the container goes.
+    container: Mapped[str | None] = mapped_column(String(ID_LENGTH))
 
 
 class SensorExcursion(Base):
