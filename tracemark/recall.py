@@ -159,27 +159,25 @@ def _shipments(session: Session, brand_id: int, lots: dict[int, str]) -> list[Sh
         else:
             entry[0] += quantity or 0
             entry[1] = uom
-    # by container: units packed into a parent (ADD), and the parent shipped
-    child, packing = aliased(TraceEventObject), aliased(TraceEvent)
+    # by container: units packed into a parent (a case), perhaps packed in turn into a
+    # bigger one (a pallet), and any of them shipped
+    holdings = _containers(session, brand_id, batch_ids)
     shipped, shipping = aliased(TraceEventObject), aliased(TraceEvent)
-    rows = session.execute(
-        select(shipping.id, child.batch_id, func.count())
-        .select_from(child)
-        .join(packing, packing.id == child.event_id)
-        .join(shipped, (shipped.brand_id == brand_id) & (shipped.epc == packing.parent_id))
-        .join(shipping, shipping.id == shipped.event_id)
-        .where(
-            child.batch_id.in_(batch_ids),
-            child.role == "child",
-            packing.event_type == "AggregationEvent",
-            packing.action == "ADD",
-            shipped.role == "epc",
-            shipping.destinations.is_not(None),
+    for chunk in chunked(list(holdings)):
+        rows = session.execute(
+            select(shipping.id, shipped.epc)
+            .select_from(shipped)
+            .join(shipping, shipping.id == shipped.event_id)
+            .where(
+                shipped.brand_id == brand_id,
+                shipped.role == "epc",
+                shipped.epc.in_(chunk),
+                shipping.destinations.is_not(None),
+            )
         )
-        .group_by(shipping.id, child.batch_id)
-    )
-    for event_id, batch_id, count in rows:
-        moved.setdefault((event_id, batch_id), [0.0, None])[0] += count
+        for event_id, container in rows:
+            for batch_id, units in holdings[container].items():
+                moved.setdefault((event_id, batch_id), [0.0, None])[0] += len(units)
     if not moved:
         return []
     event_ids = sorted({event_id for event_id, _batch in moved})
@@ -215,6 +213,84 @@ def _shipments(session: Session, brand_id: int, lots: dict[int, str]) -> list[Sh
                 )
             )
     return sorted(shipments, key=lambda s: (s.time, s.lot, s.destination))
+
+
+#: Containers inside containers followed at most (pallet, case, inner pack).
+MAX_NESTING = 4
+
+
+def _containers(
+    session: Session, brand_id: int, batch_ids: list[int]
+) -> dict[str, dict[int, set[str]]]:
+    """Every container the batches' units were packed into (an aggregation ``ADD``),
+    directly or inside other containers up to :data:`MAX_NESTING` deep: container →
+    batch → the units of the batch it holds. A cycle of containers stops where it
+    closes."""
+    direct: dict[str, dict[int, set[str]]] = {}
+    for chunk in chunked(batch_ids):
+        children = TraceEventObject.batch_id.in_(chunk)
+        for unit, parent, batch_id in _packed(session, children):
+            direct.setdefault(parent, {}).setdefault(batch_id, set()).add(unit)
+    inside: dict[str, set[str]] = {}  # container -> the containers packed into it
+    frontier, seen = set(direct), set(direct)
+    for _ in range(MAX_NESTING - 1):
+        found = set()
+        for chunk in chunked(sorted(frontier)):
+            children = (TraceEventObject.brand_id == brand_id) & TraceEventObject.epc.in_(chunk)
+            for inner, parent, _batch in _packed(session, children):
+                inside.setdefault(parent, set()).add(inner)
+                found.add(parent)
+        frontier = found - seen
+        seen |= found
+        if not frontier:
+            break
+    holdings: dict[str, dict[int, set[str]]] = {}
+
+    def hold(container: str, path: frozenset[str]) -> dict[int, set[str]]:
+        if container in holdings:
+            return holdings[container]
+        held = {batch_id: set(units) for batch_id, units in direct.get(container, {}).items()}
+        for inner in inside.get(container, ()):
+            if inner not in path:  # a cycle closes here
+                for batch_id, units in hold(inner, path | {container}).items():
+                    held.setdefault(batch_id, set()).update(units)
+        holdings[container] = held
+        return held
+
+    for container in seen:
+        hold(container, frozenset())
+    return holdings
+
+
+def _packed(session: Session, children) -> list[tuple[str, str, int | None]]:
+    """(child, parent container, child's batch) of the packing events (aggregation
+    ``ADD``) that name children matching ``children`` (a condition on object rows).
+
+    The object rows are read first, by their own index, and their events by primary key
+    after: joined in one statement, the planner may start from every packing event of
+    every brand instead."""
+    rows = session.execute(
+        select(TraceEventObject.event_id, TraceEventObject.epc, TraceEventObject.batch_id).where(
+            children, TraceEventObject.role == "child"
+        )
+    ).all()
+    parents: dict[int, str] = {}
+    for chunk in chunked(sorted({event_id for event_id, _, _ in rows})):
+        parents.update(
+            session.execute(
+                select(TraceEvent.id, TraceEvent.parent_id).where(
+                    TraceEvent.id.in_(chunk),
+                    TraceEvent.event_type == "AggregationEvent",
+                    TraceEvent.action == "ADD",
+                    TraceEvent.parent_id.is_not(None),
+                )
+            ).all()
+        )
+    return [
+        (epc, parents[event_id], batch_id)
+        for event_id, epc, batch_id in rows
+        if event_id in parents
+    ]
 
 
 CSV_HEADER = (

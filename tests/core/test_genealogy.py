@@ -7,6 +7,8 @@ import pytest
 
 from tests.conftest import make_brand
 from tests.core.trace_chain import (
+    CASE,
+    FR_WAREHOUSE,
     OIL_GTIN,
     OIL_URN,
     build_chain,
@@ -93,6 +95,30 @@ def test_forward_trace_and_recall_report_of_a_supplier_lot(db, demo, chain):
     shown = page.get_textpage().get_text_range()
     for expected in ("Olivar Coop", "L2402B", "Lyon warehouse", "7 units, 3 scanned"):
         assert expected in shown
+
+
+def test_recall_follows_cases_onto_pallets_and_survives_a_cycle_of_containers(db, demo, chain):
+    pallet = "urn:epc:id:sscc:0614141.2222222222"
+    later = [
+        event("AggregationEvent", "urn:uuid:palletise", "2026-10-03T12:00:00+02:00",
+              action="ADD", bizStep="packing", parentID=pallet, childEPCs=[CASE]),
+        event("ObjectEvent", "urn:uuid:ship-pallet", "2026-10-05T09:00:00+02:00",
+              action="OBSERVE", bizStep="shipping", epcList=[pallet],
+              destinationList=[{"type": "location", "destination": FR_WAREHOUSE}]),
+        # nonsense that must not hang the report: the pallet packed into its own case
+        event("AggregationEvent", "urn:uuid:loop", "2026-10-06T09:00:00+02:00",
+              action="ADD", bizStep="packing", parentID=CASE, childEPCs=[pallet]),
+    ]  # fmt: skip
+    with db.sessions.begin() as session:
+        brand = session.merge(demo.brand)
+        capture.capture_document(session, brand, document(later))
+        impact = recall.recall_impact(session, brand, OIL_URN)
+    shipped = [(s.event_id, s.lot, s.site, s.quantity) for s in impact.shipments]
+    assert shipped == [
+        ("urn:uuid:ship-case", "L2401A", "Madrid warehouse", 4),
+        ("urn:uuid:ship-b", "L2402B", "Lyon warehouse", 3),
+        ("urn:uuid:ship-pallet", "L2401A", "Lyon warehouse", 4),  # the case, on the pallet
+    ]
 
 
 def test_recall_csv_cells_cannot_run_as_spreadsheet_formulas(db, demo, chain):
