@@ -69,8 +69,9 @@ MAX_UNIT_ROWS = 2_000
 def events_of_batch(
     session: Session, batch: Batch, *, limit: int | None = None
 ) -> list[TraceEvent]:
-    """Every event about ``batch`` (as a whole, by its class, by its units, or by a
-    container its units were packed into), each once, ordered by event time.
+    """Every event about ``batch`` (as a whole, by its class, by its units, by a
+    container its units were packed into, or by a pallet such a container was packed
+    onto), each once, ordered by event time.
 
     With ``limit``, the first ``limit`` events, reading at most :data:`MAX_UNIT_ROWS`
     object rows that name single units (a sample: events naming units are usually the
@@ -99,16 +100,27 @@ def events_of_batch(
     containers = select(TraceEvent.parent_id).where(
         TraceEvent.id.in_(packings), TraceEvent.parent_id.is_not(None)
     )
+    of_brand = TraceEventObject.brand_id == batch.brand_id
     by_container = select(TraceEventObject.event_id).where(
-        TraceEventObject.brand_id == batch.brand_id,
-        TraceEventObject.role == "epc",
-        TraceEventObject.epc.in_(containers),
+        of_brand, TraceEventObject.role == "epc", TraceEventObject.epc.in_(containers)
+    )
+    # the cases packed in turn onto pallets: that packing, and the pallets' own events
+    palletising = select(TraceEventObject.event_id).where(
+        of_brand, TraceEventObject.role == "child", TraceEventObject.epc.in_(containers)
+    )
+    pallets = select(TraceEvent.parent_id).where(
+        TraceEvent.id.in_(palletising),
+        TraceEvent.event_type == "AggregationEvent",
+        TraceEvent.parent_id.is_not(None),
+    )
+    by_pallet = select(TraceEventObject.event_id).where(
+        of_brand, TraceEventObject.role == "epc", TraceEventObject.epc.in_(pallets)
     )
     query = (
         select(TraceEvent)
         .where(
             TraceEvent.brand_id == batch.brand_id,
-            TraceEvent.id.in_(union(by_batch, *by_object, by_container)),
+            TraceEvent.id.in_(union(by_batch, *by_object, by_container, palletising, by_pallet)),
         )
         .order_by(TraceEvent.event_time, TraceEvent.id)
     )

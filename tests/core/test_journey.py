@@ -7,7 +7,7 @@ import datetime as dt
 
 from sqlalchemy import event as sa_event
 
-from tests.core.trace_chain import ALARM, build_chain, document, event, sgtin
+from tests.core.trace_chain import ALARM, CASE, build_chain, document, event, sgtin
 from tracemark import batch_view, capture, epc, provenance, trace
 from tracemark.batch_view import BatchViewCache
 from tracemark.models import Batch
@@ -137,6 +137,27 @@ def test_the_journey_reads_a_bounded_sample_of_events_naming_single_units(db, de
         assert [e.biz_step for e in events].count("retail_selling") == 3
 
 
+def test_the_journey_follows_the_case_onto_its_pallet(db, demo):
+    chain = build_chain(db.sessions, demo)
+    pallet = "urn:epc:id:sscc:0614141.2222222222"
+    later = [
+        event("AggregationEvent", "urn:uuid:palletise", "2026-10-05T08:00:00+02:00",
+              action="ADD", bizStep="loading", parentID=pallet, childEPCs=[CASE]),
+        event("ObjectEvent", "urn:uuid:pallet-out", "2026-10-06T08:00:00+02:00",
+              action="OBSERVE", bizStep="departing", epcList=[pallet]),
+        # another pallet, never holding this batch's case: not in its journey
+        event("ObjectEvent", "urn:uuid:other-pallet", "2026-10-06T09:00:00+02:00",
+              action="OBSERVE", bizStep="arriving",
+              epcList=["urn:epc:id:sscc:0614141.3333333333"]),
+    ]  # fmt: skip
+    with db.sessions.begin() as session:
+        capture.capture_document(session, session.merge(demo.brand), document(later))
+    steps, _ = _journey(db, chain.batch_a)
+    assert [s.biz_step for s in steps][-3:] == ["shipping", "loading", "departing"]
+    steps_b, _ = _journey(db, chain.batch_b)
+    assert "loading" not in [s.biz_step for s in steps_b]
+
+
 def test_the_regulators_journey_holds_the_same_events_as_the_portals(db, demo):
     """Provenance views and signed statements read events by class, unit and case too,
     not only those recorded for the batch as a whole."""
@@ -148,4 +169,4 @@ def test_the_regulators_journey_holds_the_same_events_as_the_portals(db, demo):
     assert [s.biz_step for s in regulator] == [s.biz_step for s in portal]
     assert "packing" in [s.biz_step for s in regulator]  # the units' case, not the batch
     assert [s.time for s in regulator] == [s.when for s in portal]
-    assert [(s.place, s.country) for s in regulator][0] == (portal[0].place, portal[0].country)
+    assert (regulator[0].place, regulator[0].country) == (portal[0].place, portal[0].country)
