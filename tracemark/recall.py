@@ -245,20 +245,20 @@ def _containers(
         if not frontier:
             break
     holdings: dict[str, dict[int, set[str]]] = {}
-
-    def hold(container: str, path: frozenset[str]) -> dict[int, set[str]]:
-        if container in holdings:
-            return holdings[container]
-        held = {batch_id: set(units) for batch_id, units in direct.get(container, {}).items()}
-        for inner in inside.get(container, ()):
-            if inner not in path:  # a cycle closes here
-                for batch_id, units in hold(inner, path | {container}).items():
-                    held.setdefault(batch_id, set()).update(units)
-        holdings[container] = held
-        return held
-
     for container in seen:
-        hold(container, frozenset())
+        # what the container holds: the units packed into it or into any container
+        # within it (each visited once, so a cycle ends)
+        held: dict[int, set[str]] = {}
+        reached, stack = {container}, [container]
+        while stack:
+            current = stack.pop()
+            for batch_id, units in direct.get(current, {}).items():
+                held.setdefault(batch_id, set()).update(units)
+            for inner in inside.get(current, ()):
+                if inner not in reached:
+                    reached.add(inner)
+                    stack.append(inner)
+        holdings[container] = held
     return holdings
 
 
