@@ -178,7 +178,7 @@ def batch_journey(session: Session, batch: Batch) -> tuple[list[JourneyStep], li
     events = trace.events_of_batch(session, batch, limit=MAX_JOURNEY)
     if not events:
         return [], []
-    sites = {site.id: site for site in _sites_of(session, events)}
+    sites = trace.sites_of(session, events)
     places = {event.id: _place(event, sites.get(event.site_id)) for event in events}
     journey = [
         JourneyStep(as_utc(event.event_time), event.biz_step, *places[event.id]) for event in events
@@ -205,11 +205,6 @@ def batch_journey(session: Session, batch: Batch) -> tuple[list[JourneyStep], li
         for reading in readings
     ]
     return journey, sorted(excursions, key=lambda x: x.when)
-
-
-def _sites_of(session: Session, events: list[TraceEvent]) -> list[Site]:
-    ids = {event.site_id for event in events if event.site_id is not None}
-    return list(session.scalars(select(Site).where(Site.id.in_(ids)))) if ids else []
 
 
 def _place(event: TraceEvent, site: Site | None) -> tuple[str | None, str | None]:

@@ -20,7 +20,7 @@ from signing import KeyPurpose
 from signing.gs1 import normalize_gtin
 from signing.statements import build_statement, sign_statement
 from tracemark import keystore, trace
-from tracemark.models import Batch, BatchStatus, Brand, Document, Product, PublishState, Site
+from tracemark.models import Batch, BatchStatus, Brand, Document, Product, PublishState
 from tracemark.models.base import as_utc, utcnow
 
 #: Journey events carried per batch; a longer journey is cut (and says so).
@@ -157,8 +157,7 @@ def batch_provenance(session: Session, batch: Batch) -> BatchProvenance:
     # the events the portal's journey shows: recorded for the batch, or naming its class,
     # its units or the cases they were packed into
     events = trace.events_of_batch(session, batch, limit=MAX_EVENTS + 1)
-    site_ids = {event.site_id for event in events if event.site_id is not None}
-    sites = {s.id: s for s in session.scalars(select(Site).where(Site.id.in_(site_ids)))}
+    sites = trace.sites_of(session, events)
     journey = []
     for event in events[:MAX_EVENTS]:
         site = sites.get(event.site_id)

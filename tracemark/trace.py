@@ -129,6 +129,15 @@ def events_of_batch(
     return list(session.scalars(query))
 
 
+def sites_of(session: Session, events: list[TraceEvent]) -> dict[int, Site]:
+    """The brand sites the events happened at, by id (one query, none when no event
+    names a site)."""
+    ids = {event.site_id for event in events if event.site_id is not None}
+    if not ids:
+        return {}
+    return {site.id: site for site in session.scalars(select(Site).where(Site.id.in_(ids)))}
+
+
 def serialize(session: Session, events: list[TraceEvent]) -> list[dict[str, Any]]:
     """``events`` as EPCIS 2.0 JSON, in the given order."""
     objects: dict[int, list[tuple[str, str, float | None, str | None]]] = {}
