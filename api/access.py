@@ -141,6 +141,11 @@ def not_found() -> ApiError:
     return ApiError(404, "not_found", "There is nothing at this address.")
 
 
+def bad_parameter(name: str, message: str) -> ApiError:
+    """400 ``bad_parameter`` naming the query parameter ``name``."""
+    return ApiError(400, "bad_parameter", message, parameter=name)
+
+
 def json_body() -> Any:
     """The request's JSON body, read whole (at most :data:`MAX_BODY`).
 

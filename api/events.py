@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from flask import current_app, jsonify, request
 
-from api.access import ApiError, bp, budget_key, json_body, requires, token
+from api.access import ApiError, bad_parameter, bp, budget_key, json_body, requires, token
 from api.production import batch_of
 from tracemark import capture, epcis, trace
 from tracemark.event_query import DEFAULT_LIMIT, MAX_LIMIT, Cursor, EventQuery, query_events
@@ -65,7 +65,7 @@ def query(slug: str):
         value = request.args.get(name)
         if value is not None:
             if not value or len(value) > MAX_FILTER_LENGTH:
-                raise _bad_parameter(name, f"{name} has 1 to {MAX_FILTER_LENGTH} characters")
+                raise bad_parameter(name, f"{name} has 1 to {MAX_FILTER_LENGTH} characters")
             values[field] = value
     for name, field in TIMES.items():
         value = request.args.get(name)
@@ -77,7 +77,7 @@ def query(slug: str):
         try:
             after = Cursor.decode(cursor)
         except ValueError:
-            raise _bad_parameter("cursor", "cursor is not one this API gave") from None
+            raise bad_parameter("cursor", "cursor is not one this API gave") from None
     session = db_session()
     events, following = query_events(session, token().brand, EventQuery(**values), limit, after)
     serialized = trace.serialize(session, events)
@@ -104,29 +104,25 @@ def batch_events(slug: str, lot: str):
     return jsonify(trace.export_batch(session, batch))
 
 
-def _bad_parameter(name: str, message: str) -> ApiError:
-    return ApiError(400, "bad_parameter", message, parameter=name)
-
-
 def _time(name: str, value: str) -> dt.datetime:
     try:
         when = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise _bad_parameter(name, f"{name} is not an ISO 8601 time") from None
+        raise bad_parameter(name, f"{name} is not an ISO 8601 time") from None
     if when.tzinfo is None:
-        raise _bad_parameter(name, f"{name} must carry its offset (Z or ±hh:mm)")
+        raise bad_parameter(name, f"{name} must carry its offset (Z or ±hh:mm)")
     try:
         return when.astimezone(dt.UTC)
     except OverflowError:
-        raise _bad_parameter(name, f"{name} is out of range") from None
+        raise bad_parameter(name, f"{name} is out of range") from None
 
 
 def _limit(value: str | None) -> int:
     if value is None:
         return DEFAULT_LIMIT
     if not (value.isascii() and value.isdigit() and len(value) <= 5):
-        raise _bad_parameter("limit", f"limit is 1 to {MAX_LIMIT}")
+        raise bad_parameter("limit", f"limit is 1 to {MAX_LIMIT}")
     limit = int(value)
     if not 0 < limit <= MAX_LIMIT:
-        raise _bad_parameter("limit", f"limit is 1 to {MAX_LIMIT}")
+        raise bad_parameter("limit", f"limit is 1 to {MAX_LIMIT}")
     return limit

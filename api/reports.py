@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import jsonify, request
 
-from api.access import ApiError, bp, budget_key, not_found, requires, token
+from api.access import bad_parameter, bp, budget_key, not_found, requires, token
 from tracemark import analytics, catalog, genealogy, recall
 from tracemark.models.base import as_utc
 from tracemark.web import db_session, rate_limited
@@ -35,13 +35,11 @@ def scan_stats(slug: str):
         try:
             product_id = catalog.find_product(session, brand, gtin).id
         except (ValueError, catalog.NotFound):
-            raise ApiError(
-                400, "bad_parameter", "product is a GTIN of the brand", parameter="product"
-            ) from None
+            raise bad_parameter("product", "product is a GTIN of the brand") from None
     try:
         filters = analytics.Filters(start, end, product_id)
     except ValueError as exc:
-        raise ApiError(400, "bad_parameter", str(exc), parameter="from") from None
+        raise bad_parameter("from", str(exc)) from None
     return jsonify(
         {
             "from": start.isoformat(),
@@ -83,11 +81,8 @@ def trace_lot(slug: str):
     impact of recalling it: batches, their units and scans, shipments."""
     epc_class = request.args.get("class")
     if not epc_class or len(epc_class) > MAX_PARAMETER_LENGTH:
-        raise ApiError(
-            400,
-            "bad_parameter",
-            f"class is a lot's EPC class or URI of 1 to {MAX_PARAMETER_LENGTH} characters",
-            parameter="class",
+        raise bad_parameter(
+            "class", f"class is a lot's EPC class or URI of 1 to {MAX_PARAMETER_LENGTH} characters"
         )
     impact = recall.recall_impact(db_session(), token().brand, epc_class)
     return jsonify(
@@ -115,9 +110,7 @@ def _day(name: str, default: dt.date) -> dt.date:
             raise ValueError(value)
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise ApiError(
-            400, "bad_parameter", f"{name} is a day (YYYY-MM-DD)", parameter=name
-        ) from None
+        raise bad_parameter(name, f"{name} is a day (YYYY-MM-DD)") from None
 
 
 def _counts(counts: analytics.Counts) -> dict[str, int]:
