@@ -25,8 +25,6 @@ HERE = Path(__file__).resolve().parent
 MAX_BODY = 8 * 1024 * 1024
 JSON_TYPES = ("application/json", "application/ld+json")
 _PUBLIC = {"integration.openapi"}
-#: Requests without a valid token are counted per address (``TRACEMARK_API_AUTH_FAILURE_LIMIT``).
-FAILURES, FAILURE_LIMIT = "api-auth-failures", "TRACEMARK_API_AUTH_FAILURE_LIMIT"
 
 
 class ApiError(Exception):
@@ -77,7 +75,7 @@ def _authenticate():
     request.max_content_length = MAX_BODY
     if request.endpoint in _PUBLIC:
         return None
-    wait = failures_exhausted(FAILURES, FAILURE_LIMIT)
+    wait = failures_exhausted("api_auth")
     if wait is not None:
         raise ApiError(
             429,
@@ -87,7 +85,7 @@ def _authenticate():
         )
     scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not presented.strip():
-        count_failure(FAILURES, FAILURE_LIMIT)
+        count_failure("api_auth")
         raise ApiError(
             401,
             "missing_token",
@@ -97,7 +95,7 @@ def _authenticate():
     session = db_session()
     found = api_tokens.authenticate(session, presented.strip())
     if found is None:
-        count_failure(FAILURES, FAILURE_LIMIT)
+        count_failure("api_auth")
         raise ApiError(
             401,
             "invalid_token",

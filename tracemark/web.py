@@ -24,6 +24,8 @@ BUDGETS = {
     "claim": "TRACEMARK_CLAIM_LIMIT",
     "login": "TRACEMARK_LOGIN_LIMIT",
     "api": "TRACEMARK_API_LIMIT",
+    # failures only (see failures_exhausted): integration API calls without a valid token
+    "api_auth": "TRACEMARK_API_AUTH_FAILURE_LIMIT",
 }
 #: CSRF tokens on every form post; the JSON API is exempt (no cookies, no forms).
 csrf = CSRFProtect()
@@ -202,9 +204,9 @@ def init_rate_limits(app: Flask) -> Limiter:
     return limiter
 
 
-def failures_exhausted(name: str, config_key: str) -> int | None:
-    """Seconds the client (by address) must wait when it has spent its budget of
-    ``name`` failures (the flask-limiter limit in ``config_key``), otherwise None.
+def failures_exhausted(budget: str) -> int | None:
+    """Seconds the client (by address) must wait when it has spent its ``budget`` of
+    failures (see :data:`BUDGETS`), otherwise None.
 
     Budgets of failures stop a client from hammering a check whose every try costs a
     lookup (random API tokens: each has a rate budget of its own, so only failures can
@@ -212,24 +214,28 @@ def failures_exhausted(name: str, config_key: str) -> int | None:
     failures themselves are counted by :func:`count_failure`. If the storage fails, the
     check goes ahead: refusing everyone would be worse than throttling no one.
     """
-    limiter = current_app.extensions["tracemark.limiter"].limiter
-    key = get_remote_address()
+    limiter, limits, key = _failure_window(budget)
     try:
-        for item in parse_many(current_app.config[config_key]):
-            if not limiter.test(item, name, key):
-                reset = limiter.get_window_stats(item, name, key).reset_time
+        for item in limits:
+            if not limiter.test(item, budget, key):
+                reset = limiter.get_window_stats(item, budget, key).reset_time
                 return max(1, int(reset - time.time()) + 1)
     except Exception:
-        current_app.logger.warning("failure budget %s unavailable", name, exc_info=True)
+        current_app.logger.warning("failure budget %s unavailable", budget, exc_info=True)
     return None
 
 
-def count_failure(name: str, config_key: str) -> None:
-    """Spend one of the client's ``name`` failures (see :func:`failures_exhausted`)."""
-    limiter = current_app.extensions["tracemark.limiter"].limiter
-    key = get_remote_address()
+def count_failure(budget: str) -> None:
+    """Spend one of the client's ``budget`` failures (see :func:`failures_exhausted`)."""
+    limiter, limits, key = _failure_window(budget)
     try:
-        for item in parse_many(current_app.config[config_key]):
-            limiter.hit(item, name, key)
+        for item in limits:
+            limiter.hit(item, budget, key)
     except Exception:
-        current_app.logger.warning("failure budget %s unavailable", name, exc_info=True)
+        current_app.logger.warning("failure budget %s unavailable", budget, exc_info=True)
+
+
+def _failure_window(budget: str):
+    """The app's limiter, the budget's limits, and the client's address."""
+    limiter = current_app.extensions["tracemark.limiter"].limiter
+    return limiter, parse_many(current_app.config[BUDGETS[budget]]), get_remote_address()
