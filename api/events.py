@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from urllib.parse import urlencode
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 
 from api.access import ApiError, bad_parameter, bp, budget_key, json_body, requires, token
 from api.production import batch_of
@@ -85,9 +84,8 @@ def query(slug: str):
     if request.accept_mimetypes.best_match(("application/json", LD_JSON)) != LD_JSON:
         return jsonify(events=serialized, next_cursor=next_cursor)
     # EPCIS 2.0 REST clients: a query document, the next page in a Link header
-    response = current_app.response_class(
-        json.dumps(epcis.query_document(serialized, utcnow())), mimetype=LD_JSON
-    )
+    response = jsonify(epcis.query_document(serialized, utcnow()))
+    response.mimetype = LD_JSON
     if next_cursor is not None:
         args = request.args.to_dict() | {"cursor": next_cursor}
         response.headers["Link"] = f'<{request.path}?{urlencode(args)}>; rel="next"'
