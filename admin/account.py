@@ -18,8 +18,10 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from admin import auth
 from admin.intent import RestorableForm
 from admin.views import bp
-from tracemark import accounts, audit, second_factor
-from tracemark.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from tracemark import audit
+from tracemark.accounts import second_factor
+from tracemark.accounts import users as accounts
+from tracemark.accounts.users import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from tracemark.models import User
 from tracemark.web import db_session, rate_limited
 

@@ -5,7 +5,7 @@ chart with its data as a table and as CSV.
 Owners, marketing and staff see it (staff run batches and recalls, and a batch whose
 labels are being copied is theirs to act on); regulators get 403, since they see
 provenance, not marketing data; other brands' users get 404. Everything is read from
-the rollups (``tracemark.analytics``), never from raw scan events.
+the rollups (``tracemark.reporting.analytics``), never from raw scan events.
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ from werkzeug.datastructures import MultiDict
 from admin import charts
 from admin.catalog import Member, member_of
 from admin.views import bp
-from tracemark import analytics
-from tracemark.analytics import Counts, Filters
-from tracemark.devices import DEVICE_CLASSES
 from tracemark.models import Role
 from tracemark.models.base import utcnow
+from tracemark.reporting import analytics
+from tracemark.reporting.analytics import Counts, Filters
+from tracemark.scanning.devices import DEVICE_CLASSES
 from tracemark.web import error_response
 
 ANALYSTS = frozenset({Role.OWNER, Role.MARKETING, Role.STAFF})

@@ -10,7 +10,7 @@ from flask_login import login_required
 from admin import forms
 from admin.catalog import member_of
 from admin.views import bp
-from tracemark import api_tokens
+from tracemark.accounts import tokens as api_tokens
 from tracemark.models import Role
 from tracemark.web import error_response
 

@@ -14,8 +14,9 @@ from flask_login import login_required
 
 from admin.catalog import member_of
 from admin.views import bp
-from tracemark import audit, audit_export
+from tracemark import audit
 from tracemark.models import Role
+from tracemark.reporting import audit_export
 from tracemark.web import error_response
 
 #: Dates are accepted from this year on (nothing older can be in the log).

@@ -27,8 +27,8 @@ from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from admin import intent
-from tracemark import login_throttle, second_factor
-from tracemark.accounts import MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH
+from tracemark.accounts import login_throttle, second_factor
+from tracemark.accounts.users import MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH
 from tracemark.models import User
 from tracemark.web import db_session
 

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from admin import auth, forms
 from admin.views import bp
-from tracemark import accounts, audit, catalog
+from tracemark import audit, catalog
+from tracemark.accounts import users as accounts
 from tracemark.models import Brand, Role, User
 from tracemark.web import db_session, error_response
 

@@ -2,7 +2,7 @@
 template's fields.
 
 The editor's forms check what a person can correct and hand plain values to
-``tracemark.checkpoints``, which checks again; its refusals (stable codes) become
+``tracemark.quality.checkpoints``, which checks again; its refusals (stable codes) become
 translated field errors through :data:`TEMPLATE_ERRORS`. The recording form is built per
 template by :func:`record_form`: one WTForms field per template field, with its type,
 range, choices and required flag, labelled in the page's language.
@@ -31,9 +31,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional
 
 from admin.intent import RestorableForm
-from tracemark import checkpoints, recording
 from tracemark.i18n import LOCALES
 from tracemark.models import CheckpointTemplate
+from tracemark.quality import checkpoints, recording
 
 TYPE_NAMES = {
     "text": _l("Text"),
@@ -289,7 +289,7 @@ class _FieldBase(_Localized):
         return [line.strip() for line in (self.choices.data or "").splitlines() if line.strip()]
 
     def spec(self) -> dict:
-        """The field definition for ``tracemark.checkpoints.check_field``."""
+        """The field definition for ``tracemark.quality.checkpoints.check_field``."""
         kind = self.type.data
         spec: dict = {
             "name": self.name.data,

@@ -3,7 +3,7 @@ one through a form, removed, moved, the template retired or reactivated, and the
 standard templates added on demand.
 
 Every member sees the templates; owners and staff change them. Each change of content is
-a new version (``tracemark.checkpoints``), audited with the version it made.
+a new version (``tracemark.quality.checkpoints``), audited with the version it made.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from flask_login import login_required
 from admin import checkpoint_forms as forms
 from admin.catalog import Member, forbidden, member_of
 from admin.views import bp
-from tracemark import catalog, checkpoints
+from tracemark import catalog
 from tracemark.models import CheckpointTemplate
+from tracemark.quality import checkpoints
 
 
 def _template(member: Member, key: str) -> CheckpointTemplate:

@@ -18,10 +18,12 @@ from flask_login import login_required
 from admin import content_forms as forms
 from admin.catalog import Member, forbidden, found_or_404, member_of
 from admin.views import bp
-from tracemark import catalog, content, images
-from tracemark.batch_view import story_html
+from tracemark import catalog
+from tracemark.content import images
+from tracemark.content import stories as content
 from tracemark.i18n import LOCALES
 from tracemark.models import Batch, Product
+from tracemark.scanning.batch_view import story_html
 
 
 @bp.app_template_filter("file_size")

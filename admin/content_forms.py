@@ -1,7 +1,7 @@
 """Forms for what consumers read about a batch: stories, pictures and test reports.
 
 Uploaded files are read here, whole and bounded; what they contain is judged by the core
-(``tracemark.images``, ``tracemark.content``), whose refusals become field errors.
+(``tracemark.content.images``, ``tracemark.content.stories``), whose refusals become field errors.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, HiddenField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
-from tracemark.content import MAX_DOCUMENT_BYTES
-from tracemark.images import MAX_IMAGE_BYTES
+from tracemark.content.images import MAX_IMAGE_BYTES
+from tracemark.content.stories import MAX_DOCUMENT_BYTES
 from tracemark.models import PublishState
 
 #: Longest story source accepted.

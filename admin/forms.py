@@ -223,7 +223,7 @@ _COUNT = re.compile(r"[0-9]+|[0-9]{1,3}(?:([ ,.'\u00a0\u202f])[0-9]{3})(?:\1[0-9
 
 class IssueForm(RestorableForm):
     """Issuing codes for a batch. ``request_key`` is drawn when the form is shown: the
-    same form sent twice queues one job (see ``tracemark.issuance.create_job``)."""
+    same form sent twice queues one job (see ``tracemark.codes.issuance.create_job``)."""
 
     count = StringField(
         _l("Number of codes"),

@@ -3,7 +3,7 @@
 Every member of the brand sees the batch's jobs and their progress; owners and staff
 issue codes, resume a failed job, prepare label files and download them (printing labels
 is production work: marketing and regulators get a 403). Requests only queue work: the
-codes and the files are made by ``tracemark worker`` (see :mod:`tracemark.jobs`), and the
+codes and the files are made by ``tracemark worker`` (see :mod:`tracemark.worker`), and the
 page follows it through ``progress.json``, polled by ``static/admin-jobs.js`` (or a reload
 without JavaScript).
 """
@@ -23,7 +23,10 @@ from sqlalchemy import select
 from admin import forms
 from admin.catalog import Member, batch_page, found_or_404, member_of
 from admin.views import bp
-from tracemark import catalog, issuance, jobs, keystore, label_renders
+from tracemark import catalog
+from tracemark import worker as jobs
+from tracemark.codes import issuance, keystore
+from tracemark.labels import renders as label_renders
 from tracemark.models import (
     Batch,
     BatchStatus,

@@ -1,6 +1,6 @@
 """A brand's signing keys: every member sees them (they are public); owners retire or
 revoke them, and ask for new code keys, which the worker makes (see
-:mod:`tracemark.key_requests`): the passphrase that encrypts code keys never reaches the web
+:mod:`tracemark.codes.key_requests`): the passphrase that encrypts code keys never reaches the web
 servers."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from flask_login import login_required
 from admin import forms
 from admin.catalog import member_of
 from admin.views import bp
-from tracemark import key_requests, keystore
+from tracemark.codes import key_requests, keystore
 from tracemark.models import Role, SigningKey
 from tracemark.web import error_response
 

@@ -17,8 +17,10 @@ from admin import auth, forms
 from admin.catalog import found_or_404, member_of
 from admin.views import bp
 from signing.keys import KeyLoadError
-from tracemark import accounts, catalog, provenance
+from tracemark import catalog
+from tracemark.accounts import users as accounts
 from tracemark.config import ConfigError
+from tracemark.content import provenance
 from tracemark.web import db_session, error_response, settings
 
 

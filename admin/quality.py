@@ -1,6 +1,6 @@
 """The quality board of a brand: first-pass yield per line and period, incoming lot
 pass rate per supplier, defect types, and the batches on hold or recalled, each with its
-data as a table and as CSV. Read from the board tables (``tracemark.quality``).
+data as a table and as CSV. Read from the board tables (``tracemark.reporting.quality``).
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ from admin.boards import (
 from admin.catalog import Member
 from admin.forms import STATUS_NAMES
 from admin.views import bp
-from tracemark import analytics, quality
 from tracemark.models.base import utcnow
-from tracemark.quality import QualityFilters, Yield
+from tracemark.reporting import analytics, quality
+from tracemark.reporting.quality import QualityFilters, Yield
 
 CHARTS = {
     "yield_time": _l("First-pass yield over time"),

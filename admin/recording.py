@@ -2,7 +2,7 @@
 string, a lot number), choose the template and site, fill the form generated from the
 template, and see what was recorded.
 
-Owners and staff record; the event goes through ``tracemark.recording.record`` (and so
+Owners and staff record; the event goes through ``tracemark.quality.recording.record`` (and so
 through capture). The form carries a nonce drawn when it was shown, from which the
 event's id derives: sending it twice records once. The portal's verdict page links here
 with the scanned label in ``code`` for the brand's signed-in owners and staff.
@@ -19,8 +19,9 @@ from flask_login import login_required
 from admin import checkpoint_forms as forms
 from admin.catalog import Member, found_or_404, member_of
 from admin.views import bp
-from tracemark import catalog, checkpoints, recording
+from tracemark import catalog
 from tracemark.models import CheckpointTemplate
+from tracemark.quality import checkpoints, recording
 from tracemark.web import error_response
 
 

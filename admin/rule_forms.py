@@ -1,7 +1,7 @@
 """Forms of the rules pages: a rule's condition and actions as fields, no code.
 
 The form checks what a person can correct (a value the operator needs, a number, the
-addresses, the webhook URL); ``tracemark.rules`` checks again and owns the change.
+addresses, the webhook URL); ``tracemark.quality.rules`` checks again and owns the change.
 """
 
 from __future__ import annotations
@@ -24,10 +24,12 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from admin.intent import RestorableForm
 from admin.views import ROLE_NAMES
-from tracemark import accounts, rules, webhooks
+from tracemark.accounts import users as accounts
 from tracemark.i18n import LOCALES
 from tracemark.models import Operator
-from tracemark.rules import RuleSpec
+from tracemark.notify import webhooks
+from tracemark.quality import rules
+from tracemark.quality.rules import RuleSpec
 
 OPERATOR_NAMES = {
     Operator.EQ: _l("equals"),

@@ -14,8 +14,10 @@ from flask_login import login_required
 from admin import rule_forms
 from admin.catalog import Member, member_of
 from admin.views import bp
-from tracemark import catalog, outbox, rules
+from tracemark import catalog
 from tracemark.models import MessageStatus, Rule
+from tracemark.notify import outbox
+from tracemark.quality import rules
 from tracemark.web import error_response, settings
 
 #: Firings and outbox messages listed on the activity page.

@@ -16,8 +16,9 @@ from flask_login import login_required
 from admin import trace_forms
 from admin.catalog import Member, forbidden, found_or_404, member_of
 from admin.views import bp
-from tracemark import catalog, supply
+from tracemark import catalog
 from tracemark.models import LotStatus, Role
+from tracemark.trace import supply
 from tracemark.web import error_response
 
 #: Roles that read suppliers, lots and traces.

@@ -1,6 +1,6 @@
 """The supply-chain board of a brand: shipments in transit, stock at each site by age,
 and sensor excursions, each with its data as a table and as CSV. Read from the board
-tables (``tracemark.logistics``); in transit and stock are as of now.
+tables (``tracemark.reporting.logistics``); in transit and stock are as of now.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from admin.boards import (
 )
 from admin.catalog import Member
 from admin.views import bp
-from tracemark import analytics, logistics
-from tracemark.logistics import AGES, Place, SupplyFilters
 from tracemark.models.base import utcnow
+from tracemark.reporting import analytics, logistics
+from tracemark.reporting.logistics import AGES, Place, SupplyFilters
 
 CHARTS = {
     "transit": _l("Shipments in transit, by age"),

@@ -21,8 +21,11 @@ from admin import forms, trace_forms
 from admin.catalog import Member, found_or_404
 from admin.supply import tracer
 from admin.views import bp
-from tracemark import catalog, epc, genealogy, recall, supply, trace_search
+from tracemark import catalog
+from tracemark.epcis import identifiers as epc
 from tracemark.models import BatchStatus, Role
+from tracemark.trace import genealogy, recall, supply
+from tracemark.trace import search as trace_search
 from tracemark.web import error_response
 
 #: CBV dispositions a QC result reports; others are shown as written.

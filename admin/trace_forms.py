@@ -1,5 +1,5 @@
 """Forms of the traceability pages: suppliers, material lots, lot status, and putting a
-recall's batches on hold. Every message translated; ``tracemark.supply`` checks again."""
+recall's batches on hold. Every message translated; ``tracemark.trace.supply`` checks again."""
 
 from __future__ import annotations
 

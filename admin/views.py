@@ -12,7 +12,9 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 
 from admin import auth, intent
-from tracemark import accounts, audit, catalog, login_throttle, second_factor
+from tracemark import audit, catalog
+from tracemark.accounts import login_throttle, second_factor
+from tracemark.accounts import users as accounts
 from tracemark.i18n import LOCALES, text_direction
 from tracemark.models import Role
 from tracemark.models.base import as_utc
@@ -88,7 +90,7 @@ def login_form():
 @rate_limited("login")
 def login():
     """Check the password; the answer never tells whether the email exists, nor whether
-    the address is locked (``tracemark.login_throttle``): both cost one password hash."""
+    the address is locked (``tracemark.accounts.login_throttle``): both cost one password hash."""
     form = auth.LoginForm()
     error = None
     if form.validate_on_submit():

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, g, request, send_from_directory
 
-from tracemark import api_tokens
+from tracemark.accounts import tokens as api_tokens
 from tracemark.models import ApiToken
 from tracemark.web import count_failure, db_session, error_response, failures_exhausted
 

@@ -9,9 +9,11 @@ from flask import jsonify, request
 
 from api.access import ApiError, bad_parameter, bp, budget_key, json_body, requires, token
 from api.production import batch_of
-from tracemark import capture, epcis, trace
-from tracemark.event_query import DEFAULT_LIMIT, MAX_LIMIT, Cursor, EventQuery, query_events
+from tracemark.epcis import documents as epcis
 from tracemark.models.base import utcnow
+from tracemark.trace import capture
+from tracemark.trace import events as trace
+from tracemark.trace.event_query import DEFAULT_LIMIT, MAX_LIMIT, Cursor, EventQuery, query_events
 from tracemark.web import db_session, rate_limited
 
 #: Query parameters of ``GET events`` (EPCIS query names) → :class:`EventQuery` fields.

@@ -6,7 +6,8 @@ from flask import jsonify, request, url_for
 
 from api.access import ApiError, bp, budget_key, not_found, requires, token
 from api.bodies import body_of, date_field
-from tracemark import catalog, issuance, keystore
+from tracemark import catalog
+from tracemark.codes import issuance, keystore
 from tracemark.models import Batch, IssuanceJob
 from tracemark.models.base import as_utc
 from tracemark.web import db_session, rate_limited

@@ -10,8 +10,10 @@ from typing import Any
 from flask import jsonify, request
 
 from api.access import bad_parameter, bp, budget_key, not_found, requires, token
-from tracemark import analytics, catalog, genealogy, recall
+from tracemark import catalog
 from tracemark.models.base import as_utc
+from tracemark.reporting import analytics
+from tracemark.trace import genealogy, recall
 from tracemark.web import db_session, rate_limited
 
 #: Days a statistics request covers when it names no range.

@@ -45,7 +45,8 @@ def prepare(sessions, brands: int, products: int, batches: int, units: int) -> l
     (COPY); returns, per brand, [brand id, its first unit id, its last unit id]."""
     from sqlalchemy import text
 
-    from tracemark import catalog, issuance, keystore
+    from tracemark import catalog
+    from tracemark.codes import issuance, keystore
 
     per_batch = max(1, units // (brands * products * batches))
     ranges = []
@@ -179,9 +180,10 @@ def main() -> None:
 
     from sqlalchemy import func, select
 
-    from tracemark import analytics, migrate, rollups
+    from tracemark import migrate
     from tracemark.db import make_engine, make_sessionmaker
     from tracemark.models import Product, ScanRollup
+    from tracemark.reporting import analytics, rollups
 
     with postgres_schema() as url:
         engine = make_engine(url)

@@ -34,9 +34,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _common import machine, postgres_schema, report
 from portal_load import HOST, gunicorn
 
-from tracemark import api_tokens, capture, catalog, epc, migrate
+from tracemark import catalog, migrate
+from tracemark.accounts import tokens as api_tokens
 from tracemark.db import make_engine, make_sessionmaker
-from tracemark.epcis_schema import EPCIS_CONTEXT
+from tracemark.epcis import identifiers as epc
+from tracemark.epcis.schema import EPCIS_CONTEXT
+from tracemark.trace import capture
 
 GTIN = "09506000134352"
 LOT = "B1"

@@ -36,9 +36,10 @@ from _common import POSTGRES_URL, machine, median, report
 from sqlalchemy import func, select, text
 from trace_bench import Loader
 
-from tracemark import board_rollup, catalog, logistics, migrate, quality
+from tracemark import catalog, migrate
 from tracemark.db import make_engine, make_sessionmaker
 from tracemark.models import Batch, InspectionFirst, ObjectPlace, RollupWatermark
+from tracemark.reporting import board_rollup, logistics, quality
 
 T0 = dt.datetime(2025, 11, 1, tzinfo=dt.UTC)
 DAYS = 365

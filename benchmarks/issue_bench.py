@@ -30,7 +30,8 @@ PASSPHRASE = "bench-passphrase"
 
 
 def _prepare(url: str):
-    from tracemark import catalog, keystore, migrate
+    from tracemark import catalog, migrate
+    from tracemark.codes import keystore
     from tracemark.db import make_engine, make_sessionmaker
 
     engine = make_engine(url)
@@ -45,7 +46,7 @@ def _prepare(url: str):
 
 
 def child_issue(url: str, count: int, workers: int | None) -> dict:
-    from tracemark import issuance
+    from tracemark.codes import issuance
 
     sessions, batch_id = _prepare(url)
     started = time.perf_counter()
@@ -59,7 +60,7 @@ def child_baseline(url: str, count: int) -> dict:
     from sqlalchemy import insert
 
     from signing.codes import message_prefix
-    from tracemark import issuance, keystore
+    from tracemark.codes import issuance, keystore
     from tracemark.db import is_postgresql
     from tracemark.models import IssuanceJob, Unit
 

@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import segno
 
-from tracemark.labels import Label, qr_segments, write_pdf_sheet
+from tracemark.labels.render import Label, qr_segments, write_pdf_sheet
 
 
 def synthetic_labels(count: int) -> list[Label]:

@@ -114,11 +114,13 @@ def credentials(url: str, env: dict[str, str]) -> tuple[str, str, list[str]]:
     """An API token with the capture scope, an owner's session cookie, and unit EPC URIs."""
     from sqlalchemy import select
 
-    from tracemark import accounts, api_tokens, catalog
+    from tracemark import catalog
+    from tracemark.accounts import tokens as api_tokens
+    from tracemark.accounts import users as accounts
     from tracemark.app import close, create_app
     from tracemark.config import Settings
     from tracemark.db import make_engine, make_sessionmaker
-    from tracemark.epc import instance
+    from tracemark.epcis.identifiers import instance
     from tracemark.models import Batch, Product, Unit
 
     engine = make_engine(url)

@@ -109,10 +109,11 @@ end
 
 def prepare(url: str, count: int) -> list[str]:
     """Migrate the schema, create brand/product/batch/key, issue ``count`` codes."""
-    from tracemark import catalog, issuance, keystore, migrate
+    from tracemark import catalog, migrate
+    from tracemark.codes import issuance, keystore
+    from tracemark.codes.printing import batch_urls
     from tracemark.db import make_engine, make_sessionmaker
     from tracemark.models import Batch
-    from tracemark.printing import batch_urls
 
     engine = make_engine(url)
     try:

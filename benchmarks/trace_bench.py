@@ -38,10 +38,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _common import machine, postgres_schema, report
 from sqlalchemy import insert, select, text, update
 
-from tracemark import capture, catalog, epc, genealogy, keystore, migrate, recall, rules
+from tracemark import catalog, migrate
+from tracemark.codes import keystore
 from tracemark.db import is_postgresql, make_engine, make_sessionmaker
-from tracemark.epcis_schema import EPCIS_CONTEXT
+from tracemark.epcis import identifiers as epc
+from tracemark.epcis.schema import EPCIS_CONTEXT
 from tracemark.models import Brand, Rule, TraceEvent, Unit
+from tracemark.quality import rules
+from tracemark.trace import capture, genealogy, recall
 
 GTIN = "09506000134352"
 UNITS_PER_BATCH = 100

@@ -29,11 +29,13 @@ from _common import machine, postgres_schema, report
 from sqlalchemy import select
 from trace_bench import HOT_LOT, generate, lot_uri
 
-from tracemark import accounts, genealogy, migrate
+from tracemark import migrate
+from tracemark.accounts import users as accounts
 from tracemark.app import create_app
 from tracemark.config import Settings
 from tracemark.db import make_engine, make_sessionmaker
 from tracemark.models import Brand, MaterialLot, Role
+from tracemark.trace import genealogy
 
 PASSWORD = "bench password 1"
 

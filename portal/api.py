@@ -9,7 +9,7 @@ from flask import Blueprint, jsonify, request, send_from_directory
 from portal import messages
 from portal.views import explanation, run_scan
 from signing.codes import MAX_URL_LENGTH
-from tracemark.lookup import ScanResult
+from tracemark.scanning.lookup import ScanResult
 from tracemark.web import error_response, rate_limited
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

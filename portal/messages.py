@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import format_date, format_decimal, format_number, get_translations
 from flask_babel import lazy_gettext as _l
 
-from tracemark.scans import Verdict
+from tracemark.scanning.scans import Verdict
 
 HEADLINES = {
     Verdict.GENUINE_FIRST_SCAN: _l("Genuine product"),

@@ -23,16 +23,16 @@ from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal import messages
-from tracemark import images
-from tracemark.accounts import role_in
-from tracemark.batch_view import published_document
-from tracemark.claims import claim_unit
+from tracemark.accounts.users import role_in
+from tracemark.codes.keystore import load_keyring
+from tracemark.codes.pins import ClaimStatus
+from tracemark.content import images
 from tracemark.i18n import COOKIE, LOCALES, normalize, text_direction
-from tracemark.keystore import load_keyring
-from tracemark.lookup import ScanResult, scan
 from tracemark.models import Brand, Image, Role
-from tracemark.pins import ClaimStatus
-from tracemark.scans import Client
+from tracemark.scanning.batch_view import published_document
+from tracemark.scanning.claims import claim_unit
+from tracemark.scanning.lookup import ScanResult, scan
+from tracemark.scanning.scans import Client
 from tracemark.web import db_session, rate_limited, settings
 
 bp = Blueprint("portal", __name__)

@@ -21,12 +21,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracemark import catalog, content, keystore, trace
+from tracemark import catalog
 from tracemark.app import close, create_app
+from tracemark.codes import keystore
 from tracemark.config import Settings
+from tracemark.content import stories as content
 from tracemark.db import make_engine, make_sessionmaker
 from tracemark.migrate import migrate_to
 from tracemark.models import Batch, Brand, Product
+from tracemark.trace import events as trace
 
 POSTGRES_URL = os.environ.get(
     "TRACEMARK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -11,11 +11,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from tracemark import i18n, migrate, web
-from tracemark.batch_view import BatchViewCache
+from tracemark.codes.keycache import KeyCache
+from tracemark.codes.keystore import load_keyring
 from tracemark.config import Settings
 from tracemark.db import make_engine, make_scan_engine, make_sessionmaker
-from tracemark.keycache import KeyCache
-from tracemark.keystore import load_keyring
+from tracemark.scanning.batch_view import BatchViewCache
 
 ROOT = Path(__file__).resolve().parents[1]
 log = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ class Settings:
     #: Passphrase that encrypts provenance-statement keys at rest (web servers hold it;
     #: it never decrypts a key that signs unit codes).
     statement_passphrase: str | None = None
-    #: Secret deriving scratch-off PINs (see ``tracemark.pins``).
+    #: Secret deriving scratch-off PINs (see ``tracemark.codes.pins``).
     pin_secret: str | None = None
     #: The origin printed in label URLs when a brand has none of its own.
     public_base_url: str = "http://127.0.0.1:5000"

@@ -11,26 +11,21 @@ from PIL import Image, ImageDraw
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracemark import (
-    accounts,
-    catalog,
-    checkpoints,
-    content,
-    images,
-    issuance,
-    jobs,
-    keystore,
-    migrate,
-    outbox,
-    rules,
-    trace,
-)
+from tracemark import catalog, migrate
+from tracemark import worker as jobs
+from tracemark.accounts import users as accounts
+from tracemark.codes import issuance, keystore
+from tracemark.codes.pins import brand_pin_key
+from tracemark.codes.printing import batch_urls
 from tracemark.config import Settings
+from tracemark.content import images
+from tracemark.content import stories as content
 from tracemark.db import make_engine, make_sessionmaker
-from tracemark.label_renders import RenderOptions
+from tracemark.labels.renders import RenderOptions
 from tracemark.models import Batch, Brand, IssuanceJob, JobStatus, PublishState, Role
-from tracemark.pins import brand_pin_key
-from tracemark.printing import batch_urls
+from tracemark.notify import outbox
+from tracemark.quality import checkpoints, rules
+from tracemark.trace import events as trace
 
 DEMO_SLUG = "demo"
 DEMO_GTIN = "09506000134352"

@@ -1,8 +1,19 @@
-"""The one place where the locale is chosen: ?lang=, then the cookie, then Accept-Language."""
+"""Locales: the one place where the locale is chosen (?lang=, then the cookie, then
+Accept-Language), and translated text outside any web request (e-mails a worker sends,
+notices a rule sets).
+
+Both read the same catalogs (``translations/``). Strings used outside a request are marked
+with :func:`N_` so extraction finds them, and translated with :func:`translate` in a given
+locale (English, the source language, when the locale has no catalog).
+"""
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+from babel.support import NullTranslations, Translations
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -60,3 +71,25 @@ def init_app(app: Flask, translations_dir: str) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = translations_dir
     Babel(app, locale_selector=select_locale)
+
+
+TRANSLATIONS_DIR = Path(__file__).resolve().parents[1] / "translations"
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for extraction; it is translated later, in the reader's locale."""
+    return message
+
+
+@functools.cache
+def _catalog(locale: str) -> NullTranslations:
+    if locale == DEFAULT:
+        return NullTranslations()
+    return Translations.load(str(TRANSLATIONS_DIR), [locale])
+
+
+def translate(locale: str | None, message: str, **params: object) -> str:
+    """``message`` in ``locale`` (a supported one, else English), ``%(name)s`` filled in."""
+    chosen = normalize(locale) or DEFAULT
+    text = _catalog(chosen if chosen in LOCALES else DEFAULT).gettext(message)
+    return text % params if params else text

@@ -10,7 +10,8 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from tests.conftest import make_brand
-from tracemark import accounts, audit
+from tracemark import audit
+from tracemark.accounts import users as accounts
 from tracemark.cli import main
 from tracemark.models import AuditLog, Role, User
 

@@ -22,8 +22,11 @@ import pytest
 from tests.admin.test_auth import PASSWORD, cheap_hashes
 from tests.conftest import PASSPHRASE
 from tests.portal.test_browser import ARTIFACTS, HOST, PHONE, browser, server, watched_page
-from tracemark import accounts, catalog, jobs, keystore
-from tracemark.label_renders import RenderOptions
+from tracemark import catalog
+from tracemark import worker as jobs
+from tracemark.accounts import users as accounts
+from tracemark.codes import keystore
+from tracemark.labels.renders import RenderOptions
 from tracemark.models import Role
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], indirect=True)]

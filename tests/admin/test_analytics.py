@@ -15,8 +15,9 @@ from sqlalchemy import delete, update
 
 from tests.admin.test_auth import PASSWORD, cheap_hashes, login
 from tests.core.test_rollups import NOW, T0, Scan, UnitRef, add_scans, brand_units
-from tracemark import accounts, rollups
+from tracemark.accounts import users as accounts
 from tracemark.models import Brand, Product, Role, ScanEvent
+from tracemark.reporting import rollups
 
 __all__ = ["cheap_hashes"]  # the autouse fixture, used here too
 

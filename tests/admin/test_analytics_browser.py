@@ -27,8 +27,9 @@ from tests.portal.test_browser import (
     server,
     watched_page,
 )
-from tracemark import accounts, rollups
+from tracemark.accounts import users as accounts
 from tracemark.models import Brand, Role
+from tracemark.reporting import rollups
 
 __all__ = ["browser", "cheap_hashes", "server"]  # fixtures used here
 

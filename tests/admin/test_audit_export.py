@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import update
 
 from tests.admin.test_auth import audit_actions, cheap_hashes, login, people
-from tracemark import audit, audit_export
+from tracemark import audit
 from tracemark.models import AuditLog
+from tracemark.reporting import audit_export
 
 __all__ = ["cheap_hashes", "people"]
 

@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from admin.auth import SIGNED_IN_AT
 from tests.conftest import make_brand
-from tracemark import accounts, audit
+from tracemark import audit
+from tracemark.accounts import users as accounts
 from tracemark.models import AuditLog, Brand, Role, User
 
 PASSWORD = "correct horse battery"

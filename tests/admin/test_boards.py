@@ -14,8 +14,9 @@ import pytest
 
 from tests.admin.test_auth import PASSWORD, assert_no_inline_code, cheap_hashes, login
 from tests.core.board_chain import NOW, ROLLUP_NOW, World, build, late_fail
-from tracemark import accounts, board_rollup
+from tracemark.accounts import users as accounts
 from tracemark.models import Brand, Role
+from tracemark.reporting import board_rollup
 
 __all__ = ["cheap_hashes"]  # the autouse fixture, used here too
 

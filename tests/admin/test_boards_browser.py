@@ -30,8 +30,10 @@ from tests.portal.test_browser import (
     server,
     watched_page,
 )
-from tracemark import accounts, board_rollup, catalog
+from tracemark import catalog
+from tracemark.accounts import users as accounts
 from tracemark.models import Brand, Role
+from tracemark.reporting import board_rollup
 
 __all__ = ["browser", "cheap_hashes", "server"]  # fixtures used here
 

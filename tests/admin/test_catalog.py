@@ -18,9 +18,11 @@ from tests.admin.test_auth import (
     login,
 )
 from tests.conftest import PASSPHRASE, make_brand
-from tracemark import accounts, catalog, issuance
+from tracemark import catalog
+from tracemark.accounts import users as accounts
+from tracemark.codes import issuance
+from tracemark.codes.printing import batch_urls
 from tracemark.models import Batch, BatchStatus, Brand, Product, Role, Site
-from tracemark.printing import batch_urls
 
 __all__ = ["cheap_hashes"]  # the autouse fixture, used here too
 

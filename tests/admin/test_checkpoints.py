@@ -11,9 +11,12 @@ from sqlalchemy import func, select
 from tests.admin.test_auth import assert_no_inline_code, audit_actions, cheap_hashes
 from tests.admin.test_catalog import base, errors_of, post, shop, signed_in
 from tests.conftest import PASSPHRASE, PDF, forge
-from tracemark import catalog, checkpoints, issuance, trace
+from tracemark import catalog
+from tracemark.codes import issuance
+from tracemark.codes.printing import batch_urls
 from tracemark.models import Batch, Brand, CheckpointFile, TraceEvent
-from tracemark.printing import batch_urls
+from tracemark.quality import checkpoints
+from tracemark.trace import events as trace
 
 __all__ = ["cheap_hashes", "shop"]  # fixtures, used here too
 

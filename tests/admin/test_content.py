@@ -25,9 +25,11 @@ from tests.admin.test_catalog import (
 from tests.conftest import PASSPHRASE, PDF
 from tests.core.test_images import GPS_TAG, photo
 from tests.core.test_richtext import assert_harmless
-from tracemark import content, images, issuance
+from tracemark.codes import issuance
+from tracemark.codes.printing import batch_urls
+from tracemark.content import images
+from tracemark.content import stories as content
 from tracemark.models import Batch, BatchStory, Document, Image, Product, PublishState
-from tracemark.printing import batch_urls
 
 __all__ = ["shop"]  # the fixture, used here too
 

@@ -14,9 +14,10 @@ from sqlalchemy import func, select
 from tests.admin.test_auth import audit_actions, cheap_hashes, csrf_token
 from tests.admin.test_catalog import ROLES, base, errors_of, shop, signed_in
 from tests.conftest import PASSPHRASE
-from tracemark import issuance, jobs, keystore
+from tracemark import worker as jobs
+from tracemark.codes import issuance, keystore
 from tracemark.config import Settings
-from tracemark.label_renders import RenderOptions
+from tracemark.labels.renders import RenderOptions
 from tracemark.models import Batch, BatchStatus, Brand, IssuanceJob, JobStatus, LabelRender
 
 __all__ = ["cheap_hashes", "shop"]  # fixtures, used here too

@@ -7,9 +7,9 @@ from tests.admin.test_auth import cheap_hashes, csrf_token  # noqa: F401 - cheap
 from tests.admin.test_catalog import ROLES, Catalog, base, signed_in
 from tests.admin.test_catalog import shop as shop_fixture
 from tests.conftest import PASSPHRASE
-from tracemark import issuance, keystore
+from tracemark.codes import issuance, keystore
+from tracemark.codes.printing import batch_codes
 from tracemark.models import AuditLog, SigningKey
-from tracemark.printing import batch_codes
 
 
 def _kid(db, shop: Catalog):
@@ -85,7 +85,7 @@ def test_staff_cannot_retire_or_revoke_and_foreign_keys_are_not_found(app, shop,
 
 
 def test_an_owner_asks_for_a_key_once_and_the_worker_makes_it(app, shop, db, idle_queue):
-    from tracemark import jobs
+    from tracemark import worker as jobs
     from tracemark.models import KeyRequest, KeyRequestStatus
 
     old = _kid(db, shop)

@@ -10,7 +10,8 @@ from argon2 import PasswordHasher
 from sqlalchemy import update
 
 from tests.admin.test_auth import cheap_hashes, error_of, login, people
-from tracemark import accounts, login_throttle
+from tracemark.accounts import login_throttle
+from tracemark.accounts import users as accounts
 from tracemark.models import LoginThrottle
 
 __all__ = ["cheap_hashes", "people"]

@@ -15,9 +15,11 @@ from signing.statements import build_statement, sign_statement
 from tests.admin.test_catalog import ROLES, Catalog, signed_in
 from tests.admin.test_catalog import shop as shop_fixture
 from tests.conftest import PASSPHRASE, furnish
-from tracemark import catalog, keystore, provenance
+from tracemark import catalog
 from tracemark.cli import main
+from tracemark.codes import keystore
 from tracemark.config import Settings
+from tracemark.content import provenance
 from tracemark.models import AuditLog, Batch, Brand, SigningKey
 from tracemark.models.base import utcnow
 

@@ -19,9 +19,13 @@ import pytest
 from tests.admin.test_auth import PASSWORD, cheap_hashes
 from tests.conftest import PASSPHRASE, make_brand
 from tests.portal.test_browser import ARTIFACTS, HOST, PHONE, browser, server, watched_page
-from tracemark import accounts, catalog, checkpoints, issuance, trace
+from tracemark import catalog
+from tracemark.accounts import users as accounts
+from tracemark.codes import issuance
+from tracemark.codes.printing import batch_urls
 from tracemark.models import Batch, Brand, Role
-from tracemark.printing import batch_urls
+from tracemark.quality import checkpoints
+from tracemark.trace import events as trace
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], indirect=True)]
 __all__ = ["browser", "cheap_hashes", "server"]  # fixtures, used here too

@@ -31,20 +31,16 @@ from tests.admin.test_auth import (
     login,
 )
 from tests.conftest import PASSPHRASE, PDF, make_brand
-from tracemark import (
-    accounts,
-    api_tokens,
-    checkpoints,
-    content,
-    images,
-    issuance,
-    outbox,
-    recording,
-    rules,
-    supply,
-)
+from tracemark.accounts import tokens as api_tokens
+from tracemark.accounts import users as accounts
+from tracemark.codes import issuance
 from tracemark.config import Settings
+from tracemark.content import images
+from tracemark.content import stories as content
 from tracemark.models import AuditLog, IssuanceJob, MessageKind, MessageStatus, Role, Unit
+from tracemark.notify import outbox
+from tracemark.quality import checkpoints, recording, rules
+from tracemark.trace import supply
 
 __all__ = ["cheap_hashes"]  # the autouse fixture, used here too
 

@@ -10,8 +10,8 @@ from tests.admin.test_auth import assert_no_inline_code, audit_actions, cheap_ha
 from tests.admin.test_catalog import base, errors_of, post, shop, signed_in
 from tests.core.test_rules import QC_FAILED, _inspection
 from tests.core.trace_chain import document
-from tracemark import capture
 from tracemark.models import Brand, MessageStatus, OutboxMessage, Rule
+from tracemark.trace import capture
 
 __all__ = ["cheap_hashes", "shop"]  # fixtures, used here too
 

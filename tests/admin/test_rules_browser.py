@@ -14,8 +14,9 @@ from tests.admin.test_auth import PASSWORD, cheap_hashes
 from tests.conftest import make_brand
 from tests.core.test_rules import QC_FAILED, _inspection
 from tests.portal.test_browser import ARTIFACTS, HOST, PHONE, browser, server, watched_page
-from tracemark import accounts, capture
+from tracemark.accounts import users as accounts
 from tracemark.models import Batch, BatchStatus, Brand, Role
+from tracemark.trace import capture
 
 __all__ = ["browser", "cheap_hashes", "server"]  # fixtures used here
 

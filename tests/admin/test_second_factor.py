@@ -21,7 +21,7 @@ from tests.admin.test_auth import (
     login,
     people,
 )
-from tracemark import second_factor
+from tracemark.accounts import second_factor
 from tracemark.cli import main
 from tracemark.models import RecoveryCode, User
 

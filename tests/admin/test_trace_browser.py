@@ -16,7 +16,7 @@ import pytest
 from tests.admin.test_auth import PASSWORD, cheap_hashes
 from tests.core.trace_chain import build_chain
 from tests.portal.test_browser import ARTIFACTS, HOST, PHONE, browser, server, watched_page
-from tracemark import accounts
+from tracemark.accounts import users as accounts
 from tracemark.models import Role
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], indirect=True)]

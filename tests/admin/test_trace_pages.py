@@ -18,8 +18,9 @@ from tests.admin.test_auth import PASSWORD, cheap_hashes, csrf_token, login
 from tests.admin.test_catalog import errors_of, post
 from tests.conftest import make_brand
 from tests.core.trace_chain import OIL_URN, Chain, build_chain, scan
-from tracemark import accounts, supply
+from tracemark.accounts import users as accounts
 from tracemark.models import AuditLog, Batch, BatchStatus, LotStatus, MaterialLot, Role
+from tracemark.trace import supply
 
 __all__ = ["cheap_hashes"]  # the autouse fixture, used here too
 

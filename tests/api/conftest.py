@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import DemoBrand, make_brand
 from tests.openapi_support import OpenApiDocument
-from tracemark import api_tokens
+from tracemark.accounts import tokens as api_tokens
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "api" / "openapi.yaml"
 

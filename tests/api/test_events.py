@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.core.trace_chain import document, event, sgtin
-from tracemark import epcis
+from tracemark.epcis import documents as epcis
 from tracemark.models import TraceEvent
 
 EVENTS = "/api/v1/brands/{slug}/events"

@@ -8,7 +8,7 @@ import re
 import yaml
 from openapi_spec_validator import validate as validate_spec
 
-from tracemark import api_tokens
+from tracemark.accounts import tokens as api_tokens
 
 
 def test_document_is_valid_openapi_3_1(document):

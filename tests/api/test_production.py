@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import PASSPHRASE
-from tracemark import catalog, issuance, keystore
+from tracemark import catalog
+from tracemark.codes import issuance, keystore
 from tracemark.models import Batch, BatchStatus, IssuanceJob, JobStatus
 
 BATCHES = "/api/v1/brands/{slug}/batches"

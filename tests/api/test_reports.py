@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 
 from tests.core.trace_chain import OIL_LINK, OIL_URN, build_chain, scan
-from tracemark import rollups
 from tracemark.models.base import utcnow
+from tracemark.reporting import rollups
 
 STATS = "/api/v1/brands/{slug}/stats/scans"
 UNIT = "/api/v1/brands/{slug}/trace/units/{serial}"

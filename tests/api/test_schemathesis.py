@@ -29,8 +29,8 @@ from sqlalchemy import select
 
 from tests.api.conftest import make_tenant
 from tests.conftest import PASSPHRASE
-from tracemark import issuance
 from tracemark.app import close, create_app
+from tracemark.codes import issuance
 from tracemark.models import Unit
 
 CHECKS = [

@@ -41,8 +41,10 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import make_brand
-from tracemark import catalog, epc, supply
+from tracemark import catalog
+from tracemark.epcis import identifiers as epc
 from tracemark.models import SensorReading, TraceEvent, TraceEventObject
+from tracemark.trace import supply
 
 NOW = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 #: The rollup's clock: a day ahead, so that every event just written has settled.

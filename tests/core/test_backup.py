@@ -12,12 +12,13 @@ from click.testing import CliRunner
 from sqlalchemy import func, select, text
 
 from tests.conftest import PASSPHRASE, POSTGRES_URL, make_brand
-from tracemark import backup, catalog, issuance
+from tracemark import backup, catalog
 from tracemark.cli import main
+from tracemark.codes import issuance
+from tracemark.codes.printing import batch_urls
+from tracemark.codes.verify import Identity, check_url
 from tracemark.db import make_engine, make_sessionmaker
 from tracemark.models import Brand, SigningKey, Unit
-from tracemark.printing import batch_urls
-from tracemark.verify import Identity, check_url
 
 SECRET = "backup passphrase"
 

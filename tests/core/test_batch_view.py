@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 
 from tests.core.test_images import photo
-from tracemark import content, images
-from tracemark.batch_view import BatchViewCache, batch_view
+from tracemark.content import images
+from tracemark.content import stories as content
 from tracemark.models import PublishState
+from tracemark.scanning.batch_view import BatchViewCache, batch_view
 
 
 def test_a_change_shows_within_the_cache_lifetime_or_at_once_when_forgotten(db, demo):

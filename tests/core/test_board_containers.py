@@ -10,8 +10,9 @@ import pytest
 from tests.conftest import make_brand
 from tests.core.board_chain import ROLLUP_NOW
 from tests.core.trace_chain import document, event, sgtin
-from tracemark import board_rollup, capture, logistics
-from tracemark.logistics import Place, SupplyFilters
+from tracemark.reporting import board_rollup, logistics
+from tracemark.reporting.logistics import Place, SupplyFilters
+from tracemark.trace import capture
 
 NOW = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 OCTOBER = SupplyFilters(dt.date(2026, 10, 1), dt.date(2026, 10, 31))

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from tests.core.board_chain import NOW, ROLLUP_NOW, World, at, build, event, late_fail, qc
-from tracemark import board_rollup, logistics, quality
-from tracemark.logistics import Place, SupplyFilters
 from tracemark.models import InspectionFirst, RollupWatermark
-from tracemark.quality import QualityFilters, Yield
+from tracemark.reporting import board_rollup, logistics, quality
+from tracemark.reporting.logistics import Place, SupplyFilters
+from tracemark.reporting.quality import QualityFilters, Yield
 
 OCTOBER = {"start": dt.date(2026, 10, 1), "end": dt.date(2026, 10, 31)}
 
@@ -232,8 +232,9 @@ def test_events_too_young_wait_for_the_next_run(db, world):
 
 
 def test_an_inspection_recorded_for_a_batch_counts_for_it(db, world):
-    from tracemark import catalog, trace
+    from tracemark import catalog
     from tracemark.models import Brand
+    from tracemark.trace import events as trace
 
     with db.sessions.begin() as session:
         brand = session.get(Brand, world.brand_id)

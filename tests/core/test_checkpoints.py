@@ -12,11 +12,16 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from tests.conftest import PASSPHRASE, PDF, forge, make_brand
-from tracemark import capture, catalog, checkpoints, epc, issuance, recording, supply, trace
-from tracemark.checkpoint_seeds import STANDARD
-from tracemark.checkpoints import TemplateError
+from tracemark import catalog
+from tracemark.codes import issuance
+from tracemark.codes.printing import batch_urls
+from tracemark.epcis import identifiers as epc
 from tracemark.models import Batch, Brand, CheckpointFile, TraceEvent, TraceEventObject
-from tracemark.printing import batch_urls
+from tracemark.quality import checkpoints, recording
+from tracemark.quality.checkpoint_seeds import STANDARD
+from tracemark.quality.checkpoints import TemplateError
+from tracemark.trace import capture, supply
+from tracemark.trace import events as trace
 
 NUMBER = {"name": "moisture", "type": "number", "label": {"en": "Moisture"}, "unit": "%",
           "min": 0, "max": 20, "decimals": 1, "required": True}  # fmt: skip

@@ -6,8 +6,8 @@ from click.testing import CliRunner
 from signing.keyring import KeyPurpose
 from signing.keys import load_private_key
 from tests.conftest import PASSPHRASE
-from tracemark import keystore
 from tracemark.cli import main
+from tracemark.codes import keystore
 from tracemark.models import SigningKey
 
 

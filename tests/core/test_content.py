@@ -4,8 +4,9 @@ import hashlib
 import pytest
 
 from tests.conftest import PDF
-from tracemark import content, trace
+from tracemark.content import stories as content
 from tracemark.models import PublishState
+from tracemark.trace import events as trace
 
 
 def test_document_is_stored_with_its_hash_and_checked_by_content(db, demo):

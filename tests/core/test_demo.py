@@ -2,18 +2,14 @@ import time
 
 from sqlalchemy import select
 
-from tracemark import (
-    accounts,
-    capture,
-    catalog,
-    checkpoints,
-    demo,
-    issuance,
-    label_renders,
-    rules,
-)
+from tracemark import catalog, demo
+from tracemark.accounts import users as accounts
+from tracemark.codes import issuance
+from tracemark.codes.pins import brand_pin_key, pin_for
+from tracemark.codes.verify import Identity, check_url
 from tracemark.config import Settings
 from tracemark.db import make_engine, make_sessionmaker
+from tracemark.labels import renders as label_renders
 from tracemark.models import (
     Batch,
     BatchStatus,
@@ -24,8 +20,8 @@ from tracemark.models import (
     OutboxMessage,
     Role,
 )
-from tracemark.pins import brand_pin_key, pin_for
-from tracemark.verify import Identity, check_url
+from tracemark.quality import checkpoints, rules
+from tracemark.trace import capture
 
 
 def test_demo_setup_is_genuine_and_idempotent(tmp_path):

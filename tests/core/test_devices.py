@@ -6,12 +6,12 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import PASSPHRASE
-from tracemark import issuance
-from tracemark.devices import device_class
+from tracemark.codes import issuance
+from tracemark.codes.printing import batch_urls
+from tracemark.codes.verify import check_url
 from tracemark.models import ScanEvent
-from tracemark.printing import batch_urls
-from tracemark.scans import Client, record_and_judge
-from tracemark.verify import check_url
+from tracemark.scanning.devices import device_class
+from tracemark.scanning.scans import Client, record_and_judge
 
 AGENTS = {
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "

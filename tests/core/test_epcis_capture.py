@@ -4,9 +4,11 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.core.trace_chain import build_chain, document, event, sgtin
-from tracemark import capture, epcis, trace
-from tracemark.epc import canonical
+from tracemark.epcis import documents as epcis
+from tracemark.epcis.identifiers import canonical
 from tracemark.models import Batch, SensorReading, TraceEvent, TraceEventObject
+from tracemark.trace import capture
+from tracemark.trace import events as trace
 
 
 def _count(session, model, brand_id):

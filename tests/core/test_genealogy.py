@@ -16,7 +16,9 @@ from tests.core.trace_chain import (
     event,
     scan,
 )
-from tracemark import capture, catalog, epc, genealogy, recall, supply
+from tracemark import catalog
+from tracemark.epcis import identifiers as epc
+from tracemark.trace import capture, genealogy, recall, supply
 
 A_CLASS = epc.lot_class("09506000134352", "L2401A")
 

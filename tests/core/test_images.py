@@ -10,8 +10,9 @@ import pytest
 from PIL import Image as Pillow
 from PIL import ImageCms, PngImagePlugin
 
-from tracemark import content, images
-from tracemark.content import ContentError
+from tracemark.content import images
+from tracemark.content import stories as content
+from tracemark.content.stories import ContentError
 from tracemark.models import PublishState
 
 GPS_TAG = 0x8825

@@ -3,7 +3,7 @@ from sqlalchemy import func, select
 
 from signing import Status, UnitCode, build_url, parse_and_verify
 from tests.conftest import PASSPHRASE, make_brand
-from tracemark import issuance, keystore
+from tracemark.codes import issuance, keystore
 from tracemark.models import IssuanceJob, JobStatus, Unit
 
 

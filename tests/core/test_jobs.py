@@ -4,7 +4,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from tests.conftest import PASSPHRASE
-from tracemark import issuance, jobs
+from tracemark import worker as jobs
+from tracemark.codes import issuance
 from tracemark.models import IssuanceJob, JobStatus, Unit
 
 

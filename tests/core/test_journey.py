@@ -8,9 +8,13 @@ import datetime as dt
 from sqlalchemy import event as sa_event
 
 from tests.core.trace_chain import ALARM, CASE, build_chain, document, event, sgtin
-from tracemark import batch_view, capture, epc, provenance, trace
-from tracemark.batch_view import BatchViewCache
+from tracemark.content import provenance
+from tracemark.epcis import identifiers as epc
 from tracemark.models import Batch
+from tracemark.scanning import batch_view
+from tracemark.scanning.batch_view import BatchViewCache
+from tracemark.trace import capture
+from tracemark.trace import events as trace
 
 A_CLASS = epc.lot_class("09506000134352", "L2401A")
 

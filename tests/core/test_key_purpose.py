@@ -8,7 +8,9 @@ from sqlalchemy.exc import IntegrityError
 
 from signing import KeyPurpose, KeyStatus
 from tests.conftest import PASSPHRASE
-from tracemark import issuance, keystore, migrate, provenance
+from tracemark import migrate
+from tracemark.codes import issuance, keystore
+from tracemark.content import provenance
 from tracemark.db import make_engine
 from tracemark.models import Batch, Brand
 

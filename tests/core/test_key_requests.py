@@ -5,7 +5,8 @@ from sqlalchemy import func, select
 
 from signing.keyring import KeyStatus
 from tests.conftest import PASSPHRASE, make_brand
-from tracemark import issuance, jobs, key_requests, keystore
+from tracemark import worker as jobs
+from tracemark.codes import issuance, key_requests, keystore
 from tracemark.models import AuditLog, Brand, KeyRequest, KeyRequestStatus, SigningKey
 
 

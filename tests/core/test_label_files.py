@@ -10,7 +10,8 @@ import zxingcpp
 from PIL import Image
 
 from tests.conftest import PASSPHRASE
-from tracemark import issuance, label_files
+from tracemark.codes import issuance
+from tracemark.labels import files as label_files
 
 
 @pytest.fixture

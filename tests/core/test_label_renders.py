@@ -6,10 +6,12 @@ import datetime as dt
 import pytest
 
 from tests.conftest import PASSPHRASE
-from tracemark import issuance, jobs, label_renders
+from tracemark import worker as jobs
+from tracemark.codes import issuance
+from tracemark.codes.pins import brand_pin_key, pin_for
+from tracemark.codes.printing import batch_urls
+from tracemark.labels import renders as label_renders
 from tracemark.models import BatchStatus, IssuanceJob, JobStatus, LabelRender
-from tracemark.pins import brand_pin_key, pin_for
-from tracemark.printing import batch_urls
 
 PIN_SECRET = "test-pin-secret"
 

@@ -12,7 +12,7 @@ import zlib
 import pytest
 import segno
 
-from tracemark.labels import (
+from tracemark.labels.render import (
     Label,
     label_png,
     label_svg,
@@ -28,7 +28,7 @@ pdfium = pytest.importorskip("pypdfium2")
 Image = pytest.importorskip("PIL.Image")
 np = pytest.importorskip("numpy")
 
-from tracemark.qrbatch import Encoder  # noqa: E402 - needs numpy
+from tracemark.labels.qrbatch import Encoder  # noqa: E402 - needs numpy
 
 TYPICAL = (
     "HTTPS://TM.EXAMPLE-BRAND-NAME.COM/01/09506000134352/10/L2401A/21/K7Q2M9XW4B3CD"
@@ -307,7 +307,7 @@ def test_penalty_scores_equal_segno_on_adversarial_matrices():
     """N1-N4 on matrices seeded with chained 1:1:3:1:1 patterns (segno's scan order)."""
     from segno.encoder import mask_scores  # segno internal: the reference implementation
 
-    from tracemark.qrbatch import _pack_bits, _penalties
+    from tracemark.labels.qrbatch import _pack_bits, _penalties
 
     rng = np.random.default_rng(12)
     chains = [

@@ -20,10 +20,13 @@ from sqlalchemy import select, update
 
 from tests.core.test_rules import QC_FAILED, _inspection
 from tests.core.trace_chain import document
-from tracemark import capture, jobs, mail, outbox, rules, webhooks
+from tracemark import worker as jobs
 from tracemark.models import Brand, MessageKind, MessageStatus, OutboxMessage, Rule
 from tracemark.models.base import as_utc, utcnow
-from tracemark.rules import RuleSpec
+from tracemark.notify import mail, outbox, webhooks
+from tracemark.quality import rules
+from tracemark.quality.rules import RuleSpec
+from tracemark.trace import capture
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ from html.parser import HTMLParser
 
 import pytest
 
+from tracemark.content.richtext import render
 from tracemark.models import Image
-from tracemark.richtext import render
 
 PICTURE = Image(id=7, sha256="ab" * 32, content_type="image/jpeg", width=640, height=480)
 

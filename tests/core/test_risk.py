@@ -1,6 +1,6 @@
 import datetime as dt
 
-from tracemark.risk import Observation, RiskPolicy, judge
+from tracemark.scanning.risk import Observation, RiskPolicy, judge
 
 NOW = dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC)
 

@@ -13,10 +13,13 @@ from click.testing import CliRunner
 from sqlalchemy import insert, select
 
 from tests.conftest import PASSPHRASE, make_brand
-from tracemark import catalog, issuance, jobs, rollups
+from tracemark import catalog
+from tracemark import worker as jobs
 from tracemark.cli import main
+from tracemark.codes import issuance
 from tracemark.models import Batch, ScanEvent, ScanRollup, Unit, UnitScanState
 from tracemark.models.analytics import ALL_PRODUCTS
+from tracemark.reporting import rollups
 
 T0 = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
 #: The runners' clock: a day ahead, so that the scans other tests record now have settled.

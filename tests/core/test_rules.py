@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 
 from tests.conftest import make_brand
 from tests.core.trace_chain import OIL_GTIN, document, event
-from tracemark import accounts, capture, outbox, rules, supply
+from tracemark.accounts import users as accounts
 from tracemark.catalog import Duplicate
-from tracemark.epcis import SensorValue
+from tracemark.epcis.documents import SensorValue
 from tracemark.models import (
     AuditLog,
     Batch,
@@ -24,7 +24,10 @@ from tracemark.models import (
     RuleFiring,
     TraceEvent,
 )
-from tracemark.rules import RuleError, RuleSpec
+from tracemark.notify import outbox
+from tracemark.quality import rules
+from tracemark.quality.rules import RuleError, RuleSpec
+from tracemark.trace import capture, supply
 
 LOT_CLASS = "urn:epc:class:lgtin:9506000.013435.L2401A"  # the demo batch
 QC_FAILED = {"tm:qc": [{"test": "peroxide", "result": "fail", "value": 25, "uom": "meq/kg"}]}

@@ -4,11 +4,11 @@ import threading
 import pytest
 
 from tests.conftest import PASSPHRASE, forge
-from tracemark import issuance, pins
+from tracemark.codes import issuance, pins
+from tracemark.codes.printing import batch_urls
+from tracemark.codes.verify import check_url
 from tracemark.models import BatchStatus, ScanEvent, UnitScanState
-from tracemark.printing import batch_urls
-from tracemark.scans import Client, Verdict, network_of, record_and_judge
-from tracemark.verify import check_url
+from tracemark.scanning.scans import Client, Verdict, network_of, record_and_judge
 
 SECRET = b"scan-secret"
 T0 = dt.datetime(2026, 11, 25, 9, tzinfo=dt.UTC)

@@ -17,9 +17,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from signing.gs1 import gtin_check_digit
 from tests.conftest import PASSPHRASE, DemoBrand
-from tracemark import capture, catalog, epc, issuance, supply
-from tracemark.epcis_schema import EPCIS_CONTEXT
+from tracemark import catalog
+from tracemark.codes import issuance
+from tracemark.epcis import identifiers as epc
+from tracemark.epcis.schema import EPCIS_CONTEXT
 from tracemark.models import Batch, ScanEvent, Unit
+from tracemark.trace import capture, supply
 
 OIL_GTIN = "0401234512345" + str(gtin_check_digit("0401234512345"))
 #: The oil lot spelt two ways: an EPC URN and a Digital Link on another host.

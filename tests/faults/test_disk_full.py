@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import PASSPHRASE
-from tracemark import issuance
 from tracemark.cli import main
+from tracemark.codes import issuance
 
 pytestmark = pytest.mark.fault
 

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import PASSPHRASE
-from tracemark.issuance import DEFAULT_CHUNK_SIZE as CHUNK_SIZE
+from tracemark.codes.issuance import DEFAULT_CHUNK_SIZE as CHUNK_SIZE
 from tracemark.models import IssuanceJob, JobStatus, Unit
 
 pytestmark = pytest.mark.fault

@@ -16,9 +16,9 @@ import redis
 
 from tests.conftest import PASSPHRASE
 from tests.faults.proxy import Proxy
-from tracemark import issuance
 from tracemark.app import close, create_app
-from tracemark.printing import batch_urls
+from tracemark.codes import issuance
+from tracemark.codes.printing import batch_urls
 
 pytestmark = pytest.mark.fault
 

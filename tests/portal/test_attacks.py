@@ -11,14 +11,14 @@ import pytest
 
 from signing.codes import new_serial
 from tests.conftest import PASSPHRASE
-from tracemark import issuance, keystore
 from tracemark.app import close, create_app
+from tracemark.codes import issuance, keystore
+from tracemark.codes.keycache import KeyCache
+from tracemark.codes.printing import batch_urls
 from tracemark.db import make_scan_engine, make_sessionmaker
-from tracemark.keycache import KeyCache
-from tracemark.lookup import scan
 from tracemark.models import Unit
-from tracemark.printing import batch_urls
-from tracemark.scans import Client, Verdict
+from tracemark.scanning.lookup import scan
+from tracemark.scanning.scans import Client, Verdict
 
 
 @pytest.fixture

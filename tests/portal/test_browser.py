@@ -23,8 +23,8 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.conftest import JOURNEY, PASSPHRASE, furnish
-from tracemark import issuance
-from tracemark.printing import batch_urls
+from tracemark.codes import issuance
+from tracemark.codes.printing import batch_urls
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], indirect=True)]
 

@@ -20,9 +20,11 @@ from tests.portal.test_browser import (
     server,
     watched_page,
 )
-from tracemark import content, images, issuance
+from tracemark.codes import issuance
+from tracemark.codes.printing import batch_urls
+from tracemark.content import images
+from tracemark.content import stories as content
 from tracemark.models import PublishState
-from tracemark.printing import batch_urls
 
 __all__ = ["browser", "server"]  # the fixtures, used here too
 

@@ -34,11 +34,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import PASSPHRASE
-from tracemark import issuance
 from tracemark.app import close, create_app
-from tracemark.pins import ClaimStatus
-from tracemark.printing import batch_urls
-from tracemark.scans import Verdict
+from tracemark.codes import issuance
+from tracemark.codes.pins import ClaimStatus
+from tracemark.codes.printing import batch_urls
+from tracemark.scanning.scans import Verdict
 
 SQLITE_EXAMPLES = {
     "page_path": 2500,

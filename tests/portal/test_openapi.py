@@ -14,13 +14,13 @@ from sqlalchemy.exc import OperationalError
 
 from tests.conftest import JOURNEY, PASSPHRASE, forge, furnish, make_brand
 from tests.openapi_support import OpenApiDocument, schema_errors
-from tracemark import issuance, keystore
 from tracemark.app import close, create_app
+from tracemark.codes import issuance, keystore
+from tracemark.codes.printing import batch_urls
 from tracemark.models import (
     BatchStatus,
 )
-from tracemark.printing import batch_urls
-from tracemark.scans import Verdict
+from tracemark.scanning.scans import Verdict
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "portal" / "openapi.yaml"
 PDF = b"%PDF-1.4\n% openapi test\n%%EOF\n"
@@ -206,7 +206,7 @@ def test_degraded_verdicts_conform(client, conforms, issued, monkeypatch):
     def unavailable(*_args, **_kwargs):
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
-    monkeypatch.setattr("tracemark.lookup.check_url", unavailable)
+    monkeypatch.setattr("tracemark.scanning.lookup.check_url", unavailable)
     body = conforms(client.post(VERIFY, json={"url": issued[3]}), method="post")
     assert body["verdict"] == "genuine_signature_unchecked" and body["degraded"] is True
     unknown = issued[3].replace(f"?S=1.{_kid_of(issued[3])}.", "?S=1.ZZZZZZZZ.")

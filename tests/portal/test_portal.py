@@ -5,9 +5,10 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from tests.conftest import PASSPHRASE, PDF, forge, furnish
-from tracemark import content, issuance, pins
+from tracemark.codes import issuance, pins
+from tracemark.codes.printing import batch_urls
+from tracemark.content import stories as content
 from tracemark.models import BatchStatus, DocumentContent
-from tracemark.printing import batch_urls
 
 
 @pytest.fixture
@@ -168,7 +169,7 @@ def test_database_down_gives_a_degraded_verdict_not_an_error(app, client, codes,
     def unavailable(*_args, **_kwargs):
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
-    monkeypatch.setattr("tracemark.lookup.check_url", unavailable)
+    monkeypatch.setattr("tracemark.scanning.lookup.check_url", unavailable)
     response = client.get(codes[0])
     assert response.status_code == 200
     assert _verdict(response) == "genuine_signature_unchecked"

@@ -11,9 +11,10 @@ from sqlalchemy import event
 
 from tests.admin.test_auth import PASSWORD, cheap_hashes, login
 from tests.conftest import PASSPHRASE, make_brand
-from tracemark import accounts, issuance
+from tracemark.accounts import users as accounts
+from tracemark.codes import issuance
+from tracemark.codes.printing import batch_urls
 from tracemark.models import Batch, Role
-from tracemark.printing import batch_urls
 
 __all__ = ["cheap_hashes"]  # the autouse fixture, used here too
 

@@ -4,8 +4,8 @@ import pytest
 
 from signing import build_url, sign_code
 from tests.conftest import PASSPHRASE, forge
-from tracemark import issuance, keystore
-from tracemark.printing import batch_urls
+from tracemark.codes import issuance, keystore
+from tracemark.codes.printing import batch_urls
 
 
 @pytest.fixture

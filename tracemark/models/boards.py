@@ -1,6 +1,6 @@
 """Tables the quality and supply-chain boards read instead of the raw trace events.
 
-They are kept by :mod:`tracemark.board_rollup` from new events (behind a watermark, like
+They are kept by :mod:`tracemark.reporting.board_rollup` from new events (behind a watermark, like
 the scan rollups), so a board reads rows proportional to what it shows:
 
 * ``inspection_first`` — per inspected batch, unit or material lot, its first inspection
@@ -69,7 +69,7 @@ class ObjectPlace(Base):
     )
 
     brand_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    #: Canonical identifier (see :func:`tracemark.epc.canonical`).
+    #: Canonical identifier (see :func:`tracemark.epcis.identifiers.canonical`).
     epc: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
     #: ``site`` (at ``site_id``/``location``), ``transit`` or ``gone``.
     state: Mapped[str] = mapped_column(String(8))

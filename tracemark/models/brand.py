@@ -21,7 +21,7 @@ class Brand(Base):
     resolver_base_url: Mapped[str | None] = mapped_column(String(200))
     #: Where consumers report a suspect product (a mailto: or https: URL).
     contact_url: Mapped[str | None] = mapped_column(String(300))
-    #: Overrides of the clone-risk thresholds (see ``tracemark.risk.RiskPolicy``).
+    #: Overrides of the clone-risk thresholds (see ``tracemark.scanning.risk.RiskPolicy``).
     risk_policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     #: The language of the brand's notifications (e-mails from its rules); None = English.
     locale: Mapped[str | None] = mapped_column(String(16))

@@ -41,7 +41,7 @@ class Site(Base):
     brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id", ondelete="RESTRICT"))
     name: Mapped[str] = mapped_column(String(200))
     #: How EPCIS events name the place (readPoint, bizLocation, destination), in canonical
-    #: form (see ``tracemark.epc.canonical``): e.g. a GLN as ``https://id.gs1.org/414/...``.
+    #: form (see ``tracemark.epcis.identifiers.canonical``): e.g. a GLN as ``https://id.gs1.org/414/...``.
     location_id: Mapped[str | None] = mapped_column(String(300))
     region: Mapped[str | None] = mapped_column(String(200))
     #: ISO 3166-1 alpha-2.

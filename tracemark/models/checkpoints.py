@@ -2,7 +2,7 @@
 attached to recorded checkpoints.
 
 A template is data: a CBV business step, a default disposition, what the event is about
-and an ordered list of typed fields (see :mod:`tracemark.checkpoints`). Editing makes a
+and an ordered list of typed fields (see :mod:`tracemark.quality.checkpoints`). Editing makes a
 new version row with the same key; events keep the key and version they were recorded
 with in their ``tm:checkpoint`` extension, so an old event always reads against the
 fields it was filled in with.
@@ -38,7 +38,7 @@ class CheckpointTemplate(Base):
     disposition: Mapped[str | None] = mapped_column(String(64))
     #: What an event is about: ``unit``, ``batch`` or ``material_lot``.
     subject: Mapped[str] = mapped_column(String(16))
-    #: The ordered field definitions (see ``tracemark.checkpoints.check_field``).
+    #: The ordered field definitions (see ``tracemark.quality.checkpoints.check_field``).
     fields: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     #: A retired template is kept (its events name it) but offered for no new recording.
     active: Mapped[bool] = mapped_column(default=True)

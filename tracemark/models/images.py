@@ -16,7 +16,7 @@ class Image(Base):
 
     Exactly one owner, in the image's brand (composite foreign keys). ``state`` governs
     product pictures; a story picture is public while a published story of its batch shows
-    it (see :func:`tracemark.images.public_image`).
+    it (see :func:`tracemark.content.images.public_image`).
     """
 
     __tablename__ = "image"

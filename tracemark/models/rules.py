@@ -1,5 +1,5 @@
 """A brand's declarative rules, the record of each firing, and the outbox of messages a
-firing sends (see :mod:`tracemark.rules` and :mod:`tracemark.outbox`)."""
+firing sends (see :mod:`tracemark.quality.rules` and :mod:`tracemark.notify.outbox`)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Scans of codes, and per unit the little state that clone detection needs.
 
 No raw IP address or user agent is stored: devices and networks appear only as salted
-hashes whose salt rotates daily (see ``tracemark.scans``).
+hashes whose salt rotates daily (see ``tracemark.scanning.scans``).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class ScanEvent(Base):
     locale: Mapped[str | None] = mapped_column(String(16))
     device_hash: Mapped[str | None] = mapped_column(String(32))
     network_hash: Mapped[str | None] = mapped_column(String(32))
-    #: Coarse class of the scanning device (``tracemark.devices``); null for older scans.
+    #: Coarse class of the scanning device (``tracemark.scanning.devices``); null for older scans.
     device_class: Mapped[str | None] = mapped_column(String(8))
 
 

@@ -50,7 +50,7 @@ class MaterialLot(Base):
     #: The material's GTIN when it has one.
     gtin: Mapped[str | None] = mapped_column(String(14))
     lot_number: Mapped[str] = mapped_column(String(20))
-    #: Canonical class identifier (see :func:`tracemark.epc.canonical`).
+    #: Canonical class identifier (see :func:`tracemark.epcis.identifiers.canonical`).
     epc_class: Mapped[str] = mapped_column(String(ID_LENGTH))
     received_on: Mapped[dt.date | None]
     status: Mapped[LotStatus] = mapped_column(

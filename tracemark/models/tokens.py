@@ -13,7 +13,7 @@ from tracemark.models.brand import Brand
 
 class ApiToken(Base):
     """One named token of one brand. The secret is never stored: only its SHA-256, so a
-    copy of the database lets no one call the API (see ``tracemark.api_tokens``).
+    copy of the database lets no one call the API (see ``tracemark.accounts.tokens``).
 
     ``prefix`` is the token's public part (shown in lists, named to revoke it); ``scopes``
     is a space-separated set of ``capture``, ``read`` and ``issue``.

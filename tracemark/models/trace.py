@@ -4,8 +4,8 @@ An event's objects (EPCs and quantities of lot classes, in their EPCIS role) are
 ``trace_event_object``, resolved at capture to the brand's units, batches and material
 lots where they name one; transformations add ``genealogy_edge`` rows (input class →
 output class) that traces walk in either direction. Identifiers are stored in one
-canonical form (see :mod:`tracemark.epc`), so a lot named by an EPC URN in one document
-and by a Digital Link URI in another is the same node.
+canonical form (see :mod:`tracemark.epcis.identifiers`), so a lot named by an EPC URN in
+one document and by a Digital Link URI in another is the same node.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ class TraceEventObject(Base):
     brand_id: Mapped[int] = mapped_column()
     event_id: Mapped[int] = mapped_column()
     role: Mapped[str] = mapped_column(String(16))
-    #: Canonical identifier (see :func:`tracemark.epc.canonical`).
+    #: Canonical identifier (see :func:`tracemark.epcis.identifiers.canonical`).
     epc: Mapped[str] = mapped_column(String(ID_LENGTH))
     quantity: Mapped[float | None] = mapped_column(Float)
     uom: Mapped[str | None] = mapped_column(String(8))

@@ -43,7 +43,8 @@ class IssuanceJob(Base):
     batch_id: Mapped[int] = mapped_column(index=True)
     signing_key_id: Mapped[int] = mapped_column()
     requested: Mapped[int] = mapped_column(Integer)
-    #: Whether the units get a scratch-off PIN (derived, never stored: see ``tracemark.pins``).
+    #: Whether the units get a scratch-off PIN (derived, never stored: see
+    #: ``tracemark.codes.pins``).
     with_pin: Mapped[bool] = mapped_column(default=False)
     issued: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[JobStatus] = mapped_column(

@@ -25,7 +25,7 @@ class Role(enum.StrEnum):
 class User(Base):
     """An account; what it may see comes only from its memberships.
 
-    ``email`` is stored lower-cased (see ``tracemark.accounts``), so the unique constraint
+    ``email`` is stored lower-cased (see ``tracemark.accounts.users``), so the unique constraint
     makes it unique case-insensitively. ``session_version`` is part of every signed-in
     session: raising it ends them all.
     """
@@ -39,7 +39,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     display_name: Mapped[str] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    #: The TOTP secret, encrypted (``tracemark.second_factor``); null when not enrolled.
+    #: The TOTP secret, encrypted (``tracemark.accounts.second_factor``); null when not enrolled.
     totp_secret: Mapped[str | None] = mapped_column(String(255))
     #: The last TOTP time step accepted: a code is good once (RFC 6238 section 5.2).
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)

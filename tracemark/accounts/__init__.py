@@ -1,0 +1,1 @@
+"""People: users, memberships and roles, second factors, sign-in throttling, API tokens."""

@@ -1,0 +1,1 @@
+"""Signed unit codes: signing keys, issuance in bulk, verification, printing, PINs."""

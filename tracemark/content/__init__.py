@@ -1,0 +1,1 @@
+"""What consumers and regulators read: stories, pictures, test reports, provenance."""

@@ -1,0 +1,384 @@
+"""EPCIS 2.0 JSON-LD documents: validation into plain event records, and serialisation.
+
+Validation is whole-document: the first failure found raises :class:`EpcisError` with
+the JSON path of the failing value (``$.epcisBody.eventList[3].eventTime``), so a caller
+stores nothing from a document that is wrong anywhere. Storage is
+:func:`tracemark.trace.capture.capture_document`'s; this module knows only the format.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import fastjsonschema
+from fastjsonschema import JsonSchemaValueException
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
+from tracemark.epcis.identifiers import Epc, canonical
+from tracemark.epcis.schema import (
+    DOCUMENT_SCHEMA,
+    EPCIS_CONTEXT,
+    EVENT_SCHEMA,
+    EVENT_SCHEMAS,
+    EXTENSION,
+    MAX_EVENTS,
+    MAX_OBJECTS,
+    TM_NAMESPACE,
+)
+
+
+class _Schema:
+    """A schema compiled twice: fastjsonschema decides (fast, on every capture), and
+    jsonschema explains a failure (the failing path, the same for every client)."""
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.explain = Draft202012Validator(schema)
+        self.decide = fastjsonschema.compile({k: v for k, v in schema.items() if k != "$schema"})
+
+
+_DOCUMENT = _Schema(DOCUMENT_SCHEMA)
+_EVENT = _Schema(EVENT_SCHEMA)
+_EXTENSION = re.compile(EXTENSION)
+_BY_TYPE = {name: _Schema(schema) for name, schema in EVENT_SCHEMAS.items()}
+_EVENTS = _Schema({"type": "array", "maxItems": MAX_EVENTS, "items": EVENT_SCHEMA})
+
+#: Object lists of an event → the role their identifiers are stored under.
+EPC_LISTS = {
+    "epcList": "epc",
+    "childEPCs": "child",
+    "inputEPCList": "input",
+    "outputEPCList": "output",
+}
+QUANTITY_LISTS = {
+    "quantityList": "epc_quantity",
+    "childQuantityList": "child_quantity",
+    "inputQuantityList": "input_quantity",
+    "outputQuantityList": "output_quantity",
+}
+#: Fields rebuilt from columns and object rows on export; the rest is kept verbatim.
+MODELLED = {
+    "type", "eventID", "eventTime", "eventTimeZoneOffset", "recordTime", "action", "bizStep",
+    "disposition", "readPoint", "bizLocation", "parentID", "transformationID", "sourceList",
+    "destinationList", *EPC_LISTS, *QUANTITY_LISTS,
+}  # fmt: skip
+_CBV_PREFIXES = (
+    "urn:epcglobal:cbv:bizstep:",
+    "urn:epcglobal:cbv:disp:",
+    "https://ref.gs1.org/cbv/BizStep-",
+    "https://ref.gs1.org/cbv/Disp-",
+    "cbv:BizStep-",
+    "cbv:Disp-",
+)
+
+
+class EpcisError(ValueError):
+    """A document or event that cannot be captured.
+
+    ``code`` is stable: ``schema_violation``, ``bad_time``, ``duplicate_event_id``,
+    ``too_large`` (a document naming more than ``MAX_OBJECTS`` identifiers and readings);
+    ``path`` is the JSON path of the failing value.
+    """
+
+    def __init__(self, code: str, path: str, detail: str) -> None:
+        super().__init__(f"{code} at {path}: {detail}")
+        self.code, self.path, self.detail = code, path, detail
+
+
+@dataclass(frozen=True, slots=True)
+class EventObject:
+    role: str
+    epc: Epc
+    quantity: float | None = None
+    uom: str | None = None
+
+
+@dataclass(slots=True)
+class SensorValue:
+    type: str
+    value: float | None
+    min_value: float | None
+    max_value: float | None
+    uom: str | None
+    time: dt.datetime | None
+    device_id: str | None
+    exception: str | None
+
+
+@dataclass(slots=True)
+class EventRecord:
+    """One validated event, ready to store; ``path`` is where it stood in its document."""
+
+    path: str
+    event_id: str
+    event_type: str
+    action: str | None
+    event_time: dt.datetime  # UTC
+    offset: str
+    biz_step: str
+    disposition: str | None
+    read_point: str | None
+    biz_location: str | None
+    parent_id: str | None
+    transformation_id: str | None
+    sources: list[dict[str, str]] | None
+    destinations: list[dict[str, str]] | None
+    objects: list[EventObject] = field(default_factory=list)
+    readings: list[SensorValue] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def validate_document(document: Any) -> list[EventRecord]:
+    """The events of an EPCIS 2.0 document, in document order.
+
+    :raises EpcisError: the first failure, with its JSON path.
+    """
+    _check(_DOCUMENT, document, "$")
+    return parse_events(document["epcisBody"]["eventList"], "$.epcisBody.eventList")
+
+
+def validate_event(event: Any, path: str = "$") -> EventRecord:
+    """One event on its own (a single capture); :raises EpcisError: as above."""
+    _check_event(event, path)
+    return _parse(event, path)
+
+
+def validate_events(events: Any) -> list[EventRecord]:
+    """A JSON list of events (paths ``$[i]...``); :raises EpcisError: as above."""
+    _check(_EVENTS, events, "$")
+    return parse_events(events, "$")
+
+
+def parse_events(events: list[dict[str, Any]], path: str) -> list[EventRecord]:
+    """Parse schema-valid events; also refuses an eventID twice in the same list."""
+    records, seen, objects = [], {}, 0
+    for index, event in enumerate(events):
+        _check_event(event, f"{path}[{index}]")
+        record = _parse(event, f"{path}[{index}]")
+        objects += len(record.objects) + len(record.readings)
+        if objects > MAX_OBJECTS:
+            raise EpcisError(
+                "too_large", record.path, f"more than {MAX_OBJECTS} identifiers and readings"
+            )
+        if record.event_id in seen:
+            raise EpcisError(
+                "duplicate_event_id",
+                f"{record.path}.eventID",
+                f"also the eventID of {seen[record.event_id]}",
+            )
+        seen[record.event_id] = record.path
+        records.append(record)
+    return records
+
+
+def _check_event(event: Any, path: str) -> None:
+    """The event's type first, then its type's schema (one schema per type is faster
+    than conditionals over all, and its errors name the failing field)."""
+    _check(_EVENT, event, path)
+    _check(_BY_TYPE[event["type"]], event, path)
+
+
+def _check(schema: _Schema, instance: Any, path: str) -> None:
+    try:
+        schema.decide(instance)
+        return
+    except JsonSchemaValueException as fast_error:
+        error = best_match(schema.explain.iter_errors(instance))
+        if error is None:  # the two disagree: refuse all the same, with fast's words
+            where = path + "".join(
+                f"[{p}]" if isinstance(p, int) else f".{p}" for p in fast_error.path[1:]
+            )
+            raise EpcisError("schema_violation", where, fast_error.message[:300]) from None
+    if error is not None:
+        where = path + error.json_path[1:]
+        message = error.message
+        if error.validator == "additionalProperties":  # name the unknown field
+            known = set(error.schema.get("properties", {}))
+            unknown = sorted(
+                key for key in error.instance if key not in known and not _EXTENSION.match(key)
+            )
+            where += f"[{json.dumps(unknown[0])}]" if unknown else ""
+            message = "unknown field (extension fields are prefix:name)"
+        raise EpcisError("schema_violation", where, message[:300])
+
+
+def _time(value: str, path: str) -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(value).astimezone(dt.UTC)
+    except ValueError as exc:
+        raise EpcisError("bad_time", path, str(exc)) from None
+
+
+def term(value: str | None) -> str | None:
+    """A CBV term in its bare form (``shipping``); other vocabularies' URIs as given."""
+    if value is None:
+        return None
+    for prefix in _CBV_PREFIXES:
+        if value.startswith(prefix):
+            return value[len(prefix) :]
+    return value
+
+
+def event_hash(event: dict[str, Any]) -> str:
+    """An identifier for an event sent without eventID: the SHA-256 of its JSON with
+    sorted keys (not GS1's event-hash algorithm), so re-sending it is still idempotent."""
+    digest = hashlib.sha256(json.dumps(event, sort_keys=True).encode()).hexdigest()
+    return f"urn:tracemark:event-sha256:{digest}"
+
+
+def _parse(event: dict[str, Any], path: str) -> EventRecord:
+    event_time = _time(event["eventTime"], f"{path}.eventTime")
+    objects = [
+        EventObject(role, canonical(epc))
+        for key, role in EPC_LISTS.items()
+        for epc in event.get(key, ())
+    ]
+    objects += [
+        EventObject(role, canonical(item["epcClass"]), item.get("quantity"), item.get("uom"))
+        for key, role in QUANTITY_LISTS.items()
+        for item in event.get(key, ())
+    ]
+    readings = []
+    for e_index, element in enumerate(event.get("sensorElementList", ())):
+        meta = element.get("sensorMetadata", {})
+        meta_time = meta.get("time")
+        for r_index, report in enumerate(element["sensorReport"]):
+            at = report.get("time", meta_time)
+            where = f"{path}.sensorElementList[{e_index}].sensorReport[{r_index}].time"
+            exception = report.get("exception")
+            readings.append(
+                SensorValue(
+                    type=report["type"],
+                    value=report.get("value"),
+                    min_value=report.get("minValue"),
+                    max_value=report.get("maxValue"),
+                    uom=report.get("uom"),
+                    time=_time(at, where) if at else None,
+                    device_id=report.get("deviceID", meta.get("deviceID")),
+                    exception=exception.removeprefix("gs1:") if exception else None,
+                )
+            )
+    return EventRecord(
+        path=path,
+        event_id=event.get("eventID") or event_hash(event),
+        event_type=event["type"],
+        action=event.get("action"),
+        event_time=event_time,
+        offset=event["eventTimeZoneOffset"],
+        biz_step=term(event.get("bizStep")) or "",
+        disposition=term(event.get("disposition")),
+        read_point=(event.get("readPoint") or {}).get("id"),
+        biz_location=(event.get("bizLocation") or {}).get("id"),
+        parent_id=event.get("parentID"),
+        transformation_id=event.get("transformationID"),
+        sources=event.get("sourceList"),
+        destinations=event.get("destinationList"),
+        objects=objects,
+        readings=readings,
+        data={key: value for key, value in event.items() if key not in MODELLED},
+    )
+
+
+def document(events: list[dict[str, Any]], created: dt.datetime) -> dict[str, Any]:
+    """An EPCIS 2.0 document holding ``events`` (already serialised)."""
+    return {
+        "@context": [EPCIS_CONTEXT, {"tm": TM_NAMESPACE}],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": _iso(created),
+        "epcisBody": {"eventList": events},
+    }
+
+
+def query_document(events: list[dict[str, Any]], created: dt.datetime) -> dict[str, Any]:
+    """An EPCIS 2.0 query document (the REST binding's answer to ``GET /events``)
+    holding ``events`` (already serialised) as the results of a ``SimpleEventQuery``."""
+    return {
+        "@context": [EPCIS_CONTEXT, {"tm": TM_NAMESPACE}],
+        "type": "EPCISQueryDocument",
+        "schemaVersion": "2.0",
+        "creationDate": _iso(created),
+        "epcisBody": {
+            "queryResults": {
+                "queryName": "SimpleEventQuery",
+                "resultsBody": {"eventList": events},
+            }
+        },
+    }
+
+
+def _iso(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def event_json(
+    *,
+    event_type: str,
+    event_id: str | None,
+    event_time: dt.datetime,
+    offset: str,
+    action: str | None,
+    biz_step: str,
+    disposition: str | None,
+    read_point: str | None,
+    biz_location: str | None,
+    parent_id: str | None,
+    transformation_id: str | None,
+    sources: list[dict[str, str]] | None,
+    destinations: list[dict[str, str]] | None,
+    objects: list[tuple[str, str, float | None, str | None]],
+    data: dict[str, Any],
+    recorded_at: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """One event as EPCIS 2.0 JSON; ``objects`` are ``(role, epc, quantity, uom)`` rows."""
+    sign, hours, minutes = offset[0], int(offset[1:3]), int(offset[4:6])
+    delta = dt.timedelta(hours=hours, minutes=minutes) * (-1 if sign == "-" else 1)
+    local = event_time.astimezone(dt.timezone(delta))
+    out: dict[str, Any] = {"type": event_type}
+    if event_id:
+        out["eventID"] = event_id
+    out["eventTime"] = local.isoformat(timespec="milliseconds")
+    out["eventTimeZoneOffset"] = offset
+    if recorded_at is not None:
+        out["recordTime"] = _iso(recorded_at)
+    if action:
+        out["action"] = action
+    if parent_id:
+        out["parentID"] = parent_id
+    for key, role in EPC_LISTS.items():
+        ids = [epc for r, epc, _q, _u in objects if r == role]
+        if ids:
+            out[key] = ids
+    for key, role in QUANTITY_LISTS.items():
+        items = []
+        for r, epc, quantity, uom in objects:
+            if r == role:
+                item: dict[str, Any] = {"epcClass": epc}
+                if quantity is not None:
+                    item["quantity"] = quantity
+                if uom:
+                    item["uom"] = uom
+                items.append(item)
+        if items:
+            out[key] = items
+    if transformation_id:
+        out["transformationID"] = transformation_id
+    if biz_step:
+        out["bizStep"] = biz_step
+    if disposition:
+        out["disposition"] = disposition
+    if read_point:
+        out["readPoint"] = {"id": read_point}
+    if biz_location:
+        out["bizLocation"] = {"id": biz_location}
+    if sources:
+        out["sourceList"] = sources
+    if destinations:
+        out["destinationList"] = destinations
+    out.update(data)
+    return out

@@ -1,0 +1,1 @@
+"""Messages that leave the system: the outbox, e-mail and signed webhooks."""

@@ -1,0 +1,1 @@
+"""Key control points: checkpoint templates, recording them, and the rules that react."""

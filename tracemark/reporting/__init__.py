@@ -1,0 +1,1 @@
+"""Boards and exports: the rollups behind them and the queries they show."""

@@ -1,0 +1,1 @@
+"""Supply-chain events: capture, a batch's journey, genealogy, recall, search, suppliers."""

@@ -1,0 +1,372 @@
+"""Capturing EPCIS 2.0 events: the one way events from outside enter the database.
+
+A capture is all-or-nothing: the whole document is validated before anything is
+written (:mod:`tracemark.epcis.documents`), identifiers are resolved to the brand's units,
+batches, material lots and sites, and every row goes in under one savepoint. Events are
+idempotent by eventID (an event without one is identified by its content's hash): an
+event the brand already holds is skipped, so a client may resend a document after a
+timeout. Events may arrive in any order; every reader orders them by ``event_time``.
+
+The brand's enabled rules (:mod:`tracemark.quality.rules`) are evaluated on the events a capture
+stores — never on those it skips as held already — and their actions (holds, locks,
+outbox messages) are written under the same savepoint, so they commit or roll back with
+the events.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import JSON, Table, insert, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tracemark.db import chunked, is_postgresql
+from tracemark.epcis import documents as epcis
+from tracemark.epcis import identifiers as epcs
+from tracemark.epcis.documents import EpcisError, EventRecord
+from tracemark.models import (
+    Batch,
+    Brand,
+    GenealogyEdge,
+    MaterialLot,
+    Product,
+    SensorReading,
+    Site,
+    TraceEvent,
+    TraceEventObject,
+    Unit,
+)
+from tracemark.models.base import utcnow
+from tracemark.quality import rule_actions, rules
+
+__all__ = ["CaptureResult", "EpcisError", "capture_document", "capture_event", "capture_events"]
+
+
+@dataclass(frozen=True)
+class CaptureResult:
+    #: eventIDs stored by this capture, and those skipped because the brand held them.
+    captured: list[str]
+    duplicates: list[str]
+
+
+def capture_document(session: Session, brand: Brand, document: Any) -> CaptureResult:
+    """Capture every event of an EPCIS 2.0 JSON-LD document for ``brand``, or none.
+
+    :raises EpcisError: the document is invalid anywhere (nothing is written).
+    """
+    return _store(session, brand, epcis.validate_document(document))
+
+
+def capture_events(session: Session, brand: Brand, events: Any) -> CaptureResult:
+    """Capture a JSON list of EPCIS events (paths read ``$[i]...``), all or none."""
+    return _store(session, brand, epcis.validate_events(events))
+
+
+def capture_event(session: Session, brand: Brand, event: Any) -> CaptureResult:
+    """Capture one EPCIS event (paths read ``$...``)."""
+    return _store(session, brand, [epcis.validate_event(event)])
+
+
+@dataclass(frozen=True, slots=True)
+class _Resolved:
+    unit_id: int | None = None
+    batch_id: int | None = None
+    lot_id: int | None = None
+    #: The class genealogy records for this identifier (a unit's batch class).
+    node: str | None = None
+
+
+def _resolve(session: Session, brand_id: int, records: list[EventRecord]) -> dict[str, _Resolved]:
+    """Canonical identifier → what it names in the brand (only identifiers it knows)."""
+    serials: dict[str, set[str]] = {}
+    lots: dict[str, set[str]] = {}
+    classes = set()
+    for record in records:
+        for obj in record.objects:
+            if obj.epc.serial is not None:
+                serials.setdefault(obj.epc.serial, set()).add(obj.epc.uri)
+            elif obj.epc.is_class:
+                lots.setdefault(obj.epc.lot, set()).add(obj.epc.uri)
+                classes.add(obj.epc.uri)
+            else:
+                classes.add(obj.epc.uri)
+    found: dict[str, _Resolved] = {}
+    for chunk in chunked(serials):
+        rows = session.execute(
+            select(Unit.id, Unit.batch_id, Unit.serial, Product.gtin, Batch.lot)
+            .join(Batch, Batch.id == Unit.batch_id)
+            .join(Product, Product.id == Batch.product_id)
+            .where(Unit.brand_id == brand_id, Unit.serial.in_(chunk))
+        )
+        for unit_id, batch_id, serial, gtin, lot in rows:
+            uri = epcs.instance(gtin, serial)
+            if uri in serials[serial]:
+                found[uri] = _Resolved(unit_id, batch_id, None, epcs.lot_class(gtin, lot))
+    for chunk in chunked(lots):
+        rows = session.execute(
+            select(Batch.id, Batch.lot, Product.gtin)
+            .join(Product, Product.id == Batch.product_id)
+            .where(Batch.brand_id == brand_id, Batch.lot.in_(chunk))
+        )
+        for batch_id, lot, gtin in rows:
+            uri = epcs.lot_class(gtin, lot)
+            if uri in lots[lot]:
+                found[uri] = _Resolved(None, batch_id, None, uri)
+    for chunk in chunked(classes):
+        rows = session.execute(
+            select(MaterialLot.id, MaterialLot.epc_class).where(
+                MaterialLot.brand_id == brand_id, MaterialLot.epc_class.in_(chunk)
+            )
+        )
+        for lot_id, uri in rows:
+            found.setdefault(uri, _Resolved(None, None, lot_id, uri))
+    return found
+
+
+def _sites(session: Session, brand_id: int, records: list[EventRecord]) -> dict[str, Site]:
+    names = {r.biz_location for r in records} | {r.read_point for r in records}
+    names.discard(None)
+    sites = {}
+    for chunk in chunked(names):
+        query = select(Site).where(Site.brand_id == brand_id, Site.location_id.in_(chunk))
+        sites.update({site.location_id: site for site in session.scalars(query)})
+    return sites
+
+
+def _held(session: Session, brand_id: int, ids: Iterable[str]) -> set[str]:
+    held = set()
+    for chunk in chunked(ids):
+        held.update(
+            session.scalars(
+                select(TraceEvent.event_id).where(
+                    TraceEvent.brand_id == brand_id, TraceEvent.event_id.in_(chunk)
+                )
+            )
+        )
+    return held
+
+
+def _store(session: Session, brand: Brand, records: list[EventRecord]) -> CaptureResult:
+    """Store the events the brand does not hold. A concurrent capture of the same
+    eventIDs makes the insert fail as a whole; the second attempt skips what it stored."""
+    try:
+        return _store_once(session, brand, records)
+    except IntegrityError:
+        return _store_once(session, brand, records)
+
+
+def _store_once(session: Session, brand: Brand, records: list[EventRecord]) -> CaptureResult:
+    held = _held(session, brand.id, (record.event_id for record in records))
+    fresh = [record for record in records if record.event_id not in held]
+    duplicates = [record.event_id for record in records if record.event_id in held]
+    if not fresh:
+        return CaptureResult([], duplicates)
+    resolved = _resolve(session, brand.id, fresh)
+    sites = _sites(session, brand.id, fresh)
+    brand_rules = rules.enabled_rules(session, brand.id)
+    recorded_at = utcnow()
+    event_rows = []
+    for record in fresh:
+        site = sites.get(record.biz_location) or sites.get(record.read_point)
+        event_rows.append(
+            {
+                "brand_id": brand.id,
+                "batch_id": _batch_of(record, resolved),
+                "event_id": record.event_id,
+                "event_type": record.event_type,
+                "action": record.action,
+                "event_time": record.event_time,
+                "event_timezone": record.offset,
+                "biz_step": record.biz_step,
+                "disposition": record.disposition,
+                "read_point": record.read_point,
+                "biz_location": record.biz_location,
+                "parent_id": record.parent_id,
+                "transformation_id": record.transformation_id,
+                "sources": record.sources,
+                "destinations": record.destinations,
+                "site_id": site.id if site else None,
+                "data": record.data,
+                "recorded_at": recorded_at,
+            }
+        )
+    with session.begin_nested():
+        ids = _insert_events(session, event_rows)
+        objects, edges, readings = [], [], []
+        for event_id, record in zip(ids, fresh, strict=True):
+            _children(brand.id, event_id, record, resolved, objects, edges, readings)
+        for model, rows in (
+            (TraceEventObject, objects),
+            (GenealogyEdge, edges),
+            (SensorReading, readings),
+        ):
+            _insert_rows(session, model.__table__, rows)
+        if brand_rules:
+            _apply_rules(session, brand, brand_rules, ids, fresh, event_rows, resolved)
+    return CaptureResult([record.event_id for record in fresh], duplicates)
+
+
+def _apply_rules(
+    session: Session,
+    brand: Brand,
+    brand_rules: list[rules.CompiledRule],
+    ids: list[int],
+    records: list[EventRecord],
+    event_rows: list[dict[str, Any]],
+    resolved: dict[str, _Resolved],
+) -> None:
+    hits = []
+    for event_id, record, row in zip(ids, records, event_rows, strict=True):
+        about = None
+        for rule in brand_rules:
+            if not rules.matches(
+                rule, record.biz_step, record.disposition, record.data, record.readings
+            ):
+                continue
+            if about is None:
+                about = _about(record, row, resolved)
+            hits.append((rule, rule_actions.Captured(event_id, record, *about)))
+    if hits:
+        rule_actions.fire(session, brand, hits)
+
+
+def _about(
+    record: EventRecord, row: dict[str, Any], resolved: dict[str, _Resolved]
+) -> tuple[frozenset[int], frozenset[int]]:
+    """The batches (of named units and classes) and material lots an event names."""
+    batches, lots = {row["batch_id"]}, set()
+    for obj in record.objects:
+        found = resolved.get(obj.epc.uri)
+        if found is not None:
+            batches.add(found.batch_id)
+            lots.add(found.lot_id)
+    batches.discard(None)
+    lots.discard(None)
+    return frozenset(batches), frozenset(lots)
+
+
+def _insert_events(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert event rows, returning their ids in order. PostgreSQL: ids drawn from the
+    sequence, rows by COPY (a thousand-row INSERT costs more to build than to run)."""
+    table = TraceEvent.__table__
+    if not is_postgresql(session):
+        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        return list(session.connection().execute(statement, rows).scalars())
+    ids = session.scalars(
+        text(
+            "SELECT nextval(pg_get_serial_sequence('trace_event', 'id'))"
+            " FROM generate_series(1, :n)"
+        ),
+        {"n": len(rows)},
+    ).all()
+    for event_id, row in zip(ids, rows, strict=True):
+        row["id"] = event_id
+    _insert_rows(session, table, rows)
+    return list(ids)
+
+
+def _insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Bulk insert (COPY on PostgreSQL, executemany elsewhere); JSON columns as text."""
+    if not rows:
+        return
+    if not is_postgresql(session):
+        session.connection().execute(insert(table), rows)
+        return
+    columns = list(rows[0])
+    json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
+    raw = session.connection().connection.driver_connection
+    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([_copy_value(row[c], c in json_columns) for c in columns])
+
+
+def _copy_value(value: Any, is_json: bool) -> Any:
+    return json.dumps(value) if is_json and value is not None else value
+
+
+def _batch_of(record: EventRecord, resolved: dict[str, _Resolved]) -> int | None:
+    """The one batch an event names by class (its outputs, for a transformation)."""
+    roles = (
+        ("output_quantity",)
+        if record.event_type == "TransformationEvent"
+        else ("epc_quantity", "child_quantity")
+    )
+    batches = {
+        resolved[obj.epc.uri].batch_id
+        for obj in record.objects
+        if obj.role in roles and obj.epc.uri in resolved
+    }
+    batches.discard(None)
+    return batches.pop() if len(batches) == 1 else None
+
+
+def _children(
+    brand_id: int,
+    event_id: int,
+    record: EventRecord,
+    resolved: dict[str, _Resolved],
+    objects: list[dict[str, Any]],
+    edges: list[dict[str, Any]],
+    readings: list[dict[str, Any]],
+) -> None:
+    empty = _Resolved()
+    inputs, outputs = [], []
+    for obj in record.objects:
+        found = resolved.get(obj.epc.uri, empty)
+        objects.append(
+            {
+                "brand_id": brand_id,
+                "event_id": event_id,
+                "role": obj.role,
+                "epc": obj.epc.uri,
+                "quantity": obj.quantity,
+                "uom": obj.uom,
+                "unit_id": found.unit_id,
+                "batch_id": found.batch_id,
+                "lot_id": found.lot_id,
+            }
+        )
+        node = found.node or obj.epc.uri
+        if obj.role.startswith("input"):
+            inputs.append((node, obj.quantity, obj.uom))
+        elif obj.role.startswith("output"):
+            outputs.append((node, obj.quantity, obj.uom))
+    pairs = {}
+    for i_node, i_quantity, i_uom in inputs:
+        for o_node, o_quantity, o_uom in outputs:
+            # units of one batch collapse into one edge between the classes
+            if (i_node, o_node) not in pairs and i_node != o_node:
+                pairs[i_node, o_node] = (i_quantity, i_uom, o_quantity, o_uom)
+    for (i_node, o_node), (i_quantity, i_uom, o_quantity, o_uom) in pairs.items():
+        edges.append(
+            {
+                "brand_id": brand_id,
+                "event_id": event_id,
+                "input_epc": i_node,
+                "output_epc": o_node,
+                "input_quantity": i_quantity,
+                "input_uom": i_uom,
+                "output_quantity": o_quantity,
+                "output_uom": o_uom,
+            }
+        )
+    for value in record.readings:
+        readings.append(
+            {
+                "brand_id": brand_id,
+                "event_id": event_id,
+                "type": value.type,
+                "value": value.value,
+                "min_value": value.min_value,
+                "max_value": value.max_value,
+                "uom": value.uom,
+                "time": value.time,
+                "device_id": value.device_id,
+                "exception": value.exception,
+            }
+        )
