@@ -25,7 +25,7 @@ from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 
 from admin import charts
-from admin.catalog import Member, member_of
+from admin.access import Member, member_of
 from admin.views import bp
 from tracemark.models import Role
 from tracemark.models.base import utcnow

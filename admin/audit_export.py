@@ -12,7 +12,7 @@ from flask import Response, current_app, request
 from flask_babel import gettext
 from flask_login import login_required
 
-from admin.catalog import member_of
+from admin.access import member_of
 from admin.views import bp
 from tracemark import audit
 from tracemark.models import Role

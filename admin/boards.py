@@ -16,8 +16,8 @@ from flask import Response
 from flask_babel import format_datetime, gettext, ngettext
 from werkzeug.datastructures import MultiDict
 
+from admin.access import Member, member_of
 from admin.analytics import FilterForm, csv_text, parse_filters
-from admin.catalog import Member, member_of
 from tracemark.models import Role
 from tracemark.web import error_response
 

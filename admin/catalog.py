@@ -7,77 +7,20 @@ answered as if they did not exist (404).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from flask import abort, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask import redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
-from sqlalchemy.orm import Session
 
-from admin import auth, forms
+from admin import forms
+from admin.access import Member, forbidden, found_or_404, member_of
 from admin.views import bp
-from tracemark import audit, catalog
-from tracemark.accounts import users as accounts
-from tracemark.models import Brand, Role, User
-from tracemark.web import db_session, error_response
+from tracemark import catalog
 
-EDITORS = frozenset({Role.OWNER, Role.STAFF})
 DUPLICATES = {
     "name": _l("A site with this name exists already."),
     "gtin": _l("A product with this GTIN exists already."),
     "lot": _l("This product has a batch with this lot already."),
 }
-
-
-@dataclass
-class Member:
-    session: Session
-    user: User
-    brand: Brand
-    role: Role
-
-    @property
-    def can_edit(self) -> bool:
-        return self.role in EDITORS
-
-    def record(self, action: str, object_type: str, object_id: int, details: dict) -> None:
-        audit.record(
-            self.session,
-            action,
-            user=self.user,
-            brand_id=self.brand.id,
-            object_type=object_type,
-            object_id=object_id,
-            details=details,
-        )
-
-
-def member_of(slug: str) -> Member:
-    """The signed-in user's standing in the brand; 404 when they have none."""
-    session = db_session()
-    try:
-        brand = catalog.get_brand(session, slug)
-    except catalog.NotFound:
-        abort(404)
-    user = auth.signed_in_user()
-    role = accounts.role_in(session, user, brand.id)
-    if role is None:
-        abort(404)
-    return Member(session, user, brand, role)
-
-
-def forbidden():
-    return error_response(
-        403, "forbidden", gettext("Only the brand's owners and staff can change its catalog.")
-    )
-
-
-def found_or_404(getter, member: Member, object_id: int):
-    try:
-        return getter(member.session, member.brand, object_id)
-    except catalog.NotFound:
-        abort(404)
 
 
 def _site_or_none(member: Member, site_id: int):

@@ -16,7 +16,7 @@ from flask_babel import get_locale
 from flask_login import login_required
 
 from admin import content_forms as forms
-from admin.catalog import Member, forbidden, found_or_404, member_of
+from admin.access import Member, forbidden, found_or_404, member_of
 from admin.views import bp
 from tracemark import catalog
 from tracemark.content import images

@@ -21,7 +21,8 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from admin import forms
-from admin.catalog import Member, batch_page, found_or_404, member_of
+from admin.access import Member, found_or_404, member_of
+from admin.catalog import batch_page
 from admin.views import bp
 from tracemark import catalog
 from tracemark import worker as jobs

@@ -12,7 +12,7 @@ from flask_babel import gettext
 from flask_login import login_required
 
 from admin import forms
-from admin.catalog import member_of
+from admin.access import member_of
 from admin.views import bp
 from tracemark.codes import key_requests, keystore
 from tracemark.models import Role, SigningKey

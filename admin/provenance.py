@@ -14,7 +14,7 @@ from flask_babel import gettext
 from flask_login import login_required
 
 from admin import auth, forms
-from admin.catalog import found_or_404, member_of
+from admin.access import found_or_404, member_of
 from admin.views import bp
 from signing.keys import KeyLoadError
 from tracemark import catalog

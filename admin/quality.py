@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from admin import charts
+from admin.access import Member
 from admin.analytics import (
     GRANULARITY_NAMES,
     TOP,
@@ -30,7 +31,6 @@ from admin.boards import (
     parse_board_filters,
     when,
 )
-from admin.catalog import Member
 from admin.forms import STATUS_NAMES
 from admin.views import bp
 from tracemark.models.base import utcnow

@@ -17,7 +17,7 @@ from flask_babel import get_locale, gettext
 from flask_login import login_required
 
 from admin import checkpoint_forms as forms
-from admin.catalog import Member, found_or_404, member_of
+from admin.access import Member, found_or_404, member_of
 from admin.views import bp
 from tracemark import catalog
 from tracemark.models import CheckpointTemplate

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from admin import rule_forms
-from admin.catalog import Member, member_of
+from admin.access import Member, member_of
 from admin.views import bp
 from tracemark import catalog
 from tracemark.models import MessageStatus, Rule

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from admin import trace_forms
-from admin.catalog import Member, forbidden, found_or_404, member_of
+from admin.access import Member, forbidden, found_or_404, member_of
 from admin.views import bp
 from tracemark import catalog
 from tracemark.models import LotStatus, Role

@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from admin import forms, trace_forms
-from admin.catalog import Member, found_or_404
+from admin.access import Member, found_or_404
 from admin.supply import tracer
 from admin.views import bp
 from tracemark import catalog

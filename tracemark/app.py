@@ -67,7 +67,7 @@ def create_app(
     from admin import bp as admin_bp
     from api import bp as integration_bp
     from portal import bp as portal_bp
-    from portal.api import bp as api_bp
+    from portal.verify_api import bp as api_bp
 
     app.register_blueprint(portal_bp)
     app.register_blueprint(api_bp)

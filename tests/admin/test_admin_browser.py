@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.admin.test_auth import PASSWORD, cheap_hashes
+from tests.admin.accounts.test_auth import PASSWORD, cheap_hashes
 from tests.conftest import PASSPHRASE
 from tests.portal.test_browser import ARTIFACTS, HOST, PHONE, browser, server, watched_page
 from tracemark import catalog
@@ -142,7 +142,8 @@ def test_from_an_empty_brand_to_a_genuine_printed_label(browser, server, owner, 
         document = pdfium.PdfDocument(str(sheet))
         assert len(document) == 5  # 100 labels, 24 a page
         first_page = document[0].render(scale=3).to_pil()
-        decoded = [result.text for result in zxingcpp.read_barcodes(first_page)]
+        # zxing-cpp 3 may report one symbol twice at this scale: count distinct codes
+        decoded = sorted({result.text for result in zxingcpp.read_barcodes(first_page)})
         document.close()
         assert len(decoded) == 24
         url = decoded[0]

@@ -23,7 +23,7 @@ from PIL import Image
 from sqlalchemy import func, select
 from werkzeug.routing import Rule
 
-from tests.admin.test_auth import (
+from tests.admin.accounts.test_auth import (
     PASSWORD,
     assert_no_inline_code,
     cheap_hashes,

@@ -9,7 +9,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from tests.core.trace_chain import document, event, sgtin
+from tests.core.trace.trace_chain import document, event, sgtin
 from tracemark.epcis import documents as epcis
 from tracemark.models import TraceEvent
 

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from tests.core.trace_chain import OIL_LINK, OIL_URN, build_chain, scan
+from tests.core.trace.trace_chain import OIL_LINK, OIL_URN, build_chain, scan
 from tracemark.models.base import utcnow
 from tracemark.reporting import rollups
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import PASSPHRASE
-from tests.core.trace_chain import ALARM, document, event
+from tests.core.trace.trace_chain import ALARM, document, event
 from tests.portal.test_browser import ARTIFACTS, PHONE, browser, server, watched_page
 from tracemark.codes import issuance
 from tracemark.codes.printing import batch_urls

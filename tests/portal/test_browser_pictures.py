@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import PASSPHRASE
-from tests.core.test_images import photo
+from tests.core.content.test_images import photo
 from tests.portal.test_browser import (
     _OUTSIDE_VIEWPORT,
     ARTIFACTS,

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import event
 
-from tests.admin.test_auth import PASSWORD, cheap_hashes, login
+from tests.admin.accounts.test_auth import PASSWORD, cheap_hashes, login
 from tests.conftest import PASSPHRASE, make_brand
 from tracemark.accounts import users as accounts
 from tracemark.codes import issuance

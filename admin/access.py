@@ -1,0 +1,72 @@
+"""Who may do what in a brand's admin pages: membership, roles, and the 404/403 answers.
+
+A brand the user has no role in, and another brand's object addressed under this brand,
+are answered as if they did not exist (404), so a stranger learns nothing of either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import abort
+from flask_babel import gettext
+from sqlalchemy.orm import Session
+
+from admin import auth
+from tracemark import audit, catalog
+from tracemark.accounts import users as accounts
+from tracemark.models import Brand, Role, User
+from tracemark.web import db_session, error_response
+
+#: The roles that change a brand's data (marketing and regulators only read).
+EDITORS = frozenset({Role.OWNER, Role.STAFF})
+
+
+@dataclass
+class Member:
+    session: Session
+    user: User
+    brand: Brand
+    role: Role
+
+    @property
+    def can_edit(self) -> bool:
+        return self.role in EDITORS
+
+    def record(self, action: str, object_type: str, object_id: int, details: dict) -> None:
+        audit.record(
+            self.session,
+            action,
+            user=self.user,
+            brand_id=self.brand.id,
+            object_type=object_type,
+            object_id=object_id,
+            details=details,
+        )
+
+
+def member_of(slug: str) -> Member:
+    """The signed-in user's standing in the brand; 404 when they have none."""
+    session = db_session()
+    try:
+        brand = catalog.get_brand(session, slug)
+    except catalog.NotFound:
+        abort(404)
+    user = auth.signed_in_user()
+    role = accounts.role_in(session, user, brand.id)
+    if role is None:
+        abort(404)
+    return Member(session, user, brand, role)
+
+
+def forbidden():
+    return error_response(
+        403, "forbidden", gettext("Only the brand's owners and staff can change its catalog.")
+    )
+
+
+def found_or_404(getter, member: Member, object_id: int):
+    try:
+        return getter(member.session, member.brand, object_id)
+    except catalog.NotFound:
+        abort(404)

@@ -1,0 +1,155 @@
+"""``tracemark users|tokens``: accounts and integration API tokens."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy import select
+
+from tracemark import audit
+from tracemark.accounts import second_factor
+from tracemark.accounts import tokens as api_tokens
+from tracemark.accounts import users as accounts
+from tracemark.cli.base import Context, find_brand, main, pass_ctx
+from tracemark.models import Role, User
+
+
+@main.group()
+def users() -> None:
+    """Accounts of the admin app."""
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--brand", "brand_slug", required=True, help="The brand the user gets a role in.")
+@click.option("--role", type=click.Choice([role.value for role in Role]), required=True)
+@click.option("--name", help="Display name (default: the email's local part).")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    envvar="TRACEMARK_INITIAL_PASSWORD",
+    help="Prompted for when not given (or set TRACEMARK_INITIAL_PASSWORD in scripts).",
+)
+@pass_ctx
+def users_create(
+    ctx: Context, email: str, brand_slug: str, role: str, name: str | None, password: str
+) -> None:
+    """Create user EMAIL with ROLE in brand SLUG."""
+    with ctx.sessions.begin() as session:
+        the_brand = find_brand(session, brand_slug)
+        try:
+            user = accounts.create_user(session, email, password, name or "")
+        except accounts.AccountError as exc:
+            raise click.ClickException(f"{exc.code}: {exc}") from exc
+        accounts.grant(session, user, the_brand, role)
+        audit.record(
+            session,
+            "user.create",
+            brand_id=the_brand.id,
+            object_type="user",
+            object_id=user.id,
+            details={"email": user.email, "role": role, "via": "cli"},
+        )
+        click.echo(f"user {user.email} created: {role} of {the_brand.slug}")
+
+
+@users.command("reset-2fa")
+@click.argument("email")
+@pass_ctx
+def users_reset_2fa(ctx: Context, email: str) -> None:
+    """Turn off EMAIL's second factor (lost device) and end their sessions."""
+    with ctx.sessions.begin() as session:
+        user = session.scalar(select(User).where(User.email == accounts.normalize_email(email)))
+        if user is None:
+            raise click.ClickException(f"no user {email}")
+        if not second_factor.is_enabled(user):
+            raise click.ClickException(f"{user.email} has no second factor")
+        second_factor.disable(session, user)
+        accounts.end_sessions(session, user)
+        audit.record(
+            session,
+            "user.totp_reset",
+            object_type="user",
+            object_id=user.id,
+            details={"via": "cli"},
+        )
+        click.echo(f"second factor of {user.email} reset; their sessions have ended")
+
+
+# -- verification -----------------------------------------------------------------------------
+
+
+@main.group()
+def tokens() -> None:
+    """API tokens of the integration API: create (shown once), list, revoke."""
+
+
+@tokens.command("create")
+@click.option("--brand", "brand_slug", required=True)
+@click.option("--name", required=True, help="What the token is for (e.g. the ERP's name).")
+@click.option(
+    "--scope",
+    "scopes",
+    type=click.Choice(api_tokens.SCOPES),
+    multiple=True,
+    required=True,
+    help="capture (EPCIS events), read (events, statistics, traces, jobs), issue (batches "
+    "and code issuance); repeat for several.",
+)
+@pass_ctx
+def tokens_create(ctx: Context, brand_slug: str, name: str, scopes: tuple[str, ...]) -> None:
+    """Create a token and print it: it is shown this once, and only its digest is kept."""
+    with ctx.sessions.begin() as session:
+        the_brand = find_brand(session, brand_slug)
+        try:
+            row, token = api_tokens.create_token(session, the_brand, name, scopes)
+        except api_tokens.TokenError as exc:
+            raise click.ClickException(f"{exc.code}: {exc}") from exc
+        audit.record(
+            session,
+            "token.create",
+            brand_id=the_brand.id,
+            object_type="api_token",
+            object_id=row.id,
+            details={"prefix": row.prefix, "name": row.name, "scopes": row.scopes, "via": "cli"},
+        )
+    click.echo(token)
+
+
+@tokens.command("list")
+@click.option("--brand", "brand_slug")
+@pass_ctx
+def tokens_list(ctx: Context, brand_slug: str | None) -> None:
+    """Tokens (prefix, brand, name, scopes, state, last used), newest first."""
+    with ctx.sessions() as session:
+        the_brand = find_brand(session, brand_slug) if brand_slug else None
+        for row in api_tokens.tokens(session, the_brand):
+            state = "revoked" if row.is_revoked else "active"
+            used = f"{row.last_used_at:%Y-%m-%d %H:%M}" if row.last_used_at else "never"
+            click.echo(
+                f"{row.prefix}\t{row.brand.slug}\t{row.name}\t{row.scopes.replace(' ', ',')}"
+                f"\t{state}\t{used}"
+            )
+
+
+@tokens.command("revoke")
+@click.argument("prefix")
+@pass_ctx
+def tokens_revoke(ctx: Context, prefix: str) -> None:
+    """Revoke the token whose public prefix is PREFIX (calls with it fail from now on)."""
+    with ctx.sessions.begin() as session:
+        try:
+            row = api_tokens.get_token(session, prefix)
+        except api_tokens.TokenError as exc:
+            raise click.ClickException(str(exc)) from exc
+        if api_tokens.revoke_token(session, row):
+            audit.record(
+                session,
+                "token.revoke",
+                brand_id=row.brand_id,
+                object_type="api_token",
+                object_id=row.id,
+                details={"prefix": row.prefix, "name": row.name, "via": "cli"},
+            )
+    click.echo(f"token {prefix} revoked")
