@@ -18,9 +18,18 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.admin.reporting.test_analytics_browser import _DRAWN, LAPTOP
 from tests.admin.accounts.test_auth import PASSWORD, cheap_hashes
-from tests.core.reporting.board_chain import ROLLUP_NOW, WAREHOUSE, World, at, build, event, late_fail, qc
+from tests.admin.reporting.test_analytics_browser import _DRAWN, LAPTOP
+from tests.core.reporting.board_chain import (
+    ROLLUP_NOW,
+    WAREHOUSE,
+    World,
+    at,
+    build,
+    event,
+    late_fail,
+    qc,
+)
 from tests.portal.test_browser import (
     _OUTSIDE_VIEWPORT,
     ARTIFACTS,
