@@ -13,7 +13,7 @@ from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from admin import auth
-from tracemark import audit, catalog
+from tracemark import audit, catalog, errors
 from tracemark.accounts import users as accounts
 from tracemark.models import Brand, Role, User
 from tracemark.web import db_session, error_response
@@ -50,7 +50,7 @@ def member_of(slug: str) -> Member:
     session = db_session()
     try:
         brand = catalog.get_brand(session, slug)
-    except catalog.NotFound:
+    except errors.NotFound:
         abort(404)
     user = auth.signed_in_user()
     role = accounts.role_in(session, user, brand.id)
@@ -68,5 +68,5 @@ def forbidden():
 def found_or_404(getter, member: Member, object_id: int):
     try:
         return getter(member.session, member.brand, object_id)
-    except catalog.NotFound:
+    except errors.NotFound:
         abort(404)

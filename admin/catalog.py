@@ -14,7 +14,7 @@ from flask_login import login_required
 from admin import forms
 from admin.access import Member, forbidden, found_or_404, member_of
 from admin.views import bp
-from tracemark import catalog
+from tracemark import catalog, errors
 
 DUPLICATES = {
     "name": _l("A site with this name exists already."),
@@ -45,7 +45,7 @@ def sites(slug: str):
                 latitude=form.latitude.data,
                 longitude=form.longitude.data,
             )
-        except catalog.Duplicate:
+        except errors.Duplicate:
             form.name.errors.append(DUPLICATES["name"])
         else:
             member.record("site.create", "site", site.id, {"name": site.name})
@@ -71,7 +71,7 @@ def products(slug: str):
             product = catalog.create_product(
                 member.session, member.brand, form.gtin.data, form.name.data
             )
-        except catalog.Duplicate:
+        except errors.Duplicate:
             form.gtin.errors.append(DUPLICATES["gtin"])
         else:
             details = {"gtin": product.gtin, "name": product.name}
@@ -140,7 +140,7 @@ def batches(slug: str):
                 site=_site_or_none(member, form.site.data),
                 line=form.line.data or None,
             )
-        except catalog.Duplicate:
+        except errors.Duplicate:
             form.lot.errors.append(DUPLICATES["lot"])
         else:
             details = {"lot": batch.lot, "gtin": product.gtin}

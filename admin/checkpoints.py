@@ -15,7 +15,7 @@ from flask_login import login_required
 from admin import checkpoint_forms as forms
 from admin.access import Member, forbidden, member_of
 from admin.views import bp
-from tracemark import catalog
+from tracemark import errors
 from tracemark.models import CheckpointTemplate
 from tracemark.quality import checkpoints
 
@@ -23,7 +23,7 @@ from tracemark.quality import checkpoints
 def _template(member: Member, key: str) -> CheckpointTemplate:
     try:
         return checkpoints.get(member.session, member.brand, key)
-    except catalog.NotFound:
+    except errors.NotFound:
         abort(404)
 
 
@@ -67,7 +67,7 @@ def checkpoint_templates(slug: str):
         except checkpoints.TemplateError as error:
             target = form.key if error.code == "bad_key" else form["name_en"]
             target.errors = [*target.errors, forms.TEMPLATE_ERRORS[error.code]]
-        except catalog.Duplicate:
+        except errors.Duplicate:
             form.key.errors = [*form.key.errors, forms.DUPLICATE_KEY]
         else:
             member.record(
@@ -141,7 +141,7 @@ def checkpoint(slug: str, key: str):
                 disposition=head.disposition.data or None,
                 subject=head.subject.data,
             )
-        except (checkpoints.TemplateError, catalog.Duplicate) as error:
+        except (checkpoints.TemplateError, errors.Duplicate) as error:
             code = getattr(error, "code", "no_name")
             message = forms.TEMPLATE_ERRORS.get(code, forms.CHANGED_MEANWHILE)
             head["name_en"].errors = [*head["name_en"].errors, message]
@@ -172,7 +172,7 @@ def checkpoint_field(slug: str, key: str):
             revised = checkpoints.add_field(member.session, template, form.spec())
         except checkpoints.TemplateError as error:
             form.refuse(error)
-        except catalog.Duplicate:
+        except errors.Duplicate:
             form.name.errors = [*form.name.errors, forms.CHANGED_MEANWHILE]
         else:
             return _saved(member, template, revised, "checkpoint.field_add",
@@ -201,7 +201,7 @@ def checkpoint_field_action(slug: str, key: str, field: str):
         else:
             step = -1 if action == "up" else 1
             revised = checkpoints.move_field(member.session, template, field, step)
-    except catalog.Duplicate:
+    except errors.Duplicate:
         abort(409)
     return _saved(member, template, revised, f"checkpoint.field_{action}", {"field": field})
 

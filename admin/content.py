@@ -18,7 +18,7 @@ from flask_login import login_required
 from admin import content_forms as forms
 from admin.access import Member, forbidden, found_or_404, member_of
 from admin.views import bp
-from tracemark import catalog
+from tracemark import catalog, errors
 from tracemark.content import images
 from tracemark.content import stories as content
 from tracemark.i18n import LOCALES
@@ -179,7 +179,7 @@ def product_image(slug: str, product_id: int):
     member = member_of(slug)
     try:
         product = catalog.get_product(member.session, member.brand, product_id)
-    except catalog.NotFound:
+    except errors.NotFound:
         abort(404)
     if not member.can_edit:
         return forbidden()

@@ -14,7 +14,7 @@ from flask_login import login_required
 from admin import rule_forms
 from admin.access import Member, member_of
 from admin.views import bp
-from tracemark import catalog
+from tracemark import errors
 from tracemark.models import MessageStatus, Rule
 from tracemark.notify import outbox
 from tracemark.quality import rules
@@ -47,7 +47,7 @@ def _policy() -> dict[str, bool]:
 def _rule(member: Member, rule_id: int) -> Rule:
     try:
         return rules.get_rule(member.session, member.brand, rule_id)
-    except catalog.NotFound:
+    except errors.NotFound:
         abort(404)
 
 
@@ -61,7 +61,7 @@ def _save(member: Member, form: rule_forms.RuleForm, rule: Rule | None):
             changed = rules.update_rule(member.session, rule, form.spec(), **_policy())
             if changed:
                 member.record("rule.update", "rule", rule.id, {"name": rule.name, **changed})
-    except catalog.Duplicate:
+    except errors.Duplicate:
         form.name.errors.append(DUPLICATE_NAME)
         return None
     except rules.RuleError as error:
@@ -222,7 +222,7 @@ def retry_message(slug: str, message_id: int):
         return _forbidden()
     try:
         message = outbox.get_message(member.session, member.brand, message_id)
-    except catalog.NotFound:
+    except errors.NotFound:
         abort(404)
     if not rule_forms.RetryForm().validate_on_submit():
         return error_response(400, "bad_form", gettext("The request could not be understood."))

@@ -16,7 +16,7 @@ from flask_login import login_required
 from admin import trace_forms
 from admin.access import Member, forbidden, found_or_404, member_of
 from admin.views import bp
-from tracemark import catalog
+from tracemark import errors
 from tracemark.models import LotStatus, Role
 from tracemark.trace import supply
 from tracemark.web import error_response
@@ -57,7 +57,7 @@ def suppliers(slug: str):
                 party_id=form.party_id.data or None,
                 country=form.country.data,
             )
-        except catalog.Duplicate:
+        except errors.Duplicate:
             form.name.errors.append(DUPLICATES["name"])
         else:
             details = {"name": supplier.name, "country": supplier.country}
@@ -96,7 +96,7 @@ def material_lots(slug: str):
                 epc_class=form.epc_class.data or None,
                 received_on=form.received_on.data,
             )
-        except catalog.Duplicate:
+        except errors.Duplicate:
             form.lot_number.errors.append(DUPLICATES["epc_class"])
         except ValueError:
             form.epc_class.errors.append(_l("This class identifier is too long."))

@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 
 from admin import auth, intent
-from tracemark import audit, catalog
+from tracemark import audit, catalog, errors
 from tracemark.accounts import login_throttle, second_factor
 from tracemark.accounts import users as accounts
 from tracemark.i18n import LOCALES, text_direction
@@ -214,7 +214,7 @@ def audit_log(slug: str):
     session = db_session()
     try:
         brand = catalog.get_brand(session, slug)
-    except catalog.NotFound:
+    except errors.NotFound:
         abort(404)
     role = accounts.role_in(session, auth.signed_in_user(), brand.id)
     if role is None:

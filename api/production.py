@@ -6,7 +6,7 @@ from flask import jsonify, request, url_for
 
 from api.access import ApiError, bp, budget_key, not_found, requires, token
 from api.bodies import body_of, date_field
-from tracemark import catalog
+from tracemark import catalog, errors
 from tracemark.codes import issuance, keystore
 from tracemark.models import Batch, IssuanceJob
 from tracemark.models.base import as_utc
@@ -29,7 +29,7 @@ def batch_of(lot: str, gtin: str | None) -> Batch:
             "ambiguous_lot",
             "Several products have a batch with this lot: give the product's GTIN.",
         ) from None
-    except (catalog.NotFound, ValueError):
+    except (errors.NotFound, ValueError):
         raise not_found() from None
 
 
@@ -77,7 +77,7 @@ def create_batch(slug: str):
         product = catalog.find_product(session, brand, body["gtin"])
     except ValueError:
         raise ApiError(422, "invalid_gtin", "Not a valid GTIN.", path="$.gtin") from None
-    except catalog.NotFound:
+    except errors.NotFound:
         raise ApiError(
             422, "unknown_product", "The brand has no such product.", path="$.gtin"
         ) from None
@@ -85,7 +85,7 @@ def create_batch(slug: str):
     if body.get("site") is not None:
         try:
             site = catalog.find_site(session, brand, body["site"])
-        except catalog.NotFound:
+        except errors.NotFound:
             raise ApiError(
                 422, "unknown_site", "The brand has no such site.", path="$.site"
             ) from None
@@ -99,7 +99,7 @@ def create_batch(slug: str):
             site=site,
             line=body.get("line"),
         )
-    except catalog.Duplicate:
+    except errors.Duplicate:
         raise ApiError(409, "duplicate_lot", "The product has a batch with this lot.") from None
     except ValueError as exc:
         raise ApiError(422, "invalid_batch", str(exc)) from None

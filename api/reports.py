@@ -10,7 +10,7 @@ from typing import Any
 from flask import jsonify, request
 
 from api.access import bad_parameter, bp, budget_key, not_found, requires, token
-from tracemark import catalog
+from tracemark import catalog, errors
 from tracemark.models.base import as_utc
 from tracemark.reporting import analytics
 from tracemark.trace import genealogy, recall
@@ -36,7 +36,7 @@ def scan_stats(slug: str):
     if (gtin := request.args.get("product")) is not None:
         try:
             product_id = catalog.find_product(session, brand, gtin).id
-        except (ValueError, catalog.NotFound):
+        except (ValueError, errors.NotFound):
             raise bad_parameter("product", "product is a GTIN of the brand") from None
     try:
         filters = analytics.Filters(start, end, product_id)

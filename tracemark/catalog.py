@@ -10,43 +10,18 @@ import datetime as dt
 from typing import Any, TypeVar
 
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from signing.gs1 import MAX_LOT_LENGTH, is_valid_ai_value, normalize_gtin
+from tracemark import errors
 from tracemark.models import Batch, BatchStatus, Brand, Product, Site
 from tracemark.models.base import utcnow
 
 _T = TypeVar("_T")
 
 
-class NotFound(LookupError):
-    """The object does not exist, or belongs to another brand."""
-
-
-class AmbiguousLot(NotFound):
+class AmbiguousLot(errors.NotFound):
     """Several of the brand's products have a batch with this lot: a GTIN must choose."""
-
-
-class Duplicate(ValueError):
-    """A unique rule was broken; ``field`` names the value that is taken
-    (``name`` for a site, ``gtin`` for a product, ``lot`` for a batch)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-def insert_unique(session: Session, row: _T, field: str, message: str) -> _T:
-    """Add ``row`` inside a savepoint; a unique violation (say a concurrent double submit)
-    becomes :class:`Duplicate` and leaves the session usable."""
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        raise Duplicate(field, message) from None
-    return row
 
 
 def create_brand(
@@ -69,7 +44,7 @@ def create_site(
     longitude: float | None = None,
 ) -> Site:
     """:raises ValueError: if ``country`` is not an ISO 3166-1 alpha-2 code, or a
-    coordinate is out of range; :raises Duplicate: ``name`` is taken in the brand."""
+    coordinate is out of range; :raises errors.Duplicate: ``name`` is taken in the brand."""
     if country is not None and not (len(country) == 2 and country.isascii() and country.isalpha()):
         raise ValueError("country must be an ISO 3166-1 alpha-2 code")
     if latitude is not None and not -90 <= latitude <= 90:
@@ -78,7 +53,7 @@ def create_site(
         raise ValueError("longitude must be within -180 and 180")
     taken = select(Site.id).where(Site.brand_id == brand.id, Site.name == name)
     if session.scalar(taken) is not None:
-        raise Duplicate("name", f"a site named {name!r} exists")
+        raise errors.Duplicate("name", f"a site named {name!r} exists")
     site = Site(
         brand_id=brand.id,
         name=name,
@@ -87,18 +62,18 @@ def create_site(
         latitude=latitude,
         longitude=longitude,
     )
-    return insert_unique(session, site, "name", f"a site named {name!r} exists")
+    return errors.insert_unique(session, site, "name", f"a site named {name!r} exists")
 
 
 def create_product(session: Session, brand: Brand, gtin: str, name: str) -> Product:
     """:raises ValueError: if the GTIN is invalid (length, digits or check digit);
-    :raises Duplicate: the brand has a product with this GTIN."""
+    :raises errors.Duplicate: the brand has a product with this GTIN."""
     gtin = normalize_gtin(gtin)
     message = f"a product with GTIN {gtin} exists"
     taken = select(Product.id).where(Product.brand_id == brand.id, Product.gtin == gtin)
     if session.scalar(taken) is not None:
-        raise Duplicate("gtin", message)
-    return insert_unique(
+        raise errors.Duplicate("gtin", message)
+    return errors.insert_unique(
         session, Product(brand_id=brand.id, gtin=gtin, name=name, texts={}), "gtin", message
     )
 
@@ -114,7 +89,7 @@ def create_batch(
     line: str | None = None,
 ) -> Batch:
     """:raises ValueError: if the lot is not a GS1 AI 10 value, the expiry date is before
-    the production date, or the site is of another brand; :raises Duplicate: the product
+    the production date, or the site is of another brand; :raises errors.Duplicate: the product
     has a batch with this lot."""
     if not is_valid_ai_value(lot, MAX_LOT_LENGTH):
         raise ValueError("a lot has 1 to 20 characters of the GS1 character set 82")
@@ -122,7 +97,7 @@ def create_batch(
     message = f"product {product.gtin} has a batch {lot!r}"
     taken = select(Batch.id).where(Batch.product_id == product.id, Batch.lot == lot)
     if session.scalar(taken) is not None:
-        raise Duplicate("lot", message)
+        raise errors.Duplicate("lot", message)
     batch = Batch(
         brand_id=product.brand_id,
         product_id=product.id,
@@ -133,7 +108,7 @@ def create_batch(
         line=line,
         notice={},
     )
-    return insert_unique(session, batch, "lot", message)
+    return errors.insert_unique(session, batch, "lot", message)
 
 
 def _check_batch_facts(
@@ -237,38 +212,38 @@ def batches(session: Session, brand: Brand) -> list[Batch]:
 
 
 def get_site(session: Session, brand: Brand, site_id: int) -> Site:
-    """:raises NotFound: no such site, or one of another brand."""
+    """:raises errors.NotFound: no such site, or one of another brand."""
     return _get(session, Site, brand, site_id)
 
 
 def get_product(session: Session, brand: Brand, product_id: int) -> Product:
-    """:raises NotFound: no such product, or one of another brand."""
+    """:raises errors.NotFound: no such product, or one of another brand."""
     return _get(session, Product, brand, product_id)
 
 
 def get_batch(session: Session, brand: Brand, batch_id: int) -> Batch:
-    """:raises NotFound: no such batch, or one of another brand."""
+    """:raises errors.NotFound: no such batch, or one of another brand."""
     return _get(session, Batch, brand, batch_id)
 
 
 def _get(session: Session, model: type[_T], brand: Brand, object_id: int) -> _T:
     row = session.get(model, object_id)
     if row is None or row.brand_id != brand.id:
-        raise NotFound(f"no {model.__name__.lower()} {object_id} in brand {brand.slug}")
+        raise errors.NotFound(f"no {model.__name__.lower()} {object_id} in brand {brand.slug}")
     return row
 
 
 def get_brand(session: Session, slug: str) -> Brand:
     brand = session.scalar(select(Brand).where(Brand.slug == slug))
     if brand is None:
-        raise NotFound(f"no brand {slug!r}")
+        raise errors.NotFound(f"no brand {slug!r}")
     return brand
 
 
 def find_batch(session: Session, brand: Brand, lot: str, gtin: str | None = None) -> Batch:
     """The brand's batch with lot ``lot`` (of product ``gtin`` when lots repeat).
 
-    :raises NotFound: none; :raises AmbiguousLot: several, and no GTIN to choose.
+    :raises errors.NotFound: none; :raises AmbiguousLot: several, and no GTIN to choose.
     """
     query = select(Batch).join(Product).where(Batch.brand_id == brand.id, Batch.lot == lot)
     if gtin is not None:
@@ -277,14 +252,14 @@ def find_batch(session: Session, brand: Brand, lot: str, gtin: str | None = None
     if len(batches) > 1:
         raise AmbiguousLot(f"several batches {lot!r}: give the GTIN")
     if not batches:
-        raise NotFound(f"no batch {lot!r}")
+        raise errors.NotFound(f"no batch {lot!r}")
     return batches[0]
 
 
 def find_site(session: Session, brand: Brand, name: str) -> Site:
     """The brand's site named ``name`` or whose EPCIS location id is ``name``.
 
-    :raises NotFound: none.
+    :raises errors.NotFound: none.
     """
     site = session.scalar(
         select(Site)
@@ -293,15 +268,15 @@ def find_site(session: Session, brand: Brand, name: str) -> Site:
         .limit(1)
     )
     if site is None:
-        raise NotFound(f"no site {name!r} in brand {brand.slug}")
+        raise errors.NotFound(f"no site {name!r} in brand {brand.slug}")
     return site
 
 
 def find_product(session: Session, brand: Brand, gtin: str) -> Product:
-    """:raises ValueError: invalid GTIN; :raises NotFound: no such product in ``brand``."""
+    """:raises ValueError: invalid GTIN; :raises errors.NotFound: no such product in ``brand``."""
     product = session.scalar(
         select(Product).where(Product.brand_id == brand.id, Product.gtin == normalize_gtin(gtin))
     )
     if product is None:
-        raise NotFound(f"no product {gtin} in brand {brand.slug}")
+        raise errors.NotFound(f"no product {gtin} in brand {brand.slug}")
     return product

@@ -7,7 +7,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracemark import catalog, migrate
+from tracemark import catalog, errors, migrate
 from tracemark.config import ConfigError, Settings
 from tracemark.db import make_engine, make_sessionmaker
 from tracemark.models import Batch, Brand, Product
@@ -59,14 +59,14 @@ def find_product(session: Session, brand: Brand, gtin: str) -> Product:
         return catalog.find_product(session, brand, gtin)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--gtin") from exc
-    except catalog.NotFound as exc:
+    except errors.NotFound as exc:
         raise click.ClickException(str(exc)) from exc
 
 
 def find_brand(session: Session, slug: str) -> Brand:
     try:
         return catalog.get_brand(session, slug)
-    except catalog.NotFound as exc:
+    except errors.NotFound as exc:
         raise click.ClickException(str(exc)) from exc
 
 
@@ -81,5 +81,5 @@ def find_batch(session: Session, lot: str, brand_slug: str | None, gtin: str | N
         return catalog.find_batch(session, brands[0], lot, gtin)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--gtin") from exc
-    except catalog.NotFound as exc:
+    except errors.NotFound as exc:
         raise click.ClickException(str(exc)) from exc

@@ -27,8 +27,8 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracemark.catalog import NotFound
 from tracemark.config import Settings
+from tracemark.errors import NotFound
 from tracemark.models import Brand, MessageKind, MessageStatus, OutboxMessage, Rule
 from tracemark.models.base import utcnow
 from tracemark.notify import mail, webhooks

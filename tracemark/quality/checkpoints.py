@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tracemark.catalog import Duplicate, NotFound, insert_unique
+from tracemark.errors import Duplicate, NotFound, insert_unique
 from tracemark.i18n import DEFAULT, LOCALES
 from tracemark.models import Brand, CheckpointTemplate
 from tracemark.quality.checkpoint_seeds import STANDARD

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from signing.gs1 import MAX_LOT_LENGTH, is_valid_ai_value, is_valid_gtin14
-from tracemark import catalog
+from tracemark import catalog, errors
 from tracemark.codes.keycache import KeyCache
 from tracemark.codes.verify import Identity, check_url
 from tracemark.content import images
@@ -191,7 +191,7 @@ def _element(session: Session, brand: Brand, text: str) -> Subject:
 def _batch(session: Session, brand: Brand, lot: str, gtin: str | None) -> Subject:
     try:
         batch = catalog.find_batch(session, brand, lot, gtin)
-    except catalog.NotFound:
+    except errors.NotFound:
         query = select(Batch.id).where(Batch.brand_id == brand.id, Batch.lot == lot)
         several = len(session.scalars(query.limit(2)).all()) > 1 and gtin is None
         raise RecordingError("ambiguous_batch" if several else "unknown_batch") from None
@@ -270,8 +270,8 @@ def store_file(session: Session, brand: Brand, data: bytes, field: str) -> dict[
             brand_id=brand.id, sha256=digest, content_type=content_type, size=len(data), data=data
         )
         try:
-            stored = catalog.insert_unique(session, stored, "sha256", "stored meanwhile")
-        except catalog.Duplicate:
+            stored = errors.insert_unique(session, stored, "sha256", "stored meanwhile")
+        except errors.Duplicate:
             stored = session.scalar(query)
     return {"file": stored.id, "sha256": digest, "type": content_type, "size": stored.size}
 

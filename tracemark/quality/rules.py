@@ -25,8 +25,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from tracemark.accounts import users as accounts
-from tracemark.catalog import Duplicate, NotFound, insert_unique
 from tracemark.epcis import documents as epcis
+from tracemark.errors import Duplicate, NotFound, insert_unique
 from tracemark.models import Brand, Operator, Role, Rule, RuleFiring
 from tracemark.models.base import utcnow
 from tracemark.notify import webhooks

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from signing.gs1 import MAX_LOT_LENGTH, is_valid_ai_value, normalize_gtin
-from tracemark.catalog import Duplicate, NotFound, insert_unique
 from tracemark.epcis import identifiers as epc
+from tracemark.errors import Duplicate, NotFound, insert_unique
 from tracemark.models import Brand, LotStatus, MaterialLot, Supplier
 
 

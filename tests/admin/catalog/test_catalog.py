@@ -18,7 +18,7 @@ from tests.admin.accounts.test_auth import (
     login,
 )
 from tests.conftest import PASSPHRASE, make_brand
-from tracemark import catalog
+from tracemark import catalog, errors
 from tracemark.accounts import users as accounts
 from tracemark.codes import issuance
 from tracemark.codes.printing import batch_urls
@@ -410,12 +410,12 @@ def test_the_dashboard_links_the_catalog(app, shop):
 def test_catalog_operations_refuse_bad_values(db, shop):
     with db.sessions() as session:
         brand = session.get(Brand, shop.brand.id)
-        with pytest.raises(catalog.Duplicate) as raised:
+        with pytest.raises(errors.Duplicate) as raised:
             catalog.create_product(session, brand, "09506000134352", "Again")
         assert raised.value.field == "gtin"
         with pytest.raises(ValueError):
             catalog.create_site(session, brand, "Far", latitude=95.0)
-        with pytest.raises(catalog.NotFound):
+        with pytest.raises(errors.NotFound):
             catalog.get_batch(session, brand, shop.other_batch_id)
 
 
@@ -423,8 +423,8 @@ def test_a_unique_violation_past_the_check_is_a_duplicate_and_the_session_surviv
     with db.sessions() as session:
         brand = session.get(Brand, shop.brand.id)
         row = Product(brand_id=brand.id, gtin="09506000134352", name="Race", texts={})
-        with pytest.raises(catalog.Duplicate):
-            catalog.insert_unique(session, row, "gtin", "taken")  # as a concurrent submit would
+        with pytest.raises(errors.Duplicate):
+            errors.insert_unique(session, row, "gtin", "taken")  # as a concurrent submit would
         assert catalog.get_product(session, brand, shop.product_id).gtin == "09506000134352"
         assert catalog.create_product(session, brand, "96385074", "Next").id
 

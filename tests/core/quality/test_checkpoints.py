@@ -12,7 +12,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from tests.conftest import PASSPHRASE, PDF, forge, make_brand
-from tracemark import catalog
+from tracemark import catalog, errors
 from tracemark.codes import issuance
 from tracemark.codes.printing import batch_urls
 from tracemark.epcis import identifiers as epc
@@ -105,7 +105,7 @@ def test_editing_makes_a_new_version_and_keeps_the_old(db, demo):
         assert checkpoints.version(session, brand, "dryness", 2).fields[0]["name"] == "moisture"
         with pytest.raises(TemplateError, match="no_field"):
             checkpoints.remove_field(session, fifth, "moisture")
-        with pytest.raises(catalog.Duplicate):
+        with pytest.raises(errors.Duplicate):
             checkpoints.create_template(
                 session, brand, "dryness", {"en": "Again"}, biz_step="inspecting", subject="batch"
             )

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from tests.conftest import make_brand
 from tests.core.trace.trace_chain import OIL_GTIN, document, event
 from tracemark.accounts import users as accounts
-from tracemark.catalog import Duplicate
 from tracemark.epcis.documents import SensorValue
+from tracemark.errors import Duplicate
 from tracemark.models import (
     AuditLog,
     Batch,
