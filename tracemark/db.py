@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import json
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+import psycopg
+from sqlalchemy import JSON, Connection, Date, Engine, Table, cast, create_engine, event, func
+from sqlalchemy import insert as generic_insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -76,13 +83,64 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def is_postgresql(engine_or_session: Engine | Session) -> bool:
-    bind = (
-        engine_or_session.get_bind()
-        if isinstance(engine_or_session, Session)
-        else (engine_or_session)
-    )
-    return bind.dialect.name == "postgresql"
+def dialect_name(target: Engine | Connection | Session) -> str:
+    """``"postgresql"`` or ``"sqlite"``: the dialect ``target`` talks to."""
+    bind = target.get_bind() if isinstance(target, Session) else target
+    return bind.dialect.name
+
+
+def is_postgresql(target: Engine | Connection | Session) -> bool:
+    return dialect_name(target) == "postgresql"
+
+
+def insert_for(target: Engine | Connection | Session | str):
+    """The dialect's ``insert`` construct (``target`` or a dialect name), which both
+    dialects give ``on_conflict_do_nothing`` and ``on_conflict_do_update`` with the
+    same arguments. A statement built once per dialect (and cached) passes the name."""
+    name = target if isinstance(target, str) else dialect_name(target)
+    return pg_insert if name == "postgresql" else sqlite_insert
+
+
+def utc_day(column: Any, dialect: str) -> ColumnElement:
+    """The UTC calendar day of a timestamp column, as SQL for ``dialect``."""
+    if dialect == "postgresql":
+        return cast(func.timezone("UTC", column), Date)
+    return func.date(column)  # SQLite keeps UTC timestamps as ISO text
+
+
+def bulk_insert(
+    session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Insert ``rows`` (values in ``columns`` order) into ``table`` on the session's
+    connection: ``COPY … FROM STDIN`` on PostgreSQL (a thousand-row INSERT costs more to
+    build than to run), ``executemany`` elsewhere. JSON columns take Python values.
+
+    :raises sqlalchemy.exc.IntegrityError: a row breaks a constraint, on either
+        dialect. COPY runs on the raw psycopg connection, whose own
+        ``psycopg.errors.UniqueViolation`` (and kin) SQLAlchemy never sees; it is
+        raised as SQLAlchemy's error here, so callers that retry after a concurrent
+        insert (a serial collision, a resent document) catch one exception.
+    """
+    if not rows:
+        return
+    if not is_postgresql(session):
+        values = [dict(zip(columns, row, strict=True)) for row in rows]
+        session.connection().execute(generic_insert(table), values)
+        return
+    json_at = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, JSON)]
+    raw = session.connection().connection.driver_connection
+    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    try:
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                if json_at:
+                    row = list(row)
+                    for i in json_at:
+                        if row[i] is not None:
+                            row[i] = json.dumps(row[i])
+                copy.write_row(row)
+    except psycopg.IntegrityError as exc:
+        raise IntegrityError(statement, None, exc) from exc
 
 
 _T = TypeVar("_T")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import threading
 
 import pytest
 from sqlalchemy import func, select
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 from tests.core.trace.trace_chain import document, event, sgtin
 from tracemark.epcis import documents as epcis
 from tracemark.models import TraceEvent
+from tracemark.trace import capture
 
 EVENTS = "/api/v1/brands/{slug}/events"
 BATCH_EVENTS = "/api/v1/brands/{slug}/batches/{lot}/events"
@@ -224,3 +226,44 @@ def test_units_named_by_serial_are_found(client, tenant):
         tenant.url("events"), headers=tenant.headers(), query_string={"MATCH_epc": sgtin("ABC")}
     )
     assert [e["eventID"] for e in found.get_json()["events"]] == ["urn:uuid:u1"]
+
+
+def test_a_document_resent_while_its_first_capture_runs_is_found_held(db, app, tenant, monkeypatch):
+    """Two clients post the same document at once: both read that the brand holds none
+    of its events before either has stored them, both insert, and the second insert
+    meets the first one's rows in the unique index. That client must still get a 2xx
+    (capture looks again and finds the events held), never a 500."""
+    events = _events(3)
+    body = document(events)
+    both_checked = threading.Barrier(2, timeout=30)
+    checked = threading.local()
+    held = capture._held
+
+    def held_then_wait(session, brand_id, ids):
+        found = held(session, brand_id, ids)
+        if not getattr(checked, "once", False):  # the first look of each capture
+            checked.once = True
+            both_checked.wait()
+        return found
+
+    monkeypatch.setattr(capture, "_held", held_then_wait)
+    answers: list = []
+
+    def post() -> None:
+        try:
+            response = app.test_client().post(
+                tenant.url("events"), headers=tenant.headers("capture"), json=body
+            )
+            answers.append((response.status_code, response.get_json()))
+        except Exception as exc:  # a 500 that the test app raises instead of rendering
+            answers.append((500, repr(exc)))
+
+    clients = [threading.Thread(target=post) for _ in range(2)]
+    for client_thread in clients:
+        client_thread.start()
+    for client_thread in clients:
+        client_thread.join(60)
+    assert [status for status, _ in answers] == [200, 200], answers
+    counts = sorted((answer["stored"], answer["already_held"]) for _, answer in answers)
+    assert counts == [(0, 3), (3, 0)]
+    assert _held(db, tenant.demo.brand.id) == 3

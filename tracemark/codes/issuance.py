@@ -15,13 +15,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from signing.codes import message_prefix, new_serial
 from tracemark.codes.keystore import active_key, private_key_of
-from tracemark.db import is_postgresql
+from tracemark.db import bulk_insert
 from tracemark.models import Batch, BatchStatus, IssuanceJob, JobStatus, Unit
 from tracemark.models.base import utcnow
 from tracemark.parallel import ordered_map
@@ -250,14 +250,7 @@ _COLUMNS = ("brand_id", "batch_id", "job_id", "seq", "serial", "signature")
 
 
 def _insert_units(session: Session, values: list[tuple]) -> None:
-    if is_postgresql(session):
-        driver_connection = session.connection().connection.driver_connection
-        statement = f"COPY unit ({', '.join(_COLUMNS)}) FROM STDIN"
-        with driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in values:
-                copy.write_row(row)
-    else:
-        session.execute(insert(Unit), [dict(zip(_COLUMNS, row, strict=True)) for row in values])
+    bulk_insert(session, Unit.__table__, _COLUMNS, values)
 
 
 def _mark_failed(sessions: sessionmaker[Session], job_id: int, exc: BaseException) -> None:

@@ -30,11 +30,9 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracemark.db import chunked
+from tracemark.db import chunked, dialect_name, insert_for
 from tracemark.models import (
     Batch,
     DefectDay,
@@ -52,7 +50,6 @@ from tracemark.reporting.rollups import (
     SETTLE,
     RollupRun,
     ensure_watermark,
-    insert_for,
     lock_watermark,
 )
 
@@ -120,7 +117,7 @@ def _roll_batch(
     if high <= low:
         return 0, low
     _inspections(session, low, high)
-    dialect = session.get_bind().dialect.name
+    dialect = dialect_name(session)
     bounds = {"low": low, "high": high}
     _places(session, low, high)
     session.execute(_excursions_statement(dialect), bounds)
@@ -514,7 +511,7 @@ _PLACE_COLUMNS = ("brand_id", "epc", "state", "site_id", "location", "since", "e
 @cache
 def _excursions_statement(dialect: str):
     """Copy the excursions among the readings of the events ``low < id <= high``."""
-    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert_ = insert_for(dialect)
     reading, event = SensorReading.__table__.c, TraceEvent.__table__.c
     obj = TraceEventObject.__table__.c
     some_batch = select(func.min(obj.batch_id)).where(obj.event_id == event.id).scalar_subquery()

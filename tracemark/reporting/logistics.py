@@ -22,11 +22,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from tracemark.db import chunked
+from tracemark.db import chunked, dialect_name, utc_day
 from tracemark.models import Batch, ObjectPlace, Product, SensorExcursion, Site, TraceEvent
 from tracemark.models.base import as_utc
 from tracemark.reporting.analytics import Filters, period_start, periods
-from tracemark.reporting.rollups import utc_day
 
 #: Age buckets: name → (at least, less than) days old.
 AGES: dict[str, tuple[int, int | None]] = {
@@ -229,7 +228,7 @@ def excursions_over_time(
 ) -> list[tuple[dt.date, int]]:
     """Excursions per period of the range (empty periods included)."""
     excursion = SensorExcursion
-    day = utc_day(excursion.at, session.get_bind().dialect.name)
+    day = utc_day(excursion.at, dialect_name(session))
     query = _excursions(
         filters,
         select(day, func.count()).where(excursion.brand_id == brand_id).group_by(day),

@@ -23,10 +23,10 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from tracemark.db import dialect_name, utc_day
 from tracemark.models import Batch, BatchStatus, DefectDay, InspectionFirst, Product, Supplier
 from tracemark.models.base import as_utc
 from tracemark.reporting.analytics import Filters, period_start, periods
-from tracemark.reporting.rollups import utc_day
 
 #: Kinds of object whose first inspection counts towards a line's yield.
 PRODUCED = ("batch", "unit")
@@ -127,7 +127,7 @@ def first_pass_yield(
 ) -> dict[str, list[tuple[dt.date, Yield]]]:
     """Per line (``""``: unknown), the yield of every period of the range (empty periods
     included), for batches and units first inspected in it."""
-    dialect = session.get_bind().dialect.name
+    dialect = dialect_name(session)
     day = utc_day(InspectionFirst.first_at, dialect)
     starts = periods(filters)
     lines: dict[str, dict[dt.date, Yield]] = defaultdict(lambda: dict.fromkeys(starts, Yield()))

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from functools import cache
 
 from sqlalchemy import (
-    Date,
     String,
     and_,
     bindparam,
@@ -41,10 +40,9 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
+from tracemark.db import dialect_name, insert_for, utc_day
 from tracemark.models import Batch, RollupWatermark, ScanEvent, ScanRollup, Unit, UnitScanState
 from tracemark.models.analytics import ALL_PRODUCTS
 from tracemark.models.base import utcnow
@@ -147,28 +145,16 @@ def _roll_batch(
         high = young - 1
     if high <= low:
         return 0, low
-    session.execute(_add_statement(session.get_bind().dialect.name), {"low": low, "high": high})
+    session.execute(_add_statement(dialect_name(session)), {"low": low, "high": high})
     watermark.last_event_id = high
     session.flush()
     return high - low, high
 
 
-def insert_for(session: Session):
-    """The dialect's INSERT (both have ON CONFLICT)."""
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
-def utc_day(column, dialect: str):
-    """The UTC calendar day of a timestamp column, as SQL for ``dialect``."""
-    if dialect == "postgresql":
-        return cast(func.timezone("UTC", column), Date)
-    return func.date(column)  # SQLite keeps UTC timestamps as ISO text
-
-
 @cache
 def _add_statement(dialect: str):
     """Add the counts of events ``low < id <= high`` to their buckets, per dimension."""
-    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert_ = insert_for(dialect)
     event = ScanEvent.__table__.c
     events = (
         select(
@@ -237,7 +223,7 @@ def _add_statement(dialect: str):
 def _recount_claims(session: Session, now: dt.datetime, everything: bool = False) -> None:
     """Set the claims of the days since the previous recount (all days the first time)."""
     watermark = lock_watermark(session, now)
-    dialect = session.get_bind().dialect.name
+    dialect = dialect_name(session)
     insert_ = insert_for(session)
     state = UnitScanState.__table__.c
     day = utc_day(state.claimed_at, dialect)

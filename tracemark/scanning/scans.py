@@ -18,11 +18,10 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from sqlalchemy import String, bindparam, case, func, insert, literal, select, union_all
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tracemark.codes.verify import CodeCheck, Identity
+from tracemark.db import dialect_name, insert_for
 from tracemark.models import BatchStatus, ScanEvent, UnitScanMark, UnitScanState
 from tracemark.models.base import as_utc, utcnow
 from tracemark.scanning.devices import device_class
@@ -164,10 +163,6 @@ def _travelled(state, country: str | None, now: dt.datetime, policy: RiskPolicy)
     return now - state.prev_country_at <= dt.timedelta(hours=policy.travel_hours)
 
 
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
-
-
 #: The kinds of distinct mark, each counted by a column of the scan state.
 KINDS = ("device", "network", "country")
 
@@ -180,7 +175,7 @@ def _statements(dialect: str) -> tuple:
     On PostgreSQL the marks insert is a data-modifying CTE of the counters upsert, so a
     scan of a known unit is one round trip; its ``RETURNING`` says which marks were new.
     """
-    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert_ = insert_for(dialect)
     mark = UnitScanMark.__table__.c
     if dialect == "postgresql":
         unit_id, now = bindparam("unit_id", type_=mark.unit_id.type), bindparam("now")
@@ -296,7 +291,7 @@ def _count_scan(
     raced by two scans is inserted (and counted) by one of them only.
     """
     connection = session.connection()
-    marks, count, _event = _statements(_dialect(session))
+    marks, count, _event = _statements(dialect_name(session))
     parameters = {
         "unit_id": unit_id,
         "now": now,
@@ -339,7 +334,7 @@ def _count_scan(
 def _store_event(session, outcome: ScanOutcome, client: Client, device, network, now) -> None:
     facts = outcome.check.facts
     session.connection().execute(
-        _statements(_dialect(session))[2],
+        _statements(dialect_name(session))[2],
         {
             "brand_id": facts.brand_id if facts else None,
             "unit_id": facts.unit_id if facts else None,

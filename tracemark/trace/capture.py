@@ -15,16 +15,15 @@ the events.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, Table, insert, select, text
+from sqlalchemy import Table, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tracemark.db import chunked, is_postgresql
+from tracemark.db import bulk_insert, chunked, is_postgresql
 from tracemark.epcis import documents as epcis
 from tracemark.epcis import identifiers as epcs
 from tracemark.epcis.documents import EpcisError, EventRecord
@@ -270,23 +269,10 @@ def _insert_events(session: Session, rows: list[dict[str, Any]]) -> list[int]:
 
 
 def _insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Bulk insert (COPY on PostgreSQL, executemany elsewhere); JSON columns as text."""
-    if not rows:
-        return
-    if not is_postgresql(session):
-        session.connection().execute(insert(table), rows)
-        return
-    columns = list(rows[0])
-    json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
-    raw = session.connection().connection.driver_connection
-    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
-    with raw.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row([_copy_value(row[c], c in json_columns) for c in columns])
-
-
-def _copy_value(value: Any, is_json: bool) -> Any:
-    return json.dumps(value) if is_json and value is not None else value
+    """Bulk insert rows of one shape (COPY on PostgreSQL)."""
+    if rows:
+        columns = list(rows[0])
+        bulk_insert(session, table, columns, [[row[c] for c in columns] for row in rows])
 
 
 def _batch_of(record: EventRecord, resolved: dict[str, _Resolved]) -> int | None:

@@ -148,3 +148,18 @@ def test_database_keeps_a_job_within_one_brand(db, demo):
                 requested=1,
             )
         )
+
+
+def test_a_serial_collision_is_signed_again_and_stored(db, demo, monkeypatch):
+    """A fresh serial that the brand already holds fails the chunk's insert (COPY on
+    PostgreSQL); the chunk is signed again with new serials and stored, not failed."""
+    first = issuance.issue(db.sessions, demo.batch.id, 1, PASSPHRASE)
+    taken = _units(db, first.id)[0].serial
+    serials = iter([taken])
+    fresh = issuance.new_serial
+    monkeypatch.setattr(issuance, "new_serial", lambda: next(serials, None) or fresh())
+    job = issuance.issue(db.sessions, demo.batch.id, 3, PASSPHRASE, workers=1)
+    assert job.status is JobStatus.DONE
+    units = _units(db, job.id)
+    assert [u.seq for u in units] == [0, 1, 2]
+    assert taken not in {u.serial for u in units}
