@@ -1,11 +1,11 @@
 """Keeping the quality and supply-chain board tables (:mod:`tracemark.models.boards`) from
 new trace events.
 
-The same watermark scheme as the scan rollups (:mod:`tracemark.reporting.rollups`): a run reads
-the events after the stored watermark (by id, under the watermark row's lock), in
-batches, each batch one transaction that updates the tables and moves the watermark, so
-no event is counted twice or lost. Events are read once they are :data:`SETTLE` old (a
-capture commits its whole document at once, events and child rows together).
+The same watermark scheme as the scan rollups (:mod:`tracemark.reporting.watermark`): a
+run reads the events after the stored watermark in batches, each batch one transaction
+that updates the tables and moves the watermark, so no event is counted twice or lost.
+Events are read once they are ``SETTLE`` old (a capture commits its whole document at
+once, events and child rows together).
 
 Events arrive in any order, and every table is kept by *event time*: a first inspection
 is replaced by an earlier one that arrives later, and an object's place only by a later
@@ -44,14 +44,9 @@ from tracemark.models import (
     TraceEvent,
     TraceEventObject,
 )
-from tracemark.models.base import as_utc, utcnow
+from tracemark.models.base import as_utc
 from tracemark.reporting import quality
-from tracemark.reporting.rollups import (
-    SETTLE,
-    RollupRun,
-    ensure_watermark,
-    lock_watermark,
-)
+from tracemark.reporting.watermark import SETTLE, RollupRun, run_batches
 
 #: The watermark row of the board tables.
 NAME = "trace_boards"
@@ -84,46 +79,24 @@ def roll_up(
 ) -> RollupRun:
     """Bring the board tables up to the events recorded until ``now - settle``. Safe to
     run from several processes at once."""
-    now = now or utcnow()
-    ensure_watermark(sessions, NAME)
-    events = batches = last = 0
-    while max_batches is None or batches < max_batches:
-        with sessions.begin() as session:
-            counted, last = _roll_batch(session, batch_size, now - settle, now)
-        if counted == 0:
-            break
-        events, batches = events + counted, batches + 1
-    return RollupRun(events, batches, last)
-
-
-def _roll_batch(
-    session: Session, batch_size: int, horizon: dt.datetime, now: dt.datetime
-) -> tuple[int, int]:
-    watermark = lock_watermark(session, now, NAME)
-    low = watermark.last_event_id
-    page = (
-        select(TraceEvent.id).where(TraceEvent.id > low).order_by(TraceEvent.id).limit(batch_size)
-    ).subquery()
-    high = session.scalar(select(func.max(page.c.id)))
-    if high is None:
-        return 0, low
-    young = session.scalar(
-        select(func.min(TraceEvent.id)).where(
-            TraceEvent.id > low, TraceEvent.id <= high, TraceEvent.recorded_at >= horizon
-        )
+    return run_batches(
+        sessions,
+        NAME,
+        TraceEvent,
+        TraceEvent.recorded_at,
+        _apply_batch,
+        batch_size=batch_size,
+        now=now,
+        settle=settle,
+        max_batches=max_batches,
     )
-    if young is not None:
-        high = young - 1
-    if high <= low:
-        return 0, low
+
+
+def _apply_batch(session: Session, low: int, high: int) -> None:
+    """Update the board tables from the events ``low < id <= high``."""
     _inspections(session, low, high)
-    dialect = dialect_name(session)
-    bounds = {"low": low, "high": high}
     _places(session, low, high)
-    session.execute(_excursions_statement(dialect), bounds)
-    watermark.last_event_id = high
-    session.flush()
-    return high - low, high
+    session.execute(_excursions_statement(dialect_name(session)), {"low": low, "high": high})
 
 
 # -- inspections ---------------------------------------------------------------------------

@@ -1,14 +1,9 @@
 """Maintaining the scan rollups (``tracemark.models.analytics``) from new scan events.
 
-A run counts the events after the stored watermark (by event id), in batches; each batch
-is one transaction that locks the watermark row, adds the batch's counts to the day
-buckets (one ``INSERT … SELECT … ON CONFLICT DO UPDATE`` adding to what is there) and
-moves the watermark. Counts and watermark commit together, and the lock makes a second
-runner wait and then start after the first one's batch: no event is counted twice, or
-lost when a runner dies (its transaction rolls back whole).
-
-Event ids are handed out before their transactions commit, so an id may become visible
-after a larger one. Events are therefore counted only once they are :data:`SETTLE` old;
+A run counts the events after the stored watermark in batches
+(:mod:`tracemark.reporting.watermark`); each batch adds its counts to the day buckets
+(one ``INSERT … SELECT … ON CONFLICT DO UPDATE`` adding to what is there) in the
+transaction that moves the watermark. Events are counted once they are ``SETTLE`` old;
 a scan commits in milliseconds (its event is its last, autocommitted statement).
 
 Claims have no event of their own: the units claimed per day come from the claim time
@@ -24,7 +19,6 @@ show up as ``suspicious_copy``, not as ``not_genuine``.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from functools import cache
 
 from sqlalchemy import (
@@ -38,21 +32,19 @@ from sqlalchemy import (
     select,
     true,
     union_all,
-    update,
 )
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracemark.db import dialect_name, insert_for, utc_day
-from tracemark.models import Batch, RollupWatermark, ScanEvent, ScanRollup, Unit, UnitScanState
+from tracemark.models import Batch, ScanEvent, ScanRollup, Unit, UnitScanState
 from tracemark.models.analytics import ALL_PRODUCTS
 from tracemark.models.base import utcnow
+from tracemark.reporting.watermark import SETTLE, RollupRun, lock_watermark, run_batches
 
 #: The watermark row of the scan rollup.
 NAME = "scan_rollup"
 #: Events per transaction.
 BATCH_SIZE = 50_000
-#: Events younger than this are left for the next run (see the module docstring).
-SETTLE = dt.timedelta(seconds=30)
 #: Claims are recounted from this long before the previous run.
 CLAIMS_OVERLAP = dt.timedelta(days=1)
 
@@ -71,14 +63,6 @@ ALL = object()
 SCAN_COUNTS = ("scans", "first_scans", "repeat_scans", "suspicious", "not_genuine", "withheld")
 
 
-@dataclass(frozen=True)
-class RollupRun:
-    #: Events read (forged ones, which no brand's rollup counts, included).
-    events: int
-    batches: int
-    last_event_id: int
-
-
 def roll_up(
     sessions: sessionmaker[Session],
     *,
@@ -92,63 +76,25 @@ def roll_up(
     the recent claims (all of them with ``all_claims``, e.g. after restoring a backup).
     Safe to run from several processes at once."""
     now = now or utcnow()
-    ensure_watermark(sessions)
-    events = batches = 0
-    last = 0
-    while max_batches is None or batches < max_batches:
-        with sessions.begin() as session:
-            counted, last = _roll_batch(session, batch_size, now - settle, now)
-        if counted == 0:
-            break
-        events, batches = events + counted, batches + 1
+    run = run_batches(
+        sessions,
+        NAME,
+        ScanEvent,
+        ScanEvent.scanned_at,
+        _count_batch,
+        batch_size=batch_size,
+        now=now,
+        settle=settle,
+        max_batches=max_batches,
+    )
     with sessions.begin() as session:
         _recount_claims(session, now, all_claims)
-    return RollupRun(events, batches, last)
+    return run
 
 
-def ensure_watermark(sessions: sessionmaker[Session], name: str = NAME) -> None:
-    """Create the watermark row ``name`` if it is missing."""
-    with sessions.begin() as session:
-        insert_ = insert_for(session)
-        session.execute(
-            insert_(RollupWatermark.__table__).values(name=name).on_conflict_do_nothing()
-        )
-
-
-def lock_watermark(session: Session, now: dt.datetime, name: str = NAME) -> RollupWatermark:
-    """Lock the watermark row (an UPDATE: a row lock on PostgreSQL, the write lock on
-    SQLite) and read it; a concurrent runner waits here until this transaction ends."""
-    session.execute(
-        update(RollupWatermark).where(RollupWatermark.name == name).values(updated_at=now)
-    )
-    return session.execute(select(RollupWatermark).where(RollupWatermark.name == name)).scalar_one()
-
-
-def _roll_batch(
-    session: Session, batch_size: int, horizon: dt.datetime, now: dt.datetime
-) -> tuple[int, int]:
-    """Count the next batch of settled events; returns (events counted, new watermark)."""
-    watermark = lock_watermark(session, now)
-    low = watermark.last_event_id
-    page = (
-        select(ScanEvent.id).where(ScanEvent.id > low).order_by(ScanEvent.id).limit(batch_size)
-    ).subquery()
-    high = session.scalar(select(func.max(page.c.id)))
-    if high is None:
-        return 0, low
-    young = session.scalar(
-        select(func.min(ScanEvent.id)).where(
-            ScanEvent.id > low, ScanEvent.id <= high, ScanEvent.scanned_at >= horizon
-        )
-    )
-    if young is not None:
-        high = young - 1
-    if high <= low:
-        return 0, low
+def _count_batch(session: Session, low: int, high: int) -> None:
+    """Add the counts of the events ``low < id <= high`` to their day buckets."""
     session.execute(_add_statement(dialect_name(session)), {"low": low, "high": high})
-    watermark.last_event_id = high
-    session.flush()
-    return high - low, high
 
 
 @cache
@@ -222,7 +168,7 @@ def _add_statement(dialect: str):
 
 def _recount_claims(session: Session, now: dt.datetime, everything: bool = False) -> None:
     """Set the claims of the days since the previous recount (all days the first time)."""
-    watermark = lock_watermark(session, now)
+    watermark = lock_watermark(session, now, NAME)
     dialect = dialect_name(session)
     insert_ = insert_for(session)
     state = UnitScanState.__table__.c

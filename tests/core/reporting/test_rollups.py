@@ -278,13 +278,13 @@ def test_claims_are_counted_per_day_and_never_twice(db, units):
 
 def test_a_runner_dying_mid_batch_leaves_counts_and_watermark_as_they_were(db, units, monkeypatch):
     scans = add_scans(db, units, 200, seed=9)
-    real = rollups._roll_batch
+    real = rollups._count_batch
 
     def dies_after_counting(*args):
         real(*args)
         raise RuntimeError("runner died")
 
-    monkeypatch.setattr(rollups, "_roll_batch", dies_after_counting)
+    monkeypatch.setattr(rollups, "_count_batch", dies_after_counting)
     with pytest.raises(RuntimeError):
         rollups.roll_up(db.sessions, now=NOW)
     assert rolled(db, units[0].brand_id, "total") == {}
