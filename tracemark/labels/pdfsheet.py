@@ -1,8 +1,7 @@
 """Streaming PDF label sheets.
 
-The PDF is written as it goes: each page's content stream (zlib) and page object are
-written when the page is done, only byte offsets are kept, and the page tree and xref
-table are written at the end.  With ``workers > 1`` pages are rendered in a process
+Pages go to :class:`tracemark.labels.pdf.PdfWriter` as they are rendered, so the file is
+written as it goes.  With ``workers > 1`` pages are rendered in a process
 pool (ordered, bounded look-ahead), so memory stays flat for any label count.
 QR matrices come from :mod:`tracemark.labels.qrbatch`.
 """
@@ -13,7 +12,6 @@ import functools
 import itertools
 import os
 import zlib
-from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -21,6 +19,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from tracemark.labels.pdf import MM, PAGE_SIZES, PdfWriter, pdf_number, pdf_string, text_width
 from tracemark.labels.qrbatch import MAX_FAST_VERSION, Encoder, template
 from tracemark.labels.render import (
     QUIET_ZONE,
@@ -30,12 +29,6 @@ from tracemark.parallel import ordered_map
 
 __all__ = ["PAGE_SIZES", "write_pdf_sheet"]
 
-MM = 72 / 25.4
-#: Page sizes in PostScript points.
-PAGE_SIZES: dict[str, tuple[float, float]] = {
-    "A4": (210 * MM, 297 * MM),
-    "LETTER": (612.0, 792.0),
-}
 #: Smallest printed module we accept; below that, office printers blur the code.
 MIN_MODULE_MM = 0.25
 #: Labels encoded per task (and so per pool round trip).
@@ -43,30 +36,6 @@ _LABELS_PER_CHUNK = 512
 
 
 # --------------------------------------------------------------------------- layout
-
-# Helvetica advance widths (1/1000 em, Adobe AFM) for ASCII 32..126 in WinAnsiEncoding.
-_HELVETICA_WIDTHS = (
-    278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278,
-    556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556,
-    1015, 667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778,
-    667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 278, 278, 278, 469, 556,
-    333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556,
-    556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584,
-)  # fmt: skip
-
-
-def _text_width(text: bytes) -> float:
-    """Width of ``text`` in Helvetica at 1 pt (non-ASCII bytes count as an em/2)."""
-    return sum(_HELVETICA_WIDTHS[c - 32] if 32 <= c < 127 else 556 for c in text) / 1000
-
-
-def _pdf_string(text: str) -> bytes:
-    raw = text.encode("cp1252", "replace")
-    return raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
-
-
-def _num(v: float) -> bytes:
-    return (b"%.3f" % v).rstrip(b"0").rstrip(b".")
 
 
 @dataclass(frozen=True)
@@ -120,12 +89,18 @@ class _Layout:
         for c in range(self.columns):
             for x in (self.margin + c * (w + self.gap), self.margin + c * (w + self.gap) + w):
                 for y0 in (0.0, self.height - length):
-                    ops.append(b"%s %s m %s %s l" % (_num(x), _num(y0), _num(x), _num(y0 + length)))
+                    ops.append(
+                        b"%s %s m %s %s l"
+                        % (pdf_number(x), pdf_number(y0), pdf_number(x), pdf_number(y0 + length))
+                    )
         for r in range(self.rows):
             top = self.height - self.margin - r * (h + self.gap)
             for y in (top, top - h):
                 for x0 in (0.0, self.width - length):
-                    ops.append(b"%s %s m %s %s l" % (_num(x0), _num(y), _num(x0 + length), _num(y)))
+                    ops.append(
+                        b"%s %s m %s %s l"
+                        % (pdf_number(x0), pdf_number(y), pdf_number(x0 + length), pdf_number(y))
+                    )
         ops.append(b"S Q\n")
         return b"\n".join(ops)
 
@@ -175,16 +150,17 @@ def _render_pages(
             x0 = left + (cell_w - side) / 2 + QUIET_ZONE * module
             y0 = top - QUIET_ZONE * module
             parts.append(
-                b"q %s 0 0 -%s %s %s cm\n" % (_num(module), _num(module), _num(x0), _num(y0))
+                b"q %s 0 0 -%s %s %s cm\n"
+                % (pdf_number(module), pdf_number(module), pdf_number(x0), pdf_number(y0))
             )
             parts.extend(ops[k])
-            caption = _pdf_string(labels[k][1])
-            cfs = min(fs, 0.95 * cell_w / max(_text_width(caption), 1e-6))
-            tx = left + (cell_w - cfs * _text_width(caption)) / 2
+            caption = pdf_string(labels[k][1])
+            cfs = min(fs, 0.95 * cell_w / max(text_width(caption), 1e-6))
+            tx = left + (cell_w - cfs * text_width(caption)) / 2
             ty = top - side - 1.1 * fs
             parts.append(
                 b"f Q\nBT /F1 %s Tf %s %s Td (%s) Tj ET\n"
-                % (_num(cfs), _num(tx), _num(ty), caption)
+                % (pdf_number(cfs), pdf_number(tx), pdf_number(ty), caption)
             )
         pages.append(zlib.compress(b"".join(parts), level))
     return pages
@@ -216,97 +192,6 @@ def _worker_render(labels: list[tuple[str, str]], layout: _Layout, level: int) -
     if _WORKER_ENCODER is None:
         _WORKER_ENCODER = Encoder()
     return _render_pages(labels, layout, level, _WORKER_ENCODER)
-
-
-# --------------------------------------------------------------------------- PDF file
-
-
-class _PdfWriter:
-    """Minimal streaming PDF 1.4 writer: objects go out as soon as they are complete.
-
-    Object numbers: 1 catalog, 2 root page tree, 3 font, then per group of up to
-    ``_GROUP`` pages one intermediate /Pages node followed by (content, page) pairs.
-    Two levels keep every /Kids array small (readers have array limits) while only
-    the group list and the byte offsets (8 bytes per object) are held in memory.
-    """
-
-    _GROUP = 256
-
-    def __init__(self, out: BinaryIO, width: float, height: float) -> None:
-        self._out = out
-        self._pos = 0
-        self._offsets = array("Q", [0, 0, 0, 0])  # index = object number; 0 unused
-        self._groups: list[int] = []
-        self._group_pages: list[int] = []
-        self._group_node = 0
-        self.pages = 0
-        self._page_dict = (
-            b"/Type /Page /MediaBox [0 0 %s %s] /Resources << /Font << /F1 3 0 R >>"
-            b" /ProcSet [/PDF /Text] >>" % (_num(width), _num(height))
-        )
-        self._write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-        self._object(1, b"<< /Type /Catalog /Pages 2 0 R >>")
-        self._object(
-            3,
-            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-        )
-
-    def _write(self, data: bytes) -> None:
-        self._out.write(data)
-        self._pos += len(data)
-
-    def _new_object(self) -> int:
-        self._offsets.append(0)
-        return len(self._offsets) - 1
-
-    def _object(self, num: int, body: bytes) -> None:
-        self._offsets[num] = self._pos
-        self._write(b"%d 0 obj\n%s\nendobj\n" % (num, body))
-
-    def add_page(self, compressed_content: bytes) -> None:
-        if not self._group_pages:
-            self._group_node = self._new_object()
-            self._groups.append(self._group_node)
-        content, page = self._new_object(), self._new_object()
-        self._offsets[content] = self._pos
-        self._write(
-            b"%d 0 obj\n<< /Length %d /Filter /FlateDecode >>\nstream\n"
-            % (content, len(compressed_content))
-            + compressed_content
-            + b"\nendstream\nendobj\n"
-        )
-        self._object(
-            page,
-            b"<< %s /Parent %d 0 R /Contents %d 0 R >>"
-            % (self._page_dict, self._group_node, content),
-        )
-        self._group_pages.append(page)
-        self.pages += 1
-        if len(self._group_pages) == self._GROUP:
-            self._close_group()
-
-    def _close_group(self) -> None:
-        if self._group_pages:
-            kids = b" ".join(b"%d 0 R" % p for p in self._group_pages)
-            self._object(
-                self._group_node,
-                b"<< /Type /Pages /Parent 2 0 R /Kids [%s] /Count %d >>"
-                % (kids, len(self._group_pages)),
-            )
-            self._group_pages = []
-
-    def close(self) -> None:
-        self._close_group()
-        kids = b" ".join(b"%d 0 R" % g for g in self._groups)
-        self._object(2, b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, self.pages))
-        xref = self._pos
-        size = len(self._offsets)
-        self._write(b"xref\n0 %d\n0000000000 65535 f \n" % size)
-        for start in range(1, size, 4096):
-            self._write(
-                b"".join(b"%010d 00000 n \n" % off for off in self._offsets[start : start + 4096])
-            )
-        self._write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (size, xref))
 
 
 def _chunks(labels: Iterable[Label], size: int) -> Iterator[list[tuple[str, str]]]:
@@ -366,13 +251,13 @@ def write_pdf_sheet(
     total = len(labels) if hasattr(labels, "__len__") else None  # type: ignore[arg-type]
     pages_per_chunk = max(1, -(-_LABELS_PER_CHUNK // layout.per_page))
     chunks = _chunks(labels, pages_per_chunk * layout.per_page)
-    pdf = _PdfWriter(out, width, height)
+    writer = PdfWriter(out, width, height)
     done = 0
 
     def emit(chunk_len: int, pages: list[bytes]) -> None:
         nonlocal done
         for i, content in enumerate(pages):
-            pdf.add_page(content)
+            writer.add_page(content)
             done += min(layout.per_page, chunk_len - i * layout.per_page)
             if progress is not None:
                 progress(done, total)
@@ -390,5 +275,5 @@ def write_pdf_sheet(
         # bounded look-ahead keeps memory flat
         for chunk, pages in ordered_map(render, chunks, workers=n_workers, ahead=2 * n_workers):
             emit(len(chunk), pages)
-    pdf.close()
+    writer.close()
     return done

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import zlib
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -15,7 +14,7 @@ from sqlalchemy.orm import Session, aliased
 from tracemark.db import chunked
 
 # the label sheets' minimal PDF writer serves this report too
-from tracemark.labels.pdfsheet import _num, _pdf_string, _PdfWriter, _text_width
+from tracemark.labels.pdf import write_text_pdf
 from tracemark.models import (
     Brand,
     IssuanceJob,
@@ -359,8 +358,7 @@ def _cell(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-#: A4 in points, margins, and the report's text size.
-_PAGE = (595.276, 841.89)
+#: The report's margins and text size, in points (on A4).
 _MARGIN, _SIZE, _LEADING = 40.0, 9.0, 12.0
 
 
@@ -391,22 +389,4 @@ def impact_pdf(impact: RecallImpact, out: BinaryIO) -> int:
     ]
     lines += ["", "Scanned units by country"]
     lines += [f"  {c or 'unknown'}  {n}" for c, n in impact.scanned_by_country.items()]
-    width, height = _PAGE
-    writer = _PdfWriter(out, width, height)
-    per_page = int((height - 2 * _MARGIN) // _LEADING)
-    for start in range(0, len(lines), per_page):
-        ops = [b"BT /F1 %s Tf %s TL %s %s Td" % (
-            _num(_SIZE), _num(_LEADING), _num(_MARGIN), _num(height - _MARGIN)
-        )]  # fmt: skip
-        for line in lines[start : start + per_page]:
-            ops.append(b"(%s) Tj T*" % _pdf_string(_fit(line, width - 2 * _MARGIN)))
-        ops.append(b"ET")
-        writer.add_page(zlib.compress(b"\n".join(ops)))
-    writer.close()
-    return writer.pages
-
-
-def _fit(line: str, width: float) -> str:
-    while line and _text_width(line.encode("cp1252", "replace")) * _SIZE > width:
-        line = line[:-2] + "…"
-    return line
+    return write_text_pdf(lines, out, size=_SIZE, leading=_LEADING, margin=_MARGIN)
