@@ -213,24 +213,17 @@ def batches(session: Session, brand: Brand) -> list[Batch]:
 
 def get_site(session: Session, brand: Brand, site_id: int) -> Site:
     """:raises errors.NotFound: no such site, or one of another brand."""
-    return _get(session, Site, brand, site_id)
+    return errors.get_of_brand(session, Site, brand, site_id)
 
 
 def get_product(session: Session, brand: Brand, product_id: int) -> Product:
     """:raises errors.NotFound: no such product, or one of another brand."""
-    return _get(session, Product, brand, product_id)
+    return errors.get_of_brand(session, Product, brand, product_id)
 
 
 def get_batch(session: Session, brand: Brand, batch_id: int) -> Batch:
     """:raises errors.NotFound: no such batch, or one of another brand."""
-    return _get(session, Batch, brand, batch_id)
-
-
-def _get(session: Session, model: type[_T], brand: Brand, object_id: int) -> _T:
-    row = session.get(model, object_id)
-    if row is None or row.brand_id != brand.id:
-        raise errors.NotFound(f"no {model.__name__.lower()} {object_id} in brand {brand.slug}")
-    return row
+    return errors.get_of_brand(session, Batch, brand, batch_id)
 
 
 def get_brand(session: Session, slug: str) -> Brand:

@@ -2,15 +2,20 @@
 
 They live apart from any one feature so that operations of every package (catalog,
 supply, rules, checkpoints, the outbox) raise the same two exceptions, and the faces
-(admin, API, CLI) map them to a 404 or a form error in one way.
+(admin, API, CLI) map them to a 404 or a form error in one way. With them, the two
+session helpers that raise them: a brand's object by id, and an insert that may meet a
+unique rule.
 """
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from tracemark.models import Brand
 
 _T = TypeVar("_T")
 
@@ -37,4 +42,18 @@ def insert_unique(session: Session, row: _T, field: str, message: str) -> _T:
             session.flush()
     except IntegrityError:
         raise Duplicate(field, message) from None
+    return row
+
+
+def get_of_brand(session: Session, model: type[_T], brand: Brand, object_id: int) -> _T:
+    """The ``model`` row ``object_id`` if it belongs to ``brand`` (rows carry
+    ``brand_id``), so an id guessed from another brand reads as missing.
+
+    :raises NotFound: no such row, or one of another brand (the message names the
+        table: "no material lot 7 in brand acme").
+    """
+    row = session.get(model, object_id)
+    if row is None or row.brand_id != brand.id:
+        what = model.__tablename__.replace("_", " ")
+        raise NotFound(f"no {what} {object_id} in brand {brand.slug}")
     return row

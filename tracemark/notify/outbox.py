@@ -28,7 +28,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracemark.config import Settings
-from tracemark.errors import NotFound
+from tracemark.errors import get_of_brand
 from tracemark.models import Brand, MessageKind, MessageStatus, OutboxMessage, Rule
 from tracemark.models.base import utcnow
 from tracemark.notify import mail, webhooks
@@ -273,7 +273,4 @@ def messages(session: Session, brand: Brand, limit: int = 100) -> list[OutboxMes
 
 def get_message(session: Session, brand: Brand, message_id: int) -> OutboxMessage:
     """:raises NotFound: no such message, or one of another brand."""
-    message = session.get(OutboxMessage, message_id)
-    if message is None or message.brand_id != brand.id:
-        raise NotFound(f"no outbox message {message_id} in brand {brand.slug}")
-    return message
+    return get_of_brand(session, OutboxMessage, brand, message_id)

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from tracemark.accounts import users as accounts
 from tracemark.epcis import documents as epcis
-from tracemark.errors import Duplicate, NotFound, insert_unique
+from tracemark.errors import Duplicate, get_of_brand, insert_unique
 from tracemark.models import Brand, Operator, Role, Rule, RuleFiring
 from tracemark.models.base import utcnow
 from tracemark.notify import webhooks
@@ -193,10 +193,7 @@ def rules_of(session: Session, brand: Brand) -> list[Rule]:
 
 def get_rule(session: Session, brand: Brand, rule_id: int) -> Rule:
     """:raises NotFound: no such rule, or one of another brand."""
-    rule = session.get(Rule, rule_id)
-    if rule is None or rule.brand_id != brand.id:
-        raise NotFound(f"no rule {rule_id} in brand {brand.slug}")
-    return rule
+    return get_of_brand(session, Rule, brand, rule_id)
 
 
 def firings(session: Session, brand: Brand, limit: int = 100) -> list[RuleFiring]:

@@ -112,14 +112,17 @@ def bucket(age: dt.timedelta) -> str:
     return "week"  # a time in the future
 
 
-def _places(filters: SupplyFilters, query, state: str):
-    place = ObjectPlace
-    query = query.where(place.state == state)
+def _narrowed(filters: SupplyFilters, query, table):
+    """``query`` kept to the filters' product and site, as ``table`` records them."""
     if filters.product_id is not None:
-        query = query.where(place.product_id == filters.product_id)
+        query = query.where(table.product_id == filters.product_id)
     if filters.site_id is not None:
-        query = query.where(place.site_id == filters.site_id)
+        query = query.where(table.site_id == filters.site_id)
     return query
+
+
+def _places(filters: SupplyFilters, query, state: str):
+    return _narrowed(filters, query.where(ObjectPlace.state == state), ObjectPlace)
 
 
 def in_transit(
@@ -199,12 +202,7 @@ def _excursions(filters: SupplyFilters, query):
     excursion = SensorExcursion
     start = dt.datetime.combine(filters.start, dt.time(), dt.UTC)
     end = dt.datetime.combine(filters.end + dt.timedelta(days=1), dt.time(), dt.UTC)
-    query = query.where(excursion.at >= start, excursion.at < end)
-    if filters.product_id is not None:
-        query = query.where(excursion.product_id == filters.product_id)
-    if filters.site_id is not None:
-        query = query.where(excursion.site_id == filters.site_id)
-    return query
+    return _narrowed(filters, query.where(excursion.at >= start, excursion.at < end), excursion)
 
 
 def excursions_by_site(

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from signing.gs1 import MAX_LOT_LENGTH, is_valid_ai_value, normalize_gtin
 from tracemark.epcis import identifiers as epc
-from tracemark.errors import Duplicate, NotFound, insert_unique
+from tracemark.errors import Duplicate, get_of_brand, insert_unique
 from tracemark.models import Brand, LotStatus, MaterialLot, Supplier
 
 
@@ -93,18 +93,12 @@ def suppliers(session: Session, brand: Brand) -> list[Supplier]:
 
 def get_supplier(session: Session, brand: Brand, supplier_id: int) -> Supplier:
     """:raises NotFound: no such supplier, or one of another brand."""
-    supplier = session.get(Supplier, supplier_id)
-    if supplier is None or supplier.brand_id != brand.id:
-        raise NotFound(f"no supplier {supplier_id} in brand {brand.slug}")
-    return supplier
+    return get_of_brand(session, Supplier, brand, supplier_id)
 
 
 def get_lot(session: Session, brand: Brand, lot_id: int) -> MaterialLot:
     """:raises NotFound: no such material lot, or one of another brand."""
-    lot = session.get(MaterialLot, lot_id)
-    if lot is None or lot.brand_id != brand.id:
-        raise NotFound(f"no material lot {lot_id} in brand {brand.slug}")
-    return lot
+    return get_of_brand(session, MaterialLot, brand, lot_id)
 
 
 def material_lots(
