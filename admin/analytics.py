@@ -25,7 +25,7 @@ from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 
 from admin import charts
-from admin.access import Member, member_of
+from admin.access import Member, member_in_roles
 from admin.views import bp
 from tracemark.models import Role
 from tracemark.models.base import utcnow
@@ -398,11 +398,37 @@ def csv_text(header: list[str], rows: list[list]) -> str:
 
 def _analyst(slug: str) -> tuple[Member, object | None]:
     """The member, and the refusal to answer when their role may not see analytics."""
-    member = member_of(slug)
-    if member.role not in ANALYSTS:
-        message = gettext("Scan analytics are for the brand's owners, staff and marketing.")
-        return member, error_response(403, "forbidden", message)
-    return member, None
+    message = gettext("Scan analytics are for the brand's owners, staff and marketing.")
+    return member_in_roles(slug, ANALYSTS, message)
+
+
+def board_page(template: str, member: Member, form: FilterForm, board, **context):
+    """A board's page and its status: 400 when the filters are bad (the form says why)."""
+    page = render_template(
+        template,
+        member=member,
+        form=form,
+        board=board,
+        granularities=GRANULARITY_NAMES,
+        number=number,
+        **context,
+    )
+    return page, 200 if board else 400
+
+
+def csv_response(slug: str, name: str, form: FilterForm, header: list[str], rows: list[list]):
+    """A board's table as a CSV download named for the brand, the table and the range."""
+    filename = f"{slug}-{name}-{form.values['start']}-{form.values['end']}.csv"
+    return Response(
+        csv_text(header, rows),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def bad_filter(form: FilterForm):
+    """The 400 for a CSV asked with bad filters, naming the first problem."""
+    return error_response(400, "bad_filter", next(iter(form.errors.values())))
 
 
 @bp.get("/brands/<slug>/analytics")
@@ -414,17 +440,9 @@ def analytics_board(slug: str):
     products = analytics.product_names(member.session, member.brand.id)
     form = parse_filters(request.args, products, utcnow().date())
     board = Board(member, form.filters, products) if form.filters else None
-    page = render_template(
-        "admin/analytics/board.html",
-        member=member,
-        form=form,
-        board=board,
-        products=products,
-        granularities=GRANULARITY_NAMES,
-        number=number,
-        percent=percent,
+    return board_page(
+        "admin/analytics/board.html", member, form, board, products=products, percent=percent
     )
-    return page, 200 if board else 400
 
 
 @bp.get("/brands/<slug>/analytics/<chart>.csv")
@@ -438,12 +456,6 @@ def analytics_csv(slug: str, chart: str):
     products = analytics.product_names(member.session, member.brand.id)
     form = parse_filters(request.args, products, utcnow().date())
     if form.filters is None:
-        return error_response(400, "bad_filter", next(iter(form.errors.values())))
+        return bad_filter(form)
     section = Board(member, form.filters, products).section(chart)
-    filters = form.filters
-    name = f"{member.brand.slug}-{chart}-{filters.start}-{filters.end}.csv"
-    return Response(
-        csv_text(section.csv_header, section.csv_rows),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return csv_response(member.brand.slug, chart, form, section.csv_header, section.csv_rows)

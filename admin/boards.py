@@ -12,14 +12,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from flask import Response
 from flask_babel import format_datetime, gettext, ngettext
 from werkzeug.datastructures import MultiDict
 
-from admin.access import Member, member_of
-from admin.analytics import FilterForm, csv_text, parse_filters
+from admin.access import Member, member_in_roles
+from admin.analytics import FilterForm, parse_filters
 from tracemark.models import Role
-from tracemark.web import error_response
 
 OPERATORS = frozenset({Role.OWNER, Role.STAFF})
 
@@ -39,13 +37,8 @@ class Listing:
 
 def operator(slug: str) -> tuple[Member, object | None]:
     """The member, and the refusal to answer when their role may not see the boards."""
-    member = member_of(slug)
-    if member.role not in OPERATORS:
-        message = gettext(
-            "The quality and supply-chain boards are for the brand's owners and staff."
-        )
-        return member, error_response(403, "forbidden", message)
-    return member, None
+    message = gettext("The quality and supply-chain boards are for the brand's owners and staff.")
+    return member_in_roles(slug, OPERATORS, message)
 
 
 def parse_board_filters(
@@ -67,19 +60,6 @@ def parse_board_filters(
             form.errors[extra] = gettext("Choose one of the brand's sites.")
         form.filters = None
     return form, value or None
-
-
-def csv_response(slug: str, name: str, form: FilterForm, header: list[str], rows: list[list]):
-    filename = f"{slug}-{name}-{form.values['start']}-{form.values['end']}.csv"
-    return Response(
-        csv_text(header, rows),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
-
-
-def bad_filter(form: FilterForm):
-    return error_response(400, "bad_filter", next(iter(form.errors.values())))
 
 
 def when(value: dt.datetime | None) -> str:

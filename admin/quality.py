@@ -5,7 +5,7 @@ data as a table and as CSV. Read from the board tables (``tracemark.reporting.qu
 
 from __future__ import annotations
 
-from flask import abort, make_response, render_template, request
+from flask import abort, make_response, request
 from flask_babel import format_percent, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -19,13 +19,14 @@ from admin.analytics import (
     FilterForm,
     Section,
     _rate,
+    bad_filter,
+    board_page,
+    csv_response,
     number,
     percent,
 )
 from admin.boards import (
     Listing,
-    bad_filter,
-    csv_response,
     iso,
     operator,
     parse_board_filters,
@@ -298,18 +299,15 @@ def _board(slug: str) -> tuple[Member, FilterForm, QualityBoard | None, dict, li
 @login_required
 def quality_board(slug: str):
     member, form, board, products, lines = _board(slug)
-    page = render_template(
+    return board_page(
         "admin/boards/quality.html",
-        member=member,
-        form=form,
-        board=board,
+        member,
+        form,
+        board,
         products=products,
         lines=[(line, line) for line in lines],
-        granularities=GRANULARITY_NAMES,
-        number=number,
         percent=percent,
     )
-    return page, 200 if board else 400
 
 
 @bp.get("/brands/<slug>/quality/<chart>.csv")

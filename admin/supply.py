@@ -14,12 +14,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from admin import trace_forms
-from admin.access import Member, forbidden, found_or_404, member_of
+from admin.access import Member, forbidden, found_or_404, member_in_roles
 from admin.views import bp
 from tracemark import errors
 from tracemark.models import LotStatus, Role
 from tracemark.trace import supply
-from tracemark.web import error_response
 
 #: Roles that read suppliers, lots and traces.
 TRACERS = frozenset({Role.OWNER, Role.STAFF, Role.REGULATOR})
@@ -32,11 +31,8 @@ DUPLICATES = {
 def tracer(slug: str) -> tuple[Member, object | None]:
     """The member, and the refusal to answer when their role does not read the supply
     chain (marketing); no role at all is a 404."""
-    member = member_of(slug)
-    if member.role not in TRACERS:
-        message = gettext("The supply chain is for the brand's owners, staff and regulators.")
-        return member, error_response(403, "forbidden", message)
-    return member, None
+    message = gettext("The supply chain is for the brand's owners, staff and regulators.")
+    return member_in_roles(slug, TRACERS, message)
 
 
 @bp.route("/brands/<slug>/suppliers", methods=["GET", "POST"])

@@ -7,18 +7,26 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, make_response, render_template, request
+from flask import abort, make_response, request
 from flask_babel import format_decimal, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from admin import charts
 from admin.access import Member
-from admin.analytics import GRANULARITY_NAMES, TOP, Board, FilterForm, Section, number
+from admin.analytics import (
+    GRANULARITY_NAMES,
+    TOP,
+    Board,
+    FilterForm,
+    Section,
+    bad_filter,
+    board_page,
+    csv_response,
+    number,
+)
 from admin.boards import (
     Listing,
-    bad_filter,
-    csv_response,
     days,
     iso,
     operator,
@@ -289,17 +297,14 @@ def _board(slug: str) -> tuple[Member, FilterForm, SupplyBoard | None, dict, dic
 @login_required
 def supply_chain_board(slug: str):
     member, form, board, products, sites = _board(slug)
-    page = render_template(
+    return board_page(
         "admin/boards/supply_chain.html",
-        member=member,
-        form=form,
-        board=board,
+        member,
+        form,
+        board,
         products=products,
         sites=sites,
-        granularities=GRANULARITY_NAMES,
-        number=number,
     )
-    return page, 200 if board else 400
 
 
 @bp.get("/brands/<slug>/supply-chain/<chart>.csv")
