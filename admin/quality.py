@@ -142,69 +142,30 @@ class QualityBoard:
 
     def _yield_line(self) -> Section:
         items = quality.yield_by_line(self._per_line())
-        drawn = charts.bar_chart(
+        return _rate_bars(
             "yield_line",
-            str(CHARTS["yield_line"]),
             gettext("First-pass yield of each production line in the chosen range."),
             gettext("First-pass yield"),
-            [(self.line_label(line), y.rate or 0.0) for line, y in items[:TOP]],
-            _ratio,
-            whole=False,
-            tick_number=_tick,
-        )
-        headers = [
-            gettext("Line"),
-            gettext("Inspected"),
-            gettext("Passed first time"),
+            [gettext("Line"), gettext("Inspected")],
+            [(self.line_label(line), [line], y) for line, y in items],
+            ["line"],
             gettext("First-pass yield"),
-        ]
-        rows = [
-            [self.line_label(line), number(y.inspected), number(y.passed), percent(y.rate)]
-            for line, y in items
-        ]
-        raw = [[line, y.inspected, y.passed, _rate(y.rate)] for line, y in items]
-        return Section(
-            "yield_line",
-            drawn,
-            headers,
-            rows,
-            ["line", "inspected", "passed", "rate"],
-            raw,
             gettext("Nothing was inspected for the first time in this range."),
         )
 
     def _suppliers(self) -> Section:
         items = quality.supplier_pass_rates(self.session, self.brand_id, self.filters)
-        drawn = charts.bar_chart(
+        return _rate_bars(
             "suppliers",
-            str(CHARTS["suppliers"]),
             gettext(
                 "Share of each supplier's material lots that passed their first incoming "
                 "inspection, the suppliers with most lots inspected first."
             ),
             gettext("Lots passed"),
-            [(name, y.rate or 0.0) for _, name, y in items[:TOP]],
-            _ratio,
-            whole=False,
-            tick_number=_tick,
-        )
-        headers = [
-            gettext("Supplier"),
-            gettext("Lots inspected"),
-            gettext("Passed first time"),
+            [gettext("Supplier"), gettext("Lots inspected")],
+            [(name, [i, name], y) for i, name, y in items],
+            ["supplier_id", "supplier"],
             gettext("Pass rate"),
-        ]
-        rows = [
-            [name, number(y.inspected), number(y.passed), percent(y.rate)] for _, name, y in items
-        ]
-        raw = [[i, name, y.inspected, y.passed, _rate(y.rate)] for i, name, y in items]
-        return Section(
-            "suppliers",
-            drawn,
-            headers,
-            rows,
-            ["supplier_id", "supplier", "inspected", "passed", "rate"],
-            raw,
             gettext("No material lot was inspected for the first time in this range."),
         )
 
@@ -320,3 +281,41 @@ def quality_csv(slug: str, chart: str):
         return bad_filter(form)
     item = board.held() if chart == "held" else board.section(chart)
     return csv_response(member.brand.slug, chart, form, item.csv_header, item.csv_rows)
+
+
+def _rate_bars(
+    chart: str,
+    description: str,
+    axis_title: str,
+    headers: list[str],
+    items: list[tuple[str, list, Yield]],
+    csv_keys: list[str],
+    rate_header: str,
+    empty: str,
+) -> Section:
+    """A bar chart of first-pass rates, one bar per item (the first :data:`TOP`), with its
+    table. ``items`` are (label, the item's leading CSV values, its yield); ``headers``
+    name the label and inspected columns, ``csv_keys`` the leading CSV columns."""
+    drawn = charts.bar_chart(
+        chart,
+        str(CHARTS[chart]),
+        description,
+        axis_title,
+        [(label, y.rate or 0.0) for label, _, y in items[:TOP]],
+        _ratio,
+        whole=False,
+        tick_number=_tick,
+    )
+    rows = [
+        [label, number(y.inspected), number(y.passed), percent(y.rate)] for label, _, y in items
+    ]
+    raw = [[*keys, y.inspected, y.passed, _rate(y.rate)] for _, keys, y in items]
+    return Section(
+        chart,
+        drawn,
+        [*headers, gettext("Passed first time"), rate_header],
+        rows,
+        [*csv_keys, "inspected", "passed", "rate"],
+        raw,
+        empty,
+    )
