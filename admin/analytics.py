@@ -431,6 +431,17 @@ def bad_filter(form: FilterForm):
     return error_response(400, "bad_filter", next(iter(form.errors.values())))
 
 
+def board_csv(member: Member, form: FilterForm, board, chart: str, known, item_of):
+    """A board's table ``chart`` as CSV: 404 when ``chart`` is not one of ``known``, 400
+    when the filters are bad; ``item_of(board, chart)`` gives the section or listing."""
+    if chart not in known:
+        abort(404)
+    if board is None:
+        return bad_filter(form)
+    item = item_of(board, chart)
+    return csv_response(member.brand.slug, chart, form, item.csv_header, item.csv_rows)
+
+
 @bp.get("/brands/<slug>/analytics")
 @login_required
 def analytics_board(slug: str):
@@ -451,11 +462,7 @@ def analytics_csv(slug: str, chart: str):
     member, refused = _analyst(slug)
     if refused:
         return refused
-    if chart not in CHARTS:
-        abort(404)
     products = analytics.product_names(member.session, member.brand.id)
     form = parse_filters(request.args, products, utcnow().date())
-    if form.filters is None:
-        return bad_filter(form)
-    section = Board(member, form.filters, products).section(chart)
-    return csv_response(member.brand.slug, chart, form, section.csv_header, section.csv_rows)
+    board = Board(member, form.filters, products) if form.filters else None
+    return board_csv(member, form, board, chart, CHARTS, Board.section)

@@ -19,9 +19,8 @@ from admin.analytics import (
     FilterForm,
     Section,
     _rate,
-    bad_filter,
+    board_csv,
     board_page,
-    csv_response,
     number,
     percent,
 )
@@ -275,12 +274,11 @@ def quality_board(slug: str):
 @login_required
 def quality_csv(slug: str, chart: str):
     member, form, board, _, _ = _board(slug)
-    if chart not in CHARTS and chart not in LISTINGS:
-        abort(404)
-    if board is None:
-        return bad_filter(form)
-    item = board.held() if chart == "held" else board.section(chart)
-    return csv_response(member.brand.slug, chart, form, item.csv_header, item.csv_rows)
+    return board_csv(member, form, board, chart, {*CHARTS, *LISTINGS}, _item)
+
+
+def _item(board: QualityBoard, chart: str):
+    return board.held() if chart == "held" else board.section(chart)
 
 
 def _rate_bars(

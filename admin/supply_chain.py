@@ -20,9 +20,8 @@ from admin.analytics import (
     Board,
     FilterForm,
     Section,
-    bad_filter,
+    board_csv,
     board_page,
-    csv_response,
     number,
 )
 from admin.boards import (
@@ -311,10 +310,10 @@ def supply_chain_board(slug: str):
 @login_required
 def supply_chain_csv(slug: str, chart: str):
     member, form, board, _, _ = _board(slug)
-    if chart not in CHARTS and chart not in LISTINGS:
-        abort(404)
-    if board is None:
-        return bad_filter(form)
-    listing = chart in LISTINGS
-    item = getattr(board, chart)(logistics.MAX_ROWS) if listing else board.section(chart)
-    return csv_response(member.brand.slug, chart, form, item.csv_header, item.csv_rows)
+    return board_csv(member, form, board, chart, {*CHARTS, *LISTINGS}, _item)
+
+
+def _item(board: SupplyBoard, chart: str):
+    if chart in LISTINGS:
+        return getattr(board, chart)(logistics.MAX_ROWS)
+    return board.section(chart)
