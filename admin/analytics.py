@@ -10,9 +10,7 @@ the rollups (``tracemark.reporting.analytics``), never from raw scan events.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -27,6 +25,7 @@ from werkzeug.datastructures import MultiDict
 from admin import charts
 from admin.access import Member, member_in_roles
 from admin.views import bp
+from tracemark import csv_export
 from tracemark.models import Role
 from tracemark.models.base import utcnow
 from tracemark.reporting import analytics
@@ -374,23 +373,10 @@ class Board:
 
 # -- CSV --------------------------------------------------------------------------------
 
-#: A spreadsheet reads a cell starting with one of these as a formula.
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value) -> object:
-    """``value`` safe for a spreadsheet: text that would run as a formula gets a quote."""
-    if isinstance(value, str) and value.startswith(_FORMULA):
-        return "'" + value
-    return value
-
 
 def csv_text(header: list[str], rows: list[list]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows([csv_cell(value) for value in row] for row in rows)
-    return out.getvalue()
+    """The section as CSV, through the shared spreadsheet-safe writer."""
+    return csv_export.text(header, rows)
 
 
 # -- views --------------------------------------------------------------------------------

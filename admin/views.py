@@ -188,9 +188,12 @@ def login_code():
 
 @bp.post("/logout")
 def logout():
+    """Sign out here and everywhere: the session version is raised, so a copy of this
+    session's cookie (or any other session of the user) opens nothing any more."""
     if current_user.is_authenticated:
         session = db_session()
         user = auth.signed_in_user()
+        accounts.end_sessions(session, user)
         audit.record(session, "user.logout", user=user, object_type="user", object_id=user.id)
         session.commit()
     auth.sign_out()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, g, request, send_from_directory
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from tracemark.accounts import tokens as api_tokens
 from tracemark.models import ApiToken
@@ -149,10 +150,11 @@ def json_body() -> Any:
 
     :raises ApiError: 415 ``unsupported_media_type`` (not JSON), 400 ``malformed_json``,
         422 ``bad_character`` (a NUL or an unpaired surrogate anywhere, with its path).
+    :raises RequestEntityTooLarge: a body longer than :data:`MAX_BODY`, declared or not.
     """
     if request.mimetype not in JSON_TYPES:
         raise ApiError(415, "unsupported_media_type", "Send JSON (Content-Type: application/json).")
-    raw = request.get_data(cache=False)
+    raw = _body()
     try:
         text = raw.decode()  # JSON between systems is UTF-8 (RFC 8259)
         body = json.loads(text, parse_constant=_no_constant)
@@ -163,6 +165,29 @@ def json_body() -> Any:
     if "\\u" in text:
         _refuse_bad_characters(body, "$")
     return body
+
+
+def _body() -> bytes:
+    """The whole body, at most :data:`MAX_BODY` bytes.
+
+    A declared ``Content-Length`` is checked by Werkzeug. A body without one (chunked) is
+    measured here as it is read, from the server's input itself: the request's cached
+    stream may have been built under the app-wide limit before this blueprint set its own,
+    and a stream cut at the limit would read as a shorter, malformed document.
+    """
+    if request.content_length is not None:
+        return request.get_data(cache=False)
+    environ = request.environ
+    if "wsgi.input_terminated" not in environ:
+        return b""  # the server does not end the stream: nothing is safe to read
+    stream, parts, size = environ["wsgi.input"], [], 0
+    while size <= MAX_BODY:
+        part = stream.read(min(64 * 1024, MAX_BODY + 1 - size))
+        if not part:
+            return b"".join(parts)
+        parts.append(part)
+        size += len(part)
+    raise RequestEntityTooLarge()
 
 
 def _no_constant(name: str):

@@ -3,6 +3,7 @@ how hostile requests are answered (JSON errors with stable codes, never a 500)."
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
 
 import pytest
@@ -206,3 +207,33 @@ def test_errors_under_the_api_are_json(client, tenant):
     assert wrong_method.status_code == 405 and wrong_method.is_json
     unknown = client.get(tenant.url("nothing-here"), headers=tenant.headers())
     assert unknown.status_code == 404 and unknown.get_json()["error"] == "not_found"
+
+
+@pytest.mark.parametrize("size", [8 * 1024 * 1024 + 1, 9 * 1024 * 1024])
+def test_chunked_body_over_the_limit_is_413(db, client, tenant, conforms, size):
+    """A body without Content-Length (chunked) is measured as it is read: past the limit
+    it is too large, not malformed."""
+    before = _count(db, tenant.demo.brand.id)
+    response = client.post(
+        tenant.url("events"),
+        headers={**tenant.headers(), "Transfer-Encoding": "chunked"},
+        content_type="application/json",
+        input_stream=io.BytesIO(b" " * size),
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert response.status_code == 413
+    assert conforms(response, EVENTS, "post")["error"] == "request_entity_too_large"
+    assert _count(db, tenant.demo.brand.id) == before
+
+
+def test_chunked_body_within_the_limit_is_read_whole(client, tenant):
+    body = b'{"type": "EPCISDocument"}' + b" " * (8 * 1024 * 1024 - 25)
+    response = client.post(
+        tenant.url("events"),
+        headers={**tenant.headers(), "Transfer-Encoding": "chunked"},
+        content_type="application/json",
+        input_stream=io.BytesIO(body),
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert len(body) == 8 * 1024 * 1024
+    assert response.status_code == 422  # read whole and parsed: a schema answer, not 413

@@ -16,6 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tracemark import audit
 from tracemark.models import Brand, Membership, Role, User
 from tracemark.models.base import utcnow
 
@@ -109,6 +110,30 @@ def grant(session: Session, user: User, brand: Brand, role: Role | str) -> Membe
         membership.role = role
     session.flush()
     return membership
+
+
+def revoke(session: Session, user: User, brand: Brand, *, actor: User | None = None) -> bool:
+    """Take away ``user``'s role in ``brand`` and end every session they have (a session
+    opened under the role must not outlive it). Audited as ``membership.revoke``.
+
+    Returns False, changing nothing, when the user had no role there.
+    """
+    membership = session.get(Membership, (user.id, brand.id))
+    if membership is None:
+        return False
+    role = membership.role
+    session.delete(membership)
+    end_sessions(session, user)
+    audit.record(
+        session,
+        "membership.revoke",
+        user=actor,
+        brand_id=brand.id,
+        object_type="user",
+        object_id=user.id,
+        details={"email": user.email, "role": Role(role).value},
+    )
+    return True
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:

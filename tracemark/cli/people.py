@@ -77,6 +77,24 @@ def users_reset_2fa(ctx: Context, email: str) -> None:
         click.echo(f"second factor of {user.email} reset; their sessions have ended")
 
 
+@users.command("revoke")
+@click.argument("email")
+@click.option(
+    "--brand", "brand_slug", required=True, help="The brand the user loses their role in."
+)
+@pass_ctx
+def users_revoke(ctx: Context, email: str, brand_slug: str) -> None:
+    """Take away EMAIL's role in brand SLUG and end their sessions."""
+    with ctx.sessions.begin() as session:
+        the_brand = find_brand(session, brand_slug)
+        user = session.scalar(select(User).where(User.email == accounts.normalize_email(email)))
+        if user is None or not accounts.revoke(session, user, the_brand):
+            raise click.ClickException(f"{email} has no role in {the_brand.slug}")
+        click.echo(
+            f"{user.email} has no role in {the_brand.slug} any more; their sessions have ended"
+        )
+
+
 # -- verification -----------------------------------------------------------------------------
 
 

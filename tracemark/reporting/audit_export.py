@@ -1,29 +1,21 @@
 """The audit log as CSV or JSON Lines, one line at a time (for streamed downloads).
 
-CSV cells that a spreadsheet would read as a formula (starting with ``=``, ``+``, ``-``,
-``@``, a tab or a carriage return) are prefixed with an apostrophe, so an action or a
-detail typed by someone cannot run in the owner's spreadsheet (OWASP "CSV injection").
-JSON Lines is data for programs and is written as it is.
+CSV goes through the shared writer (``tracemark.csv_export``), so an action or a detail
+typed by someone cannot run as a formula in the owner's spreadsheet, whichever list
+separator it splits on. JSON Lines is data for programs and is written as it is.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable, Iterator
 
+from tracemark import csv_export
 from tracemark.models import AuditLog
 from tracemark.models.base import as_utc
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
 COLUMNS = ("id", "at", "user_id", "user_email", "action", "object_type", "object_id", "details")
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: str) -> str:
-    """``value`` made inert for spreadsheets."""
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
 
 
 def record(entry: AuditLog, email: str | None) -> dict:
@@ -41,22 +33,14 @@ def record(entry: AuditLog, email: str | None) -> dict:
 
 def csv_lines(rows: Iterable[tuple[AuditLog, str | None]]) -> Iterator[str]:
     """A header line, then one line per entry (details as a JSON cell)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
 
-    def line(cells) -> str:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(cells)
-        return buffer.getvalue()
+    def cells() -> Iterator[list]:
+        for entry, email in rows:
+            values = record(entry, email)
+            values["details"] = json.dumps(values["details"], ensure_ascii=False, sort_keys=True)
+            yield [values[name] for name in COLUMNS]
 
-    yield line(COLUMNS)
-    for entry, email in rows:
-        values = record(entry, email)
-        values["details"] = json.dumps(values["details"], ensure_ascii=False, sort_keys=True)
-        yield line(
-            "" if values[name] is None else neutralise(str(values[name])) for name in COLUMNS
-        )
+    return csv_export.lines(COLUMNS, cells())
 
 
 def jsonl_lines(rows: Iterable[tuple[AuditLog, str | None]]) -> Iterator[str]:

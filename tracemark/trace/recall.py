@@ -3,7 +3,6 @@ and which units consumers already scanned, by country; exportable as CSV and PDF
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -11,6 +10,7 @@ from typing import BinaryIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from tracemark import csv_export
 from tracemark.db import chunked
 
 # the label sheets' minimal PDF writer serves this report too
@@ -313,16 +313,16 @@ CSV_HEADER = (
 def impact_csv(impact: RecallImpact) -> str:
     """The report as CSV: one ``batch`` row per affected batch, one ``shipment`` row per
     destination, one ``scans`` row per country. Cells that a spreadsheet would run as a
-    formula are prefixed with a quote."""
+    formula are made inert (``tracemark.csv_export``)."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_export.SafeWriter(out)
     writer.writerow(CSV_HEADER)
     blank = [""] * len(CSV_HEADER)
 
     def row(**values) -> None:
         line = list(blank)
         for key, value in values.items():
-            line[CSV_HEADER.index(key)] = _cell(value)
+            line[CSV_HEADER.index(key)] = "" if value is None else str(value)
         writer.writerow(line)
 
     for item in impact.batches:
@@ -351,11 +351,6 @@ def impact_csv(impact: RecallImpact) -> str:
     for country, count in impact.scanned_by_country.items():
         row(section="scans", country=country or "unknown", scanned_units=count)
     return out.getvalue()
-
-
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 #: The report's margins and text size, in points (on A4).

@@ -181,6 +181,58 @@ def test_logout_ends_the_session(client, people, db):
     assert any(entry.object_id for entry in audit_actions(db, "user.logout"))
 
 
+def _copy_session(app, client):
+    """Another client holding a copy of ``client``'s session cookie (a captured cookie)."""
+    name = app.config["SESSION_COOKIE_NAME"]
+    thief = app.test_client()
+    thief.set_cookie(name, client.get_cookie(name).value)
+    return thief
+
+
+def test_a_session_cookie_copied_before_logout_opens_nothing_after(app, client, people):
+    login(client, people.owner)
+    thief = _copy_session(app, client)
+    assert thief.get("/admin/").status_code == 200
+    client.post("/admin/logout", data={"csrf_token": csrf_token(client, "/admin/")})
+    assert thief.get("/admin/").status_code == 302
+    assert login(client, people.owner).status_code == 302  # signing in again still works
+    assert client.get("/admin/").status_code == 200
+
+
+def test_revoking_a_role_ends_the_users_sessions_and_is_audited(app, client, people, db):
+    login(client, people.staff)
+    thief = _copy_session(app, client)
+    with db.sessions.begin() as session:
+        user = session.scalar(select(User).where(User.email == people.staff))
+        owner = session.scalar(select(User).where(User.email == people.owner))
+        brand = session.get(Brand, people.brand.id)
+        assert accounts.revoke(session, user, brand, actor=owner)
+        assert not accounts.revoke(session, user, brand, actor=owner)  # nothing left to take
+        assert accounts.role_in(session, user, brand.id) is None
+    assert client.get("/admin/").status_code == 302
+    assert thief.get("/admin/").status_code == 302
+    [entry] = [e for e in audit_actions(db, "membership.revoke") if e.brand_id == people.brand.id]
+    assert entry.details["role"] == "staff"
+    assert entry.user_id is not None
+
+
+def test_users_revoke_from_the_command_line(app, client, people, db):
+    from click.testing import CliRunner
+
+    from tracemark.cli import main
+
+    login(client, people.staff)
+    env = {"TRACEMARK_DATABASE_URL": db.url}
+    args = ["users", "revoke", people.staff, "--brand", people.brand.slug]
+    result = CliRunner().invoke(main, args, env=env)
+    assert result.exit_code == 0, result.output
+    assert client.get("/admin/").status_code == 302
+    again = CliRunner().invoke(main, args, env=env)
+    assert again.exit_code != 0 and "has no role" in again.output
+    entries = audit_actions(db, "membership.revoke")
+    assert [e.brand_id for e in entries].count(people.brand.id) == 1
+
+
 def _next_of(response) -> str:
     location = urlsplit(response.headers["Location"])
     assert location.path == "/admin/login"

@@ -240,3 +240,15 @@ def test_default_range_ends_today(app, board):
     assert f'value="{today.isoformat()}"' in response.text
     assert f'value="{(today - dt.timedelta(days=89)).isoformat()}"' in response.text
     assert T0.date() < today
+
+
+def test_csv_cells_cannot_run_as_formulas_in_semicolon_spreadsheets(app, board, db):
+    with db.sessions.begin() as session:
+        session.execute(
+            update(Product).where(Product.id == board.units[0].product_id).values(name="Oil;=1+1")
+        )
+    response = client_as(app, board, "owner").get(f"{board.base}/product.csv?{RANGE}")
+    document = response.get_data(as_text=True)
+    assert "Oil;'=1+1" in [row[1] for row in csv_rows(response)[1:]]
+    pieces = [piece.lstrip('" ') for line in document.splitlines() for piece in line.split(";")]
+    assert not any(piece.startswith("=") for piece in pieces)

@@ -114,7 +114,7 @@ def test_only_owners_export_and_other_brands_do_not_exist(app, people, entries):
 
 
 def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(client, people, db):
-    hostile = ['=HYPERLINK("http://evil")', "+1+2", "-2+3", "@SUM(A1)", "\tx", "\rx"]
+    hostile = ['=HYPERLINK("http://evil")', "+1+2", "-2+3", "@SUM(A1)", "\tx", "\rx", "X;=1+1"]
     with db.sessions.begin() as session:
         for value in hostile:
             audit.record(
@@ -128,9 +128,7 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(client, people, 
     login(client, people.owner)
     rows = list(csv.DictReader(io.StringIO(client.get(path(people)).get_data(as_text=True))))
     cells = [row["object_id"] for row in rows if row["action"] == "batch.hold"]
-    assert cells == ["'" + value for value in hostile]
-    assert audit_export.neutralise("plain") == "plain"
-    assert audit_export.neutralise("=1") == "'=1"
+    assert cells == ["'" + value for value in hostile[:-1]] + ["X;'=1+1"]
 
 
 def test_the_audit_page_offers_the_download(client, people):

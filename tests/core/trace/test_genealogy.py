@@ -133,6 +133,22 @@ def test_recall_csv_cells_cannot_run_as_spreadsheet_formulas(db, demo, chain):
     assert rows[0]["product"] == "'" + product.name
 
 
+def test_recall_csv_is_safe_for_semicolon_spreadsheets(db, demo, chain):
+    """A lot ``X;=1+1`` is valid GS1; split on ``;`` (de, fr, es, pt) it must not run."""
+    with db.sessions.begin() as session:
+        product = session.merge(demo.product)
+        product.name = "Oil;=1+1"
+        session.flush()
+        impact = recall.recall_impact(session, session.merge(demo.brand), OIL_URN)
+    document = recall.impact_csv(impact)
+    assert "Oil;'=1+1" in document
+    assert not any(
+        piece.lstrip('" ').startswith("=")
+        for line in document.splitlines()
+        for piece in line.split(";")
+    )
+
+
 def _transform(event_id, when, inputs, outputs):
     return event(
         "TransformationEvent",
