@@ -46,7 +46,7 @@ def capture_events(slug: str):
             result = capture.capture_event(session, brand, body)
     except capture.EpcisError as exc:
         session.rollback()
-        raise ApiError(422, exc.code, exc.detail[:300], path=exc.path) from None
+        raise ApiError(422, exc.code, exc.detail, path=exc.path) from None
     session.commit()
     return jsonify(
         stored=len(result.captured),

@@ -24,11 +24,13 @@ from tracemark.epcis.identifiers import Epc, canonical
 from tracemark.epcis.schema import (
     DOCUMENT_SCHEMA,
     EPCIS_CONTEXT,
+    EPCIS_CONTEXTS,
     EVENT_SCHEMA,
     EVENT_SCHEMAS,
     EXTENSION,
     MAX_EVENTS,
     MAX_OBJECTS,
+    PATTERN_NAMES,
     TM_NAMESPACE,
 )
 
@@ -80,9 +82,12 @@ _CBV_PREFIXES = (
 class EpcisError(ValueError):
     """A document or event that cannot be captured.
 
-    ``code`` is stable: ``schema_violation``, ``bad_time``, ``duplicate_event_id``,
+    ``code`` is stable: ``schema_violation``, ``unsupported_context`` (a document naming
+    none of GS1's EPCIS 2.0 contexts), ``rule_violation`` (a rule of the standard between
+    fields, e.g. ADD without a parentID), ``bad_time``, ``duplicate_event_id``,
     ``too_large`` (a document naming more than ``MAX_OBJECTS`` identifiers and readings);
-    ``path`` is the JSON path of the failing value.
+    ``path`` is the JSON path of the failing value and ``detail`` a readable sentence
+    (never the failing value itself).
     """
 
     def __init__(self, code: str, path: str, detail: str) -> None:
@@ -139,6 +144,7 @@ def validate_document(document: Any) -> list[EventRecord]:
     :raises EpcisError: the first failure, with its JSON path.
     """
     _check(_DOCUMENT, document, "$")
+    _check_context(document["@context"])
     return parse_events(document["epcisBody"]["eventList"], "$.epcisBody.eventList")
 
 
@@ -181,6 +187,57 @@ def _check_event(event: Any, path: str) -> None:
     than conditionals over all, and its errors name the failing field)."""
     _check(_EVENT, event, path)
     _check(_BY_TYPE[event["type"]], event, path)
+    _check_rules(event, path)
+
+
+def _check_context(context: Any) -> None:
+    names = [context] if isinstance(context, str) else context
+    if not any(isinstance(name, str) and name in EPCIS_CONTEXTS for name in names):
+        raise EpcisError(
+            "unsupported_context",
+            "$['@context']",
+            "the @context names none of GS1's EPCIS 2.0 contexts; accepted: "
+            + ", ".join(EPCIS_CONTEXTS),
+        )
+
+
+#: Event types whose ADD and DELETE name the parent they add to or remove from.
+_PARENT_FOR_ADD_DELETE = ("AggregationEvent", "AssociationEvent")
+_TRANSFORMATION_LISTS = (
+    "inputEPCList",
+    "inputQuantityList",
+    "outputEPCList",
+    "outputQuantityList",
+)
+
+
+def _check_rules(event: dict[str, Any], path: str) -> None:
+    """The standard's rules between fields of a schema-valid event (EPCIS 2.0 §7.4)."""
+    kind = event["type"]
+    action = event.get("action")
+    if kind in _PARENT_FOR_ADD_DELETE and action in ("ADD", "DELETE") and "parentID" not in event:
+        raise EpcisError(
+            "rule_violation",
+            f"{path}.parentID",
+            f"an {kind} with action {action} names the parentID it changes",
+        )
+    if kind == "AssociationEvent" and "parentID" not in event:
+        raise EpcisError(
+            "rule_violation", f"{path}.parentID", "an AssociationEvent names its parentID"
+        )
+    if kind == "TransformationEvent" and not any(event.get(k) for k in _TRANSFORMATION_LISTS):
+        raise EpcisError(
+            "rule_violation",
+            f"{path}.inputEPCList",
+            "a TransformationEvent names at least one input or output"
+            " (inputEPCList, inputQuantityList, outputEPCList, outputQuantityList)",
+        )
+    if "errorDeclaration" in event and "eventID" not in event:
+        raise EpcisError(
+            "rule_violation",
+            f"{path}.eventID",
+            "an error declaration carries the eventID of the event it declares in error",
+        )
 
 
 def _check(schema: _Schema, instance: Any, path: str) -> None:
@@ -193,10 +250,10 @@ def _check(schema: _Schema, instance: Any, path: str) -> None:
             where = path + "".join(
                 f"[{p}]" if isinstance(p, int) else f".{p}" for p in fast_error.path[1:]
             )
-            raise EpcisError("schema_violation", where, fast_error.message[:300]) from None
+            raise EpcisError("schema_violation", where, "does not match the schema") from None
     if error is not None:
         where = path + error.json_path[1:]
-        message = error.message
+        message = _message(error)
         if error.validator == "additionalProperties":  # name the unknown field
             known = set(error.schema.get("properties", {}))
             unknown = sorted(
@@ -204,7 +261,44 @@ def _check(schema: _Schema, instance: Any, path: str) -> None:
             )
             where += f"[{json.dumps(unknown[0])}]" if unknown else ""
             message = "unknown field (extension fields are prefix:name)"
-        raise EpcisError("schema_violation", where, message[:300])
+        elif error.validator == "required":  # point at the missing field
+            missing = [key for key in error.validator_value if key not in error.instance]
+            where += _member(missing[0]) if missing else ""
+            message = "is required"
+        raise EpcisError("schema_violation", where, message)
+
+
+def _member(name: str) -> str:
+    """``name`` as a JSON path step: ``.name``, or ``['@context']`` when it needs quoting."""
+    return f".{name}" if name.isidentifier() else f"[{json.dumps(name)}]"
+
+
+def _message(error: Any) -> str:
+    """A sentence about the failing value that does not repeat it (a value may be a
+    whole event): what was expected, by the failing keyword."""
+    keyword, expected = error.validator, error.validator_value
+    if keyword == "type":
+        kinds = expected if isinstance(expected, list) else [expected]
+        return f"must be of type {' or '.join(kinds)}"
+    if keyword == "enum":
+        return "must be one of " + ", ".join(str(value) for value in expected)
+    if keyword == "const":
+        return f"must be {expected}"
+    if keyword == "pattern":
+        return "must be " + PATTERN_NAMES.get(expected, f"text matching {expected}")
+    limits = {
+        "maxLength": "at most {} characters",
+        "minLength": "at least {} characters",
+        "maxItems": "at most {} items",
+        "minItems": "at least {} item(s)",
+        "minimum": "at least {}",
+        "maximum": "at most {}",
+    }
+    if keyword in limits:
+        return "must have " + limits[keyword].format(expected)
+    if keyword in ("anyOf", "oneOf"):
+        return "does not match any of the accepted shapes"
+    return f"fails the schema's {keyword!r} check"
 
 
 def _time(value: str, path: str) -> dt.datetime:
@@ -313,7 +407,12 @@ def query_document(events: list[dict[str, Any]], created: dt.datetime) -> dict[s
 
 
 def _iso(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return _isoformat(value.astimezone(dt.UTC)).replace("+00:00", "Z")
+
+
+def _isoformat(value: dt.datetime) -> str:
+    """Milliseconds, or microseconds when the time has them (nothing captured is cut)."""
+    return value.isoformat(timespec="microseconds" if value.microsecond % 1000 else "milliseconds")
 
 
 def event_json(
@@ -342,7 +441,7 @@ def event_json(
     out: dict[str, Any] = {"type": event_type}
     if event_id:
         out["eventID"] = event_id
-    out["eventTime"] = local.isoformat(timespec="milliseconds")
+    out["eventTime"] = _isoformat(local)
     out["eventTimeZoneOffset"] = offset
     if recorded_at is not None:
         out["recordTime"] = _iso(recorded_at)
