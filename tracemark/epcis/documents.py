@@ -67,8 +67,9 @@ QUANTITY_LISTS = {
 MODELLED = {
     "type", "eventID", "eventTime", "eventTimeZoneOffset", "recordTime", "action", "bizStep",
     "disposition", "readPoint", "bizLocation", "parentID", "transformationID", "sourceList",
-    "destinationList", *EPC_LISTS, *QUANTITY_LISTS,
+    "destinationList", "errorDeclaration", *EPC_LISTS, *QUANTITY_LISTS,
 }  # fmt: skip
+
 _CBV_PREFIXES = (
     "urn:epcglobal:cbv:bizstep:",
     "urn:epcglobal:cbv:disp:",
@@ -82,7 +83,8 @@ _CBV_PREFIXES = (
 class EpcisError(ValueError):
     """A document or event that cannot be captured.
 
-    ``code`` is stable: ``schema_violation``, ``unsupported_context`` (a document naming
+    ``code`` is stable: ``schema_violation``, ``event_id_conflict`` (the brand holds
+    another event under this eventID), ``unsupported_context`` (a document naming
     none of GS1's EPCIS 2.0 contexts), ``rule_violation`` (a rule of the standard between
     fields, e.g. ADD without a parentID), ``bad_time``, ``duplicate_event_id``,
     ``too_large`` (a document naming more than ``MAX_OBJECTS`` identifiers and readings);
@@ -136,6 +138,11 @@ class EventRecord:
     objects: list[EventObject] = field(default_factory=list)
     readings: list[SensorValue] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
+    #: SHA-256 of the event's content (:func:`content_digest`).
+    digest: str = ""
+    #: The EPCIS errorDeclaration, and its declarationTime in UTC, when it has one.
+    error_declaration: dict[str, Any] | None = None
+    declared_at: dt.datetime | None = None
 
 
 def validate_document(document: Any) -> list[EventRecord]:
@@ -325,8 +332,32 @@ def event_hash(event: dict[str, Any]) -> str:
     return f"urn:tracemark:event-sha256:{digest}"
 
 
+def content_digest(record: EventRecord) -> str:
+    """SHA-256 of what an event says, in canonical form (identifiers, terms, time in
+    UTC; not recordTime nor errorDeclaration): a resend, or the brand's own export of
+    the event, has the same digest whatever its spelling; a reused eventID another."""
+    content = [
+        record.event_type, record.event_time.isoformat(), record.offset, record.action,
+        record.biz_step, record.disposition, record.read_point, record.biz_location,
+        record.parent_id, record.transformation_id, record.sources, record.destinations,
+        sorted(
+            (o.role, o.epc.uri, None if o.quantity is None else float(o.quantity), o.uom or "")
+            for o in record.objects
+        ),
+        record.data,
+    ]  # fmt: skip
+    raw = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
 def _parse(event: dict[str, Any], path: str) -> EventRecord:
     event_time = _time(event["eventTime"], f"{path}.eventTime")
+    declaration = event.get("errorDeclaration")
+    declared_at = None
+    if declaration is not None:
+        declared_at = _time(
+            declaration["declarationTime"], f"{path}.errorDeclaration.declarationTime"
+        )
     objects = [
         EventObject(role, canonical(epc))
         for key, role in EPC_LISTS.items()
@@ -357,7 +388,7 @@ def _parse(event: dict[str, Any], path: str) -> EventRecord:
                     exception=exception.removeprefix("gs1:") if exception else None,
                 )
             )
-    return EventRecord(
+    record = EventRecord(
         path=path,
         event_id=event.get("eventID") or event_hash(event),
         event_type=event["type"],
@@ -375,7 +406,11 @@ def _parse(event: dict[str, Any], path: str) -> EventRecord:
         objects=objects,
         readings=readings,
         data={key: value for key, value in event.items() if key not in MODELLED},
+        error_declaration=declaration,
+        declared_at=declared_at,
     )
+    record.digest = content_digest(record)
+    return record
 
 
 def document(events: list[dict[str, Any]], created: dt.datetime) -> dict[str, Any]:
@@ -433,6 +468,7 @@ def event_json(
     objects: list[tuple[str, str, float | None, str | None]],
     data: dict[str, Any],
     recorded_at: dt.datetime | None = None,
+    error_declaration: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One event as EPCIS 2.0 JSON; ``objects`` are ``(role, epc, quantity, uom)`` rows."""
     sign, hours, minutes = offset[0], int(offset[1:3]), int(offset[4:6])
@@ -479,5 +515,7 @@ def event_json(
         out["sourceList"] = sources
     if destinations:
         out["destinationList"] = destinations
+    if error_declaration:
+        out["errorDeclaration"] = error_declaration
     out.update(data)
     return out
