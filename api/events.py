@@ -46,13 +46,16 @@ def capture_events(slug: str):
             result = capture.capture_event(session, brand, body)
     except capture.EpcisError as exc:
         session.rollback()
-        raise ApiError(422, exc.code, exc.detail[:300], path=exc.path) from None
+        status = 409 if exc.code == "event_id_conflict" else 422
+        raise ApiError(status, exc.code, exc.detail, path=exc.path) from None
     session.commit()
     return jsonify(
         stored=len(result.captured),
         already_held=len(result.duplicates),
+        declared_in_error=len(result.declared),
         stored_event_ids=result.captured,
         held_event_ids=result.duplicates,
+        declared_event_ids=result.declared,
     )
 
 

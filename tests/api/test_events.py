@@ -267,3 +267,16 @@ def test_a_document_resent_while_its_first_capture_runs_is_found_held(db, app, t
     counts = sorted((answer["stored"], answer["already_held"]) for _, answer in answers)
     assert counts == [(0, 3), (3, 0)]
     assert _held(db, tenant.demo.brand.id) == 3
+
+
+def test_a_reused_event_id_is_409_and_an_error_declaration_is_counted(client, tenant, conforms):
+    (sent,) = _events(1)
+    url, headers = tenant.url("events"), tenant.headers("capture")
+    conforms(client.post(url, headers=headers, json=sent), EVENTS, "post")
+    changed = sent | {"bizStep": "receiving"}
+    refused = client.post(url, headers=headers, json=changed)
+    assert refused.status_code == 409
+    assert conforms(refused, EVENTS, "post")["error"] == "event_id_conflict"
+    declared = sent | {"errorDeclaration": {"declarationTime": "2026-10-03T00:00:00Z"}}
+    answer = conforms(client.post(url, headers=headers, json=declared), EVENTS, "post")
+    assert (answer["declared_in_error"], answer["declared_event_ids"]) == (1, [sent["eventID"]])

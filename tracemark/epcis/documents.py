@@ -24,11 +24,13 @@ from tracemark.epcis.identifiers import Epc, canonical
 from tracemark.epcis.schema import (
     DOCUMENT_SCHEMA,
     EPCIS_CONTEXT,
+    EPCIS_CONTEXTS,
     EVENT_SCHEMA,
     EVENT_SCHEMAS,
     EXTENSION,
     MAX_EVENTS,
     MAX_OBJECTS,
+    PATTERN_NAMES,
     TM_NAMESPACE,
 )
 
@@ -65,8 +67,9 @@ QUANTITY_LISTS = {
 MODELLED = {
     "type", "eventID", "eventTime", "eventTimeZoneOffset", "recordTime", "action", "bizStep",
     "disposition", "readPoint", "bizLocation", "parentID", "transformationID", "sourceList",
-    "destinationList", *EPC_LISTS, *QUANTITY_LISTS,
+    "destinationList", "errorDeclaration", *EPC_LISTS, *QUANTITY_LISTS,
 }  # fmt: skip
+
 _CBV_PREFIXES = (
     "urn:epcglobal:cbv:bizstep:",
     "urn:epcglobal:cbv:disp:",
@@ -80,9 +83,13 @@ _CBV_PREFIXES = (
 class EpcisError(ValueError):
     """A document or event that cannot be captured.
 
-    ``code`` is stable: ``schema_violation``, ``bad_time``, ``duplicate_event_id``,
+    ``code`` is stable: ``schema_violation``, ``event_id_conflict`` (the brand holds
+    another event under this eventID), ``unsupported_context`` (a document naming
+    none of GS1's EPCIS 2.0 contexts), ``rule_violation`` (a rule of the standard between
+    fields, e.g. ADD without a parentID), ``bad_time``, ``duplicate_event_id``,
     ``too_large`` (a document naming more than ``MAX_OBJECTS`` identifiers and readings);
-    ``path`` is the JSON path of the failing value.
+    ``path`` is the JSON path of the failing value and ``detail`` a readable sentence
+    (never the failing value itself).
     """
 
     def __init__(self, code: str, path: str, detail: str) -> None:
@@ -131,6 +138,11 @@ class EventRecord:
     objects: list[EventObject] = field(default_factory=list)
     readings: list[SensorValue] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
+    #: SHA-256 of the event's content (:func:`content_digest`).
+    digest: str = ""
+    #: The EPCIS errorDeclaration, and its declarationTime in UTC, when it has one.
+    error_declaration: dict[str, Any] | None = None
+    declared_at: dt.datetime | None = None
 
 
 def validate_document(document: Any) -> list[EventRecord]:
@@ -139,6 +151,7 @@ def validate_document(document: Any) -> list[EventRecord]:
     :raises EpcisError: the first failure, with its JSON path.
     """
     _check(_DOCUMENT, document, "$")
+    _check_context(document["@context"])
     return parse_events(document["epcisBody"]["eventList"], "$.epcisBody.eventList")
 
 
@@ -181,6 +194,57 @@ def _check_event(event: Any, path: str) -> None:
     than conditionals over all, and its errors name the failing field)."""
     _check(_EVENT, event, path)
     _check(_BY_TYPE[event["type"]], event, path)
+    _check_rules(event, path)
+
+
+def _check_context(context: Any) -> None:
+    names = [context] if isinstance(context, str) else context
+    if not any(isinstance(name, str) and name in EPCIS_CONTEXTS for name in names):
+        raise EpcisError(
+            "unsupported_context",
+            "$['@context']",
+            "the @context names none of GS1's EPCIS 2.0 contexts; accepted: "
+            + ", ".join(EPCIS_CONTEXTS),
+        )
+
+
+#: Event types whose ADD and DELETE name the parent they add to or remove from.
+_PARENT_FOR_ADD_DELETE = ("AggregationEvent", "AssociationEvent")
+_TRANSFORMATION_LISTS = (
+    "inputEPCList",
+    "inputQuantityList",
+    "outputEPCList",
+    "outputQuantityList",
+)
+
+
+def _check_rules(event: dict[str, Any], path: str) -> None:
+    """The standard's rules between fields of a schema-valid event (EPCIS 2.0 §7.4)."""
+    kind = event["type"]
+    action = event.get("action")
+    if kind in _PARENT_FOR_ADD_DELETE and action in ("ADD", "DELETE") and "parentID" not in event:
+        raise EpcisError(
+            "rule_violation",
+            f"{path}.parentID",
+            f"an {kind} with action {action} names the parentID it changes",
+        )
+    if kind == "AssociationEvent" and "parentID" not in event:
+        raise EpcisError(
+            "rule_violation", f"{path}.parentID", "an AssociationEvent names its parentID"
+        )
+    if kind == "TransformationEvent" and not any(event.get(k) for k in _TRANSFORMATION_LISTS):
+        raise EpcisError(
+            "rule_violation",
+            f"{path}.inputEPCList",
+            "a TransformationEvent names at least one input or output"
+            " (inputEPCList, inputQuantityList, outputEPCList, outputQuantityList)",
+        )
+    if "errorDeclaration" in event and "eventID" not in event:
+        raise EpcisError(
+            "rule_violation",
+            f"{path}.eventID",
+            "an error declaration carries the eventID of the event it declares in error",
+        )
 
 
 def _check(schema: _Schema, instance: Any, path: str) -> None:
@@ -193,10 +257,10 @@ def _check(schema: _Schema, instance: Any, path: str) -> None:
             where = path + "".join(
                 f"[{p}]" if isinstance(p, int) else f".{p}" for p in fast_error.path[1:]
             )
-            raise EpcisError("schema_violation", where, fast_error.message[:300]) from None
+            raise EpcisError("schema_violation", where, "does not match the schema") from None
     if error is not None:
         where = path + error.json_path[1:]
-        message = error.message
+        message = _message(error)
         if error.validator == "additionalProperties":  # name the unknown field
             known = set(error.schema.get("properties", {}))
             unknown = sorted(
@@ -204,7 +268,44 @@ def _check(schema: _Schema, instance: Any, path: str) -> None:
             )
             where += f"[{json.dumps(unknown[0])}]" if unknown else ""
             message = "unknown field (extension fields are prefix:name)"
-        raise EpcisError("schema_violation", where, message[:300])
+        elif error.validator == "required":  # point at the missing field
+            missing = [key for key in error.validator_value if key not in error.instance]
+            where += _member(missing[0]) if missing else ""
+            message = "is required"
+        raise EpcisError("schema_violation", where, message)
+
+
+def _member(name: str) -> str:
+    """``name`` as a JSON path step: ``.name``, or ``['@context']`` when it needs quoting."""
+    return f".{name}" if name.isidentifier() else f"[{json.dumps(name)}]"
+
+
+def _message(error: Any) -> str:
+    """A sentence about the failing value that does not repeat it (a value may be a
+    whole event): what was expected, by the failing keyword."""
+    keyword, expected = error.validator, error.validator_value
+    if keyword == "type":
+        kinds = expected if isinstance(expected, list) else [expected]
+        return f"must be of type {' or '.join(kinds)}"
+    if keyword == "enum":
+        return "must be one of " + ", ".join(str(value) for value in expected)
+    if keyword == "const":
+        return f"must be {expected}"
+    if keyword == "pattern":
+        return "must be " + PATTERN_NAMES.get(expected, f"text matching {expected}")
+    limits = {
+        "maxLength": "at most {} characters",
+        "minLength": "at least {} characters",
+        "maxItems": "at most {} items",
+        "minItems": "at least {} item(s)",
+        "minimum": "at least {}",
+        "maximum": "at most {}",
+    }
+    if keyword in limits:
+        return "must have " + limits[keyword].format(expected)
+    if keyword in ("anyOf", "oneOf"):
+        return "does not match any of the accepted shapes"
+    return f"fails the schema's {keyword!r} check"
 
 
 def _time(value: str, path: str) -> dt.datetime:
@@ -231,8 +332,32 @@ def event_hash(event: dict[str, Any]) -> str:
     return f"urn:tracemark:event-sha256:{digest}"
 
 
+def content_digest(record: EventRecord) -> str:
+    """SHA-256 of what an event says, in canonical form (identifiers, terms, time in
+    UTC; not recordTime nor errorDeclaration): a resend, or the brand's own export of
+    the event, has the same digest whatever its spelling; a reused eventID another."""
+    content = [
+        record.event_type, record.event_time.isoformat(), record.offset, record.action,
+        record.biz_step, record.disposition, record.read_point, record.biz_location,
+        record.parent_id, record.transformation_id, record.sources, record.destinations,
+        sorted(
+            (o.role, o.epc.uri, None if o.quantity is None else float(o.quantity), o.uom or "")
+            for o in record.objects
+        ),
+        record.data,
+    ]  # fmt: skip
+    raw = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
 def _parse(event: dict[str, Any], path: str) -> EventRecord:
     event_time = _time(event["eventTime"], f"{path}.eventTime")
+    declaration = event.get("errorDeclaration")
+    declared_at = None
+    if declaration is not None:
+        declared_at = _time(
+            declaration["declarationTime"], f"{path}.errorDeclaration.declarationTime"
+        )
     objects = [
         EventObject(role, canonical(epc))
         for key, role in EPC_LISTS.items()
@@ -263,7 +388,7 @@ def _parse(event: dict[str, Any], path: str) -> EventRecord:
                     exception=exception.removeprefix("gs1:") if exception else None,
                 )
             )
-    return EventRecord(
+    record = EventRecord(
         path=path,
         event_id=event.get("eventID") or event_hash(event),
         event_type=event["type"],
@@ -281,7 +406,11 @@ def _parse(event: dict[str, Any], path: str) -> EventRecord:
         objects=objects,
         readings=readings,
         data={key: value for key, value in event.items() if key not in MODELLED},
+        error_declaration=declaration,
+        declared_at=declared_at,
     )
+    record.digest = content_digest(record)
+    return record
 
 
 def document(events: list[dict[str, Any]], created: dt.datetime) -> dict[str, Any]:
@@ -313,7 +442,12 @@ def query_document(events: list[dict[str, Any]], created: dt.datetime) -> dict[s
 
 
 def _iso(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return _isoformat(value.astimezone(dt.UTC)).replace("+00:00", "Z")
+
+
+def _isoformat(value: dt.datetime) -> str:
+    """Milliseconds, or microseconds when the time has them (nothing captured is cut)."""
+    return value.isoformat(timespec="microseconds" if value.microsecond % 1000 else "milliseconds")
 
 
 def event_json(
@@ -334,6 +468,7 @@ def event_json(
     objects: list[tuple[str, str, float | None, str | None]],
     data: dict[str, Any],
     recorded_at: dt.datetime | None = None,
+    error_declaration: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One event as EPCIS 2.0 JSON; ``objects`` are ``(role, epc, quantity, uom)`` rows."""
     sign, hours, minutes = offset[0], int(offset[1:3]), int(offset[4:6])
@@ -342,7 +477,7 @@ def event_json(
     out: dict[str, Any] = {"type": event_type}
     if event_id:
         out["eventID"] = event_id
-    out["eventTime"] = local.isoformat(timespec="milliseconds")
+    out["eventTime"] = _isoformat(local)
     out["eventTimeZoneOffset"] = offset
     if recorded_at is not None:
         out["recordTime"] = _iso(recorded_at)
@@ -380,5 +515,7 @@ def event_json(
         out["sourceList"] = sources
     if destinations:
         out["destinationList"] = destinations
+    if error_declaration:
+        out["errorDeclaration"] = error_declaration
     out.update(data)
     return out

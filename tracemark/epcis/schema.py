@@ -1,6 +1,7 @@
-"""JSON Schema of the EPCIS 2.0 JSON-LD subset Tracemark captures.
+"""JSON Schema of the EPCIS 2.0 JSON-LD Tracemark captures.
 
-Object, aggregation and transformation events with their standard fields; extension
+The five event types (object, aggregation, association, transaction, transformation)
+with their standard fields; extension
 fields are accepted when namespaced (``prefix:name``), and ``tm:`` ones are checked here
 because traces read them: ``tm:operator``, ``tm:equipment``, ``tm:line`` and ``tm:qc``
 (quality-control results: ``[{"test", "result": "pass"|"fail", "value", "uom", "defect"}]``,
@@ -12,6 +13,17 @@ from __future__ import annotations
 from typing import Any
 
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
+#: GS1's EPCIS 2.0 contexts, one of which a document names: the versioned and unversioned
+#: URLs on ref.gs1.org, GS1's GitHub copies, and the "simple" context of each (the same
+#: terms; it only changes how JSON-LD expands them, which capture does not do).
+EPCIS_CONTEXTS = (
+    EPCIS_CONTEXT,
+    "https://ref.gs1.org/standards/epcis/epcis-context.jsonld",
+    "https://gs1.github.io/EPCIS/epcis-context.jsonld",
+    "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context-simple.jsonld",
+    "https://ref.gs1.org/standards/epcis/epcis-context-simple.jsonld",
+    "https://gs1.github.io/EPCIS/epcis-context-simple.jsonld",
+)
 #: Namespace of Tracemark's extension fields.
 TM_NAMESPACE = "urn:tracemark:epcis:"
 MAX_EVENTS = 10_000
@@ -19,6 +31,10 @@ MAX_IDS = 10_000
 #: Identifiers and sensor readings in one capture, all events together.
 MAX_OBJECTS = 200_000
 MAX_ID_LENGTH = 300
+
+#: Extension fields are namespaced (``prefix:name``): a misspelt standard field is an
+#: error, not data.
+EXTENSION = r"^[A-Za-z][\w.-]*:[\w.-]+$"
 
 _URI = {
     "type": "string",
@@ -38,6 +54,13 @@ _OFFSET = {"type": "string", "pattern": r"^[+-](0[0-9]|1[0-4]):[0-5][0-9]$"}
 #: A CBV term (``shipping``), its prefixed form (``cbv:BizStep-shipping``) or a URI.
 _TERM = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": r"^\S+$"}
 _TEXT = {"type": "string", "maxLength": 200}
+#: What each pattern above means, for error messages.
+PATTERN_NAMES = {
+    _URI["pattern"]: "a URI (scheme:…, no spaces)",
+    _TIME["pattern"]: "a date and time with its offset (2026-10-01T10:00:00.000+02:00)",
+    _OFFSET["pattern"]: "a time-zone offset (±hh:mm)",
+    _TERM["pattern"]: "a term without spaces",
+}
 _EPC_LIST = {"type": "array", "maxItems": MAX_IDS, "items": _URI}
 _QUANTITY_LIST = {
     "type": "array",
@@ -113,8 +136,19 @@ def _party_list(key: str) -> dict[str, Any]:
     }
 
 
+_BIZ_TRANSACTION_LIST = {
+    "type": "array",
+    "maxItems": 100,
+    "items": {
+        "type": "object",
+        "required": ["bizTransaction"],
+        "additionalProperties": False,
+        "properties": {"type": _TERM, "bizTransaction": _URI},
+    },
+}
+
 _STANDARD_FIELDS: dict[str, Any] = {
-    "type": {"enum": ["ObjectEvent", "AggregationEvent", "TransformationEvent"]},
+    "type": {"type": "string"},
     "eventID": _URI,
     "eventTime": _TIME,
     "eventTimeZoneOffset": _OFFSET,
@@ -138,9 +172,19 @@ _STANDARD_FIELDS: dict[str, Any] = {
     "destinationList": _party_list("destination"),
     "sensorElementList": _SENSOR_ELEMENT_LIST,
     "certificationInfo": {"anyOf": [_URI, {"type": "array", "maxItems": 100, "items": _URI}]},
-    "bizTransactionList": {"type": "array", "maxItems": 100},
+    "bizTransactionList": _BIZ_TRANSACTION_LIST,
     "ilmd": {"type": "object"},
-    "errorDeclaration": {"type": "object"},
+    "errorDeclaration": {
+        "type": "object",
+        "required": ["declarationTime"],
+        "properties": {
+            "declarationTime": _TIME,
+            "reason": _TERM,
+            "correctiveEventIDs": {"type": "array", "maxItems": 100, "items": _URI},
+        },
+        "patternProperties": {EXTENSION: {}},
+        "additionalProperties": False,
+    },
     "persistentDisposition": {"type": "object"},
     "@context": {},
     "tm:operator": _TEXT,
@@ -169,9 +213,6 @@ _LISTS = (
     "childQuantityList", "inputQuantityList", "outputQuantityList", "parentID",
     "transformationID",
 )  # fmt: skip
-#: Extension fields are namespaced (``prefix:name``): a misspelt standard field is an
-#: error, not data.
-EXTENSION = r"^[A-Za-z][\w.-]*:[\w.-]+$"
 
 
 def _event_schema(
@@ -192,17 +233,23 @@ def _event_schema(
     }
 
 
-def _one_of(*fields: str) -> dict[str, Any]:
-    return {"anyOf": [{"required": [name]} for name in fields]}
-
-
 #: Event types captured, each with its schema (validated after dispatch on ``type``).
+#: Rules the standard states between fields (a parent for ADD and DELETE, at least one
+#: input or output) are checked after the schema, in ``documents``, so their errors name
+#: the field and the rule.
 EVENT_SCHEMAS: dict[str, dict[str, Any]] = {
-    "ObjectEvent": _event_schema(
-        "ObjectEvent", ("epcList", "quantityList"), ["action"], [_one_of("epcList", "quantityList")]
-    ),
+    "ObjectEvent": _event_schema("ObjectEvent", ("epcList", "quantityList"), ["action"], []),
     "AggregationEvent": _event_schema(
         "AggregationEvent", ("parentID", "childEPCs", "childQuantityList"), ["action"], []
+    ),
+    "AssociationEvent": _event_schema(
+        "AssociationEvent", ("parentID", "childEPCs", "childQuantityList"), ["action"], []
+    ),
+    "TransactionEvent": _event_schema(
+        "TransactionEvent",
+        ("parentID", "epcList", "quantityList"),
+        ["action", "bizTransactionList"],
+        [{"properties": {"bizTransactionList": {"minItems": 1}}}],
     ),
     "TransformationEvent": _event_schema(
         "TransformationEvent",
@@ -214,10 +261,7 @@ EVENT_SCHEMAS: dict[str, dict[str, Any]] = {
             "transformationID",
         ),
         [],
-        [
-            _one_of("inputEPCList", "inputQuantityList"),
-            _one_of("outputEPCList", "outputQuantityList"),
-        ],
+        [],
     ),
 }
 #: What every event must be before its type's schema applies.
@@ -232,12 +276,8 @@ DOCUMENT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["@context", "type", "schemaVersion", "creationDate", "epcisBody"],
     "properties": {
-        "@context": {
-            "anyOf": [
-                {"const": EPCIS_CONTEXT},
-                {"type": "array", "contains": {"const": EPCIS_CONTEXT}, "maxItems": 20},
-            ]
-        },
+        # which contexts: checked in ``documents``, whose error names the accepted ones
+        "@context": {"anyOf": [{"type": "string"}, {"type": "array", "maxItems": 20}]},
         "type": {"const": "EPCISDocument"},
         "schemaVersion": {"enum": ["2.0", "2.0.0"]},
         "creationDate": _TIME,

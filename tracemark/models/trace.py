@@ -75,6 +75,14 @@ class TraceEvent(Base):
     #: extensions such as ``tm:operator``); custom fields for recorded events.
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: SHA-256 of the event as captured (without recordTime and errorDeclaration): the
+    #: same eventID with other content is a conflict. None for rows from before 0021.
+    content_sha256: Mapped[str | None] = mapped_column(String(64))
+    #: When the event was declared in error (EPCIS errorDeclaration's declarationTime);
+    #: such an event stays queryable but stops counting in traces, journeys and boards.
+    error_declared_at: Mapped[dt.datetime | None] = mapped_column()
+    #: The error declaration as sent (declarationTime, reason, correctiveEventIDs, ...).
+    error_declaration: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
     site: Mapped[Site | None] = relationship(
         primaryjoin="TraceEvent.site_id == Site.id", foreign_keys=[site_id], viewonly=True

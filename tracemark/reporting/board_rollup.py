@@ -121,6 +121,7 @@ def _inspections(session: Session, low: int, high: int) -> None:
         ).where(
             event.id > low,
             event.id <= high,
+            event.error_declared_at.is_(None),
             or_(event.biz_step == "inspecting", cast(event.data, Text).like('%"tm:qc"%')),
         )
     ).all()  # fmt: skip
@@ -287,7 +288,7 @@ def _places(session: Session, low: int, high: int) -> None:
             func.coalesce(event.biz_location, event.read_point, ""), event.parent_id,
         )
         .join(event, event.id == obj.event_id)
-        .where(event.id > low, event.id <= high)
+        .where(event.id > low, event.id <= high, event.error_declared_at.is_(None))
     ).all()  # fmt: skip
     moves: dict[tuple[int, str], list[_Move]] = defaultdict(list)
     for (

@@ -5,7 +5,13 @@ written (:mod:`tracemark.epcis.documents`), identifiers are resolved to the bran
 batches, material lots and sites, and every row goes in under one savepoint. Events are
 idempotent by eventID (an event without one is identified by its content's hash): an
 event the brand already holds is skipped, so a client may resend a document after a
-timeout. Events may arrive in any order; every reader orders them by ``event_time``.
+timeout; the same eventID with other content is refused (``event_id_conflict``). The
+one repeat EPCIS allows is an error declaration: the event again, with an
+``errorDeclaration``. The held event then keeps its objects (it stays queryable, with
+its declaration) and loses its genealogy edges and sensor readings, and readers of
+traces, journeys and boards pass over events declared in error; the corrective events
+are captured like any other. Events may arrive in any order; every reader orders them
+by ``event_time``.
 
 The brand's enabled rules (:mod:`tracemark.quality.rules`) are evaluated on the events a capture
 stores — never on those it skips as held already — and their actions (holds, locks,
@@ -16,10 +22,10 @@ the events.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, insert, select, text
+from sqlalchemy import Table, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,6 +39,7 @@ from tracemark.models import (
     GenealogyEdge,
     MaterialLot,
     Product,
+    SensorExcursion,
     SensorReading,
     Site,
     TraceEvent,
@@ -50,6 +57,8 @@ class CaptureResult:
     #: eventIDs stored by this capture, and those skipped because the brand held them.
     captured: list[str]
     duplicates: list[str]
+    #: eventIDs of held events this capture declared in error.
+    declared: list[str] = field(default_factory=list)
 
 
 def capture_document(session: Session, brand: Brand, document: Any) -> CaptureResult:
@@ -136,17 +145,79 @@ def _sites(session: Session, brand_id: int, records: list[EventRecord]) -> dict[
     return sites
 
 
-def _held(session: Session, brand_id: int, ids: Iterable[str]) -> set[str]:
-    held = set()
+@dataclass(frozen=True, slots=True)
+class _Held:
+    id: int
+    digest: str | None
+    declared: bool
+
+
+def _held(session: Session, brand_id: int, ids: Iterable[str]) -> dict[str, _Held]:
+    held = {}
     for chunk in chunked(ids):
-        held.update(
-            session.scalars(
-                select(TraceEvent.event_id).where(
-                    TraceEvent.brand_id == brand_id, TraceEvent.event_id.in_(chunk)
-                )
+        rows = session.execute(
+            select(
+                TraceEvent.event_id,
+                TraceEvent.id,
+                TraceEvent.content_sha256,
+                TraceEvent.error_declared_at,
+            ).where(TraceEvent.brand_id == brand_id, TraceEvent.event_id.in_(chunk))
+        )
+        for event_id, row_id, digest, declared_at in rows:
+            held[event_id] = _Held(row_id, digest, declared_at is not None)
+    return held
+
+
+def _sort(
+    records: list[EventRecord], held: dict[str, _Held]
+) -> tuple[list[EventRecord], list[str], list[tuple[_Held, EventRecord]]]:
+    """Fresh events, eventIDs held already, and held events now declared in error.
+
+    :raises EpcisError: ``event_id_conflict``, an event the brand holds under this
+        eventID with other content (and no error declaration saying so).
+    """
+    fresh, duplicates, declarations = [], [], []
+    for record in records:
+        found = held.get(record.event_id)
+        if found is None:
+            fresh.append(record)
+        elif record.error_declaration is not None and not found.declared:
+            declarations.append((found, record))
+        elif (
+            record.error_declaration is None
+            and found.digest is not None
+            and found.digest != record.digest
+        ):
+            raise EpcisError(
+                "event_id_conflict",
+                f"{record.path}.eventID",
+                "the brand holds another event with this eventID; an event is changed"
+                " only by declaring it in error (errorDeclaration) and capturing its"
+                " corrective event under a new eventID",
+            )
+        else:
+            duplicates.append(record.event_id)
+    return fresh, duplicates, declarations
+
+
+def _declare(session: Session, declarations: list[tuple[_Held, EventRecord]]) -> None:
+    """Mark held events as declared in error: they stay queryable with their
+    declaration, and their genealogy edges, sensor readings and the supply-chain board's
+    excursions from them go. (Board rows already rolled up from the event's inspection
+    or its objects' places are not recomputed; events after it replace them.)"""
+    for found, record in declarations:
+        session.execute(
+            update(TraceEvent)
+            .where(TraceEvent.id == found.id)
+            .values(
+                error_declared_at=record.declared_at, error_declaration=record.error_declaration
             )
         )
-    return held
+    ids = [found.id for found, _record in declarations]
+    for chunk in chunked(ids):
+        session.execute(delete(GenealogyEdge).where(GenealogyEdge.event_id.in_(chunk)))
+        session.execute(delete(SensorReading).where(SensorReading.event_id.in_(chunk)))
+        session.execute(delete(SensorExcursion).where(SensorExcursion.event_id.in_(chunk)))
 
 
 def _store(session: Session, brand: Brand, records: list[EventRecord]) -> CaptureResult:
@@ -160,10 +231,13 @@ def _store(session: Session, brand: Brand, records: list[EventRecord]) -> Captur
 
 def _store_once(session: Session, brand: Brand, records: list[EventRecord]) -> CaptureResult:
     held = _held(session, brand.id, (record.event_id for record in records))
-    fresh = [record for record in records if record.event_id not in held]
-    duplicates = [record.event_id for record in records if record.event_id in held]
+    fresh, duplicates, declarations = _sort(records, held)
+    declared = [record.event_id for _found, record in declarations]
+    if declarations:
+        with session.begin_nested():
+            _declare(session, declarations)
     if not fresh:
-        return CaptureResult([], duplicates)
+        return CaptureResult([], duplicates, declared)
     resolved = _resolve(session, brand.id, fresh)
     sites = _sites(session, brand.id, fresh)
     brand_rules = rules.enabled_rules(session, brand.id)
@@ -191,13 +265,26 @@ def _store_once(session: Session, brand: Brand, records: list[EventRecord]) -> C
                 "site_id": site.id if site else None,
                 "data": record.data,
                 "recorded_at": recorded_at,
+                "content_sha256": record.digest,
+                "error_declared_at": record.declared_at,
+                "error_declaration": record.error_declaration,
             }
         )
     with session.begin_nested():
         ids = _insert_events(session, event_rows)
         objects, edges, readings = [], [], []
         for event_id, record in zip(ids, fresh, strict=True):
-            _children(brand.id, event_id, record, resolved, objects, edges, readings)
+            # an event declared in error from the start counts nowhere: objects only
+            counts = record.error_declaration is None
+            _children(
+                brand.id,
+                event_id,
+                record,
+                resolved,
+                objects,
+                edges if counts else [],
+                readings if counts else [],
+            )
         for model, rows in (
             (TraceEventObject, objects),
             (GenealogyEdge, edges),
@@ -206,7 +293,7 @@ def _store_once(session: Session, brand: Brand, records: list[EventRecord]) -> C
             _insert_rows(session, model.__table__, rows)
         if brand_rules:
             _apply_rules(session, brand, brand_rules, ids, fresh, event_rows, resolved)
-    return CaptureResult([record.event_id for record in fresh], duplicates)
+    return CaptureResult([record.event_id for record in fresh], duplicates, declared)
 
 
 def _apply_rules(
@@ -220,6 +307,8 @@ def _apply_rules(
 ) -> None:
     hits = []
     for event_id, record, row in zip(ids, records, event_rows, strict=True):
+        if record.error_declaration is not None:
+            continue
         about = None
         for rule in brand_rules:
             if not rules.matches(

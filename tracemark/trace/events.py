@@ -120,6 +120,7 @@ def events_of_batch(
         select(TraceEvent)
         .where(
             TraceEvent.brand_id == batch.brand_id,
+            TraceEvent.error_declared_at.is_(None),
             TraceEvent.id.in_(union(by_batch, *by_object, by_container, palletising, by_pallet)),
         )
         .order_by(TraceEvent.event_time, TraceEvent.id)
@@ -186,6 +187,7 @@ def serialize(session: Session, events: list[TraceEvent]) -> list[dict[str, Any]
                 objects=objects.get(event.id, []),
                 data=data,
                 recorded_at=as_utc(event.recorded_at),
+                error_declaration=event.error_declaration,
             )
         )
     return out

@@ -388,7 +388,9 @@ def _events_about(
     for chunk in chunked(batch_ids):
         for event in session.scalars(
             select(TraceEvent).where(
-                TraceEvent.brand_id == brand_id, TraceEvent.batch_id.in_(chunk)
+                TraceEvent.brand_id == brand_id,
+                TraceEvent.batch_id.in_(chunk),
+                TraceEvent.error_declared_at.is_(None),
             )
         ):
             found.setdefault(event.id, (event, set()))[1].add(f"batch:{event.batch_id}")
@@ -405,6 +407,7 @@ def _events_about(
                 TraceEventObject.brand_id == brand_id,
                 or_(*conditions),
                 TraceEventObject.role.not_in(("input", "input_quantity")),
+                TraceEvent.error_declared_at.is_(None),
             )
         )
         for event, epc in rows:

@@ -149,6 +149,7 @@ def _shipments(session: Session, brand_id: int, lots: dict[int, str]) -> list[Sh
             TraceEventObject.batch_id.in_(batch_ids),
             TraceEventObject.role.in_(("epc", "epc_quantity")),
             TraceEvent.destinations.is_not(None),
+            TraceEvent.error_declared_at.is_(None),
         )
     )
     for event_id, batch_id, unit_id, quantity, uom in rows:
@@ -282,6 +283,7 @@ def _packed(session: Session, children) -> list[tuple[str, str, int | None]]:
                     TraceEvent.event_type == "AggregationEvent",
                     TraceEvent.action == "ADD",
                     TraceEvent.parent_id.is_not(None),
+                    TraceEvent.error_declared_at.is_(None),
                 )
             ).all()
         )

@@ -139,7 +139,11 @@ _EVENTS = ("epcisBody", "eventList")
     ("change", "code", "path"),
     [
         (_set(("type",), "EPCISQueryDocument"), "schema_violation", "$.type"),
-        (_set((*_EVENTS, 1, "eventTime"), _DELETE), "schema_violation", "$.epcisBody.eventList[1]"),
+        (
+            _set((*_EVENTS, 1, "eventTime"), _DELETE),
+            "schema_violation",
+            "$.epcisBody.eventList[1].eventTime",
+        ),
         (
             _set((*_EVENTS, 1, "eventTime"), "2026-13-05T12:00:00Z"),
             "bad_time",
@@ -171,7 +175,7 @@ _EVENTS = ("epcisBody", "eventList")
             "$.epcisBody.eventList[1].eventID",
         ),
         (
-            _set((*_EVENTS, 0, "type"), "AssociationEvent"),
+            _set((*_EVENTS, 0, "type"), "FooEvent"),
             "schema_violation",
             "$.epcisBody.eventList[0].type",
         ),
