@@ -10,6 +10,7 @@ from tracemark.models.content import BatchStory, Document, DocumentContent, Publ
 from tracemark.models.images import Image
 from tracemark.models.keys import KeyRequest, KeyRequestStatus, SigningKey
 from tracemark.models.labels import LabelFormat, LabelRender
+from tracemark.models.resolver import Audience, ResolverLink
 from tracemark.models.rules import (
     MessageKind,
     MessageStatus,
@@ -28,6 +29,7 @@ from tracemark.models.users import AuditLog, Membership, Role, User
 
 __all__ = [
     "ApiToken",
+    "Audience",
     "AuditLog",
     "Base",
     "Batch",
@@ -60,6 +62,7 @@ __all__ = [
     "Product",
     "PublishState",
     "RecoveryCode",
+    "ResolverLink",
     "Role",
     "RollupWatermark",
     "Rule",
