@@ -11,7 +11,7 @@ from flask import Response, current_app, jsonify, make_response, redirect, reque
 from flask_babel import gettext
 from flask_login import current_user
 
-from tracemark.resolver import identifiers, linkset
+from tracemark.resolver import builtin, identifiers, linkset
 from tracemark.resolver.resolve import Resolution, resolve
 from tracemark.resolver.vocabulary import LINKSET_VALUES, UnknownLinkType, compact
 from tracemark.web import db_session, error_response
@@ -141,3 +141,14 @@ def _redirect(
 
 def description() -> dict:
     return linkset.description(base(), "Tracemark")
+
+
+def recall_status_answer(gtin: str, lot: str) -> Response:
+    """The recall status document (always fresh: it is what a recall changes)."""
+    document = builtin.recall_status(db_session(), gtin, lot)
+    if document is None:
+        return _error(404, "unknown_identifier", gettext("We know no product with this GTIN."))
+    response = jsonify(document)
+    response.headers.update(CORS)
+    response.headers["Cache-Control"] = "no-cache"
+    return response

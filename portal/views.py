@@ -119,6 +119,13 @@ def resolver_description():
     return response
 
 
+@bp.get("/recall-status/01/<string:gtin>/10/<string:lot>")
+@rate_limited("scan")
+def recall_status(gtin: str, lot: str):
+    """A batch's recall status as JSON: the target of its ``gs1:recallStatus`` link."""
+    return resolver.recall_status_answer(gtin, lot)
+
+
 def recording_link(result: ScanResult, uri: str) -> str | None:
     """Where the brand's signed-in owners and staff record a checkpoint for this unit
     (the admin app's recording page with the label filled in); None for everyone else.

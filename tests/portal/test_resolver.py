@@ -283,3 +283,39 @@ def test_links_are_checked_and_audited(db, item):
             .one()
         )
         assert entry.action == "link.create" and entry.brand_id == product.brand_id
+
+
+def test_a_batch_has_its_recall_status_and_test_reports_as_built_in_links(db, client, item):
+    from tests.conftest import PDF
+    from tracemark.content import stories as content
+    from tracemark.models import BatchStatus, Product
+    from tracemark.models.base import utcnow
+
+    with db.sessions.begin() as session:
+        product = session.query(Product).filter_by(gtin=item["gtin"]).one()
+        batch = session.query(Batch).filter_by(product_id=product.id, lot="L1").one()
+        content.attach_document(session, batch, "Acidity", PDF, filename="a.pdf", publish=True)
+        content.attach_document(session, batch, "Draft", PDF, filename="d.pdf")
+    response = client.get(f"/01/{item['gtin']}/10/L1?linkType=linkset")
+    context = response.get_json()["linkset"][0]
+    reports = [
+        t for t in context[f"{GS1}certificationInfo"] if t["href"].startswith("http://localhost")
+    ]
+    assert [t["title"] for t in reports] == ["Acidity"]
+    assert client.get(reports[0]["href"]).data == PDF
+    status_link = client.get(f"/01/{item['gtin']}/10/L1?linkType=gs1:recallStatus")
+    assert status_link.status_code == 307
+    released = client.get(status_link.headers["Location"]).get_json()
+    assert released["status"] == "released" and released["notice"] == {}
+    with db.sessions.begin() as session:
+        batch = session.query(Batch).filter_by(product_id=product.id, lot="L1").one()
+        batch.status, batch.status_since = BatchStatus.RECALLED, utcnow()
+        batch.notice = {"en": "Do not use.", "fr": "Ne pas utiliser."}
+    recalled = client.get(status_link.headers["Location"]).get_json()
+    assert recalled["status"] == "recalled" and recalled["recalled"] is True
+    assert recalled["notice"]["fr"] == "Ne pas utiliser." and recalled["since"]
+    assert (
+        f"{GS1}recallStatus"
+        not in client.get(f"/01/{item['gtin']}?linkType=linkset").get_json()["linkset"][0]
+    )
+    assert client.get(f"/recall-status/01/{item['gtin']}/10/NOPE").status_code == 404

@@ -14,7 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracemark.accounts.users import role_in
-from tracemark.i18n import N_, translate
 from tracemark.models import Audience, Product, ResolverLink, Role, User
 from tracemark.resolver.identifiers import DigitalLink
 
@@ -139,6 +138,8 @@ def resolve(
 
     ``base`` is the resolver's origin (``https://host``), for links to its own pages.
     """
+    from tracemark.resolver import builtin  # (builtin builds Links: it imports this module)
+
     product = owning_product(session, identifier.gtin)
     if product is None:
         return None
@@ -165,34 +166,10 @@ def resolve(
         for row in rows
         if visible(row.audience, tier)
     ]
-    links.extend(builtin_links(identifier, base, languages))
+    links.extend(builtin.verification_link(identifier, base, languages))
+    links.extend(builtin.batch_links(session, product, identifier, base, languages))
     links.sort(key=lambda link: (rank[link.level], not link.is_default))
     return Resolution(identifier, product.brand_id, _description(product, languages), links, tier)
-
-
-def builtin_links(identifier: DigitalLink, base: str, languages: Sequence[str]) -> list[Link]:
-    """Links every identifier gets without the brand typing them.
-
-    A unit URL carrying its signature (``S``) has the verdict page as its
-    ``gs1:verificationService`` link, and that stays its default, as printed labels
-    expect.
-    """
-    links = []
-    signature = identifier.param("S")
-    if identifier.serial is not None and signature is not None:
-        links.append(
-            Link(
-                link_type="gs1:verificationService",
-                href=f"{base}{identifier.path}?S={signature}",
-                title=translate(languages[0] if languages else None, N_("Verify this product")),
-                titles={},
-                media_type="text/html",
-                is_default=True,
-                level=identifier.levels[0],
-                builtin=True,
-            )
-        )
-    return links
 
 
 def _description(product: Product, languages: Sequence[str]) -> str:
