@@ -147,8 +147,11 @@ def recall_status_answer(gtin: str, lot: str) -> Response:
     """The recall status document (always fresh: it is what a recall changes)."""
     document = builtin.recall_status(db_session(), gtin, lot)
     if document is None:
-        return _error(404, "unknown_identifier", gettext("We know no product with this GTIN."))
-    response = jsonify(document)
+        message = gettext("We know no product with this GTIN.")
+        response = jsonify({"error": "unknown_identifier", "message": message})
+        response.status_code = 404
+    else:
+        response = jsonify(document)
     response.headers.update(CORS)
     response.headers["Cache-Control"] = "no-cache"
     return response

@@ -319,3 +319,36 @@ def test_a_batch_has_its_recall_status_and_test_reports_as_built_in_links(db, cl
         not in client.get(f"/01/{item['gtin']}?linkType=linkset").get_json()["linkset"][0]
     )
     assert client.get(f"/recall-status/01/{item['gtin']}/10/NOPE").status_code == 404
+
+
+def test_the_resolvers_json_answers_are_as_documented(db, client, item):
+    from pathlib import Path
+
+    from tests.openapi_support import OpenApiDocument
+
+    document = OpenApiDocument.load(Path(__file__).resolve().parents[2] / "portal" / "openapi.yaml")
+    gtin, json = item["gtin"], {"Accept": "application/json"}
+    answers = [
+        ("/01/{gtin}", client.get(f"/01/{gtin}/10/L1?linkType=linkset")),
+        ("/01/{gtin}", client.get(f"/01/{gtin}?linkType=all", headers=json)),
+        ("/01/{gtin}", client.get(item["unit"] + "&linkType=linkset")),
+        ("/01/{gtin}", client.get(f"/01/{gtin}/99/x", headers=json)),
+        ("/01/{gtin}", client.get(f"/01/{gtin}?linkType=gs1:faqs", headers=json)),
+        ("/01/{gtin}", client.get(f"/01/{unique_gtin()}", headers=json)),
+        ("/recall-status/01/{gtin}/10/{lot}", client.get(f"/recall-status/01/{gtin}/10/L1")),
+        ("/recall-status/01/{gtin}/10/{lot}", client.get(f"/recall-status/01/{gtin}/10/X")),
+        ("/.well-known/gs1resolver", client.get("/.well-known/gs1resolver")),
+    ]
+    for path, response in answers:
+        assert not document.errors(response, path), (path, response.status_code)
+    assert [response.status_code for _path, response in answers] == [
+        200,
+        200,
+        200,
+        400,
+        404,
+        404,
+        200,
+        404,
+        200,
+    ]
