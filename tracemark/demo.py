@@ -30,6 +30,8 @@ from tracemark.trace import events as trace
 
 DEMO_SLUG = "demo"
 DEMO_GTIN = "09506000134352"
+#: The demo brand's GS1 company prefix (GS1's own example range).
+DEMO_PREFIX = "9506000"
 DEMO_LOT = "L2401A"
 DEMO_CODES = 1_000
 #: A failed quality check holds the batch and tells purchasing (e-mails wait in the outbox
@@ -204,6 +206,7 @@ def _create(session: Session, passphrase: str) -> None:
         latitude=37.77,
         longitude=-3.79,
     )
+    catalog.claim_prefix(session, brand, DEMO_PREFIX)
     product = catalog.create_product(session, brand, DEMO_GTIN, "Extra virgin olive oil, 1 l")
     product.texts = {locale: {"name": name} for locale, name in _NAMES.items()}
     batch = catalog.create_batch(

@@ -14,7 +14,7 @@ from tracemark import catalog
 from tracemark.accounts import users as accounts
 from tracemark.codes import issuance, keystore
 from tracemark.codes.printing import batch_urls
-from tracemark.models import Audience, AuditLog, Batch, Role
+from tracemark.models import Audience, AuditLog, Batch, BrandPrefix, Role
 from tracemark.resolver.links import LinkData, LinkError, add_link
 
 __all__ = ["cheap_hashes"]
@@ -23,8 +23,8 @@ LINKSET = "application/linkset+json"
 GS1 = "https://gs1.org/voc/"
 
 
-def unique_gtin() -> str:
-    body = "0950" + "".join(secrets.choice("0123456789") for _ in range(9))
+def unique_gtin(prefix: str = "0950") -> str:
+    body = prefix + "".join(secrets.choice("0123456789") for _ in range(13 - len(prefix)))
     return body + str(gtin_check_digit(body))
 
 
@@ -32,9 +32,11 @@ def unique_gtin() -> str:
 def item(db):
     """A product of its own GTIN with links at the GTIN and lot levels, one signed unit,
     and a regulator and a staff member of its brand."""
-    gtin = unique_gtin()
+    prefix = "78" + "".join(secrets.choice("0123456789") for _ in range(6))
+    gtin = unique_gtin("0" + prefix)
     with db.sessions.begin() as session:
         brand = catalog.create_brand(session, f"r-{secrets.token_hex(4)}", "Olivar", None)
+        catalog.claim_prefix(session, brand, prefix)
         product = catalog.create_product(session, brand, gtin, "Olive oil 1 l")
         product.texts = {"fr": {"name": "Huile d'olive 1 l"}}
         batch = catalog.create_batch(session, product, "L1")
@@ -352,3 +354,20 @@ def test_the_resolvers_json_answers_are_as_documented(db, client, item):
         404,
         200,
     ]
+
+
+def test_only_the_prefix_holders_product_resolves(db, client):
+    from tracemark.resolver.resolve import owning_product
+
+    prefix = "79" + "".join(secrets.choice("0123456789") for _ in range(6))
+    gtin = unique_gtin("0" + prefix)
+    with db.sessions.begin() as session:
+        squatter = catalog.create_brand(session, f"s-{secrets.token_hex(4)}", "Squatter", None)
+        early = catalog.create_product(session, squatter, gtin, "registered first")
+        add_link(session, early, LinkData("gs1:pip", "https://squatter.example", {"en": "x"}))
+        assert owning_product(session, gtin).id == early.id
+        holder = catalog.create_brand(session, f"h-{secrets.token_hex(4)}", "Holder", None)
+        session.add(BrandPrefix(brand_id=holder.id, prefix=prefix))  # (as held before 0022)
+        session.flush()
+        assert owning_product(session, gtin) is None
+    assert client.get(f"/01/{gtin}").status_code == 404

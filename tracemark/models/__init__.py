@@ -3,7 +3,7 @@
 from tracemark.models.analytics import RollupWatermark, ScanRollup
 from tracemark.models.base import Base
 from tracemark.models.boards import DefectDay, InspectionFirst, ObjectPlace, SensorExcursion
-from tracemark.models.brand import Brand
+from tracemark.models.brand import Brand, BrandPrefix
 from tracemark.models.catalog import Batch, BatchStatus, Product, Site
 from tracemark.models.checkpoints import CheckpointFile, CheckpointTemplate
 from tracemark.models.content import BatchStory, Document, DocumentContent, PublishState
@@ -36,6 +36,7 @@ __all__ = [
     "BatchStatus",
     "BatchStory",
     "Brand",
+    "BrandPrefix",
     "CheckpointFile",
     "CheckpointTemplate",
     "DefectDay",

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tracemark import catalog
 from tracemark.accounts.users import role_in
 from tracemark.models import Audience, Product, ResolverLink, Role, User
 from tracemark.resolver.identifiers import DigitalLink
@@ -120,8 +121,13 @@ def visible(audience: Audience, tier: Audience) -> bool:
 
 
 def owning_product(session: Session, gtin: str) -> Product | None:
-    """The product a GTIN names (the first registered, should two brands hold it)."""
-    return session.scalars(select(Product).where(Product.gtin == gtin).order_by(Product.id)).first()
+    """The product a GTIN names: the product of the brand holding the GTIN's company
+    prefix; for a GTIN under no claimed prefix, the first registered."""
+    query = select(Product).where(Product.gtin == gtin).order_by(Product.id)
+    holder = catalog.prefix_holder(session, gtin)
+    if holder is not None:
+        query = query.where(Product.brand_id == holder)
+    return session.scalars(query).first()
 
 
 def resolve(

@@ -1,4 +1,7 @@
-"""resolver links: what a brand publishes for its GTINs, lots and units
+"""resolver links and GS1 company prefixes
+
+``brand_prefix``: the GS1 company prefixes a brand holds (each held by one brand), which
+its new products' GTINs must fall under.
 
 ``resolver_link``: one link per row (GS1 link type, target, titles per locale, language,
 media type, default flag, audience), at the GTIN level or one of its qualified levels.
@@ -23,6 +26,22 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     """Upgrade schema."""
+    op.create_table(
+        "brand_prefix",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("brand_id", sa.Integer(), nullable=False),
+        sa.Column("prefix", sa.String(length=12), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["brand_id"],
+            ["brand.id"],
+            name=op.f("fk_brand_prefix_brand_id_brand"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_brand_prefix")),
+        sa.UniqueConstraint("prefix", name=op.f("uq_brand_prefix_prefix")),
+    )
+    op.create_index(op.f("ix_brand_prefix_brand_id"), "brand_prefix", ["brand_id"], unique=False)
     op.create_table(
         "resolver_link",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -68,3 +87,5 @@ def downgrade() -> None:
     op.drop_index("ix_resolver_link_level", table_name="resolver_link")
     op.drop_index(op.f("ix_resolver_link_brand_id"), table_name="resolver_link")
     op.drop_table("resolver_link")
+    op.drop_index(op.f("ix_brand_prefix_brand_id"), table_name="brand_prefix")
+    op.drop_table("brand_prefix")
