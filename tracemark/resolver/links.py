@@ -123,8 +123,9 @@ def _is_media_type(value: str) -> bool:
     )
 
 
-def _details(link: ResolverLink) -> dict:
+def _details(link: ResolverLink, source: str | None = None) -> dict:
     return {
+        **({"source": source} if source else {}),
         "gtin_level": link.qualifiers,
         "link_type": link.link_type,
         "target": link.target,
@@ -134,9 +135,15 @@ def _details(link: ResolverLink) -> dict:
 
 
 def add_link(
-    session: Session, product: Product, data: LinkData, *, user: User | None = None
+    session: Session,
+    product: Product,
+    data: LinkData,
+    *,
+    user: User | None = None,
+    source: str | None = None,
 ) -> ResolverLink:
-    """Add a link to ``product`` (or one of its levels). :raises LinkError:"""
+    """Add a link to ``product`` (or one of its levels); ``source`` names a caller that is
+    no user (an API token) in the audit entry. :raises LinkError:"""
     values = check(product, data)
     link = ResolverLink(brand_id=product.brand_id, product_id=product.id, **values)
     session.add(link)
@@ -148,7 +155,7 @@ def add_link(
         brand_id=product.brand_id,
         object_type="resolver_link",
         object_id=link.id,
-        details=_details(link),
+        details=_details(link, source),
     )
     return link
 
@@ -173,8 +180,14 @@ def update_link(
     return link
 
 
-def delete_link(session: Session, link: ResolverLink, *, user: User | None = None) -> None:
-    details = _details(link)
+def delete_link(
+    session: Session,
+    link: ResolverLink,
+    *,
+    user: User | None = None,
+    source: str | None = None,
+) -> None:
+    details = _details(link, source)
     audit.record(
         session,
         "link.delete",
