@@ -8,6 +8,7 @@ answered as if they did not exist (404).
 from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
@@ -73,6 +74,10 @@ def products(slug: str):
             )
         except errors.Duplicate:
             form.gtin.errors.append(DUPLICATES["gtin"])
+        except catalog.ForeignGtin:
+            form.gtin.errors.append(
+                _("This GTIN is not under one of your brand's GS1 company prefixes.")
+            )
         else:
             details = {"gtin": product.gtin, "name": product.name}
             member.record("product.create", "product", product.id, details)

@@ -6,6 +6,7 @@ the core (capture, catalog, issuance, analytics, genealogy, recall) and answer J
 """
 
 from api import events as _events  # noqa: F401  (registers capture and queries on bp)
+from api import links as _links  # noqa: F401  (resolver links)
 from api import production as _production  # noqa: F401  (batches, issuance, jobs)
 from api import reports as _reports  # noqa: F401  (scan statistics, traces)
 from api.access import bp

@@ -22,7 +22,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from portal import messages
+from portal import messages, resolver
 from tracemark.accounts.users import role_in
 from tracemark.codes.keystore import load_keyring
 from tracemark.codes.pins import ClaimStatus
@@ -84,10 +84,13 @@ def explanation(result: ScanResult) -> str:
     )
 
 
-@bp.get("/01/<path:_rest>")
+@bp.get("/01/<path:_rest>", provide_automatic_options=False)
 @rate_limited("scan")
 def verify(_rest: str):
     uri = received_uri()
+    if resolver.wants_resolution(uri):
+        return resolver.answer(uri)
+    uri = resolver.scan_uri(uri)
     result = run_scan(uri)
     status = 400 if result.outcome.reason.startswith("malformed:") else 200
     page = render_template(
@@ -99,7 +102,28 @@ def verify(_rest: str):
     )
     response = make_response(page, status)
     response.headers["Cache-Control"] = "no-store"
+    return resolver.decorate(response, uri)
+
+
+@bp.route("/01/<path:_rest>", methods=["OPTIONS"])
+def verify_options(_rest: str):
+    return resolver.preflight(received_uri())
+
+
+@bp.get("/.well-known/gs1resolver")
+def resolver_description():
+    """The GS1 resolver description file."""
+    response = jsonify(resolver.description())
+    response.headers.update(resolver.CORS)
+    response.headers["Cache-Control"] = "public, max-age=3600"
     return response
+
+
+@bp.get("/recall-status/01/<string:gtin>/10/<string:lot>")
+@rate_limited("scan")
+def recall_status(gtin: str, lot: str):
+    """A batch's recall status as JSON: the target of its ``gs1:recallStatus`` link."""
+    return resolver.recall_status_answer(gtin, lot)
 
 
 def recording_link(result: ScanResult, uri: str) -> str | None:

@@ -13,8 +13,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from signing.gs1 import MAX_LOT_LENGTH, is_valid_ai_value, normalize_gtin
-from tracemark import errors
-from tracemark.models import Batch, BatchStatus, Brand, Product, Site
+from tracemark import audit, errors
+from tracemark.models import Batch, BatchStatus, Brand, BrandPrefix, Product, Site, User
 from tracemark.models.base import utcnow
 
 _T = TypeVar("_T")
@@ -22,6 +22,20 @@ _T = TypeVar("_T")
 
 class AmbiguousLot(errors.NotFound):
     """Several of the brand's products have a batch with this lot: a GTIN must choose."""
+
+
+class ForeignGtin(ValueError):
+    """The GTIN falls under a GS1 company prefix another brand holds, or outside the
+    prefixes the brand holds itself."""
+
+
+class PrefixProblem(ValueError):
+    """A company prefix that cannot be claimed; ``code`` is stable (``bad_prefix``,
+    ``prefix_taken``, ``prefix_in_use``)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def create_brand(
@@ -65,10 +79,91 @@ def create_site(
     return errors.insert_unique(session, site, "name", f"a site named {name!r} exists")
 
 
+def _covers(prefix: str, gtin14: str) -> bool:
+    """Whether ``gtin14`` falls under the company prefix (after the indicator digit)."""
+    return gtin14[1:].startswith(prefix)
+
+
+def prefixes(session: Session, brand: Brand) -> list[str]:
+    return list(
+        session.scalars(
+            select(BrandPrefix.prefix)
+            .where(BrandPrefix.brand_id == brand.id)
+            .order_by(BrandPrefix.prefix)
+        )
+    )
+
+
+def prefix_holder(session: Session, gtin14: str) -> int | None:
+    """The id of the brand holding the company prefix ``gtin14`` falls under, or None."""
+    body = gtin14[1:]
+    candidates = [body[:n] for n in range(4, 13)]
+    return session.scalar(select(BrandPrefix.brand_id).where(BrandPrefix.prefix.in_(candidates)))
+
+
+def claim_prefix(
+    session: Session, brand: Brand, prefix: str, *, user: User | None = None
+) -> BrandPrefix:
+    """Record that ``brand`` holds the GS1 company prefix ``prefix`` (4 to 12 digits);
+    audited as ``brand.claim_prefix``. From then on, only ``brand`` creates products
+    under it, and ``brand`` creates products only under the prefixes it holds.
+
+    :raises PrefixProblem: not 4 to 12 digits (``bad_prefix``); it, a prefix of it or one
+        it is a prefix of is held by another brand (``prefix_taken``); another brand
+        already has products under it (``prefix_in_use``).
+    """
+    prefix = prefix.strip()
+    if not (4 <= len(prefix) <= 12 and prefix.isascii() and prefix.isdigit()):
+        raise PrefixProblem("bad_prefix", "a GS1 company prefix has 4 to 12 digits")
+    overlapping = session.scalars(
+        select(BrandPrefix).where(
+            or_(
+                BrandPrefix.prefix.in_([prefix[:n] for n in range(4, len(prefix) + 1)]),
+                BrandPrefix.prefix.startswith(prefix),
+            )
+        )
+    ).all()
+    if any(held.brand_id != brand.id for held in overlapping):
+        raise PrefixProblem("prefix_taken", f"prefix {prefix} is held by another brand")
+    if any(held.prefix == prefix for held in overlapping):
+        return next(held for held in overlapping if held.prefix == prefix)
+    others = select(Product.id).where(
+        Product.brand_id != brand.id, Product.gtin.like(f"_{prefix}%")
+    )
+    if session.scalar(others.limit(1)) is not None:
+        raise PrefixProblem("prefix_in_use", f"another brand has products under {prefix}")
+    held = BrandPrefix(brand_id=brand.id, prefix=prefix)
+    session.add(held)
+    session.flush()
+    audit.record(
+        session,
+        "brand.claim_prefix",
+        user=user,
+        brand_id=brand.id,
+        object_type="brand",
+        object_id=brand.id,
+        details={"prefix": prefix},
+    )
+    return held
+
+
+def check_gtin_owner(session: Session, brand: Brand, gtin14: str) -> None:
+    """:raises ForeignGtin: the GTIN is under another brand's prefix, or the brand holds
+    prefixes and the GTIN is under none of them. (A brand holding no prefix yet may
+    use any GTIN no other brand holds.)"""
+    holder = prefix_holder(session, gtin14)
+    if holder is not None and holder != brand.id:
+        raise ForeignGtin(f"GTIN {gtin14} is under another brand's company prefix")
+    if holder is None and prefixes(session, brand):
+        raise ForeignGtin(f"GTIN {gtin14} is under none of the brand's company prefixes")
+
+
 def create_product(session: Session, brand: Brand, gtin: str, name: str) -> Product:
     """:raises ValueError: if the GTIN is invalid (length, digits or check digit);
+    :raises ForeignGtin: it is not the brand's to use (see :func:`check_gtin_owner`);
     :raises errors.Duplicate: the brand has a product with this GTIN."""
     gtin = normalize_gtin(gtin)
+    check_gtin_owner(session, brand, gtin)
     message = f"a product with GTIN {gtin} exists"
     taken = select(Product.id).where(Product.brand_id == brand.id, Product.gtin == gtin)
     if session.scalar(taken) is not None:

@@ -22,13 +22,16 @@ from tracemark.content import images
 from tracemark.content import stories as content
 from tracemark.db import make_engine, make_sessionmaker
 from tracemark.labels.renders import RenderOptions
-from tracemark.models import Batch, Brand, IssuanceJob, JobStatus, PublishState, Role
+from tracemark.models import Audience, Batch, Brand, IssuanceJob, JobStatus, PublishState, Role
 from tracemark.notify import outbox
 from tracemark.quality import checkpoints, rules
+from tracemark.resolver import links as resolver_links
 from tracemark.trace import events as trace
 
 DEMO_SLUG = "demo"
 DEMO_GTIN = "09506000134352"
+#: The demo brand's GS1 company prefix (GS1's own example range).
+DEMO_PREFIX = "9506000"
 DEMO_LOT = "L2401A"
 DEMO_CODES = 1_000
 #: A failed quality check holds the batch and tells purchasing (e-mails wait in the outbox
@@ -165,6 +168,32 @@ def start_worker(settings: Settings) -> threading.Event:
     return stop
 
 
+#: The demo product's resolver links (its recall status and test report come built in).
+_LINKS = (
+    resolver_links.LinkData(
+        link_type="gs1:pip",
+        target="https://olive-oil.example/products/extra-virgin-1l",
+        titles={"en": "Product information", "es": "Información del producto"},
+        hreflang="en",
+        media_type="text/html",
+        is_default=True,
+    ),
+    resolver_links.LinkData(
+        link_type="gs1:certificationInfo",
+        target="https://olive-oil.example/certificates/organic-2026",
+        titles={"en": "Organic certificate", "es": "Certificado ecológico"},
+        media_type="text/html",
+    ),
+    resolver_links.LinkData(
+        link_type="gs1:safetyInfo",
+        target="https://olive-oil.example/authorities/dossier",
+        titles={"en": "Safety dossier for authorities"},
+        media_type="text/html",
+        audience=Audience.REGULATOR,
+    ),
+)
+
+
 def _create(session: Session, passphrase: str) -> None:
     brand = catalog.create_brand(session, DEMO_SLUG, "Demo Olive Oil Co.")
     brand.contact_url = "mailto:quality@olive-oil.example"
@@ -177,6 +206,7 @@ def _create(session: Session, passphrase: str) -> None:
         latitude=37.77,
         longitude=-3.79,
     )
+    catalog.claim_prefix(session, brand, DEMO_PREFIX)
     product = catalog.create_product(session, brand, DEMO_GTIN, "Extra virgin olive oil, 1 l")
     product.texts = {locale: {"name": name} for locale, name in _NAMES.items()}
     batch = catalog.create_batch(
@@ -213,6 +243,8 @@ def _create(session: Session, passphrase: str) -> None:
         issued_on=dt.date(2026, 10, 20),
         publish=True,
     )
+    for link in _LINKS:
+        resolver_links.add_link(session, product, link)
     keystore.create_key(session, brand, passphrase)
     rules.create_rule(session, brand, DEMO_RULE)
     email, password = DEMO_OWNER

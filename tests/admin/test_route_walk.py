@@ -40,6 +40,7 @@ from tracemark.content import stories as content
 from tracemark.models import AuditLog, IssuanceJob, MessageKind, MessageStatus, Role, Unit
 from tracemark.notify import outbox
 from tracemark.quality import checkpoints, recording, rules
+from tracemark.resolver.links import LinkData, add_link
 from tracemark.trace import supply
 
 __all__ = ["cheap_hashes"]  # the autouse fixture, used here too
@@ -134,6 +135,9 @@ ACCESS: dict[str, Access] = {
     # an empty form is refused (400): the walk only asks that owners are let in
     "admin.api_token_list": Access(read=OWNERS, write=OWNERS),
     "admin.revoke_api_token": Access(write=OWNERS),
+    # resolver links: everyone reads them, owners and staff change them
+    "admin.product_links": Access(read=READERS, write=EDITORS),
+    "admin.delete_product_link": Access(write=EDITORS),
 }
 #: URL parameter values that differ by endpoint (each board has its own charts).
 ENDPOINT_VALUES = {
@@ -156,6 +160,7 @@ OBJECTS = (
     "field",
     "file_id",
     "prefix",
+    "link_id",
 )
 #: Routes outside any brand, with the status each kind of visitor gets; tested in depth
 #: by test_auth (sign-in) and elsewhere, walked here so none is forgotten.
@@ -233,6 +238,10 @@ def world(db) -> World:
                 session, session.merge(demo.brand), "ERP", ["read"]
             )
             prefix = token.prefix
+            link = add_link(
+                session, product, LinkData("gs1:pip", "https://walk.example", {"en": "Walk"})
+            )
+            link_id = link.id
         values.append(
             (
                 {
@@ -254,6 +263,7 @@ def world(db) -> World:
                     "field": field,
                     "file_id": str(file_id),
                     "prefix": prefix,
+                    "link_id": str(link_id),
                 },
                 demo.brand,
             )

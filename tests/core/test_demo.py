@@ -108,3 +108,23 @@ def test_the_demo_worker_runs_what_the_admin_app_queues(tmp_path):
     finally:
         stop.set()
     assert path is not None and len(path.read_text().splitlines()) == 8  # header + 7 codes
+
+
+def test_the_demo_product_resolves_to_its_links(tmp_path):
+    from tracemark.app import close, create_app
+
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'demo.db'}", demo=True, secret_key="test"
+    )
+    demo.setup(settings, "http://127.0.0.1:5000")
+    app = create_app(settings, {"TESTING": True})
+    client = app.test_client()
+    gtin, lot = "09506000134352", "L2401A"
+    pip = client.get(f"/01/{gtin}")
+    assert pip.status_code == 307 and pip.headers["Location"].endswith("/extra-virgin-1l")
+    context = client.get(f"/01/{gtin}/10/{lot}?linkType=linkset").get_json()["linkset"][0]
+    voc = "https://gs1.org/voc/"
+    assert len(context[voc + "certificationInfo"]) == 2  # the brand's and the test report
+    assert context[voc + "recallStatus"][0]["href"].endswith(f"/recall-status/01/{gtin}/10/{lot}")
+    assert voc + "safetyInfo" not in context  # for regulators only
+    close(app)

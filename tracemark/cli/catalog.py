@@ -25,6 +25,20 @@ def brand_create(ctx: Context, slug: str, name: str, resolver: str | None) -> No
     click.echo(f"brand {slug} created")
 
 
+@brand.command("prefix")
+@click.argument("slug")
+@click.argument("prefix")
+@pass_ctx
+def brand_prefix(ctx: Context, slug: str, prefix: str) -> None:
+    """Record a GS1 company prefix the brand holds; its new GTINs must fall under one."""
+    with ctx.sessions.begin() as session:
+        try:
+            catalog.claim_prefix(session, find_brand(session, slug), prefix)
+        except catalog.PrefixProblem as exc:
+            raise click.BadParameter(str(exc), param_hint="PREFIX") from exc
+    click.echo(f"brand {slug} holds prefix {prefix}")
+
+
 @brand.command("risk")
 @click.argument("slug")
 @click.argument("settings", nargs=-1)

@@ -3,13 +3,14 @@
 from tracemark.models.analytics import RollupWatermark, ScanRollup
 from tracemark.models.base import Base
 from tracemark.models.boards import DefectDay, InspectionFirst, ObjectPlace, SensorExcursion
-from tracemark.models.brand import Brand
+from tracemark.models.brand import Brand, BrandPrefix
 from tracemark.models.catalog import Batch, BatchStatus, Product, Site
 from tracemark.models.checkpoints import CheckpointFile, CheckpointTemplate
 from tracemark.models.content import BatchStory, Document, DocumentContent, PublishState
 from tracemark.models.images import Image
 from tracemark.models.keys import KeyRequest, KeyRequestStatus, SigningKey
 from tracemark.models.labels import LabelFormat, LabelRender
+from tracemark.models.resolver import Audience, ResolverLink
 from tracemark.models.rules import (
     MessageKind,
     MessageStatus,
@@ -28,12 +29,14 @@ from tracemark.models.users import AuditLog, Membership, Role, User
 
 __all__ = [
     "ApiToken",
+    "Audience",
     "AuditLog",
     "Base",
     "Batch",
     "BatchStatus",
     "BatchStory",
     "Brand",
+    "BrandPrefix",
     "CheckpointFile",
     "CheckpointTemplate",
     "DefectDay",
@@ -60,6 +63,7 @@ __all__ = [
     "Product",
     "PublishState",
     "RecoveryCode",
+    "ResolverLink",
     "Role",
     "RollupWatermark",
     "Rule",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracemark.models.base import Base, utcnow
@@ -25,4 +25,17 @@ class Brand(Base):
     risk_policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     #: The language of the brand's notifications (e-mails from its rules); None = English.
     locale: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class BrandPrefix(Base):
+    """A GS1 company prefix the brand holds: its GTINs start with it (after the GTIN-14
+    indicator digit). A prefix is held by one brand only."""
+
+    __tablename__ = "brand_prefix"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id", ondelete="RESTRICT"), index=True)
+    #: 4 to 12 digits.
+    prefix: Mapped[str] = mapped_column(String(12), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

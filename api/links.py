@@ -1,0 +1,95 @@
+"""A brand's resolver links from its own systems (PIM, CMS): list, add, delete.
+
+Reading takes the ``read`` scope; adding and deleting the ``issue`` scope (the one for
+catalog production data). Each change is audited by the core operation, naming the
+token.
+"""
+
+from __future__ import annotations
+
+from flask import jsonify
+
+from api.access import ApiError, bp, budget_key, not_found, requires, token
+from api.bodies import body_of
+from tracemark import catalog, errors
+from tracemark.models import Audience, Product, ResolverLink
+from tracemark.models.base import as_utc
+from tracemark.resolver import links as resolver_links
+from tracemark.web import db_session, rate_limited
+
+
+def link_json(link: ResolverLink, gtin: str) -> dict:
+    return {
+        "id": link.id,
+        "gtin": gtin,
+        "qualifiers": link.qualifiers,
+        "link_type": link.link_type,
+        "target": link.target,
+        "titles": dict(link.titles),
+        "hreflang": link.hreflang,
+        "media_type": link.media_type,
+        "default": link.is_default,
+        "audience": link.audience.value,
+        "created_at": as_utc(link.created_at).isoformat(),
+    }
+
+
+def _product(gtin: str) -> Product:
+    try:
+        return catalog.find_product(db_session(), token().brand, gtin)
+    except (errors.NotFound, ValueError):
+        raise not_found() from None
+
+
+def _source() -> str:
+    return f"api:{token().prefix}"
+
+
+@bp.get("/brands/<slug>/products/<gtin>/links")
+@rate_limited("api", key=budget_key)
+@requires("read")
+def list_links(slug: str, gtin: str):
+    product = _product(gtin)
+    links = resolver_links.links_of_product(db_session(), product)
+    return jsonify({"links": [link_json(link, product.gtin) for link in links]})
+
+
+@bp.post("/brands/<slug>/products/<gtin>/links")
+@rate_limited("api", key=budget_key)
+@requires("issue")
+def create_link(slug: str, gtin: str):
+    """A link of the product (or one of its levels): 201 with the link."""
+    body = body_of("NewLink")
+    product = _product(gtin)
+    data = resolver_links.LinkData(
+        link_type=body["link_type"],
+        target=body["target"],
+        titles=body["titles"],
+        qualifiers=body.get("qualifiers") or "",
+        hreflang=body.get("hreflang"),
+        media_type=body.get("media_type"),
+        is_default=bool(body.get("default", False)),
+        audience=Audience(body.get("audience", "public")),
+    )
+    session = db_session()
+    try:
+        link = resolver_links.add_link(session, product, data, source=_source())
+    except resolver_links.LinkError as problem:
+        raise ApiError(422, problem.code, str(problem), path=f"$.{problem.field}") from None
+    session.commit()
+    response = jsonify(link_json(link, product.gtin))
+    response.status_code = 201
+    return response
+
+
+@bp.delete("/brands/<slug>/links/<id:link_id>")
+@rate_limited("api", key=budget_key)
+@requires("issue")
+def delete_link(slug: str, link_id: int):
+    session = db_session()
+    link = session.get(ResolverLink, link_id)
+    if link is None or link.brand_id != token().brand.id:
+        raise not_found()
+    resolver_links.delete_link(session, link, source=_source())
+    session.commit()
+    return "", 204

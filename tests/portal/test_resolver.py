@@ -1,0 +1,373 @@
+"""The GS1 Digital Link resolver, statement by statement of GS1's conformance list for
+resolvers (GS1 Digital Link standard; gs1/GS1DL-resolver-testsuite)."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+
+from signing.gs1 import gtin_check_digit
+from tests.admin.accounts.test_auth import PASSWORD, cheap_hashes, login
+from tests.conftest import PASSPHRASE
+from tracemark import catalog
+from tracemark.accounts import users as accounts
+from tracemark.codes import issuance, keystore
+from tracemark.codes.printing import batch_urls
+from tracemark.models import Audience, AuditLog, Batch, BrandPrefix, Role
+from tracemark.resolver.links import LinkData, LinkError, add_link
+
+__all__ = ["cheap_hashes"]
+
+LINKSET = "application/linkset+json"
+GS1 = "https://gs1.org/voc/"
+
+
+def unique_gtin(prefix: str = "0950") -> str:
+    body = prefix + "".join(secrets.choice("0123456789") for _ in range(13 - len(prefix)))
+    return body + str(gtin_check_digit(body))
+
+
+@pytest.fixture
+def item(db):
+    """A product of its own GTIN with links at the GTIN and lot levels, one signed unit,
+    and a regulator and a staff member of its brand."""
+    prefix = "78" + "".join(secrets.choice("0123456789") for _ in range(6))
+    gtin = unique_gtin("0" + prefix)
+    with db.sessions.begin() as session:
+        brand = catalog.create_brand(session, f"r-{secrets.token_hex(4)}", "Olivar", None)
+        catalog.claim_prefix(session, brand, prefix)
+        product = catalog.create_product(session, brand, gtin, "Olive oil 1 l")
+        product.texts = {"fr": {"name": "Huile d'olive 1 l"}}
+        batch = catalog.create_batch(session, product, "L1")
+        keystore.create_key(session, brand, PASSPHRASE)
+        add = lambda **kw: add_link(session, product, LinkData(**kw))  # noqa: E731
+        add(
+            link_type="gs1:pip",
+            target="https://olivar.example/en/oil",
+            titles={"en": "Oil"},
+            hreflang="en",
+            media_type="text/html",
+            is_default=True,
+        )
+        add(
+            link_type="gs1:pip",
+            target="https://olivar.example/fr/huile",
+            titles={"en": "Oil", "fr": "Huile"},
+            hreflang="fr",
+            media_type="text/html",
+        )
+        add(
+            link_type="gs1:certificationInfo",
+            target="https://lab.example/cert?id=7",
+            titles={"en": "Organic certificate"},
+            qualifiers="/10/L1",
+        )
+        add(
+            link_type="gs1:safetyInfo",
+            target="https://olivar.example/authority",
+            titles={"en": "Dossier"},
+            audience=Audience.REGULATOR,
+        )
+        add(
+            link_type="gs1:masterData",
+            target="https://olivar.example/internal",
+            titles={"en": "Internal"},
+            audience=Audience.BRAND,
+        )
+        people = {}
+        for role in (Role.REGULATOR, Role.STAFF):
+            email = f"{role.value}-{secrets.token_hex(4)}@example.com"
+            user = accounts.create_user(session, email, PASSWORD, role.value)
+            accounts.grant(session, user, brand, role)
+            people[role] = email
+        batch_id = batch.id
+    issuance.issue(db.sessions, batch_id, 1, PASSPHRASE)
+    with db.sessions.begin() as session:
+        url = next(batch_urls(session, session.get_one(Batch, batch_id), "http://x"))[1]
+    return {"gtin": gtin, "unit": url[url.index("/01/") :], "people": people}
+
+
+def test_get_head_and_options_are_supported_with_cors(client, item):
+    path = f"/01/{item['gtin']}"
+    for response in (client.get(path), client.head(path), client.options(path)):
+        assert response.status_code in (204, 307)
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+        assert {"GET", "HEAD", "OPTIONS"} <= set(
+            response.headers["Access-Control-Allow-Methods"].replace(" ", "").split(",")
+        )
+    assert client.options(path).headers["Allow"] == "GET, HEAD, OPTIONS"
+
+
+def test_no_link_type_redirects_to_the_default_link_with_the_linkset_in_a_link_header(client, item):
+    response = client.get(f"/01/{item['gtin']}", headers={"Accept-Language": "en"})
+    assert response.status_code == 307
+    assert response.headers["Location"] == "https://olivar.example/en/oil"
+    link = response.headers["Link"]
+    assert f'<http://localhost/01/{item["gtin"]}?linkType=linkset>; rel="linkset"' in link
+    assert f'<https://olivar.example/fr/huile>; rel="{GS1}pip"; title="Oil"; hreflang="fr"' in link
+
+
+def test_the_default_link_follows_accept_language_with_fallback(client, item):
+    fr = client.get(f"/01/{item['gtin']}", headers={"Accept-Language": "fr-CA, fr;q=0.9"})
+    assert fr.headers["Location"] == "https://olivar.example/fr/huile"
+    de = client.get(f"/01/{item['gtin']}", headers={"Accept-Language": "de"})
+    assert de.headers["Location"] == "https://olivar.example/en/oil"
+
+
+def test_link_type_redirects_there_passing_the_query_on(client, item):
+    path = f"/01/{item['gtin']}/10/L1?linkType=gs1:certificationInfo&foo=bar&17=261231"
+    response = client.get(path)
+    assert response.status_code == 307
+    assert response.headers["Location"] == "https://lab.example/cert?id=7&foo=bar&17=261231"
+    assert 'rel="linkset"' in response.headers["Link"]
+    full = client.get(f"/01/{item['gtin']}/10/L1?linkType={GS1}certificationInfo")
+    assert full.headers["Location"] == "https://lab.example/cert?id=7"
+
+
+def test_a_link_type_without_a_link_is_a_404_not_a_redirect(client, item):
+    response = client.get(
+        f"/01/{item['gtin']}?linkType=gs1:recipeInfo", headers={"Accept": "application/json"}
+    )
+    assert response.status_code == 404
+    assert response.get_json()["error"] == "no_link"
+    # the lot's link is not the GTIN's
+    assert client.get(f"/01/{item['gtin']}?linkType=gs1:certificationInfo").status_code == 404
+
+
+@pytest.mark.parametrize("ask", ["?linkType=linkset", "?linkType=all", ""])
+def test_the_linkset_holds_every_level_up_to_the_gtin(client, item, ask):
+    headers = {"Accept": LINKSET} if not ask else {"Accept-Language": "fr"}
+    response = client.get(f"/01/{item['gtin']}/10/L1/{ask}", headers=headers)
+    assert response.status_code == 200
+    assert response.mimetype == LINKSET
+    (context,) = response.get_json()["linkset"]
+    assert context["anchor"] == f"http://localhost/01/{item['gtin']}/10/L1"
+    assert [t["href"] for t in context[f"{GS1}certificationInfo"]] == [
+        "https://lab.example/cert?id=7"
+    ]
+    assert len(context[f"{GS1}pip"]) == 2
+    for targets in (v for k, v in context.items() if k.startswith("https://")):
+        assert all(target["href"] and target["title"] for target in targets)
+    assert f"{GS1}safetyInfo" not in context and f"{GS1}masterData" not in context
+    assert len(context[f"{GS1}defaultLink"]) == 1
+    assert "Accept" in response.headers["Vary"]
+
+
+def test_the_linkset_is_also_served_as_json(client, item):
+    response = client.get(
+        f"/01/{item['gtin']}?linkType=linkset", headers={"Accept": "application/json"}
+    )
+    assert response.mimetype == "application/json"
+    assert response.get_json()["linkset"][0]["itemDescription"] == "Olive oil 1 l"
+
+
+@pytest.mark.parametrize(
+    ("role", "seen"),
+    [(None, set()), (Role.REGULATOR, {"safetyInfo"}), (Role.STAFF, {"safetyInfo", "masterData"})],
+)
+def test_the_linkset_shows_each_audience_only_its_tier(app, item, role, seen):
+    client = app.test_client()
+    if role is not None:
+        assert login(client, item["people"][role]).status_code == 302
+    response = client.get(f"/01/{item['gtin']}?linkType=linkset")
+    context = response.get_json()["linkset"][0]
+    shown = {key.removeprefix(GS1) for key in context} & {"safetyInfo", "masterData"}
+    assert shown == seen
+    assert response.headers["Cache-Control"] == (
+        "public, max-age=60" if role is None else "no-store"
+    )
+
+
+def test_the_signed_unit_url_is_still_the_verdict_page_with_a_link_header(client, item):
+    response = client.get(item["unit"])
+    assert response.status_code == 200
+    assert 'data-verdict="genuine_first_scan"' in response.get_data(as_text=True)
+    path = item["unit"].split("?")[0]
+    assert response.headers["Link"].startswith(f"<http://localhost{path}?linkType=linkset>")
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    slashed = client.get(item["unit"].replace("?S=", "/?S="))
+    assert 'data-verdict="genuine_scanned_before"' in slashed.get_data(as_text=True)
+
+
+def test_the_unit_linkset_has_the_verdict_page_as_its_default(client, item):
+    response = client.get(item["unit"] + "&linkType=linkset")
+    context = response.get_json()["linkset"][0]
+    (verification,) = context[f"{GS1}verificationService"]
+    assert verification["href"] == "http://localhost" + item["unit"]
+    assert context[f"{GS1}defaultLink"] == [verification]
+    assert context["anchor"] == "http://localhost" + item["unit"].split("?")[0]
+    redirect = client.get(item["unit"] + "&linkType=gs1:verificationService")
+    assert (
+        redirect.status_code == 307
+        and redirect.headers["Location"] == "http://localhost" + item["unit"]
+    )
+
+
+def test_a_trailing_slash_answers_the_same(client, item):
+    plain, slashed = client.get(f"/01/{item['gtin']}"), client.get(f"/01/{item['gtin']}/")
+    assert (plain.status_code, plain.headers["Location"]) == (
+        slashed.status_code,
+        slashed.headers["Location"],
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/01/09506000134353",
+        "/01/{gtin}/foo",
+        "/01/{gtin}/10/L1/21/S/10/L",
+        "/01/{gtin}?17=991399",
+        "/01/{gtin}?linkType=gs1:nothing",
+        "/01/" + "9" * 5000,
+    ],
+)
+def test_syntax_errors_are_400_never_200(client, item, path):
+    response = client.get(path.format(gtin=item["gtin"]), headers={"Accept": "application/json"})
+    assert response.status_code == 400
+    assert response.get_json()["error"]
+    page = client.get(path.format(gtin=item["gtin"]))
+    assert (
+        page.status_code == 400 and "not a valid GS1 Digital Link" in page.get_data(as_text=True)
+    ) or ("link type" in page.get_data(as_text=True))
+
+
+def test_an_unknown_gtin_is_a_404_page_or_json(client, item):
+    gtin = unique_gtin()
+    json = client.get(f"/01/{gtin}", headers={"Accept": "application/json"})
+    assert json.status_code == 404 and json.get_json()["error"] == "unknown_identifier"
+    page = client.get(f"/01/{gtin}/10/L1", headers={"Accept-Language": "en"})
+    assert page.status_code == 404 and "We know no product with this GTIN." in page.get_data(
+        as_text=True
+    )
+    assert "Location" not in page.headers
+
+
+def test_the_resolver_description_file(client):
+    response = client.get("/.well-known/gs1resolver")
+    body = response.get_json()
+    assert body["resolverRoot"] == "http://localhost"
+    assert body["supportedPrimaryKeys"] == ["01"]
+    assert {"namespace": GS1, "prefix": "gs1:"} in body["supportedLinkType"]
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_links_are_checked_and_audited(db, item):
+    with db.sessions.begin() as session:
+        from tracemark.resolver.resolve import owning_product
+
+        product = owning_product(session, item["gtin"])
+        with pytest.raises(LinkError) as raised:
+            add_link(session, product, LinkData("gs1:pip", "javascript:alert(1)", {"en": "x"}))
+        assert raised.value.code == "bad_target"
+        with pytest.raises(LinkError) as raised:
+            add_link(session, product, LinkData("gs1:pip", "https://a.example", {"en": " "}))
+        assert raised.value.code == "title_required"
+        with pytest.raises(LinkError) as raised:
+            add_link(
+                session,
+                product,
+                LinkData("gs1:pip", "https://a.example", {"en": "x"}, qualifiers="/21/S/10/L"),
+            )
+        assert raised.value.code == "bad_qualifiers"
+        link = add_link(
+            session,
+            product,
+            LinkData(
+                "https://gs1.org/voc/faqs", "https://a.example", {"en": "FAQ"}, qualifiers="/10/L1/"
+            ),
+        )
+        assert (link.link_type, link.qualifiers) == ("gs1:faqs", "/10/L1")
+        entry = (
+            session.query(AuditLog)
+            .filter_by(object_type="resolver_link", object_id=str(link.id))
+            .one()
+        )
+        assert entry.action == "link.create" and entry.brand_id == product.brand_id
+
+
+def test_a_batch_has_its_recall_status_and_test_reports_as_built_in_links(db, client, item):
+    from tests.conftest import PDF
+    from tracemark.content import stories as content
+    from tracemark.models import BatchStatus, Product
+    from tracemark.models.base import utcnow
+
+    with db.sessions.begin() as session:
+        product = session.query(Product).filter_by(gtin=item["gtin"]).one()
+        batch = session.query(Batch).filter_by(product_id=product.id, lot="L1").one()
+        content.attach_document(session, batch, "Acidity", PDF, filename="a.pdf", publish=True)
+        content.attach_document(session, batch, "Draft", PDF, filename="d.pdf")
+    response = client.get(f"/01/{item['gtin']}/10/L1?linkType=linkset")
+    context = response.get_json()["linkset"][0]
+    reports = [
+        t for t in context[f"{GS1}certificationInfo"] if t["href"].startswith("http://localhost")
+    ]
+    assert [t["title"] for t in reports] == ["Acidity"]
+    assert client.get(reports[0]["href"]).data == PDF
+    status_link = client.get(f"/01/{item['gtin']}/10/L1?linkType=gs1:recallStatus")
+    assert status_link.status_code == 307
+    released = client.get(status_link.headers["Location"]).get_json()
+    assert released["status"] == "released" and released["notice"] == {}
+    with db.sessions.begin() as session:
+        batch = session.query(Batch).filter_by(product_id=product.id, lot="L1").one()
+        batch.status, batch.status_since = BatchStatus.RECALLED, utcnow()
+        batch.notice = {"en": "Do not use.", "fr": "Ne pas utiliser."}
+    recalled = client.get(status_link.headers["Location"]).get_json()
+    assert recalled["status"] == "recalled" and recalled["recalled"] is True
+    assert recalled["notice"]["fr"] == "Ne pas utiliser." and recalled["since"]
+    assert (
+        f"{GS1}recallStatus"
+        not in client.get(f"/01/{item['gtin']}?linkType=linkset").get_json()["linkset"][0]
+    )
+    assert client.get(f"/recall-status/01/{item['gtin']}/10/NOPE").status_code == 404
+
+
+def test_the_resolvers_json_answers_are_as_documented(db, client, item):
+    from pathlib import Path
+
+    from tests.openapi_support import OpenApiDocument
+
+    document = OpenApiDocument.load(Path(__file__).resolve().parents[2] / "portal" / "openapi.yaml")
+    gtin, json = item["gtin"], {"Accept": "application/json"}
+    answers = [
+        ("/01/{gtin}", client.get(f"/01/{gtin}/10/L1?linkType=linkset")),
+        ("/01/{gtin}", client.get(f"/01/{gtin}?linkType=all", headers=json)),
+        ("/01/{gtin}", client.get(item["unit"] + "&linkType=linkset")),
+        ("/01/{gtin}", client.get(f"/01/{gtin}/99/x", headers=json)),
+        ("/01/{gtin}", client.get(f"/01/{gtin}?linkType=gs1:faqs", headers=json)),
+        ("/01/{gtin}", client.get(f"/01/{unique_gtin()}", headers=json)),
+        ("/recall-status/01/{gtin}/10/{lot}", client.get(f"/recall-status/01/{gtin}/10/L1")),
+        ("/recall-status/01/{gtin}/10/{lot}", client.get(f"/recall-status/01/{gtin}/10/X")),
+        ("/.well-known/gs1resolver", client.get("/.well-known/gs1resolver")),
+    ]
+    for path, response in answers:
+        assert not document.errors(response, path), (path, response.status_code)
+    assert [response.status_code for _path, response in answers] == [
+        200,
+        200,
+        200,
+        400,
+        404,
+        404,
+        200,
+        404,
+        200,
+    ]
+
+
+def test_only_the_prefix_holders_product_resolves(db, client):
+    from tracemark.resolver.resolve import owning_product
+
+    prefix = "79" + "".join(secrets.choice("0123456789") for _ in range(6))
+    gtin = unique_gtin("0" + prefix)
+    with db.sessions.begin() as session:
+        squatter = catalog.create_brand(session, f"s-{secrets.token_hex(4)}", "Squatter", None)
+        early = catalog.create_product(session, squatter, gtin, "registered first")
+        add_link(session, early, LinkData("gs1:pip", "https://squatter.example", {"en": "x"}))
+        assert owning_product(session, gtin).id == early.id
+        holder = catalog.create_brand(session, f"h-{secrets.token_hex(4)}", "Holder", None)
+        session.add(BrandPrefix(brand_id=holder.id, prefix=prefix))  # (as held before 0022)
+        session.flush()
+        assert owning_product(session, gtin) is None
+    assert client.get(f"/01/{gtin}").status_code == 404
