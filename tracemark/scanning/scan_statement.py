@@ -17,10 +17,12 @@ is why the counters read the marks through ``new_marks``' ``RETURNING``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import fields
 from functools import cache
 from typing import Any
 
+from psycopg import RawCursor
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -219,18 +221,48 @@ VALUES (NULL, NULL, %(now)s::timestamptz, 'not_genuine', %(reason)s::text, %(cou
 
 
 @cache
+def _statements() -> tuple[Statement, Statement]:
+    """The scan's statement and the refused code's event, rewritten once."""
+    return Statement(scan_sql(), returns_rows=True), Statement(EVENT_SQL, returns_rows=False)
+
+
+@cache
 def _policy_defaults() -> dict[str, float]:
     default = RiskPolicy()
     return {f"policy_{f.name}": getattr(default, f.name) for f in fields(RiskPolicy)}
 
 
-def execute(engine: Engine, sql: str, parameters: dict[str, Any]) -> tuple | None:
-    """Run ``sql`` as a prepared statement on a pooled psycopg connection of ``engine``
-    and return its first row (None when it returns none).
+class Statement:
+    """SQL written with ``%(name)s`` parameters, kept in PostgreSQL's own ``$n`` form: run
+    through psycopg's raw cursor, the text is neither parsed nor rewritten per call
+    (psycopg caches its rewriting only for statements under 4 KiB; the scan's is longer),
+    and the server prepares it once per connection."""
+
+    def __init__(self, sql: str, *, returns_rows: bool) -> None:
+        self.names: list[str] = []
+
+        def number(match: re.Match) -> str:
+            name = match.group(1)
+            if name not in self.names:
+                self.names.append(name)
+            return f"${self.names.index(name) + 1}"
+
+        self.sql = re.sub(r"%\((\w+)\)s", number, sql)
+        #: Whether to fetch a row (asking psycopg whether there is one builds every
+        #: column's description, which costs more than the fetch).
+        self.returns_rows = returns_rows
+
+    def values(self, parameters: dict[str, Any]) -> list:
+        return [parameters[name] for name in self.names]
+
+
+def execute(engine: Engine, statement: Statement, parameters: dict[str, Any]) -> tuple | None:
+    """Run ``statement`` as a prepared statement on a pooled psycopg connection of
+    ``engine`` and return its first row (None when it returns none).
 
     Committed before returning when the connection is not in autocommit (the scan pool
     is). psycopg errors become SQLAlchemy's, so callers handle one family of database
-    errors; a connection that failed is invalidated, not returned to the pool."""
+    errors; a connection that broke is invalidated, not returned to the pool."""
     dbapi = engine.dialect.loaded_dbapi
     try:
         fairy = engine.raw_connection()
@@ -238,14 +270,15 @@ def execute(engine: Engine, sql: str, parameters: dict[str, Any]) -> tuple | Non
         raise DBAPIError.instance(None, None, exc, dbapi.Error) from exc
     try:
         connection = fairy.driver_connection
-        cursor = connection.execute(sql, parameters, prepare=True)
-        row = cursor.fetchone() if cursor.description is not None else None
+        cursor = RawCursor(connection)
+        cursor.execute(statement.sql, statement.values(parameters), prepare=True)
+        row = cursor.fetchone() if statement.returns_rows else None
         if not connection.autocommit:
             connection.commit()
     except dbapi.Error as exc:
         if connection.broken or connection.closed:
             fairy.invalidate(exc)
-        raise DBAPIError.instance(sql, parameters, exc, dbapi.Error) from exc
+        raise DBAPIError.instance(statement.sql, parameters, exc, dbapi.Error) from exc
     finally:
         fairy.close()
     return row
@@ -265,7 +298,7 @@ def record(engine: Engine, code: UnitCode, marks: dict[str, Any]) -> tuple[CodeC
         **marks,
         **_policy_defaults(),
     }
-    row = dict(zip(COLUMNS, execute(engine, scan_sql(), parameters), strict=True))
+    row = dict(zip(COLUMNS, execute(engine, _statements()[0], parameters), strict=True))
     if row["unit_id"] is None:
         # Signed by the brand's key but never stored: a leaked key, or a lost database.
         return CodeCheck(Identity.NOT_GENUINE, "unknown_serial", code), row
@@ -293,4 +326,4 @@ def record(engine: Engine, code: UnitCode, marks: dict[str, Any]) -> tuple[CodeC
 
 def record_refused(engine: Engine, reason: str, marks: dict[str, Any]) -> None:
     """Store the event of a code refused before any lookup (one statement)."""
-    execute(engine, EVENT_SQL, {"reason": reason[:64], **marks})
+    execute(engine, _statements()[1], {"reason": reason[:64], **marks})
