@@ -106,6 +106,10 @@ class BatchView:
     #: The locale the story is written in (a fallback may differ from the page's).
     story_locale: str | None = None
     excursions: list[ExcursionView] = field(default_factory=list)
+    #: What the faces derive from this view alone (a rendered part of the page, the
+    #: JSON of the batch), kept as long as the view is cached: every copy of a cached
+    #: view (one per scan, with its fresh notice) shares this one dict.
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 def locale_chain(locale: str) -> list[str]:
