@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from flask import (
     Blueprint,
@@ -20,6 +20,7 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal import messages, resolver
@@ -29,7 +30,7 @@ from tracemark.codes.pins import ClaimStatus
 from tracemark.content import images
 from tracemark.i18n import COOKIE, LOCALES, normalize, text_direction
 from tracemark.models import Brand, Image, Role
-from tracemark.scanning.batch_view import published_document
+from tracemark.scanning.batch_view import BatchView, published_document
 from tracemark.scanning.claims import claim_unit
 from tracemark.scanning.lookup import ScanResult, scan
 from tracemark.scanning.scans import Client
@@ -222,6 +223,31 @@ def keys():
     return response
 
 
+def batch_parts(view: BatchView) -> tuple[Markup, Markup]:
+    """The verdict page's batch sections before and after the serial number, rendered
+    once per cached batch view: they depend on the batch and the locale (the view's)
+    only, and rendering them is most of the page's template cost."""
+    parts = view.memo.get("html")
+    if parts is None:
+        context: dict = {}
+        current_app.update_template_context(context)  # the page's helpers and filters
+        module = current_app.jinja_env.get_template("_batch.html").make_module(context)
+        parts = view.memo["html"] = (module.head(view), module.tail(view))
+    return parts
+
+
+def language_links() -> list[tuple[str, str, str]]:
+    """The language switcher's (code, name, address) links back to this page. Each
+    locale's address is built once per app; only the page it returns to is per request."""
+    bases = current_app.extensions.get("tracemark.language_urls")
+    if bases is None:
+        bases = {code: url_for("portal.set_language", code=code) for code in LOCALES}
+        current_app.extensions["tracemark.language_urls"] = bases
+    back = request.full_path if request.query_string else request.path
+    query = "?" + urlencode({"next": back}, safe="!$'()*,/:;?@")
+    return [(code, name, bases[code] + query) for code, name in LOCALES.items()]
+
+
 @bp.app_context_processor
 def locale_context() -> dict:
     locale = str(get_locale())
@@ -234,6 +260,8 @@ def locale_context() -> dict:
         "excursion_text": messages.excursion_text,
         "sensor_name": messages.sensor_name,
         "measure": messages.measure,
+        "batch_parts": batch_parts,
+        "language_links": language_links,
     }
 
 

@@ -206,7 +206,7 @@ def test_degraded_verdicts_conform(client, conforms, issued, monkeypatch):
     def unavailable(*_args, **_kwargs):
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
-    monkeypatch.setattr("tracemark.scanning.lookup.check_url", unavailable)
+    monkeypatch.setattr("tracemark.scanning.lookup.scan_code", unavailable)
     body = conforms(client.post(VERIFY, json={"url": issued[3]}), method="post")
     assert body["verdict"] == "genuine_signature_unchecked" and body["degraded"] is True
     unknown = issued[3].replace(f"?S=1.{_kid_of(issued[3])}.", "?S=1.ZZZZZZZZ.")

@@ -169,7 +169,7 @@ def test_database_down_gives_a_degraded_verdict_not_an_error(app, client, codes,
     def unavailable(*_args, **_kwargs):
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
-    monkeypatch.setattr("tracemark.scanning.lookup.check_url", unavailable)
+    monkeypatch.setattr("tracemark.scanning.lookup.scan_code", unavailable)
     response = client.get(codes[0])
     assert response.status_code == 200
     assert _verdict(response) == "genuine_signature_unchecked"

@@ -10,6 +10,7 @@ revocation counts from the next scan.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,18 +100,9 @@ def check_url(session: Session, url: str, cache: KeyCache | None = None) -> Code
     Keys found are remembered in ``cache``, for the next scans and for
     :func:`check_offline`.
     """
-    try:
-        code = parse(url)
-    except MalformedCode as exc:
-        return CodeCheck(Identity.NOT_GENUINE, f"malformed:{exc.reason}")
-    entry = cache.get(code.kid) if cache is not None else None
-    if entry is None:
-        entry = _load_key(session, code.kid)
-        if entry is not None and cache is not None:
-            cache.remember(entry)
-    verification = verify_code(code, KeyRing([entry] if entry else []))
-    if verification.status in (Status.UNKNOWN_KEY, Status.WRONG_KEY_PURPOSE, Status.BAD_SIGNATURE):
-        return CodeCheck(Identity.NOT_GENUINE, verification.status.value, code)
+    code = verified_code(url, cache, lambda kid: load_key(session, kid))
+    if isinstance(code, CodeCheck):
+        return code
     parameters = {"kid": code.kid, "serial": code.serial, "lot": code.lot, "gtin": code.gtin}
     row = session.connection().execute(_FACTS, parameters).first()
     if row is None:
@@ -122,7 +114,29 @@ def check_url(session: Session, url: str, cache: KeyCache | None = None) -> Code
     return CodeCheck(Identity.GENUINE, "genuine", code, facts)
 
 
-def _load_key(session: Session, kid: str) -> KeyEntry | None:
+def verified_code(
+    url: str, cache: KeyCache | None, load_key: Callable[[str], KeyEntry | None]
+) -> UnitCode | CodeCheck:
+    """The code ``url`` holds when its signature verifies under its key (from ``cache``,
+    else ``load_key(kid)``, then remembered); otherwise the not-genuine check saying why.
+    The first half of :func:`check_url`, before any unit is looked up."""
+    try:
+        code = parse(url)
+    except MalformedCode as exc:
+        return CodeCheck(Identity.NOT_GENUINE, f"malformed:{exc.reason}")
+    entry = cache.get(code.kid) if cache is not None else None
+    if entry is None:
+        entry = load_key(code.kid)
+        if entry is not None and cache is not None:
+            cache.remember(entry)
+    verification = verify_code(code, KeyRing([entry] if entry else []))
+    if verification.status in (Status.UNKNOWN_KEY, Status.WRONG_KEY_PURPOSE, Status.BAD_SIGNATURE):
+        return CodeCheck(Identity.NOT_GENUINE, verification.status.value, code)
+    return code
+
+
+def load_key(session: Session, kid: str) -> KeyEntry | None:
+    """The key ``kid`` as a key-ring entry (its status as stored now), or None."""
     key = session.scalar(select(SigningKey).where(SigningKey.kid == kid))
     return entry_of(key) if key is not None else None
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from tracemark.content import richtext
 from tracemark.content.images import image_path
@@ -106,6 +106,10 @@ class BatchView:
     #: The locale the story is written in (a fallback may differ from the page's).
     story_locale: str | None = None
     excursions: list[ExcursionView] = field(default_factory=list)
+    #: What the faces derive from this view alone (a rendered part of the page, the
+    #: JSON of the batch), kept as long as the view is cached: every copy of a cached
+    #: view (one per scan, with its fresh notice) shares this one dict.
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 def locale_chain(locale: str) -> list[str]:
@@ -256,13 +260,23 @@ class BatchViewCache:
         self._lock = threading.Lock()
 
     def get(
-        self, session: Session, batch_id: int, notice: dict[str, str], locale: str
+        self,
+        session: Session | sessionmaker[Session],
+        batch_id: int,
+        notice: dict[str, str],
+        locale: str,
     ) -> BatchView:
+        """The view of ``batch_id`` in ``locale`` with ``notice`` (fresh) in it. Given a
+        ``sessionmaker``, a session is opened only when the view must be built."""
         key, now = (batch_id, locale), time.monotonic()
         with self._lock:
             hit = self._entries.get(key)
         if hit is None or now - hit[0] > self._ttl:
-            hit = (now, batch_view(session, batch_id, locale))
+            if isinstance(session, Session):
+                hit = (now, batch_view(session, batch_id, locale))
+            else:
+                with session() as opened:
+                    hit = (now, batch_view(opened, batch_id, locale))
             with self._lock:
                 if len(self._entries) >= self._size:
                     self._entries.clear()

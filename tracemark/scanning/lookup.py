@@ -14,9 +14,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracemark.codes.keycache import KeyCache
-from tracemark.codes.verify import Identity, check_offline, check_url
+from tracemark.codes.verify import Identity, check_offline
 from tracemark.scanning.batch_view import BatchView, BatchViewCache, batch_view
-from tracemark.scanning.scans import Client, ScanOutcome, Verdict, record_and_judge
+from tracemark.scanning.scans import Client, ScanOutcome, Verdict, scan_code
 
 log = logging.getLogger(__name__)
 
@@ -47,21 +47,20 @@ def scan(
 ) -> ScanResult:
     """Check, record and explain one scan of ``uri``. Never raises for bad input."""
     try:
-        with sessions.begin() as session:
-            check = check_url(session, uri, keys)
-            outcome = record_and_judge(session, check, client, secret=secret)
-            facts = check.facts
-            if facts is None:
-                return ScanResult(outcome, None, None, None)
-            view = (
-                views.get(session, facts.batch_id, facts.notice, locale)
-                if views is not None
-                else batch_view(session, facts.batch_id, locale)
-            )
-            claimable = (
-                facts.with_pin and outcome.claimed_at is None and check.identity is Identity.GENUINE
-            )
-            return ScanResult(outcome, view, facts.brand_name, facts.brand_contact, claimable)
+        outcome = scan_code(sessions, uri, client, secret=secret, keys=keys)
+        check = outcome.check
+        facts = check.facts
+        if facts is None:
+            return ScanResult(outcome, None, None, None)
+        if views is not None:
+            view = views.get(sessions, facts.batch_id, facts.notice, locale)
+        else:
+            with sessions() as session:
+                view = batch_view(session, facts.batch_id, locale)
+        claimable = (
+            facts.with_pin and outcome.claimed_at is None and check.identity is Identity.GENUINE
+        )
+        return ScanResult(outcome, view, facts.brand_name, facts.brand_contact, claimable)
     except SQLAlchemyError:
         log.exception("database unavailable during a scan: answering from the signature")
     check = check_offline(uri, keys)

@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from sqlalchemy import String, bindparam, case, func, insert, literal, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from tracemark.codes.verify import CodeCheck, Identity
+from tracemark.codes.keycache import KeyCache
+from tracemark.codes.verify import CodeCheck, Identity, check_url, load_key, verified_code
 from tracemark.db import dialect_name, insert_for
 from tracemark.models import BatchStatus, ScanEvent, UnitScanMark, UnitScanState
 from tracemark.models.base import as_utc, utcnow
+from tracemark.scanning import scan_statement
 from tracemark.scanning.devices import device_class
 from tracemark.scanning.risk import Observation, RiskPolicy, judge
 
@@ -89,6 +91,68 @@ def day_hash(secret: bytes, day: dt.date, value: str) -> str:
 
 def device_value(client: Client) -> str:
     return f"{client.user_agent[:300]}|{client.accept_language[:100]}|{network_of(client.ip)}"
+
+
+def scan_code(
+    sessions: sessionmaker[Session],
+    url: str,
+    client: Client,
+    *,
+    secret: bytes,
+    keys: KeyCache | None = None,
+    now: dt.datetime | None = None,
+) -> ScanOutcome:
+    """Check ``url``, store the scan and return the consumer's verdict: the one way a scan
+    is recorded. Never raises for bad input; database failures raise SQLAlchemy errors.
+
+    On PostgreSQL a code whose signature verifies costs one statement
+    (:mod:`tracemark.scanning.scan_statement`: unit facts, marks, counters, judgement and
+    event), a refused one a single insert. Elsewhere (SQLite) :func:`check_url` and
+    :func:`record_and_judge` run in one transaction, with the same results.
+    """
+    engine = sessions.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        with sessions.begin() as session:
+            check = check_url(session, url, keys)
+            return record_and_judge(session, check, client, secret=secret, now=now)
+    now = now or utcnow()
+    marks = _marks(client, secret, now)
+    code = verified_code(url, keys, lambda kid: _load_key(sessions, kid))
+    if isinstance(code, CodeCheck):
+        scan_statement.record_refused(engine, code.reason, marks)
+        return ScanOutcome(Verdict.NOT_GENUINE, code.reason, code)
+    check, row = scan_statement.record(engine, code, marks)
+    if check.facts is None:
+        return ScanOutcome(Verdict.NOT_GENUINE, check.reason, check)
+    return ScanOutcome(
+        Verdict(row["verdict"]),
+        row["reason"],
+        check,
+        list(row["patterns"]),
+        row["scan_count"],
+        row["first_scan_at"],
+        row["first_country"],
+        row["claimed_at"],
+    )
+
+
+def _load_key(sessions: sessionmaker[Session], kid: str):
+    with sessions() as session:
+        return load_key(session, kid)
+
+
+def _marks(client: Client, secret: bytes, now: dt.datetime) -> dict:
+    """What a scan stores about its client, hashed: the one statement's parameters."""
+    day = now.date()
+    return {
+        "now": now,
+        "day": day,
+        "device": day_hash(secret, day, device_value(client)),
+        "network": day_hash(secret, day, network_of(client.ip)),
+        "country": client.country,
+        "locale": (client.locale or "")[:16] or None,
+        "device_class": device_class(client.user_agent),
+    }
 
 
 def record_and_judge(

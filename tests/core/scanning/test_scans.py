@@ -8,7 +8,7 @@ from tracemark.codes import issuance, pins
 from tracemark.codes.printing import batch_urls
 from tracemark.codes.verify import check_url
 from tracemark.models import BatchStatus, ScanEvent, UnitScanState
-from tracemark.scanning.scans import Client, Verdict, network_of, record_and_judge
+from tracemark.scanning.scans import Client, Verdict, network_of, scan_code
 
 SECRET = b"scan-secret"
 T0 = dt.datetime(2026, 11, 25, 9, tzinfo=dt.UTC)
@@ -23,9 +23,7 @@ def urls(db, demo):
 
 def _scan(db, url, *, ip="198.51.100.7", ua="phone-a", country=None, now=T0):
     client = Client(ip=ip, user_agent=ua, accept_language="en", country=country, locale="en")
-    with db.sessions.begin() as session:
-        check = check_url(session, url)
-        return record_and_judge(session, check, client, secret=SECRET, now=now)
+    return scan_code(db.sessions, url, client, secret=SECRET, now=now)
 
 
 def test_first_then_repeat_scan(db, urls):

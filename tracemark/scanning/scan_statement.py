@@ -1,0 +1,329 @@
+"""A scan on PostgreSQL in one statement: unit facts, distinct marks, counters, the
+clone-risk judgement and the scan event, in one round trip and one (autocommit)
+transaction.
+
+The statement is plain SQL text built once per process by :func:`scan_sql` (the one place
+that builds it) and run through psycopg directly as a prepared statement, with no ORM or
+Core compilation on the hot path. It computes exactly what the SQLite path computes in
+several statements (:func:`tracemark.scanning.scans.record_and_judge`); the same scan
+tests run on both databases, and :func:`judgement_sql` is checked against
+:func:`tracemark.scanning.risk.judge` over many observations.
+
+Concurrent scans of one unit serialise on its ``unit_scan_state`` row (the upsert) and on
+the mark rows (insert-or-ignore waits for the inserter of a raced mark, then ignores it),
+so counts stay exact; the data-modifying CTEs all see the statement's one snapshot, which
+is why the counters read the marks through ``new_marks``' ``RETURNING``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import fields
+from functools import cache
+from typing import Any
+
+from psycopg import RawCursor
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+
+from signing import KeyStatus, UnitCode
+from tracemark.codes.verify import CodeCheck, Identity, UnitFacts
+from tracemark.models import BatchStatus
+from tracemark.models.base import as_utc
+from tracemark.scanning.risk import RiskPolicy
+
+#: The risk thresholds a brand may override, with how each is read from its JSON.
+_INTEGER_POLICY = {f.name for f in fields(RiskPolicy)} - {"travel_hours"}
+
+
+def _threshold(name: str) -> str:
+    """``name``'s threshold from the brand's overrides, as ``RiskPolicy.from_overrides``
+    reads it: a positive JSON number (never a boolean), truncated for whole-number
+    settings; otherwise the default, passed as the parameter ``policy_<name>``."""
+    value = f"(f.risk_policy ->> '{name}')::numeric"
+    usable = f"json_typeof(f.risk_policy -> '{name}') = 'number' AND {value} > 0"
+    read = f"trunc({value})" if name in _INTEGER_POLICY else value
+    return f"CASE WHEN {usable} THEN {read} ELSE %(policy_{name})s::numeric END AS {name}"
+
+
+def judgement_sql() -> str:
+    """The patterns of :func:`tracemark.scanning.risk.judge`, in its order, as one SQL
+    array expression over ``s`` (the unit's counted state: ``scan_count``,
+    ``first_scan_at``, ``devices_today``, ``networks_today``, ``countries``,
+    ``prev_country``, ``prev_country_at``, ``claimed_at``, ``claim_device_hash``),
+    ``p`` (the thresholds), ``n.country`` (new country marks) and the parameters
+    ``now``, ``country`` and ``device``."""
+    patterns = (
+        ("many_networks", "s.networks_today >= p.networks_per_day"),
+        (
+            "many_devices",
+            "s.devices_today >= p.devices_per_day AND s.networks_today >= p.devices_networks",
+        ),
+        ("many_countries", "s.countries >= p.countries"),
+        (
+            "impossible_travel",
+            "%(country)s::text IS NOT NULL AND s.prev_country IS NOT NULL"
+            " AND s.prev_country <> %(country)s::text"
+            " AND %(now)s::timestamptz - s.prev_country_at"
+            " <= p.travel_hours * interval '1 hour'",
+        ),
+        (
+            "claimed_elsewhere",
+            "s.claimed_at IS NOT NULL AND s.claim_device_hash IS DISTINCT FROM %(device)s::text",
+        ),
+        (
+            "stale_reappearance",
+            "n.country > 0 AND s.scan_count > 1"
+            " AND %(now)s::timestamptz - s.first_scan_at > p.stale_days * interval '1 day'",
+        ),
+    )
+    cases = ", ".join(f"CASE WHEN {test} THEN '{name}' END" for name, test in patterns)
+    return f"array_remove(ARRAY[{cases}]::text[], NULL)"
+
+
+def policy_sql() -> str:
+    """A SELECT list of every threshold of :class:`RiskPolicy` over ``f.risk_policy``."""
+    return ", ".join(_threshold(f.name) for f in fields(RiskPolicy))
+
+
+#: The columns the statement returns, in order.
+COLUMNS = (
+    "unit_id",
+    "serial",
+    "with_pin",
+    "batch_id",
+    "lot",
+    "batch_status",
+    "notice",
+    "gtin",
+    "brand_id",
+    "brand_name",
+    "brand_contact",
+    "risk_policy",
+    "key_status",
+    "scan_count",
+    "first_scan_at",
+    "first_country",
+    "claimed_at",
+    "verdict",
+    "reason",
+    "patterns",
+)
+
+
+@cache
+def scan_sql() -> str:
+    """The one statement of a scan of a code whose signature verified (parameters:
+    ``kid``, ``serial``, ``lot``, ``gtin``, ``device``, ``network``, ``country``, ``now``,
+    ``day``, ``locale``, ``device_class`` and ``policy_<threshold>`` for each default).
+
+    It always returns one row and stores one event: for a code naming no stored unit,
+    every column is null and the event says ``not_genuine``/``unknown_serial``."""
+    # Built from this module's constants only; every value is a bound parameter.
+    return f"""
+WITH facts AS (
+  SELECT u.id AS unit_id, u.serial, j.with_pin, b.id AS batch_id, b.lot,
+         b.status AS batch_status, b.notice, p.gtin, br.id AS brand_id,
+         br.name AS brand_name, br.contact_url AS brand_contact, br.risk_policy,
+         k.status AS key_status
+  FROM signing_key k
+  JOIN unit u ON u.brand_id = k.brand_id
+  JOIN issuance_job j ON u.job_id = j.id AND j.signing_key_id = k.id
+  JOIN batch b ON u.batch_id = b.id
+  JOIN product p ON b.product_id = p.id
+  JOIN brand br ON u.brand_id = br.id
+  WHERE k.kid = %(kid)s::text AND u.serial = %(serial)s::text
+    AND b.lot = %(lot)s::text AND p.gtin = %(gtin)s::text
+), new_marks AS (
+  INSERT INTO unit_scan_mark (unit_id, kind, day, value, seen_at)
+  SELECT f.unit_id, m.kind, m.day, m.value, %(now)s::timestamptz
+  FROM facts f CROSS JOIN (VALUES
+    ('device', %(day)s::date, %(device)s::text),
+    ('network', %(day)s::date, %(network)s::text),
+    ('country', DATE '1970-01-01', %(country)s::text)
+  ) AS m (kind, day, value)
+  WHERE m.value IS NOT NULL
+  ON CONFLICT DO NOTHING
+  RETURNING kind
+), n AS (
+  SELECT count(*) FILTER (WHERE kind = 'device') AS device,
+         count(*) FILTER (WHERE kind = 'network') AS network,
+         count(*) FILTER (WHERE kind = 'country') AS country
+  FROM new_marks
+), s AS (
+  INSERT INTO unit_scan_state AS o (
+    unit_id, scan_count, first_scan_at, first_country, last_scan_at, last_country,
+    last_country_at, day, devices_today, networks_today, countries, pin_failures)
+  SELECT f.unit_id, 1, %(now)s::timestamptz, %(country)s::text, %(now)s::timestamptz,
+         %(country)s::text,
+         CASE WHEN %(country)s::text IS NOT NULL THEN %(now)s::timestamptz END,
+         %(day)s::date, n.device, n.network, n.country, 0
+  FROM facts f CROSS JOIN n
+  ON CONFLICT (unit_id) DO UPDATE SET
+    scan_count = o.scan_count + 1,
+    last_scan_at = excluded.last_scan_at,
+    day = excluded.day,
+    devices_today = CASE WHEN o.day = excluded.day THEN o.devices_today ELSE 0 END
+      + excluded.devices_today,
+    networks_today = CASE WHEN o.day = excluded.day THEN o.networks_today ELSE 0 END
+      + excluded.networks_today,
+    countries = o.countries + excluded.countries,
+    prev_country = o.last_country,
+    prev_country_at = o.last_country_at,
+    last_country = coalesce(excluded.last_country, o.last_country),
+    last_country_at = coalesce(excluded.last_country_at, o.last_country_at)
+  RETURNING o.scan_count, o.first_scan_at, o.first_country, o.claimed_at,
+            o.claim_device_hash, o.devices_today, o.networks_today, o.countries,
+            o.prev_country, o.prev_country_at
+), p AS (
+  SELECT {policy_sql()} FROM facts f
+), judged AS (
+  SELECT f.*, s.scan_count, s.first_scan_at, s.first_country, s.claimed_at,
+         {judgement_sql()} AS patterns
+  FROM facts f CROSS JOIN s CROSS JOIN n CROSS JOIN p
+), verdict AS (
+  SELECT j.*,
+    CASE WHEN j.key_status = 'revoked' THEN 'revoked_key'
+         WHEN j.batch_status = 'recalled' THEN 'batch_recalled'
+         WHEN j.batch_status = 'on_hold' THEN 'batch_on_hold'
+         WHEN cardinality(j.patterns) > 0 THEN 'suspicious_copy'
+         WHEN j.scan_count <= 1 THEN 'genuine_first_scan'
+         ELSE 'genuine_scanned_before' END AS verdict,
+    CASE WHEN j.key_status = 'revoked' THEN 'revoked_key'
+         WHEN j.batch_status = 'recalled' THEN 'recalled'
+         WHEN j.batch_status = 'on_hold' THEN 'on_hold'
+         WHEN cardinality(j.patterns) > 0 THEN j.patterns[1]
+         WHEN j.scan_count <= 1 THEN 'first_scan'
+         ELSE 'scanned_before' END AS reason
+  FROM judged j
+), one AS (
+  SELECT v.* FROM (VALUES (1)) AS x (x) LEFT JOIN verdict v ON true
+), event AS (
+  INSERT INTO scan_event (brand_id, unit_id, scanned_at, verdict, reason, country, locale,
+                          device_hash, network_hash, device_class)
+  SELECT one.brand_id, one.unit_id, %(now)s::timestamptz,
+         coalesce(one.verdict, 'not_genuine'), coalesce(one.reason, 'unknown_serial'),
+         %(country)s::text, %(locale)s::text, %(device)s::text, %(network)s::text,
+         %(device_class)s::text
+  FROM one
+)
+SELECT {", ".join(COLUMNS)} FROM one
+"""  # noqa: S608
+
+
+#: The event of a code refused before any unit lookup (malformed, unknown key, forged).
+EVENT_SQL = """
+INSERT INTO scan_event (brand_id, unit_id, scanned_at, verdict, reason, country, locale,
+                        device_hash, network_hash, device_class)
+VALUES (NULL, NULL, %(now)s::timestamptz, 'not_genuine', %(reason)s::text, %(country)s::text,
+        %(locale)s::text, %(device)s::text, %(network)s::text, %(device_class)s::text)
+"""
+
+
+@cache
+def _statements() -> tuple[Statement, Statement]:
+    """The scan's statement and the refused code's event, rewritten once."""
+    return Statement(scan_sql(), returns_rows=True), Statement(EVENT_SQL, returns_rows=False)
+
+
+@cache
+def _policy_defaults() -> dict[str, float]:
+    default = RiskPolicy()
+    return {f"policy_{f.name}": getattr(default, f.name) for f in fields(RiskPolicy)}
+
+
+class Statement:
+    """SQL written with ``%(name)s`` parameters, kept in PostgreSQL's own ``$n`` form: run
+    through psycopg's raw cursor, the text is neither parsed nor rewritten per call
+    (psycopg caches its rewriting only for statements under 4 KiB; the scan's is longer),
+    and the server prepares it once per connection."""
+
+    def __init__(self, sql: str, *, returns_rows: bool) -> None:
+        self.names: list[str] = []
+
+        def number(match: re.Match) -> str:
+            name = match.group(1)
+            if name not in self.names:
+                self.names.append(name)
+            return f"${self.names.index(name) + 1}"
+
+        self.sql = re.sub(r"%\((\w+)\)s", number, sql)
+        #: Whether to fetch a row (asking psycopg whether there is one builds every
+        #: column's description, which costs more than the fetch).
+        self.returns_rows = returns_rows
+
+    def values(self, parameters: dict[str, Any]) -> list:
+        return [parameters[name] for name in self.names]
+
+
+def execute(engine: Engine, statement: Statement, parameters: dict[str, Any]) -> tuple | None:
+    """Run ``statement`` as a prepared statement on a pooled psycopg connection of
+    ``engine`` and return its first row (None when it returns none).
+
+    Committed before returning when the connection is not in autocommit (the scan pool
+    is). psycopg errors become SQLAlchemy's, so callers handle one family of database
+    errors; a connection that broke is invalidated, not returned to the pool."""
+    dbapi = engine.dialect.loaded_dbapi
+    try:
+        fairy = engine.raw_connection()
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(None, None, exc, dbapi.Error) from exc
+    try:
+        connection = fairy.driver_connection
+        cursor = RawCursor(connection)
+        cursor.execute(statement.sql, statement.values(parameters), prepare=True)
+        row = cursor.fetchone() if statement.returns_rows else None
+        if not connection.autocommit:
+            connection.commit()
+    except dbapi.Error as exc:
+        if connection.broken or connection.closed:
+            fairy.invalidate(exc)
+        raise DBAPIError.instance(statement.sql, parameters, exc, dbapi.Error) from exc
+    finally:
+        fairy.close()
+    return row
+
+
+def record(engine: Engine, code: UnitCode, marks: dict[str, Any]) -> tuple[CodeCheck, dict]:
+    """Scan ``code`` (its signature verified) in one statement. ``marks`` holds the
+    statement's scan parameters (``device``, ``network``, ``country``, ``now``, ``day``,
+    ``locale``, ``device_class``). Returns the code's check and the judged history
+    (``verdict``, ``reason``, ``patterns``, ``scan_count``, ``first_scan_at``,
+    ``first_country``, ``claimed_at``)."""
+    parameters = {
+        "kid": code.kid,
+        "serial": code.serial,
+        "lot": code.lot,
+        "gtin": code.gtin,
+        **marks,
+        **_policy_defaults(),
+    }
+    row = dict(zip(COLUMNS, execute(engine, _statements()[0], parameters), strict=True))
+    if row["unit_id"] is None:
+        # Signed by the brand's key but never stored: a leaked key, or a lost database.
+        return CodeCheck(Identity.NOT_GENUINE, "unknown_serial", code), row
+    facts = UnitFacts(
+        row["unit_id"],
+        row["serial"],
+        row["with_pin"],
+        row["batch_id"],
+        row["lot"],
+        BatchStatus(row["batch_status"]),
+        row["notice"] or {},
+        row["gtin"],
+        row["brand_id"],
+        row["brand_name"],
+        row["brand_contact"],
+        row["risk_policy"] or {},
+        KeyStatus(row["key_status"]),
+    )
+    row["first_scan_at"] = as_utc(row["first_scan_at"])
+    row["claimed_at"] = as_utc(row["claimed_at"])
+    if facts.key_status is KeyStatus.REVOKED:
+        return CodeCheck(Identity.REVOKED_KEY, "revoked_key", code, facts), row
+    return CodeCheck(Identity.GENUINE, "genuine", code, facts), row
+
+
+def record_refused(engine: Engine, reason: str, marks: dict[str, Any]) -> None:
+    """Store the event of a code refused before any lookup (one statement)."""
+    execute(engine, _statements()[1], {"reason": reason[:64], **marks})
