@@ -29,6 +29,7 @@ from tracemark.codes.verify import Identity, check_url
 from tracemark.content import images
 from tracemark.content.stories import ContentError, check_pdf
 from tracemark.epcis import identifiers as epc
+from tracemark.epcis.documents import EpcisError
 from tracemark.models import (
     Batch,
     Brand,
@@ -440,7 +441,14 @@ def record(
         template, subject, values, event_id=identifier, when=when, location=location,
         operator=operator,
     )  # fmt: skip
-    result = capture.capture_event(session, brand, event)
+    try:
+        result = capture.capture_event(session, brand, event)
+    except EpcisError as error:
+        if error.code != "event_id_conflict":
+            raise
+        # The form was sent again (a double submit): its event is held already, and
+        # this copy differs only in what the second request filled in (its time).
+        return Recorded(identifier, True, event)
     return Recorded(identifier, identifier in result.duplicates, event)
 
 
