@@ -20,7 +20,7 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_login import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal import messages, resolver
@@ -236,16 +236,26 @@ def batch_parts(view: BatchView) -> tuple[Markup, Markup]:
     return parts
 
 
-def language_links() -> list[tuple[str, str, str]]:
-    """The language switcher's (code, name, address) links back to this page. Each
-    locale's address is built once per app; only the page it returns to is per request."""
-    bases = current_app.extensions.get("tracemark.language_urls")
-    if bases is None:
-        bases = {code: url_for("portal.set_language", code=code) for code in LOCALES}
-        current_app.extensions["tracemark.language_urls"] = bases
+def language_nav() -> Markup:
+    """The language switcher's links back to this page. Everything in them but the page
+    they return to is built once per app and page language; per request, the return
+    address is encoded and escaped once for all of them."""
+    locale = str(get_locale())
+    navs = current_app.extensions.setdefault("tracemark.language_nav", {})
+    pieces = navs.get(locale)
+    if pieces is None:
+        pieces = navs[locale] = [
+            (
+                f'\n      <a href="{escape(url_for("portal.set_language", code=code))}',
+                f'" lang="{escape(code.replace("_", "-"))}"'
+                + (' aria-current="true"' if code == locale else "")
+                + f">{escape(name)}</a>",
+            )
+            for code, name in LOCALES.items()
+        ]
     back = request.full_path if request.query_string else request.path
-    query = "?" + urlencode({"next": back}, safe="!$'()*,/:;?@")
-    return [(code, name, bases[code] + query) for code, name in LOCALES.items()]
+    query = str(escape("?" + urlencode({"next": back}, safe="!$'()*,/:;?@")))
+    return Markup("".join(before + query + after for before, after in pieces))  # noqa: S704
 
 
 @bp.app_context_processor
@@ -261,7 +271,7 @@ def locale_context() -> dict:
         "sensor_name": messages.sensor_name,
         "measure": messages.measure,
         "batch_parts": batch_parts,
-        "language_links": language_links,
+        "language_nav": language_nav,
     }
 
 
