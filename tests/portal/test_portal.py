@@ -315,3 +315,18 @@ def test_the_not_found_page_has_a_translated_title_and_a_way_home(client):
     assert 'href="/"' in html
     home = client.get("/", headers={"Accept-Language": "fr"})
     assert home.status_code == 200 and "<h1>Vérifier un produit</h1>" in home.get_data(as_text=True)
+
+
+def test_no_pin_form_under_a_possible_copy_or_a_recall(db, demo, client, codes):
+    fresh = client.get(codes[2]).get_data(as_text=True)
+    assert 'class="claim"' in fresh and 'data-icon="ok"' in fresh
+    for network in range(4):
+        page = client.get(codes[2], environ_base={"REMOTE_ADDR": f"198.51.{network}.7"})
+    html = page.get_data(as_text=True)
+    assert 'data-verdict="suspicious_copy"' in html and 'class="claim"' not in html
+    assert 'data-icon="copy"' in html and "tone-copy" in html
+    with db.sessions.begin() as session:
+        session.merge(demo.batch).status = BatchStatus.RECALLED
+    recalled = client.get(codes[3]).get_data(as_text=True)
+    assert 'data-verdict="batch_recalled"' in recalled and 'class="claim"' not in recalled
+    assert 'data-icon="recall"' in recalled and 'data-notice="standard"' in recalled
