@@ -1,4 +1,4 @@
-"""Each verdict as a shopper sees it on a phone (390×844) in English, Chinese and Arabic.
+"""Each verdict as a shopper sees it on a phone (390 by 844) in English, Chinese and Arabic.
 
 What the eye needs and only a browser can tell: the verdict's banner sits at the top of
 the screen (the language switcher takes one line), each kind of verdict has its own icon
@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import PASSPHRASE, forge, furnish
-from tests.portal.test_browser import (  # noqa: F401  (fixtures)
+from tests.portal.test_browser import (
     _OUTSIDE_VIEWPORT,
     ARTIFACTS,
     HOST,
@@ -29,6 +29,7 @@ from tracemark.codes.printing import batch_urls
 from tracemark.models import Batch, BatchStatus
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], indirect=True)]
+__all__ = ["browser", "server"]  # fixtures, used here too
 
 #: verdict → the tone (icon shape and colours) it is drawn in
 TONES = {
@@ -114,7 +115,7 @@ def _look(page) -> dict:
 
 @pytest.mark.parametrize("locale", list(LOCALES))
 def test_each_verdict_reads_at_a_glance_on_a_phone(browser, server, codes, locale):
-    browser_locale, lang, direction = LOCALES[locale]
+    browser_locale, _lang, direction = LOCALES[locale]
     context = browser.new_context(
         locale=browser_locale, viewport=PHONE, device_scale_factor=1, is_mobile=True
     )
