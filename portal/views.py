@@ -85,6 +85,13 @@ def explanation(result: ScanResult) -> str:
     )
 
 
+@bp.get("/")
+def home():
+    """What someone who types the site's address finds: how to check a product (every
+    error page links here)."""
+    return render_template("home.html")
+
+
 @bp.get("/01/<path:_rest>", provide_automatic_options=False)
 @rate_limited("scan")
 def verify(_rest: str):

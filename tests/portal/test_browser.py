@@ -171,6 +171,9 @@ def test_verdict_page_in_a_phone_browser(browser, server, code_path, locale):
         page.screenshot(path=ARTIFACTS / f"verdict-{locale}.png", full_page=True)
 
         # the switcher: /lang/fr?next=… sets the cookie and comes back to this code's page
+        switcher = page.locator("details.lang-switch")
+        assert not page.locator('nav.langs a[lang="fr"]').is_visible()  # folded away
+        switcher.locator("summary").click()
         with page.expect_navigation():
             page.locator('nav.langs a[lang="fr"]').click()
         assert urlsplit(page.url).path == urlsplit(url).path
