@@ -11,6 +11,7 @@ from signing.gs1 import gtin_check_digit
 from tests.admin.accounts.test_auth import PASSWORD, cheap_hashes, login
 from tests.conftest import PASSPHRASE
 from tracemark import catalog
+from tracemark.accounts import tokens as api_tokens
 from tracemark.accounts import users as accounts
 from tracemark.codes import issuance, keystore
 from tracemark.codes.printing import batch_urls
@@ -82,10 +83,18 @@ def item(db):
             accounts.grant(session, user, brand, role)
             people[role] = email
         batch_id = batch.id
+        token = api_tokens.create_token(session, brand, "reader", ("read",))[1]
+        slug = brand.slug
     issuance.issue(db.sessions, batch_id, 1, PASSPHRASE)
     with db.sessions.begin() as session:
         url = next(batch_urls(session, session.get_one(Batch, batch_id), "http://x"))[1]
-    return {"gtin": gtin, "unit": url[url.index("/01/") :], "people": people}
+    return {
+        "gtin": gtin,
+        "unit": url[url.index("/01/") :],
+        "people": people,
+        "token": token,
+        "slug": slug,
+    }
 
 
 def test_get_head_and_options_are_supported_with_cors(client, item):
@@ -371,3 +380,23 @@ def test_only_the_prefix_holders_product_resolves(db, client):
         session.flush()
         assert owning_product(session, gtin) is None
     assert client.get(f"/01/{gtin}").status_code == 404
+
+
+def test_a_batch_links_to_its_epcis_document_which_only_the_brands_token_opens(db, client, item):
+    gtin = item["gtin"]
+    context = client.get(f"/01/{gtin}/10/L1?linkType=linkset").get_json()["linkset"][0]
+    (trace,) = context[f"{GS1}traceability"]
+    api = f"http://localhost/api/v1/brands/{item['slug']}/batches/L1/events?gtin={gtin}"
+    assert (trace["href"], trace["type"]) == (api, "application/json")
+    redirect = client.get(f"/01/{gtin}/10/L1?linkType=gs1:traceability")
+    assert redirect.status_code == 307 and redirect.headers["Location"] == api
+    assert client.get(api).status_code == 401
+    with db.sessions.begin() as session:
+        stranger = catalog.create_brand(session, f"x-{secrets.token_hex(4)}", "Stranger", None)
+        foreign = api_tokens.create_token(session, stranger, "reader", ("read",))[1]
+    assert client.get(api, headers={"Authorization": f"Bearer {foreign}"}).status_code == 404
+    document = client.get(api, headers={"Authorization": f"Bearer {item['token']}"})
+    assert document.status_code == 200 and document.get_json()["type"] == "EPCISDocument"
+    # the GTIN's own level names no batch: no traceability link there
+    top = client.get(f"/01/{gtin}?linkType=linkset").get_json()["linkset"][0]
+    assert f"{GS1}traceability" not in top
