@@ -400,3 +400,39 @@ def test_a_batch_links_to_its_epcis_document_which_only_the_brands_token_opens(d
     # the GTIN's own level names no batch: no traceability link there
     top = client.get(f"/01/{gtin}?linkType=linkset").get_json()["linkset"][0]
     assert f"{GS1}traceability" not in top
+
+
+def test_a_compressed_link_is_answered_as_its_uncompressed_form_and_names_it(client, item):
+    from tracemark.resolver.compression import compress
+
+    gtin = item["gtin"]
+    uncompressed = f"http://localhost/01/{gtin}/10/L1"
+    for path in (compress(f"/01/{gtin}/10/L1"), compress(f"/01/{gtin}/10/L1", keep_primary=True)):
+        response = client.get(path + "?linkType=gs1:certificationInfo")
+        assert response.status_code == 307, path
+        assert response.headers["Location"] == "https://lab.example/cert?id=7"
+        assert f'<{uncompressed}>; rel="owl:sameAs"' in response.headers["Link"]
+        assert f'<{uncompressed}?linkType=linkset>; rel="linkset"' in response.headers["Link"]
+        linkset = client.get(path, headers={"Accept": LINKSET}).get_json()["linkset"][0]
+        assert linkset["anchor"] == uncompressed
+    assert client.options(compress(f"/01/{gtin}")).status_code == 204
+
+
+def test_a_compressed_signed_unit_url_opens_the_verdict_page(client, item):
+    from tracemark.resolver.compression import compress
+
+    path, query = item["unit"].split("?")
+    response = client.get(compress(path, query))
+    assert response.status_code == 200
+    assert 'data-verdict="genuine_first_scan"' in response.get_data(as_text=True)
+    assert f'<http://localhost{item["unit"]}>; rel="owl:sameAs"' in response.headers["Link"]
+    again = client.get(item["unit"])  # the same unit, scanned a second time
+    assert 'data-verdict="genuine_scanned_before"' in again.get_data(as_text=True)
+
+
+def test_what_does_not_decompress_is_400_under_01_and_not_found_elsewhere(client, item):
+    bad = client.get(f"/01/{item['gtin']}/foo", headers={"Accept": "application/json"})
+    assert bad.status_code == 400 and bad.get_json()["error"]
+    assert client.get("/AAAAAAAAAAAAAAAAAAAAAAA").status_code == 404  # an SSCC twice
+    assert client.get("/nothing-here").status_code == 404
+    assert client.get("/.well-known/gs1resolver").status_code == 200
