@@ -5,10 +5,16 @@ Tests that take ``db`` run once on SQLite and once on PostgreSQL. PostgreSQL is 
 gets a schema of its own, dropped at the end. When the server is unreachable the
 PostgreSQL cases are skipped, unless ``TRACEMARK_REQUIRE_POSTGRES=1`` (as ``.ci/run``
 sets), which makes that a failure.
+
+The suite runs in parallel under pytest-xdist (``-n 2 --dist loadfile``, as the README
+says): each worker is its own session, so it migrates its own schema, and it gets a Redis
+database of its own (``redis_db``). Browser and fault tests are marked ``slow`` here, so
+``-m "not slow"`` is the quick subset.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import secrets
@@ -35,6 +41,7 @@ POSTGRES_URL = os.environ.get(
     "TRACEMARK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 PASSPHRASE = "test-passphrase"
+REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -43,6 +50,42 @@ def pytest_configure(config: pytest.Config) -> None:
         "browser: drives a real headless Chromium (skipped without it unless "
         "TRACEMARK_REQUIRE_BROWSER=1)",
     )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every browser and fault test is also ``slow``: each starts servers, a browser or a
+    subprocess, so none belongs in the quick subset."""
+    for item in items:
+        if item.get_closest_marker("browser") or item.get_closest_marker("fault"):
+            item.add_marker(pytest.mark.slow)
+
+
+def redis_db_number() -> int:
+    """The Redis database this test process uses: 15 without xdist or for worker gw0,
+    14 for gw1, and so on, so parallel workers never share rate-limit counters."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    number = 15 - int(worker.removeprefix("gw"))
+    if number < 1:  # database 0 is every client's default: never flushed by tests
+        pytest.fail(f"no Redis database left for xdist worker {worker}")
+    return number
+
+
+@pytest.fixture
+def redis_db() -> Iterator[int]:
+    """This process's Redis database (see :func:`redis_db_number`), empty at the start
+    and emptied again at the end; skips the test when Redis does not answer."""
+    import redis
+
+    number = redis_db_number()
+    direct = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=number)
+    try:
+        direct.flushdb()
+    except redis.RedisError:
+        pytest.skip("Redis is not running")
+    yield number
+    with contextlib.suppress(redis.RedisError):
+        direct.flushdb()
+    direct.close()
 
 
 @dataclass
