@@ -18,16 +18,21 @@ import contextlib
 import datetime as dt
 import os
 import secrets
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.serving import make_server
 
+from tests.helpers.browser import CHROMIUM, HOST, LAUNCH_ARGS, unavailable
 from tracemark import catalog
+from tracemark.accounts import users as accounts
 from tracemark.app import close, create_app
 from tracemark.codes import keystore
 from tracemark.config import Settings
@@ -254,3 +259,39 @@ def app(settings: Settings) -> Iterator[Flask]:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashes(monkeypatch) -> None:
+    """Argon2id with tiny costs for every test: the same code paths, a fraction of the
+    time. Tests of the hasher itself set their own."""
+    monkeypatch.setattr(
+        accounts, "hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    )
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium through Playwright, one per test module."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("the playwright package is not installed (pip install -e '.[test]')")
+    if not CHROMIUM.is_file() or not os.access(CHROMIUM, os.X_OK):
+        unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def server(app) -> Iterator[str]:
+    """The app behind werkzeug's threaded WSGI server on a free local port."""
+    httpd = make_server(HOST, 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, name="portal-server", daemon=True)
+    thread.start()
+    yield f"http://{HOST}:{httpd.server_port}"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join(timeout=5)

@@ -12,26 +12,23 @@ import pytest
 from PIL import Image as Pillow
 from sqlalchemy import func, select
 
-from tests.admin.accounts.test_auth import assert_no_inline_code, csrf_token
-from tests.admin.catalog.test_catalog import (
+from tests.conftest import PASSPHRASE, PDF
+from tests.helpers.admin import (
     ROLES,
     Catalog,
+    assert_no_inline_code,
     audit_actions_for,
     base,
+    csrf_token,
     errors_of,
-    shop,
     signed_in,
 )
-from tests.conftest import PASSPHRASE, PDF
-from tests.core.content.test_images import GPS_TAG, photo
-from tests.core.content.test_richtext import assert_harmless
+from tests.helpers.content import GPS_TAG, assert_harmless, photo
 from tracemark.codes import issuance
 from tracemark.codes.printing import batch_urls
 from tracemark.content import images
 from tracemark.content import stories as content
 from tracemark.models import Batch, BatchStory, Document, Image, Product, PublishState
-
-__all__ = ["shop"]  # the fixture, used here too
 
 _STORY = re.compile(r'<section class="story"[^>]*>.*?</section>', re.DOTALL)
 
