@@ -4,7 +4,7 @@ import re
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from tests.conftest import PASSPHRASE, PDF, forge, furnish
+from tests.conftest import PASSPHRASE, PDF, REDIS_HOST, REDIS_PORT, forge, furnish
 from tracemark.codes import issuance, pins
 from tracemark.codes.printing import batch_urls
 from tracemark.content import stories as content
@@ -177,18 +177,14 @@ def test_database_down_gives_a_degraded_verdict_not_an_error(app, client, codes,
     assert _verdict(forged) == "not_genuine"
 
 
-def test_limits_live_in_redis_when_configured_and_survive_its_loss(settings, codes):
+def test_limits_live_in_redis_when_configured_and_survive_its_loss(settings, codes, redis_db):
     from dataclasses import replace
 
     import redis
 
     from tracemark.app import close, create_app
 
-    url = "redis://127.0.0.1:6379/14"
-    try:
-        redis.Redis.from_url(url).flushdb()
-    except redis.RedisError:
-        pytest.skip("Redis is not running")
+    url = f"redis://{REDIS_HOST}:{REDIS_PORT}/{redis_db}"
     shared = replace(settings, redis_url=url, scan_rate_limit="3/day")
     first, second = (create_app(shared, {"TESTING": True}) for _ in range(2))
     # two apps (two workers) share one budget through Redis

@@ -7,9 +7,9 @@ import secrets
 
 import pytest
 
-from signing.gs1 import gtin_check_digit
-from tests.admin.accounts.test_auth import PASSWORD, cheap_hashes, login
 from tests.conftest import PASSPHRASE
+from tests.helpers.admin import PASSWORD, login
+from tests.helpers.resolver import unique_gtin
 from tracemark import catalog
 from tracemark.accounts import tokens as api_tokens
 from tracemark.accounts import users as accounts
@@ -18,15 +18,8 @@ from tracemark.codes.printing import batch_urls
 from tracemark.models import Audience, AuditLog, Batch, BrandPrefix, Role
 from tracemark.resolver.links import LinkData, LinkError, add_link
 
-__all__ = ["cheap_hashes"]
-
 LINKSET = "application/linkset+json"
 GS1 = "https://gs1.org/voc/"
-
-
-def unique_gtin(prefix: str = "0950") -> str:
-    body = prefix + "".join(secrets.choice("0123456789") for _ in range(13 - len(prefix)))
-    return body + str(gtin_check_digit(body))
 
 
 @pytest.fixture

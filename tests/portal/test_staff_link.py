@@ -9,14 +9,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import event
 
-from tests.admin.accounts.test_auth import PASSWORD, cheap_hashes, login
 from tests.conftest import PASSPHRASE, make_brand
+from tests.helpers.admin import PASSWORD, login
 from tracemark.accounts import users as accounts
 from tracemark.codes import issuance
 from tracemark.codes.printing import batch_urls
 from tracemark.models import Batch, Role
-
-__all__ = ["cheap_hashes"]  # the autouse fixture, used here too
 
 
 @pytest.fixture

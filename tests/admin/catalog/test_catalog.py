@@ -4,87 +4,27 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import func, select
 
-from tests.admin.accounts.test_auth import (
-    PASSWORD,
+from tests.conftest import PASSPHRASE
+from tests.helpers.admin import (
+    ROLES,
+    Catalog,
     assert_no_inline_code,
     audit_actions,
-    cheap_hashes,
+    audit_actions_for,
+    base,
     csrf_token,
-    login,
+    errors_of,
+    post,
+    signed_in,
 )
-from tests.conftest import PASSPHRASE, make_brand
 from tracemark import catalog, errors
-from tracemark.accounts import users as accounts
 from tracemark.codes import issuance
 from tracemark.codes.printing import batch_urls
-from tracemark.models import Batch, BatchStatus, Brand, Product, Role, Site
-
-__all__ = ["cheap_hashes"]  # the autouse fixture, used here too
-
-_FIELD_ERROR = re.compile(r'<span class="admin-field-error" data-error="([^"]+)">([^<]*)</span>')
-ROLES = ("owner", "staff", "marketing", "regulator", "outsider")
-
-
-@dataclass
-class Catalog:
-    brand: Brand
-    other: Brand
-    product_id: int
-    batch_id: int
-    other_product_id: int
-    other_batch_id: int
-    emails: dict[str, str]
-
-
-@pytest.fixture
-def shop(db) -> Catalog:
-    mine, theirs = make_brand(db.sessions), make_brand(db.sessions)
-    emails = {}
-    with db.sessions.begin() as session:
-        for name in ROLES:
-            email = f"{name}-{secrets.token_hex(4)}@example.com"
-            user = accounts.create_user(session, email, PASSWORD, name.title())
-            if name == "outsider":
-                accounts.grant(session, user, theirs.brand, Role.OWNER)
-            else:
-                accounts.grant(session, user, mine.brand, Role(name))
-            emails[name] = email
-    return Catalog(
-        mine.brand,
-        theirs.brand,
-        mine.product.id,
-        mine.batch.id,
-        theirs.product.id,
-        theirs.batch.id,
-        emails,
-    )
-
-
-def signed_in(app, shop: Catalog, role: str = "owner", **headers):
-    client = app.test_client()
-    assert login(client, shop.emails[role]).status_code == 302
-    return client
-
-
-def post(client, path: str, data: dict, prefix: str = "", **kwargs):
-    """Post ``data`` to the form on ``path`` with its CSRF token."""
-    html = client.get(path).get_data(as_text=True)
-    match = re.search(rf'name="{prefix}csrf_token" type="hidden" value="([^"]+)"', html)
-    token = match.group(1) if match else csrf_token(client, "/admin/")
-    return client.post(path, data={f"{prefix}csrf_token": token, **data}, **kwargs)
-
-
-def errors_of(response) -> dict[str, str]:
-    return dict(_FIELD_ERROR.findall(response.get_data(as_text=True)))
-
-
-def base(shop: Catalog) -> str:
-    return f"/admin/brands/{shop.brand.slug}"
+from tracemark.models import Batch, BatchStatus, Brand, Product, Site
 
 
 def test_an_owner_creates_a_site_a_product_and_a_batch(app, shop, db):
@@ -265,10 +205,6 @@ def test_product_names_and_descriptions_per_locale(app, shop, db):
     assert "Huile d&#39;olive" in html and 'data-locale="zh_Hans"' in html
     [entry] = audit_actions_for(db, shop.brand.id, "product.update")
     assert entry.details["name"] == "Olive oil"
-
-
-def audit_actions_for(db, brand_id: int, action: str):
-    return [entry for entry in audit_actions(db, action) if entry.brand_id == brand_id]
 
 
 def test_batch_facts_are_edited(app, shop, db):

@@ -13,27 +13,24 @@ from PIL import Image as Pillow
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, TextStringObject
 from sqlalchemy import func, select
 
-from tests.admin.accounts.test_auth import assert_no_inline_code, csrf_token
-from tests.admin.catalog.test_catalog import (
+from tests.conftest import PASSPHRASE, PDF, one_page_pdf
+from tests.helpers.admin import (
     ROLES,
     Catalog,
+    assert_no_inline_code,
     audit_actions_for,
     base,
+    csrf_token,
     errors_of,
-    shop,
     signed_in,
 )
-from tests.conftest import PASSPHRASE, PDF, one_page_pdf
-from tests.core.content.test_images import GPS_TAG, photo
-from tests.core.content.test_richtext import assert_harmless
+from tests.helpers.content import GPS_TAG, assert_harmless, photo
 from tracemark.codes import issuance
 from tracemark.codes.printing import batch_urls
 from tracemark.content import images
 from tracemark.content import stories as content
 from tracemark.content.pdf import clean_pdf
 from tracemark.models import Batch, BatchStory, Document, Image, Product, PublishState
-
-__all__ = ["shop"]  # the fixture, used here too
 
 UNREADABLE = "This PDF cannot be read. Save it again from the program that made it."
 ACTIVE = (
