@@ -269,26 +269,22 @@ def batch_parts(view: BatchView) -> tuple[Markup, Markup]:
     return parts
 
 
-def language_nav() -> Markup:
-    """The language switcher's links back to this page. Everything in them but the page
-    they return to is built once per app and page language; per request, the return
-    address is encoded and escaped once for all of them."""
+#: Stands for the return address while a page header is rendered once per language.
+_BACK = "TRACEMARKBACKADDRESS"
+
+
+def page_header() -> Markup:
+    """The page header with its language switcher (links back to this page). It depends
+    on the page language only, but for the return address: rendered once per app and
+    language, the address encoded and escaped once per request."""
     locale = str(get_locale())
-    navs = current_app.extensions.setdefault("tracemark.language_nav", {})
-    pieces = navs.get(locale)
+    headers = current_app.extensions.setdefault("tracemark.page_headers", {})
+    pieces = headers.get(locale)
     if pieces is None:
-        pieces = navs[locale] = [
-            (
-                f'\n        <a href="{escape(url_for("portal.set_language", code=code))}',
-                f'" lang="{escape(code.replace("_", "-"))}"'
-                + (' aria-current="true"' if code == locale else "")
-                + f">{escape(name)}</a>",
-            )
-            for code, name in LOCALES.items()
-        ]
+        pieces = headers[locale] = render_template("_header.html", back=_BACK).split(_BACK)
     back = request.full_path if request.query_string else request.path
     query = str(escape("?" + urlencode({"next": back}, safe="!$'()*,/:;?@")))
-    return Markup("".join(before + query + after for before, after in pieces))  # noqa: S704
+    return Markup(query.join(pieces))  # noqa: S704
 
 
 @bp.app_context_processor
@@ -304,7 +300,7 @@ def locale_context() -> dict:
         "sensor_name": messages.sensor_name,
         "measure": messages.measure,
         "batch_parts": batch_parts,
-        "language_nav": language_nav,
+        "page_header": page_header,
     }
 
 
