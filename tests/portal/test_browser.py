@@ -17,20 +17,13 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import JOURNEY, PASSPHRASE, furnish
-from tests.helpers.browser import ARTIFACTS, HOST, OUTSIDE_VIEWPORT, PHONE, watched_page
+from tests.helpers.browser import ARTIFACTS, HOST, LOCALES, OUTSIDE_VIEWPORT, PHONE, watched_page
 from tracemark.codes import issuance
 from tracemark.codes.printing import batch_urls
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], indirect=True)]
 
 PDF = b"%PDF-1.4\n% test report\n%%EOF\n"
-
-#: locale → (browser locale, hence Accept-Language; expected <html lang>; expected dir)
-LOCALES = {
-    "zh_Hans": ("zh-CN", "zh-Hans", "ltr"),
-    "ar": ("ar", "ar", "rtl"),
-    "en": ("en-US", "en", "ltr"),
-}
 
 
 @pytest.fixture

@@ -13,23 +13,13 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import PASSPHRASE, forge, furnish
-from tests.portal.test_browser import (
-    _OUTSIDE_VIEWPORT,
-    ARTIFACTS,
-    HOST,
-    LOCALES,
-    PHONE,
-    browser,
-    server,
-    watched_page,
-)
+from tests.helpers.browser import ARTIFACTS, HOST, LOCALES, OUTSIDE_VIEWPORT, PHONE, watched_page
 from tracemark import catalog
 from tracemark.codes import issuance, pins
 from tracemark.codes.printing import batch_urls
 from tracemark.models import Batch, BatchStatus
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], indirect=True)]
-__all__ = ["browser", "server"]  # fixtures, used here too
 
 #: verdict → the tone (icon shape and colours) it is drawn in
 TONES = {
@@ -137,7 +127,7 @@ def test_each_verdict_reads_at_a_glance_on_a_phone(browser, server, codes, local
             assert look["bidi"]
             if verdict in ("suspicious_copy", "batch_recalled", "not_genuine"):
                 assert not look["pinForm"], f"a PIN form under {verdict}"
-            assert page.evaluate(_OUTSIDE_VIEWPORT) == []
+            assert page.evaluate(OUTSIDE_VIEWPORT) == []
             page.screenshot(path=shots / f"{locale}-{verdict}.png", full_page=True)
             if verdict == "genuine_first_scan":
                 assert look["pinForm"]
