@@ -172,7 +172,7 @@ def test_a_recovery_code_signs_in_once(app, people, db):
 
 
 def test_wrong_codes_count_against_the_account_throttle(app, people, db):
-    app.config["TRACEMARK_ACCOUNT_LOCK_FAILURES"] = 3
+    app.config["TRACEMARK_LOGIN_FREE_FAILURES"] = 3
     setup = app.test_client()
     login(setup, people.owner)
     secret, _codes = enrol(setup)
