@@ -90,14 +90,17 @@ def login_form():
 @rate_limited("login")
 def login():
     """Check the password; the answer never tells whether the email exists, nor whether
-    the address is locked (``tracemark.accounts.login_throttle``): both cost one password hash."""
+    the attempt was throttled (``tracemark.accounts.login_throttle``): each costs one
+    password hash. Past the account-wide ceiling only a known device, or an account with
+    a second factor going on to its code, gets further."""
     form = auth.LoginForm()
     error = None
     if form.validate_on_submit():
         session = db_session()
         email = accounts.normalize_email(form.email.data)
-        locked = login_throttle.is_locked(session, email)
-        if locked:
+        attempt = auth.login_attempt(email)
+        gate = login_throttle.gate(session, attempt)
+        if gate is login_throttle.Gate.BACKOFF:
             accounts.spend_password_check(form.password.data)
             user = None
         else:
@@ -106,18 +109,22 @@ def login():
             session.commit()
             auth.begin_second_factor(user, form.next.data)
             return redirect(url_for("admin.login_code_form"))
-        if user is not None:
-            login_throttle.clear(session, email)
+        if user is not None and gate is login_throttle.Gate.OPEN:
+            login_throttle.succeeded(session, attempt)
             audit.record(session, "user.login", user=user, object_type="user", object_id=user.id)
             session.commit()
             auth.sign_in(user)
+            auth.remember_device(email)
             return redirect(auth.safe_next(form.next.data))
         # the attempted email only when it looks like one (never a password typed there)
         details = {"email": email} if accounts.is_email(email) else {}
-        if locked:
+        if gate is login_throttle.Gate.BACKOFF:
             details["locked"] = True
+        elif user is not None:  # the right password, from an unknown device, past the ceiling
+            session.rollback()  # not signed in: nothing of a sign-in is kept
+            details["ceiling"] = True
         elif accounts.is_email(email):
-            login_throttle.record_failure(session, email, auth.throttle_policy())
+            login_throttle.record_failure(session, attempt, auth.throttle_policy())
         audit.record(session, "user.login_failed", details=details)
         session.commit()
         error = gettext("The email address or the password is not correct.")
@@ -136,7 +143,8 @@ def login_code_form():
 @rate_limited("login")
 def login_code():
     """The second step: a code from the authenticator, or an unused recovery code. Wrong
-    codes count against the account's throttle as wrong passwords do."""
+    codes count against the throttle as wrong passwords do; a correct code passes the
+    account-wide ceiling, not a source's backoff."""
     user = auth.pending_user()
     if user is None:
         return redirect(url_for("admin.login_form"))
@@ -144,11 +152,12 @@ def login_code():
     error = None
     if form.validate_on_submit():
         session = db_session()
+        attempt = auth.login_attempt(user.email)
         kind = None
-        if not login_throttle.is_locked(session, user.email):
+        if login_throttle.gate(session, attempt) is not login_throttle.Gate.BACKOFF:
             kind = second_factor.verify(session, user, form.code.data, current_app.secret_key)
         if kind is not None:
-            login_throttle.clear(session, user.email)
+            login_throttle.succeeded(session, attempt)
             if kind == "recovery_code":
                 left = second_factor.recovery_codes_left(session, user)
                 audit.record(
@@ -170,8 +179,9 @@ def login_code():
             session.commit()
             target = auth.pending_target()
             auth.sign_in(user)
+            auth.remember_device(user.email)
             return redirect(target)
-        login_throttle.record_failure(session, user.email, auth.throttle_policy())
+        login_throttle.record_failure(session, attempt, auth.throttle_policy())
         audit.record(
             session,
             "user.login_failed",
