@@ -191,6 +191,11 @@ def json_body() -> Any:
     return body
 
 
+def raw_body() -> bytes:
+    """The whole body as bytes (at most :data:`MAX_BODY`), for a body that is not JSON."""
+    return _body()
+
+
 def _body() -> bytes:
     """The whole body, at most :data:`MAX_BODY` bytes.
 

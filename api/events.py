@@ -14,12 +14,14 @@ from api.access import (
     budget_key,
     json_body,
     query_parameter_exception,
+    raw_body,
     requires,
     token,
 )
 from api.production import batch_of
 from tracemark.epcis import documents as epcis
 from tracemark.epcis import identifiers as epcs
+from tracemark.epcis import xml as epcis_xml
 from tracemark.epcis.schema import EVENT_SCHEMAS
 from tracemark.models.base import utcnow
 from tracemark.trace import capture
@@ -88,12 +90,16 @@ LD_JSON = "application/ld+json"
 @rate_limited("api", key=budget_key)
 @requires("capture")
 def capture_events(slug: str):
-    """An event, a list of events or an EPCISDocument; all stored or none (422 with the
-    failing path). Events the brand holds already (same eventID) are skipped."""
-    body = json_body()
+    """An event, a list of events or an EPCISDocument (JSON, or EPCIS XML); all stored or
+    none (422 with the failing path). Events the brand holds already (same eventID) are
+    skipped."""
     session = db_session()
     brand = token().brand
     try:
+        if request.mimetype in epcis_xml.XML_TYPES:  # EPCIS 2.0 (or 1.2) XML
+            body: Any = epcis_xml.document_from_xml(raw_body())
+        else:
+            body = json_body()
         if isinstance(body, dict) and body.get("type") == "EPCISDocument":
             result = capture.capture_document(session, brand, body)
         elif isinstance(body, list):
@@ -102,7 +108,7 @@ def capture_events(slug: str):
             result = capture.capture_event(session, brand, body)
     except capture.EpcisError as exc:
         session.rollback()
-        status = 409 if exc.code == "event_id_conflict" else 422
+        status = {"event_id_conflict": 409, "malformed_xml": 400}.get(exc.code, 422)
         raise ApiError(status, exc.code, exc.detail, path=exc.path) from None
     session.commit()
     return jsonify(

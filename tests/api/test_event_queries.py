@@ -195,3 +195,23 @@ def test_per_page_and_next_page_token_page_through(client, tenant):
     following = client.get(link[1 : link.index(">")], headers=headers)
     rest = following.get_json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
     assert [e["eventID"] for e in rest] == ["urn:uuid:ship"]
+
+
+def test_epcis_xml_is_captured_through_the_api(client, tenant, conforms):
+    from pathlib import Path
+
+    data = (Path(__file__).parents[1] / "core/epcis/xml/object_sensor_2_0.xml").read_bytes()
+    for content_type in ("application/xml", "text/xml"):
+        response = client.post(
+            tenant.url("events"), headers=tenant.headers(), data=data, content_type=content_type
+        )
+        assert response.status_code == 200
+    body = conforms(response, EVENTS, "post")
+    assert (body["stored"], body["already_held"]) == (0, 3)
+    bad = client.post(
+        tenant.url("events"),
+        headers=tenant.headers(),
+        data=b'<!DOCTYPE d [<!ENTITY e SYSTEM "file:///etc/passwd">]><d>&e;</d>',
+        content_type="application/xml",
+    )
+    assert bad.status_code == 400 and conforms(bad, EVENTS, "post")["error"] == "malformed_xml"
