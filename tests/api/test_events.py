@@ -125,9 +125,16 @@ def test_query_filters_and_pages_by_event_time(client, tenant, conforms):
     by_class = client.get(
         tenant.url("events"),
         headers=tenant.headers(),
-        query_string={"MATCH_epc": "urn:epc:class:lgtin:9506000.013435.L2401A"},
+        query_string={"MATCH_epcClass": "urn:epc:class:lgtin:9506000.013435.L2401A"},
     ).get_json()["events"]
     assert len(by_class) == 9
+    # MATCH_epc looks at instance lists only (epcList, childEPCs), as EPCIS defines it
+    by_instance = client.get(
+        tenant.url("events"),
+        headers=tenant.headers(),
+        query_string={"MATCH_epc": "urn:epc:class:lgtin:9506000.013435.L2401A"},
+    ).get_json()["events"]
+    assert by_instance == []
 
 
 def test_epcis_clients_get_query_documents_and_follow_the_next_link(client, tenant, conforms):

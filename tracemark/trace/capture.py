@@ -48,6 +48,7 @@ from tracemark.models import (
 )
 from tracemark.models.base import utcnow
 from tracemark.quality import rule_actions, rules
+from tracemark.trace.events import sites_by_location
 
 __all__ = ["CaptureResult", "EpcisError", "capture_document", "capture_event", "capture_events"]
 
@@ -136,13 +137,11 @@ def _resolve(session: Session, brand_id: int, records: list[EventRecord]) -> dic
 
 
 def _sites(session: Session, brand_id: int, records: list[EventRecord]) -> dict[str, Site]:
-    names = {r.biz_location for r in records} | {r.read_point for r in records}
-    names.discard(None)
-    sites = {}
-    for chunk in chunked(names):
-        query = select(Site).where(Site.brand_id == brand_id, Site.location_id.in_(chunk))
-        sites.update({site.location_id: site for site in session.scalars(query)})
-    return sites
+    """Canonical location identifier → the brand's site whose ``location_id`` it is, in
+    any spelling (a site entered as an SGLN URN is found by its Digital Link too)."""
+    if not any(r.biz_location or r.read_point for r in records):
+        return {}
+    return sites_by_location(session, brand_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +186,7 @@ def _sort(
             record.error_declaration is None
             and found.digest is not None
             and found.digest != record.digest
+            and found.digest != epcis.content_digest(record, as_spelt=True)
         ):
             raise EpcisError(
                 "event_id_conflict",
@@ -268,6 +268,7 @@ def _store_once(session: Session, brand: Brand, records: list[EventRecord]) -> C
                 "content_sha256": record.digest,
                 "error_declared_at": record.declared_at,
                 "error_declaration": record.error_declaration,
+                "spellings": record.spellings or None,
             }
         )
     with session.begin_nested():

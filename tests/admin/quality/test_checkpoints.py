@@ -266,3 +266,41 @@ def test_a_retired_template_cannot_be_recorded(app, shop, db, labels):
     assert client.get(f"{base(shop)}/record?template=packing").status_code == 404
     html = client.get(f"{base(shop)}/record").get_data(as_text=True)
     assert 'data-template="packing"' not in html and 'data-template="shipping"' in html
+
+
+def test_a_feeding_recorded_on_the_phone_form_reaches_the_recall_of_the_lot(app, shop, db, labels):
+    """Production feeding: the material lot in, the batch named out, a TransformationEvent
+    whose genealogy link the lot's recall follows to the batch."""
+    from tracemark.trace import supply
+
+    with db.sessions.begin() as session:
+        brand = session.get_one(Brand, shop.brand.id)
+        supplier = supply.create_supplier(session, brand, "Olivar Coop")
+        lot = supply.receive_lot(session, supplier, "Olive oil", "OIL-7", epc_class="urn:x:oil-7")
+        lot_id = lot.id
+        batch_lot = session.get_one(Batch, shop.batch_id).lot
+    client = signed_in(app, shop, "staff")
+    recall = f"{base(shop)}/lots/{lot_id}/recall"
+    assert "data-batch-count>0<" in client.get(recall).get_data(as_text=True)
+    path = f"{base(shop)}/record?template=production-feeding"
+    form = {"kind": "material_lot", "identifier": "OIL-7", "f_line": "Line 2",
+            "f_quantity": "120.5"}  # fmt: skip
+    # a lot produced that is no batch of the brand's is refused on its field
+    refused = client.post(path, data=form | _record_form(client, path) | {"f_lot_produced": "NOPE"})
+    assert refused.status_code == 400 and "f_lot_produced" in errors_of(refused)
+    data = form | _record_form(client, path) | {"f_lot_produced": batch_lot}
+    response = client.post(path, data=data)
+    assert response.status_code == 200 and "data-recorded" in response.get_data(as_text=True)
+    with db.sessions() as session:
+        (fed,) = session.scalars(
+            select(TraceEvent).where(
+                TraceEvent.brand_id == shop.brand.id, TraceEvent.biz_step == "assembling"
+            )
+        ).all()
+        assert fed.event_type == "TransformationEvent" and fed.batch_id == shop.batch_id
+        (back,) = trace.serialize(session, [fed])
+    assert back["inputQuantityList"] == [
+        {"epcClass": "urn:x:oil-7", "quantity": 120.5, "uom": "KGM"}
+    ]
+    page = client.get(recall).get_data(as_text=True)
+    assert "data-batch-count>1<" in page and batch_lot in page
