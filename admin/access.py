@@ -33,16 +33,13 @@ class Member:
     def can_edit(self) -> bool:
         return self.role in EDITORS
 
+    @property
+    def actor(self) -> audit.Actor:
+        """The member as the actor of the operations they call (which audit themselves)."""
+        return audit.Actor.of_user(self.user, self.brand.id)
+
     def record(self, action: str, object_type: str, object_id: int, details: dict) -> None:
-        audit.record(
-            self.session,
-            action,
-            user=self.user,
-            brand_id=self.brand.id,
-            object_type=object_type,
-            object_id=object_id,
-            details=details,
-        )
+        audit.log(self.session, self.actor, action, object_type, object_id, details)
 
 
 def member_of(slug: str) -> Member:

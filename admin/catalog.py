@@ -7,7 +7,7 @@ answered as if they did not exist (404).
 
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -16,6 +16,7 @@ from admin import forms
 from admin.access import Member, forbidden, found_or_404, member_of
 from admin.views import bp
 from tracemark import catalog, errors
+from tracemark.models import BatchStatus
 
 DUPLICATES = {
     "name": _l("A site with this name exists already."),
@@ -37,7 +38,7 @@ def sites(slug: str):
         return forbidden()
     if form is not None and form.validate_on_submit():
         try:
-            site = catalog.create_site(
+            catalog.create_site(
                 member.session,
                 member.brand,
                 form.name.data,
@@ -45,11 +46,11 @@ def sites(slug: str):
                 country=form.country.data,
                 latitude=form.latitude.data,
                 longitude=form.longitude.data,
+                actor=member.actor,
             )
         except errors.Duplicate:
             form.name.errors.append(DUPLICATES["name"])
         else:
-            member.record("site.create", "site", site.id, {"name": site.name})
             member.session.commit()
             return redirect(url_for("admin.sites", slug=slug))
     return render_template(
@@ -70,7 +71,7 @@ def products(slug: str):
     if form is not None and form.validate_on_submit():
         try:
             product = catalog.create_product(
-                member.session, member.brand, form.gtin.data, form.name.data
+                member.session, member.brand, form.gtin.data, form.name.data, actor=member.actor
             )
         except errors.Duplicate:
             form.gtin.errors.append(DUPLICATES["gtin"])
@@ -79,8 +80,6 @@ def products(slug: str):
                 _("This GTIN is not under one of your brand's GS1 company prefixes.")
             )
         else:
-            details = {"gtin": product.gtin, "name": product.name}
-            member.record("product.create", "product", product.id, details)
             member.session.commit()
             return redirect(url_for("admin.product", slug=slug, product_id=product.id))
     return render_template(
@@ -107,9 +106,9 @@ def product(slug: str, product_id: int):
             **{f"texts_{locale}": texts.get(locale, {}) for locale in forms.LOCALES},
         )
     if form is not None and form.validate_on_submit():
-        changed = catalog.update_product(member.session, product, form.name.data, form.texts())
-        if changed:
-            member.record("product.update", "product", product.id, changed)
+        catalog.update_product(
+            member.session, product, form.name.data, form.texts(), actor=member.actor
+        )
         member.session.commit()
         return redirect(url_for("admin.product", slug=slug, product_id=product.id))
     from admin.content import product_content  # (admin.content imports this module)
@@ -144,12 +143,11 @@ def batches(slug: str):
                 expiry_date=form.expiry_date.data,
                 site=_site_or_none(member, form.site.data),
                 line=form.line.data or None,
+                actor=member.actor,
             )
         except errors.Duplicate:
             form.lot.errors.append(DUPLICATES["lot"])
         else:
-            details = {"lot": batch.lot, "gtin": product.gtin}
-            member.record("batch.create", "batch", batch.id, details)
             member.session.commit()
             return redirect(url_for("admin.batch", slug=slug, batch_id=batch.id))
     return render_template(
@@ -178,16 +176,15 @@ def update_batch(slug: str, batch_id: int):
         return forbidden()
     facts, status = _batch_forms(member, batch, "facts")
     if facts.validate_on_submit():
-        changed = catalog.update_batch(
+        catalog.update_batch(
             member.session,
             batch,
             production_date=facts.production_date.data,
             expiry_date=facts.expiry_date.data,
             site=_site_or_none(member, facts.site.data),
             line=facts.line.data,
+            actor=member.actor,
         )
-        if changed:
-            member.record("batch.update", "batch", batch.id, changed)
         member.session.commit()
         return redirect(url_for("admin.batch", slug=slug, batch_id=batch.id))
     return _batch_page(member, batch, facts, status)
@@ -202,13 +199,35 @@ def batch_status(slug: str, batch_id: int):
         return forbidden()
     facts, status = _batch_forms(member, batch, "status")
     if status.validate_on_submit():
-        changed = catalog.set_batch_status(
-            member.session, batch, status.status.data, status.notice()
+        notice = status.notice()
+        stale = catalog.stale_notices(batch, status.status.data, notice)
+        written = [locale for locale, text in notice.items() if text]
+        if (
+            status.status.data != BatchStatus.RELEASED.value
+            and written
+            and set(stale) == set(written)
+        ):
+            status.status.errors.append(
+                _l(
+                    "The notices were written for the current status: write the notice "
+                    "for the new status in at least one language."
+                )
+            )
+            return _batch_page(member, batch, facts, status, code=400)
+        catalog.set_batch_status(
+            member.session, batch, status.status.data, notice, actor=member.actor
         )
-        if changed:
-            details = {"status": batch.status.value, "notice": batch.notice}
-            member.record("batch.status", "batch", batch.id, details)
         member.session.commit()
+        if stale and status.status.data != BatchStatus.RELEASED.value:
+            names = ", ".join(str(forms.LOCALES[locale]) for locale in stale)
+            flash(
+                _(
+                    "Notices left unchanged were removed, as they were written for the "
+                    "previous status: %(languages)s. Those pages show the standard text "
+                    "for the new status.",
+                    languages=names,
+                )
+            )
         return redirect(url_for("admin.batch", slug=slug, batch_id=batch.id))
     return _batch_page(member, batch, facts, status)
 

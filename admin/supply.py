@@ -46,18 +46,17 @@ def suppliers(slug: str):
         return forbidden()
     if form is not None and form.validate_on_submit():
         try:
-            supplier = supply.create_supplier(
+            supply.create_supplier(
                 member.session,
                 member.brand,
                 form.name.data,
                 party_id=form.party_id.data or None,
                 country=form.country.data,
+                actor=member.actor,
             )
         except errors.Duplicate:
             form.name.errors.append(DUPLICATES["name"])
         else:
-            details = {"name": supplier.name, "country": supplier.country}
-            member.record("supplier.create", "supplier", supplier.id, details)
             member.session.commit()
             return redirect(url_for("admin.suppliers", slug=slug))
     return render_template(
@@ -91,14 +90,13 @@ def material_lots(slug: str):
                 gtin=form.gtin.data,
                 epc_class=form.epc_class.data or None,
                 received_on=form.received_on.data,
+                actor=member.actor,
             )
         except errors.Duplicate:
             form.lot_number.errors.append(DUPLICATES["epc_class"])
         except ValueError:
             form.epc_class.errors.append(_l("This class identifier is too long."))
         else:
-            details = {"lot": lot.lot_number, "class": lot.epc_class, "supplier": supplier.name}
-            member.record("lot.receive", "material_lot", lot.id, details)
             member.session.commit()
             return redirect(url_for("admin.material_lot", slug=slug, lot_id=lot.id))
     filters = _filters(known)
@@ -150,9 +148,7 @@ def lot_status(slug: str, lot_id: int):
     form = trace_forms.LotStatusForm()
     if not form.validate_on_submit():
         return _lot_page(member, lot, form, 400)
-    changed = supply.set_lot_status(member.session, lot, form.status.data)
-    if changed:
-        member.record("lot.status", "material_lot", lot.id, {**changed, "lot": lot.lot_number})
+    supply.set_lot_status(member.session, lot, form.status.data, actor=member.actor)
     member.session.commit()
     return redirect(url_for("admin.material_lot", slug=slug, lot_id=lot.id), code=303)
 

@@ -3,8 +3,8 @@ forward trace of a material lot or batch, and a lot's recall impact (CSV, PDF, a
 owners' action that puts every affected batch on hold).
 
 Read by owners, staff and regulators (see :mod:`admin.supply`); only owners put batches
-on hold, through the same status change as the batch page (``catalog.set_batch_status``,
-audited as ``batch.status``).
+on hold, through the same operation as rules (``catalog.hold_batches``, each audited as
+``batch.status``).
 """
 
 from __future__ import annotations
@@ -280,17 +280,9 @@ def lot_recall_hold(slug: str, lot_id: int):
     if form.confirmed.data != "1":
         form.confirmed.data = "1"
         return _recall_page(member, lot, impact, form, confirming=True)
-    held = []
-    for affected in impact.batches:
-        batch = catalog.get_batch(member.session, member.brand, affected.batch.id)
-        if batch.status is not BatchStatus.RELEASED:
-            continue
-        if catalog.set_batch_status(member.session, batch, BatchStatus.ON_HOLD, form.notice()):
-            details = {"status": batch.status.value, "notice": batch.notice, "lot": lot.epc_class}
-            member.record("batch.status", "batch", batch.id, details)
-            held.append(batch.lot)
-    if held:
-        member.record("lot.recall_hold", "material_lot", lot.id, {"batches": held})
+    held = recall.hold_affected(
+        member.session, member.brand, lot, impact, form.notice(), actor=member.actor
+    )
     member.session.commit()
     flash(
         ngettext(

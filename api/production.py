@@ -7,6 +7,7 @@ from flask import jsonify, request, url_for
 from api.access import ApiError, bp, budget_key, not_found, requires, token
 from api.bodies import body_of, date_field
 from tracemark import catalog, errors
+from tracemark.audit import Actor
 from tracemark.codes import issuance, keystore
 from tracemark.models import Batch, IssuanceJob
 from tracemark.models.base import as_utc
@@ -98,6 +99,7 @@ def create_batch(slug: str):
             expiry_date=date_field(body, "expiry_date"),
             site=site,
             line=body.get("line"),
+            actor=Actor.of_token(token()),
         )
     except errors.Duplicate:
         raise ApiError(409, "duplicate_lot", "The product has a batch with this lot.") from None

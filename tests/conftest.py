@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import os
 import secrets
 import threading
@@ -26,6 +27,8 @@ import pytest
 from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
+from pypdf import PdfWriter
+from pypdf.generic import NameObject
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import make_server
@@ -37,6 +40,7 @@ from tracemark.app import close, create_app
 from tracemark.codes import keystore
 from tracemark.config import Settings
 from tracemark.content import stories as content
+from tracemark.content.pdf import clean_pdf
 from tracemark.db import make_engine, make_sessionmaker
 from tracemark.migrate import migrate_to
 from tracemark.models import Batch, Brand, Product
@@ -176,7 +180,21 @@ def forge(url: str) -> str:
 
 
 #: A minimal PDF standing in for a test report.
-PDF = b"%PDF-1.4\n% test report\n%%EOF\n"
+
+
+def one_page_pdf(**entries) -> bytes:
+    """A blank one-page PDF; ``entries`` go into its catalog (``/OpenAction`` ...)."""
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    for key, value in entries.items():
+        writer.root_object[NameObject(f"/{key}")] = value
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+#: A report as stored: cleaning it again changes nothing.
+PDF = clean_pdf(one_page_pdf())
 JOURNEY = (
     (0, "commissioning", None),
     (30, "shipping", "Valencia port"),

@@ -1,12 +1,14 @@
 """Operations on brands, sites, products and batches.
 
-Every function takes the caller's session and flushes; the caller commits (and records
-the audit entry in the same transaction).
+Every function takes the caller's session and flushes; the caller commits. Each change
+writes its own audit entry for ``actor`` (:func:`tracemark.audit.log`), so the admin app,
+the integration API, the CLI and rules leave the same record.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from sqlalchemy import or_, select
@@ -14,7 +16,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from signing.gs1 import MAX_LOT_LENGTH, is_valid_ai_value, normalize_gtin
 from tracemark import audit, errors
-from tracemark.models import Batch, BatchStatus, Brand, BrandPrefix, Product, Site, User
+from tracemark.audit import SYSTEM, Actor
+from tracemark.models import Batch, BatchStatus, Brand, BrandPrefix, Product, Site
 from tracemark.models.base import utcnow
 
 _T = TypeVar("_T")
@@ -39,11 +42,18 @@ class PrefixProblem(ValueError):
 
 
 def create_brand(
-    session: Session, slug: str, name: str, resolver_base_url: str | None = None
+    session: Session,
+    slug: str,
+    name: str,
+    resolver_base_url: str | None = None,
+    *,
+    actor: Actor = SYSTEM,
 ) -> Brand:
+    """A new brand; audited as ``brand.create``."""
     brand = Brand(slug=slug, name=name, resolver_base_url=resolver_base_url)
     session.add(brand)
     session.flush()
+    audit.log(session, actor, "brand.create", "brand", brand.id, {"slug": slug}, brand_id=brand.id)
     return brand
 
 
@@ -56,8 +66,11 @@ def create_site(
     country: str | None = None,
     latitude: float | None = None,
     longitude: float | None = None,
+    actor: Actor = SYSTEM,
 ) -> Site:
-    """:raises ValueError: if ``country`` is not an ISO 3166-1 alpha-2 code, or a
+    """A new site of the brand; audited as ``site.create``.
+
+    :raises ValueError: if ``country`` is not an ISO 3166-1 alpha-2 code, or a
     coordinate is out of range; :raises errors.Duplicate: ``name`` is taken in the brand."""
     if country is not None and not (len(country) == 2 and country.isascii() and country.isalpha()):
         raise ValueError("country must be an ISO 3166-1 alpha-2 code")
@@ -76,7 +89,9 @@ def create_site(
         latitude=latitude,
         longitude=longitude,
     )
-    return errors.insert_unique(session, site, "name", f"a site named {name!r} exists")
+    site = errors.insert_unique(session, site, "name", f"a site named {name!r} exists")
+    audit.log(session, actor, "site.create", "site", site.id, {"name": name}, brand_id=brand.id)
+    return site
 
 
 def _covers(prefix: str, gtin14: str) -> bool:
@@ -102,7 +117,7 @@ def prefix_holder(session: Session, gtin14: str) -> int | None:
 
 
 def claim_prefix(
-    session: Session, brand: Brand, prefix: str, *, user: User | None = None
+    session: Session, brand: Brand, prefix: str, *, actor: Actor = SYSTEM
 ) -> BrandPrefix:
     """Record that ``brand`` holds the GS1 company prefix ``prefix`` (4 to 12 digits);
     audited as ``brand.claim_prefix``. From then on, only ``brand`` creates products
@@ -135,14 +150,14 @@ def claim_prefix(
     held = BrandPrefix(brand_id=brand.id, prefix=prefix)
     session.add(held)
     session.flush()
-    audit.record(
+    audit.log(
         session,
+        actor,
         "brand.claim_prefix",
-        user=user,
+        "brand",
+        brand.id,
+        {"prefix": prefix},
         brand_id=brand.id,
-        object_type="brand",
-        object_id=brand.id,
-        details={"prefix": prefix},
     )
     return held
 
@@ -158,8 +173,12 @@ def check_gtin_owner(session: Session, brand: Brand, gtin14: str) -> None:
         raise ForeignGtin(f"GTIN {gtin14} is under none of the brand's company prefixes")
 
 
-def create_product(session: Session, brand: Brand, gtin: str, name: str) -> Product:
-    """:raises ValueError: if the GTIN is invalid (length, digits or check digit);
+def create_product(
+    session: Session, brand: Brand, gtin: str, name: str, *, actor: Actor = SYSTEM
+) -> Product:
+    """A new product of the brand; audited as ``product.create``.
+
+    :raises ValueError: if the GTIN is invalid (length, digits or check digit);
     :raises ForeignGtin: it is not the brand's to use (see :func:`check_gtin_owner`);
     :raises errors.Duplicate: the brand has a product with this GTIN."""
     gtin = normalize_gtin(gtin)
@@ -168,9 +187,12 @@ def create_product(session: Session, brand: Brand, gtin: str, name: str) -> Prod
     taken = select(Product.id).where(Product.brand_id == brand.id, Product.gtin == gtin)
     if session.scalar(taken) is not None:
         raise errors.Duplicate("gtin", message)
-    return errors.insert_unique(
+    product = errors.insert_unique(
         session, Product(brand_id=brand.id, gtin=gtin, name=name, texts={}), "gtin", message
     )
+    details = {"gtin": gtin, "name": name}
+    audit.log(session, actor, "product.create", "product", product.id, details, brand_id=brand.id)
+    return product
 
 
 def create_batch(
@@ -182,8 +204,11 @@ def create_batch(
     expiry_date: dt.date | None = None,
     site: Site | None = None,
     line: str | None = None,
+    actor: Actor = SYSTEM,
 ) -> Batch:
-    """:raises ValueError: if the lot is not a GS1 AI 10 value, the expiry date is before
+    """A new batch of the product; audited as ``batch.create``.
+
+    :raises ValueError: if the lot is not a GS1 AI 10 value, the expiry date is before
     the production date, or the site is of another brand; :raises errors.Duplicate: the product
     has a batch with this lot."""
     if not is_valid_ai_value(lot, MAX_LOT_LENGTH):
@@ -203,7 +228,10 @@ def create_batch(
         line=line,
         notice={},
     )
-    return errors.insert_unique(session, batch, "lot", message)
+    batch = errors.insert_unique(session, batch, "lot", message)
+    details = {"lot": lot, "gtin": product.gtin}
+    audit.log(session, actor, "batch.create", "batch", batch.id, details, brand_id=batch.brand_id)
+    return batch
 
 
 def _check_batch_facts(
@@ -216,16 +244,33 @@ def _check_batch_facts(
 
 
 def update_product(
-    session: Session, product: Product, name: str, texts: dict[str, dict[str, str]]
+    session: Session,
+    product: Product,
+    name: str,
+    texts: dict[str, dict[str, str]],
+    *,
+    actor: Actor = SYSTEM,
 ) -> dict[str, Any]:
     """Set the product's name and per-locale texts (``{locale: {"name", "description"}}``;
-    empty values are dropped). Returns the changed fields with their new values."""
+    empty values are dropped). Returns the changed fields with their new values; audited
+    as ``product.update`` when something changed."""
     cleaned = {
         locale: {key: value for key, value in entry.items() if value}
         for locale, entry in texts.items()
     }
     cleaned = {locale: entry for locale, entry in cleaned.items() if entry}
-    return _assign(session, product, {"name": name, "texts": cleaned})
+    changed = _assign(session, product, {"name": name, "texts": cleaned})
+    if changed:
+        audit.log(
+            session,
+            actor,
+            "product.update",
+            "product",
+            product.id,
+            changed,
+            brand_id=product.brand_id,
+        )
+    return changed
 
 
 def update_batch(
@@ -236,14 +281,15 @@ def update_batch(
     expiry_date: dt.date | None,
     site: Site | None,
     line: str | None,
+    actor: Actor = SYSTEM,
 ) -> dict[str, Any]:
     """Set the batch's dates, site and line. Returns the changed fields (dates as ISO
-    strings).
+    strings); audited as ``batch.update`` when something changed.
 
     :raises ValueError: expiry before production, or a site of another brand.
     """
     _check_batch_facts(batch.brand_id, production_date, expiry_date, site)
-    return _assign(
+    changed = _assign(
         session,
         batch,
         {
@@ -253,13 +299,31 @@ def update_batch(
             "line": line or None,
         },
     )
+    if changed:
+        audit.log(
+            session, actor, "batch.update", "batch", batch.id, changed, brand_id=batch.brand_id
+        )
+    return changed
 
 
 def set_batch_status(
-    session: Session, batch: Batch, status: BatchStatus | str, notice: dict[str, str]
+    session: Session,
+    batch: Batch,
+    status: BatchStatus | str,
+    notice: dict[str, str],
+    *,
+    actor: Actor = SYSTEM,
+    context: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Release, hold or recall ``batch`` with a notice to consumers per locale (empty
-    texts dropped; a released batch keeps no notice). Returns the changed fields.
+    texts dropped; a released batch keeps no notice). Returns the changed fields; audited
+    as ``batch.status`` (new status and notice, plus ``context``: why, such as the recalled
+    lot or the rule's event) when something changed.
+
+    A notice is written for one status: when the status changes, a locale's text left
+    as it was (:func:`stale_notices`) is dropped with the old status, so no page says
+    "recalled" above a notice that still says "held for a check"; that locale's page
+    shows the new status's standard text until the brand writes a new notice.
 
     :raises ValueError: unknown status.
     """
@@ -267,11 +331,62 @@ def set_batch_status(
     cleaned = {locale: text for locale, text in notice.items() if text and text.strip()}
     if status is BatchStatus.RELEASED:
         cleaned = {}
+    for locale in stale_notices(batch, status, cleaned):
+        del cleaned[locale]
     changed = _assign(session, batch, {"status": status, "notice": cleaned})
     if "status" in changed:
         batch.status_since = utcnow()
         session.flush()
+    if changed:
+        details = {"status": batch.status.value, "notice": batch.notice, **(context or {})}
+        audit.log(
+            session, actor, "batch.status", "batch", batch.id, details, brand_id=batch.brand_id
+        )
     return changed
+
+
+def stale_notices(batch: Batch, status: BatchStatus | str, notice: dict[str, str]) -> list[str]:
+    """The locales of ``notice`` whose text is the one ``batch`` already has, written for
+    its current status, when ``status`` is another: texts that would go stale."""
+    if BatchStatus(status) is batch.status:
+        return []
+    before = batch.notice or {}
+
+    def same(a: str | None, b: str | None) -> bool:
+        return a is not None and b is not None and " ".join(a.split()) == " ".join(b.split())
+
+    return sorted(locale for locale, text in notice.items() if same(before.get(locale), text))
+
+
+def hold_batches(
+    session: Session,
+    brand: Brand,
+    batch_ids: Iterable[int],
+    notice: dict[str, str],
+    *,
+    actor: Actor = SYSTEM,
+    context: dict[str, Any] | None = None,
+) -> list[Batch]:
+    """Put each released batch of ``batch_ids`` in ``brand`` on hold with ``notice``
+    (one ``batch.status`` entry each, with ``context``); returns those held, by id.
+
+    Batches on hold already or recalled are left as they are — holding never lowers a
+    status — so holding the same batches twice holds and records nothing more. Ids of
+    other brands' batches are ignored.
+    """
+    ids = sorted(set(batch_ids))
+    if not ids:
+        return []
+    query = select(Batch).where(
+        Batch.brand_id == brand.id, Batch.id.in_(ids), Batch.status == BatchStatus.RELEASED
+    )
+    held = []
+    for batch in session.scalars(query.order_by(Batch.id)):
+        if set_batch_status(
+            session, batch, BatchStatus.ON_HOLD, notice, actor=actor, context=context
+        ):
+            held.append(batch)
+    return held
 
 
 def _assign(session: Session, row: object, values: dict[str, Any]) -> dict[str, Any]:

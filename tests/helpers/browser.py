@@ -19,6 +19,12 @@ CHROMIUM = Path(os.environ.get("TRACEMARK_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "browser"
 HOST = "127.0.0.1"
 PHONE = {"width": 390, "height": 844}
+#: locale → (browser locale, hence Accept-Language; expected <html lang>; expected dir)
+LOCALES = {
+    "zh_Hans": ("zh-CN", "zh-Hans", "ltr"),
+    "ar": ("ar", "ar", "rtl"),
+    "en": ("en-US", "en", "ltr"),
+}
 LAUNCH_ARGS = [
     "--no-sandbox",  # CI runs as root
     "--disable-gpu",

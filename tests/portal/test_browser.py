@@ -17,20 +17,13 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import JOURNEY, PASSPHRASE, furnish
-from tests.helpers.browser import ARTIFACTS, HOST, OUTSIDE_VIEWPORT, PHONE, watched_page
+from tests.helpers.browser import ARTIFACTS, HOST, LOCALES, OUTSIDE_VIEWPORT, PHONE, watched_page
 from tracemark.codes import issuance
 from tracemark.codes.printing import batch_urls
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], indirect=True)]
 
 PDF = b"%PDF-1.4\n% test report\n%%EOF\n"
-
-#: locale → (browser locale, hence Accept-Language; expected <html lang>; expected dir)
-LOCALES = {
-    "zh_Hans": ("zh-CN", "zh-Hans", "ltr"),
-    "ar": ("ar", "ar", "rtl"),
-    "en": ("en-US", "en", "ltr"),
-}
 
 
 @pytest.fixture
@@ -88,6 +81,9 @@ def test_verdict_page_in_a_phone_browser(browser, server, code_path, locale):
         page.screenshot(path=ARTIFACTS / f"verdict-{locale}.png", full_page=True)
 
         # the switcher: /lang/fr?next=… sets the cookie and comes back to this code's page
+        switcher = page.locator("details.lang-switch")
+        assert not page.locator('nav.langs a[lang="fr"]').is_visible()  # folded away
+        switcher.locator("summary").click()
         with page.expect_navigation():
             page.locator('nav.langs a[lang="fr"]').click()
         assert urlsplit(page.url).path == urlsplit(url).path

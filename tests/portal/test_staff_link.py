@@ -49,6 +49,8 @@ def test_only_the_brands_owners_and_staff_see_the_link(app, scene, role, shown):
     html = response.get_data(as_text=True)
     assert ("data-record-checkpoint" in html) is shown
     if shown:
+        # staff's button is not drawn in a verdict's colour ("Report this product")
+        assert 'class="button button-staff"' in html
         start = html.index('href="', html.index("staff-record")) + len('href="')
         href = html[start : html.index('"', start)].replace("&amp;", "&")
         parts = urlsplit(href)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from tracemark import catalog
+from tracemark.audit import CLI
 from tracemark.cli.base import Context, find_brand, find_product, main, pass_ctx
 from tracemark.scanning import risk
 
@@ -21,7 +22,7 @@ def brand() -> None:
 @pass_ctx
 def brand_create(ctx: Context, slug: str, name: str, resolver: str | None) -> None:
     with ctx.sessions.begin() as session:
-        catalog.create_brand(session, slug, name, resolver)
+        catalog.create_brand(session, slug, name, resolver, actor=CLI)
     click.echo(f"brand {slug} created")
 
 
@@ -33,7 +34,7 @@ def brand_prefix(ctx: Context, slug: str, prefix: str) -> None:
     """Record a GS1 company prefix the brand holds; its new GTINs must fall under one."""
     with ctx.sessions.begin() as session:
         try:
-            catalog.claim_prefix(session, find_brand(session, slug), prefix)
+            catalog.claim_prefix(session, find_brand(session, slug), prefix, actor=CLI)
         except catalog.PrefixProblem as exc:
             raise click.BadParameter(str(exc), param_hint="PREFIX") from exc
     click.echo(f"brand {slug} holds prefix {prefix}")
@@ -75,7 +76,9 @@ def product() -> None:
 def product_create(ctx: Context, brand_slug: str, gtin: str, name: str) -> None:
     with ctx.sessions.begin() as session:
         try:
-            created = catalog.create_product(session, find_brand(session, brand_slug), gtin, name)
+            created = catalog.create_product(
+                session, find_brand(session, brand_slug), gtin, name, actor=CLI
+            )
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="GTIN") from exc
         click.echo(f"product {created.gtin} created")
@@ -95,7 +98,7 @@ def batch_create(ctx: Context, brand_slug: str, gtin: str, lot: str) -> None:
     with ctx.sessions.begin() as session:
         found = find_product(session, find_brand(session, brand_slug), gtin)
         try:
-            catalog.create_batch(session, found, lot)
+            catalog.create_batch(session, found, lot, actor=CLI)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="LOT") from exc
     click.echo(f"batch {lot} created")

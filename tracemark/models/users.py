@@ -69,7 +69,9 @@ class AuditLog(Base):
     """Who did what, when: append-only (``tracemark.audit`` has no update or delete).
 
     ``brand_id`` is null for events outside any brand (signing in); ``user_id`` is null
-    for events without a signed-in user (the CLI, failed sign-ins).
+    for events without a signed-in user (the CLI, failed sign-ins). ``actor`` says which
+    door the action came through (``user``, ``token:<prefix>``, ``rule:<id>``, ``cli``,
+    ``system``, ``anonymous``; see :class:`tracemark.audit.Actor`).
     """
 
     __tablename__ = "audit_log"
@@ -81,6 +83,7 @@ class AuditLog(Base):
         ForeignKey("app_user.id", ondelete="RESTRICT"), index=True
     )
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str | None] = mapped_column(String(64))
     #: A stable dotted code: ``user.login``, ``user.create``, ``key.revoke``…
     action: Mapped[str] = mapped_column(String(64))
     object_type: Mapped[str | None] = mapped_column(String(32))

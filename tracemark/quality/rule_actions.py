@@ -1,9 +1,10 @@
 """What a rule does when it fires, inside the capture transaction of the event.
 
-Holds and locks go through the same code path as a person's (``catalog.set_batch_status``)
-and are audited with the rule as the actor; e-mails and webhooks become outbox rows
-(:mod:`tracemark.notify.outbox`), delivered after the transaction commits — or never, if it
-rolls back. Each firing is one ``rule_firing`` row and one ``rule.fire`` audit entry.
+Holds and locks go through the same operations as a person's (``catalog.hold_batches``,
+``supply.set_lot_status``) and are audited with the rule as the actor; e-mails and
+webhooks become outbox rows (:mod:`tracemark.notify.outbox`), delivered after the
+transaction commits — or never, if it rolls back. Each firing is one ``rule_firing`` row
+and one ``rule.fire`` audit entry.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from tracemark.models import (
 from tracemark.models.base import utcnow
 from tracemark.notify import outbox
 from tracemark.quality.rules import CompiledRule
+from tracemark.trace import supply
 
 #: The consumer notice of a batch a rule holds, unless the rule gives its own.
 DEFAULT_NOTICE = N_("This batch is on hold while a quality check is completed.")
@@ -55,7 +57,7 @@ def fire(session: Session, brand: Brand, hits: list[tuple[CompiledRule, Captured
 
 
 def _fire_one(session: Session, brand: Brand, rule: CompiledRule, event: Captured) -> None:
-    actor = f"rule: {rule.name}"
+    actor = audit.Actor.of_rule(rule.id, brand.id)
     firing = RuleFiring(
         brand_id=brand.id, rule_id=rule.id, rule_name=rule.name, event_id=event.id, actions=[]
     )
@@ -66,10 +68,10 @@ def _fire_one(session: Session, brand: Brand, rule: CompiledRule, event: Capture
     for action in rule.actions:
         kind = action["type"]
         if kind == "hold_batch":
-            held = _hold(session, brand, event, action.get("notice"), actor)
+            held = _hold(session, brand, event, action.get("notice"), actor, rule)
             taken.append({"type": kind, "batches": held, "done": bool(held)})
         elif kind == "lock_lot":
-            locked = _lock(session, brand, event, actor)
+            locked = _lock(session, brand, event, actor, rule)
             taken.append({"type": kind, "lots": locked, "done": bool(locked)})
         elif kind == "notify":
             emails = _recipients(session, brand.id, action.get("roles", []), action["emails"])
@@ -83,19 +85,18 @@ def _fire_one(session: Session, brand: Brand, rule: CompiledRule, event: Capture
         body = payload(session, brand, rule, event, firing, taken)
         for kind, recipient in sends:
             outbox.enqueue(session, brand.id, firing.id, kind, recipient, body)
-    audit.record(
-        session,
-        "rule.fire",
-        brand_id=brand.id,
-        object_type="rule",
-        object_id=rule.id,
-        details={"actor": actor, "event": event.record.event_id, "actions": taken},
-    )
+    details = {"rule": rule.name, "event": event.record.event_id, "actions": taken}
+    audit.log(session, actor, "rule.fire", "rule", rule.id, details, brand_id=brand.id)
     session.flush()
 
 
 def _hold(
-    session: Session, brand: Brand, event: Captured, notice: str | None, actor: str
+    session: Session,
+    brand: Brand,
+    event: Captured,
+    notice: str | None,
+    actor: audit.Actor,
+    rule: CompiledRule,
 ) -> list[int]:
     if not event.batch_ids:
         return []
@@ -103,30 +104,21 @@ def _hold(
         texts = {brand.locale or "en": notice}
     else:
         texts = {locale: translate(locale, DEFAULT_NOTICE) for locale in LOCALES}
-    query = select(Batch).where(Batch.brand_id == brand.id, Batch.id.in_(sorted(event.batch_ids)))
-    held = []
-    for batch in session.scalars(query.order_by(Batch.id)):
-        if batch.status is not BatchStatus.RELEASED:
-            continue  # on hold already, or recalled: a rule never lowers a status
-        catalog.set_batch_status(session, batch, BatchStatus.ON_HOLD, texts)
-        audit.record(
-            session,
-            "batch.status",
-            brand_id=brand.id,
-            object_type="batch",
-            object_id=batch.id,
-            details={
-                "status": batch.status.value,
-                "notice": batch.notice,
-                "actor": actor,
-                "event": event.record.event_id,
-            },
-        )
-        held.append(batch.id)
-    return held
+    # on hold already, or recalled: a rule never lowers a status
+    held = catalog.hold_batches(
+        session, brand, event.batch_ids, texts, actor=actor, context=_why(rule, event)
+    )
+    return [batch.id for batch in held]
 
 
-def _lock(session: Session, brand: Brand, event: Captured, actor: str) -> list[int]:
+def _why(rule: CompiledRule, event: Captured) -> dict[str, Any]:
+    """What a rule's audit entries say of the cause: the rule's name and the event."""
+    return {"rule": rule.name, "event": event.record.event_id}
+
+
+def _lock(
+    session: Session, brand: Brand, event: Captured, actor: audit.Actor, rule: CompiledRule
+) -> list[int]:
     if not event.lot_ids:
         return []
     query = select(MaterialLot).where(
@@ -136,17 +128,10 @@ def _lock(session: Session, brand: Brand, event: Captured, actor: str) -> list[i
     for lot in session.scalars(query.order_by(MaterialLot.id)):
         if lot.status is not LotStatus.RELEASED:
             continue
-        lot.status = LotStatus.ON_HOLD
-        audit.record(
-            session,
-            "lot.status",
-            brand_id=brand.id,
-            object_type="material_lot",
-            object_id=lot.id,
-            details={"status": lot.status.value, "actor": actor, "event": event.record.event_id},
+        supply.set_lot_status(
+            session, lot, LotStatus.ON_HOLD, actor=actor, context=_why(rule, event)
         )
         locked.append(lot.id)
-    session.flush()
     return locked
 
 

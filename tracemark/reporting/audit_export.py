@@ -15,7 +15,17 @@ from tracemark.models import AuditLog
 from tracemark.models.base import as_utc
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
-COLUMNS = ("id", "at", "user_id", "user_email", "action", "object_type", "object_id", "details")
+COLUMNS = (
+    "id",
+    "at",
+    "user_id",
+    "user_email",
+    "actor",
+    "action",
+    "object_type",
+    "object_id",
+    "details",
+)
 
 
 def record(entry: AuditLog, email: str | None) -> dict:
@@ -24,6 +34,7 @@ def record(entry: AuditLog, email: str | None) -> dict:
         "at": as_utc(entry.at).isoformat(),
         "user_id": entry.user_id,
         "user_email": email,
+        "actor": entry.actor,
         "action": entry.action,
         "object_type": entry.object_type,
         "object_id": entry.object_id,

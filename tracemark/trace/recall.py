@@ -10,14 +10,16 @@ from typing import BinaryIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from tracemark import csv_export
+from tracemark import audit, catalog, csv_export
 from tracemark.db import chunked
 
 # the label sheets' minimal PDF writer serves this report too
 from tracemark.labels.pdf import write_text_pdf
 from tracemark.models import (
+    Batch,
     Brand,
     IssuanceJob,
+    MaterialLot,
     ScanEvent,
     Site,
     TraceEvent,
@@ -65,6 +67,43 @@ class RecallImpact:
     @property
     def total_units(self) -> int:
         return sum(b.units for b in self.batches)
+
+
+def hold_affected(
+    session: Session,
+    brand: Brand,
+    lot: MaterialLot,
+    impact: RecallImpact,
+    notice: dict[str, str],
+    *,
+    actor: audit.Actor = audit.SYSTEM,
+) -> list[Batch]:
+    """Put every released batch the lot reached on hold with ``notice``
+    (:func:`tracemark.catalog.hold_batches`, each entry naming the lot); returns the
+    batches held. When any is, the recall is audited as ``lot.recall_hold`` with their
+    lots. Batches on hold or recalled already are left alone, so holding twice holds and
+    records nothing more.
+    """
+    held = catalog.hold_batches(
+        session,
+        brand,
+        [affected.batch.id for affected in impact.batches],
+        notice,
+        actor=actor,
+        context={"lot": lot.epc_class},
+    )
+    if held:
+        lots = [batch.lot for batch in held]
+        audit.log(
+            session,
+            actor,
+            "lot.recall_hold",
+            "material_lot",
+            lot.id,
+            {"batches": lots},
+            brand_id=brand.id,
+        )
+    return held
 
 
 def recall_impact(session: Session, brand: Brand, epc_class: str) -> RecallImpact:

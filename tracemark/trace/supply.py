@@ -1,13 +1,17 @@
-"""Operations on suppliers and the material lots a brand receives from them."""
+"""Operations on suppliers and the material lots a brand receives from them; each change
+writes its own audit entry for the actor."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from signing.gs1 import MAX_LOT_LENGTH, is_valid_ai_value, normalize_gtin
+from tracemark import audit
+from tracemark.audit import SYSTEM, Actor
 from tracemark.epcis import identifiers as epc
 from tracemark.errors import Duplicate, get_of_brand, insert_unique
 from tracemark.models import Brand, LotStatus, MaterialLot, Supplier
@@ -20,8 +24,11 @@ def create_supplier(
     *,
     party_id: str | None = None,
     country: str | None = None,
+    actor: Actor = SYSTEM,
 ) -> Supplier:
-    """:raises ValueError: bad country code; :raises Duplicate: ``name`` is taken."""
+    """A new supplier of the brand; audited as ``supplier.create``.
+
+    :raises ValueError: bad country code; :raises Duplicate: ``name`` is taken."""
     if country is not None and not (len(country) == 2 and country.isascii() and country.isalpha()):
         raise ValueError("country must be an ISO 3166-1 alpha-2 code")
     supplier = Supplier(
@@ -30,7 +37,12 @@ def create_supplier(
         party_id=party_id,
         country=country.upper() if country else None,
     )
-    return insert_unique(session, supplier, "name", f"a supplier named {name!r} exists")
+    supplier = insert_unique(session, supplier, "name", f"a supplier named {name!r} exists")
+    details = {"name": supplier.name, "country": supplier.country}
+    audit.log(
+        session, actor, "supplier.create", "supplier", supplier.id, details, brand_id=brand.id
+    )
+    return supplier
 
 
 def receive_lot(
@@ -43,10 +55,11 @@ def receive_lot(
     epc_class: str | None = None,
     received_on: dt.date | None = None,
     status: LotStatus | str = LotStatus.RELEASED,
+    actor: Actor = SYSTEM,
 ) -> MaterialLot:
-    """Register a material lot; events name it by its class: the GS1 lot class of
-    ``gtin`` and ``lot_number`` when the material has a GTIN, else ``epc_class`` (any
-    URI the supplier uses), stored in canonical form.
+    """Register a material lot (audited as ``lot.receive``); events name it by its class:
+    the GS1 lot class of ``gtin`` and ``lot_number`` when the material has a GTIN, else
+    ``epc_class`` (any URI the supplier uses), stored in canonical form.
 
     :raises ValueError: bad GTIN or lot, or neither a GTIN nor a class;
     :raises Duplicate: the brand has a lot with this class (field ``epc_class``).
@@ -78,7 +91,10 @@ def receive_lot(
         received_on=received_on,
         status=LotStatus(status),
     )
-    return insert_unique(session, lot, "epc_class", message)
+    lot = insert_unique(session, lot, "epc_class", message)
+    details = {"lot": lot.lot_number, "class": lot.epc_class, "supplier": supplier.name}
+    audit.log(session, actor, "lot.receive", "material_lot", lot.id, details, brand_id=lot.brand_id)
+    return lot
 
 
 #: The most lots one list shows (filters narrow it).
@@ -129,9 +145,17 @@ def material_lots(
     return list(session.scalars(query))
 
 
-def set_lot_status(session: Session, lot: MaterialLot, status: LotStatus | str) -> dict[str, str]:
+def set_lot_status(
+    session: Session,
+    lot: MaterialLot,
+    status: LotStatus | str,
+    *,
+    actor: Actor = SYSTEM,
+    context: dict[str, Any] | None = None,
+) -> dict[str, str]:
     """Lock (on hold, rejected, recalled) or release a lot. Returns the changed field, empty
-    when the lot already had ``status`` (a repeated request changes nothing).
+    when the lot already had ``status`` (a repeated request changes nothing and records
+    nothing); audited as ``lot.status`` with the lot number and ``context`` (why).
 
     :raises ValueError: unknown status.
     """
@@ -140,4 +164,6 @@ def set_lot_status(session: Session, lot: MaterialLot, status: LotStatus | str) 
         return {}
     lot.status = status
     session.flush()
+    details = {"status": status.value, "lot": lot.lot_number, **(context or {})}
+    audit.log(session, actor, "lot.status", "material_lot", lot.id, details, brand_id=lot.brand_id)
     return {"status": status.value}

@@ -391,3 +391,50 @@ def test_ids_beyond_their_columns_are_not_found_on_every_route(app, shop):
     for huge in (2**31, 2**63, 10**30):
         assert owner.get(f"{base(shop)}/batches/{huge}").status_code == 404
         assert owner.get(f"{base(shop)}/products/{huge}").status_code == 404
+
+
+def test_a_status_change_drops_the_notices_written_for_the_old_status(app, shop, db, client):
+    issuance.issue(db.sessions, shop.batch_id, 1, PASSPHRASE)
+    held = {locale: f"Held for a check ({locale})." for locale in ("en", "de", "ja", "fr")}
+    with db.sessions.begin() as session:
+        batch = session.get(Batch, shop.batch_id)
+        catalog.set_batch_status(session, batch, "on_hold", held)
+        url = next(batch_urls(session, batch, "http://localhost"))[1]
+    admin = signed_in(app, shop, "staff")
+    path = f"{base(shop)}/batches/{shop.batch_id}/status"
+    page = f"{base(shop)}/batches/{shop.batch_id}"
+    form = admin.get(page).get_data(as_text=True)
+    assert "data-notice-warning" in form and form.count('<details class="admin-notice"') == 8
+    old = {f"status-notice_{locale}": text for locale, text in held.items()}
+    # every notice left as it was: refused, the form says why
+    same = admin.post(
+        path,
+        data={"status-csrf_token": _token(admin, page), "status-status": "recalled", **old},
+    )
+    assert same.status_code == 400 and list(errors_of(same)) == ["status-status"]
+    # English and French rewritten; German and Japanese left as they were
+    new = {**old, "status-notice_en": "Recalled: return it.", "status-notice_fr": "Rappelé."}
+    response = admin.post(
+        path,
+        data={"status-csrf_token": _token(admin, page), "status-status": "recalled", **new},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert "Deutsch, 日本語" in response.get_data(as_text=True)  # the flash names them
+    with db.sessions() as session:
+        batch = session.get(Batch, shop.batch_id)
+        assert batch.notice == {"en": "Recalled: return it.", "fr": "Rappelé."}
+    german = client.get(url[url.index("/01/") :], headers={"Accept-Language": "de"})
+    html = german.get_data(as_text=True)
+    assert 'data-verdict="batch_recalled"' in html and "Held for a check" not in html
+    assert "Recalled: return it." in html  # German falls back to English, the new notice
+
+
+def test_stale_notices_are_only_those_left_unchanged_across_a_status_change(db, shop):
+    with db.sessions.begin() as session:
+        batch = session.get(Batch, shop.batch_id)
+        catalog.set_batch_status(session, batch, "on_hold", {"en": "Held.", "de": "Gesperrt."})
+        assert catalog.stale_notices(batch, "on_hold", {"en": "Held."}) == []
+        assert catalog.stale_notices(batch, "recalled", {"en": "Held. ", "de": "Neu."}) == ["en"]
+        catalog.set_batch_status(session, batch, "recalled", {"en": "Held.", "de": "Neu."})
+        assert batch.notice == {"de": "Neu."}

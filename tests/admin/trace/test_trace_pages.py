@@ -102,8 +102,8 @@ def test_an_owner_adds_a_supplier_and_receives_a_lot_once(app, shop, db):
     again = post(client, shop.url("/lots"), lot)
     assert again.status_code == 200 and "lot_number" in errors_of(again)
     assert _count(db, MaterialLot, brand_id=shop.brand_id, lot_number="SAL-26") == 1
-    assert _count(db, AuditLog, action="lot.receive", brand_id=shop.brand_id) == 1
-    assert _count(db, AuditLog, action="supplier.create", brand_id=shop.brand_id) == 1
+    assert _count(db, AuditLog, action="lot.receive", brand_id=shop.brand_id, actor="user") == 1
+    assert _count(db, AuditLog, action="supplier.create", brand_id=shop.brand_id, actor="user") == 1
 
 
 @pytest.mark.parametrize(
