@@ -355,6 +355,7 @@ def test_every_admin_route_is_classified(app):
     assert known - walked == set(), "these classified routes no longer exist"
 
 
+@pytest.mark.slow  # every admin route for every role: CI runs it, the quick subset does not
 @pytest.mark.parametrize("role", EVERYONE)
 def test_every_route_answers_each_role_as_expected(app, db, world, role):
     client = _client(app, world, role)

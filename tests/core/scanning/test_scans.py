@@ -34,6 +34,7 @@ def test_first_then_repeat_scan(db, urls):
     assert (again.scan_count, again.first_scan_at, again.first_country) == (2, T0, "ES")
 
 
+@pytest.mark.slow  # 300 scans
 def test_scan_pollution_from_one_network_never_marks_a_copy(db, urls):
     outcome = None
     for i in range(300):
