@@ -32,7 +32,7 @@ class RiskPolicy:
     #: looks copied.
     places: int = 8
     #: Distinct countries of those places at or above which the unit looks copied.
-    countries: int = 4
+    countries: int = 6
 
     @classmethod
     def from_overrides(cls, overrides: dict[str, Any] | None) -> RiskPolicy:

@@ -5,7 +5,7 @@ from tracemark.scanning.risk import Observation, RiskPolicy, judge, policy_overr
 
 def test_few_places_are_never_a_copy_however_many_scans():
     assert judge(Observation(places=1, countries=1), RiskPolicy()) == []
-    assert judge(Observation(places=7, countries=3), RiskPolicy()) == []
+    assert judge(Observation(places=7, countries=5), RiskPolicy()) == []
 
 
 def test_many_places_in_the_window_look_copied():
@@ -13,8 +13,8 @@ def test_many_places_in_the_window_look_copied():
 
 
 def test_many_countries_look_copied():
-    assert judge(Observation(places=4, countries=4), RiskPolicy()) == ["many_countries"]
-    both = judge(Observation(places=9, countries=5), RiskPolicy())
+    assert judge(Observation(places=6, countries=6), RiskPolicy()) == ["many_countries"]
+    both = judge(Observation(places=9, countries=7), RiskPolicy())
     assert both == ["many_networks", "many_countries"]
 
 

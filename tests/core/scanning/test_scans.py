@@ -210,7 +210,7 @@ def test_the_window_carries_the_places_just_seen(db, urls):
 
 
 def test_countries_count_only_with_new_places_within_the_window(db, urls):
-    countries = ["DE", "FR", "IT", "ES"]
+    countries = ["DE", "FR", "IT", "ES", "PT", "NL"]
     outcomes = [
         _scan(
             db,
