@@ -40,6 +40,7 @@ from tracemark.codes.verify import CodeCheck, Identity, UnitFacts
 from tracemark.db import make_engine, make_sessionmaker
 from tracemark.models import BatchStatus, Brand
 from tracemark.models.base import Base
+from tracemark.scanning import counting
 from tracemark.scanning.counting import network_of, owner_hash, place_of
 from tracemark.scanning.scans import Client, Verdict, record_and_judge
 
@@ -356,7 +357,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--places", type=int, help="the brand's places threshold")
     parser.add_argument("--countries", type=int, help="the brand's countries threshold")
+    parser.add_argument(
+        "--cookieless", type=float, default=COOKIELESS, help="share of phones keeping no cookie"
+    )
+    parser.add_argument("--window", type=int, help="what-if: the window in days")
     args = parser.parse_args()
+    globals()["COOKIELESS"] = args.cookieless
+    if args.window:
+        counting.WINDOW_DAYS = args.window
     policy = {
         name: value
         for name, value in (("places", args.places), ("countries", args.countries))

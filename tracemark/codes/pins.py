@@ -20,7 +20,9 @@ arithmetic):
   others tried elsewhere.
 
 A right PIN claims an unclaimed unit for the device (its cookie), and on a claimed unit
-adds the device to the owner's: re-entering the PIN is how an owner adds a phone.
+adds the device to the owner's: re-entering the PIN is how an owner adds a phone. The
+first claim clears the unit's clone-risk counts: the places seen until then are the
+shop's and the buyer's, explained by the claim.
 """
 
 from __future__ import annotations
@@ -137,6 +139,9 @@ def claim(
     state.owner_devices = add_owner(state.owner_devices, claimant.owner)
     if state.claimed_at is None:
         state.claimed_at = now
+        # the PIN proved who holds it: the places seen so far (the shop's, the buyer's
+        # way home) are explained, and only those seen from now on can suggest a copy
+        state.places = state.places_next = state.countries = state.countries_next = 0
         session.flush()
         return ClaimResult(ClaimStatus.CLAIMED, claimed_at=now)
     session.flush()

@@ -425,3 +425,31 @@ def test_concurrent_scans_of_one_code_count_exactly(db, urls):
         )
         assert state.scan_count == threads * 5
         assert state.places == threads  # one place per /16, however many devices raced
+
+
+def test_the_first_claim_explains_the_places_seen_before_it(db, demo, urls):
+    key = pins.brand_pin_key("pin-secret", demo.brand.id)
+    for n in range(6):  # shoppers and the buyer, before the claim
+        _scan(
+            db,
+            urls[2],
+            ip=f"203.{n}.7.9",
+            device=f"shop-device-{n:05}",
+            now=T0 + dt.timedelta(hours=n),
+        )
+    with db.sessions.begin() as session:
+        unit = check_url(session, urls[2]).facts
+        claimant = _claimant(urls[2], "shop-device-00005", "203.5.7.9")
+        pins.claim(session, unit, pins.pin_for(key, _serial(urls[2])), claimant, key, now=T0)
+    later = [
+        _scan(
+            db,
+            urls[2],
+            ip=f"198.{n}.7.9",
+            device=f"later-device-{n:04}",
+            now=T0 + dt.timedelta(days=1, hours=n),
+        )
+        for n in range(8)
+    ]
+    assert [o.patterns for o in later[:7]] == [[]] * 7
+    assert later[7].patterns == ["many_networks"]  # copies after the claim still show
