@@ -40,7 +40,7 @@ SIGNED_IN_AT = "tm_signed_in_at"
 PENDING = "tm_second_factor"
 DEFAULT_MAX_AGE = 12 * 3600
 #: The known-device cookie (``login_throttle``): signed, HttpOnly, for the admin app only.
-DEVICE_COOKIE = "tm_device"
+DEVICE_COOKIE = "tm_staff_device"
 DEVICE_MAX_AGE = 180 * 24 * 3600
 #: Addresses one known-device cookie remembers.
 DEVICE_ACCOUNTS = 5

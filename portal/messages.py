@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+
 from flask_babel import format_date, format_decimal, format_number, get_translations
 from flask_babel import lazy_gettext as _l
 
@@ -53,17 +56,25 @@ EXPLANATIONS = {
 }
 
 PATTERNS = {
-    "many_networks": _l("It was scanned from many different places on the same day."),
-    "many_devices": _l("It was scanned by many different phones in several places today."),
-    "many_countries": _l("It has been scanned in several countries."),
-    "impossible_travel": _l(
-        "It was scanned in another country only hours ago, faster than goods travel."
+    "many_networks": _l(
+        "In recent weeks it was scanned by many different phones in many different "
+        "places, more than one product travels."
     ),
-    "claimed_elsewhere": _l("It was already claimed by someone else with its PIN."),
-    "stale_reappearance": _l(
-        "It was first scanned long ago and now reappears in a new place and country."
+    "many_countries": _l(
+        "In recent weeks it was scanned by different phones in several countries."
     ),
 }
+
+#: What to do when a code looks copied.
+SUSPICIOUS_ADVICE = _l(
+    "If you have not bought it yet, buy elsewhere. If you have, keep the receipt and "
+    "report where you bought it to %(brand)s: copies of this label may be on sale."
+)
+
+#: Shown to everyone but the owner when a unit was claimed.
+CLAIMED_NOTE = _l("Claimed by its owner on %(date)s.")
+CLAIMED_ADVICE = _l("If you were sold this as new, ask the seller.")
+OWNER_NOTE = _l("You registered this product as yours on %(date)s.")
 
 REASONS = {
     "unknown_key": _l("The code names a signing key that no brand has published."),
@@ -142,9 +153,13 @@ def excursion_text(excursion) -> str:
 
 
 CLAIMS = {
-    "claimed": _l("You have claimed this product. Later scans will show it as claimed."),
-    "already_claimed": _l("This product was already claimed on %(date)s."),
-    "locked": _l("Too many wrong PINs for this product. Try again in an hour."),
+    "claimed": _l(
+        "You have claimed this product. This phone is now recognised as its owner's; to "
+        "add another phone, enter the PIN on it."
+    ),
+    "device_added": _l(
+        "The PIN is right: this phone is now recognised as the owner's too (claimed on %(date)s)."
+    ),
     "no_pin": _l("This product cannot be claimed with a PIN."),
 }
 
@@ -155,8 +170,20 @@ def _plural(singular: str, plural: str, n: int, **values) -> str:
     return _fill(get_translations().ungettext(singular, plural, n), **values, num=format_number(n))
 
 
-def explanation(verdict: Verdict, brand: str, scan_count: int, first_scan_at) -> str:
-    """The verdict's explanation with the brand, a plural-aware count and a local date."""
+def explanation(
+    verdict: Verdict, brand: str, scan_count: int, first_scan_at, *, claimed: bool = False
+) -> str:
+    """The verdict's explanation with the brand, a plural-aware count and a local date.
+    For a claimed unit the count goes without the advice about earlier scans: the claim
+    note says what to do."""
+    if verdict is Verdict.GENUINE_SCANNED_BEFORE and claimed:
+        return _plural(
+            "This code was issued by %(brand)s. It has been scanned %(num)s time since %(date)s.",
+            "This code was issued by %(brand)s. It has been scanned %(num)s times since %(date)s.",
+            scan_count,
+            brand=brand,
+            date=format_date(first_scan_at, "long") if first_scan_at else "",
+        )
     if verdict is Verdict.GENUINE_SCANNED_BEFORE:
         return _plural(
             "This code was issued by %(brand)s. It has been scanned %(num)s time since "
@@ -179,7 +206,17 @@ def _fill(text: str, **values: str) -> str:
     return text % values
 
 
-def claim_text(status: str, claimed_at=None, attempts_left: int | None = None) -> str:
+def claim_text(
+    status: str, claimed_at=None, attempts_left: int | None = None, retry_at=None
+) -> str:
+    if status == "locked":
+        now = dt.datetime.now(dt.UTC)
+        minutes = max(1, math.ceil((retry_at - now).total_seconds() / 60)) if retry_at else 60
+        return _plural(
+            "Too many wrong PINs for this product from your network. Try again in %(num)s minute.",
+            "Too many wrong PINs for this product from your network. Try again in %(num)s minutes.",
+            minutes,
+        )
     if status == "wrong_pin":
         left = attempts_left or 0
         return _plural(

@@ -46,6 +46,8 @@ def to_json(result: ScanResult) -> dict:
             "count": outcome.scan_count,
             "first_scan_at": _iso(outcome.first_scan_at),
             "first_country": outcome.first_country,
+            "claimed_at": _iso(outcome.claimed_at),
+            "owner": outcome.owner,
         }
     if view is not None:
         site = view.site

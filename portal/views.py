@@ -10,6 +10,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    g,
     jsonify,
     make_response,
     redirect,
@@ -20,11 +21,12 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_login import current_user
+from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal import messages, resolver
-from tracemark.accounts.users import role_in
+from tracemark.accounts.users import memberships, role_in
 from tracemark.codes.keystore import load_keyring
 from tracemark.codes.pins import ClaimStatus
 from tracemark.content import images
@@ -32,6 +34,7 @@ from tracemark.i18n import COOKIE, LOCALES, normalize, text_direction
 from tracemark.models import Brand, Image, Role
 from tracemark.scanning.batch_view import BatchView, published_document
 from tracemark.scanning.claims import claim_unit
+from tracemark.scanning.counting import new_device_id
 from tracemark.scanning.lookup import ScanResult, scan
 from tracemark.scanning.scans import Client
 from tracemark.web import db_session, rate_limited, settings
@@ -54,15 +57,76 @@ def received_uri() -> str:
     return quote(request.path, safe="/%") + (f"?{query}" if query else "")
 
 
+#: The device cookie: a signed random id, first-party, kept two years.
+DEVICE_COOKIE = "tm_device"
+DEVICE_MAX_AGE = 2 * 365 * 86400
+
+
+def _device_signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt="tracemark-device")
+
+
+def device() -> tuple[str, bool]:
+    """The requesting device's id and whether it came with the request's cookie. A
+    request without a valid cookie gets a fresh random id, which :func:`remember_device`
+    sets as the cookie on the response (so a reload is the same device)."""
+    if "tracemark_device" not in g:
+        found = None
+        raw = request.cookies.get(DEVICE_COOKIE)
+        if raw:
+            try:
+                found = _device_signer().loads(raw)
+            except BadSignature:
+                found = None
+        if isinstance(found, str) and 16 <= len(found) <= 64:
+            g.tracemark_device = (found, True)
+        else:
+            g.tracemark_device = (new_device_id(), False)
+    return g.tracemark_device
+
+
+@bp.after_request
+def remember_device(response: Response) -> Response:
+    """Set the device cookie when this request made up a new device id."""
+    found = g.get("tracemark_device")
+    if found is not None and not found[1]:
+        response.set_cookie(
+            DEVICE_COOKIE,
+            _device_signer().dumps(found[0]),
+            max_age=DEVICE_MAX_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure or settings().secure_cookies,
+        )
+    return response
+
+
+def staff_brands() -> frozenset[int]:
+    """The brands the signed-in user is a member of (their scans are staff scans);
+    anonymous requests cost no query."""
+    if "_user_id" not in session:
+        return frozenset()
+    user = getattr(current_user, "user", None)
+    if user is None:
+        return frozenset()
+    return frozenset(brand.id for brand, _role in memberships(db_session(), user))
+
+
 def client() -> Client:
     header = current_app.config.get("TRACEMARK_COUNTRY_HEADER")
-    country = (request.headers.get(header, "") if header else "").strip().upper()
+    # a client can send any header: believe it only when a proxy in front sets it
+    trusted = bool(header) and (current_app.config.get("TRACEMARK_PROXIES") or 0) > 0
+    country = (request.headers.get(header, "") if trusted else "").strip().upper()
+    device_id, known = device()
     return Client(
         ip=request.remote_addr,
         user_agent=request.headers.get("User-Agent", ""),
         accept_language=request.headers.get("Accept-Language", ""),
         country=country if _COUNTRY.fullmatch(country) and country != "XX" else None,
         locale=str(get_locale()),
+        device_id=device_id,
+        device_known=known,
+        staff_brands=staff_brands(),
     )
 
 
@@ -81,7 +145,11 @@ def run_scan(uri: str) -> ScanResult:
 def explanation(result: ScanResult) -> str:
     outcome = result.outcome
     return messages.explanation(
-        outcome.verdict, result.brand_name or "", outcome.scan_count, outcome.first_scan_at
+        outcome.verdict,
+        result.brand_name or "",
+        outcome.scan_count,
+        outcome.first_scan_at,
+        claimed=outcome.claimed_at is not None,
     )
 
 

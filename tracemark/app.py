@@ -41,6 +41,8 @@ def create_app(
         TRACEMARK_API_LIMIT=settings.api_rate_limit,
         TRACEMARK_API_AUTH_FAILURE_LIMIT=settings.api_auth_failure_limit,
         TRACEMARK_COUNTRY_HEADER=settings.country_header,
+        # the country header is believed only when a proxy in front sets it
+        TRACEMARK_PROXIES=settings.proxies,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         # Secure always when configured; otherwise admin.auth marks it Secure per request

@@ -98,14 +98,14 @@ def test_missing_passphrase_is_reported(db, demo):
 
 def test_brand_risk_thresholds_are_set_validated_and_reset(run, demo):
     slug = demo.brand.slug
-    assert "networks_per_day\t4" in run("brand", "risk", slug)
-    shown = run("brand", "risk", slug, "networks_per_day=7", "travel_hours=2.5")
-    assert "networks_per_day\t7" in shown and "travel_hours\t2.5" in shown
-    assert "networks_per_day\t7" in run("brand", "risk", slug)
-    assert "unknown risk setting" in run("brand", "risk", slug, "bogus=1", expect=2)
-    assert "must be positive" in run("brand", "risk", slug, "countries=0", expect=2)
-    assert "must be a number" in run("brand", "risk", slug, "countries=many", expect=2)
-    assert "networks_per_day\t4" in run("brand", "risk", slug, "--reset")
+    assert "places\t8" in run("brand", "risk", slug)
+    shown = run("brand", "risk", slug, "places=10", "countries=5")
+    assert "places\t10" in shown and "countries\t5" in shown
+    assert "places\t10" in run("brand", "risk", slug)
+    assert "unknown risk setting" in run("brand", "risk", slug, "networks_per_day=1", expect=2)
+    assert "must be at least 1" in run("brand", "risk", slug, "countries=0", expect=2)
+    assert "must be a whole number" in run("brand", "risk", slug, "countries=many", expect=2)
+    assert "places\t8" in run("brand", "risk", slug, "--reset")
 
 
 def test_queued_issue_is_run_by_the_worker(run, demo, tmp_path):

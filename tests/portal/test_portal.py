@@ -95,7 +95,10 @@ def test_json_api_get_and_post(client, codes):
         "shipping",
         "customs",
     ]
-    again = client.post("/api/v1/verify", json={"url": codes[2]}).json
+    reload = client.post("/api/v1/verify", json={"url": codes[2]}).json
+    assert reload["verdict"] == "genuine_first_scan" and reload["scans"]["count"] == 1
+    other = {"User-Agent": "another phone"}
+    again = client.post("/api/v1/verify", json={"url": codes[2]}, headers=other).json
     assert again["verdict"] == "genuine_scanned_before" and again["scans"]["count"] == 2
     forged = client.post("/api/v1/verify", json={"url": forge(codes[2])}).json
     assert (forged["verdict"], forged["reason"]) == ("not_genuine", "bad_signature")
@@ -210,9 +213,9 @@ def test_limits_live_in_redis_when_configured_and_survive_its_loss(settings, cod
         ("en", "It has been scanned 2 times since"),
     ],
 )
-def test_repeat_scan_is_explained_in_the_readers_language(client, codes, language, expected):
+def test_repeat_scan_is_explained_in_the_readers_language(app, client, codes, language, expected):
     headers = {"Accept-Language": language}
-    client.get(codes[1], headers=headers)
+    app.test_client().get(codes[1], headers={**headers, "User-Agent": "someone else's phone"})
     html = client.get(codes[1], headers=headers).get_data(as_text=True)
     assert expected in html
     assert "genuine_scanned_before" in html

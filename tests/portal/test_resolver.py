@@ -189,7 +189,8 @@ def test_the_signed_unit_url_is_still_the_verdict_page_with_a_link_header(client
     assert response.headers["Link"].startswith(f"<http://localhost{path}?linkType=linkset>")
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     slashed = client.get(item["unit"].replace("?S=", "/?S="))
-    assert 'data-verdict="genuine_scanned_before"' in slashed.get_data(as_text=True)
+    # the same device again the same day: a view of the verdict, not another scan
+    assert 'data-verdict="genuine_first_scan"' in slashed.get_data(as_text=True)
 
 
 def test_the_unit_linkset_has_the_verdict_page_as_its_default(client, item):

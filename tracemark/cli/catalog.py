@@ -46,7 +46,7 @@ def brand_prefix(ctx: Context, slug: str, prefix: str) -> None:
 @click.option("--reset", is_flag=True, help="Back to the defaults.")
 @pass_ctx
 def brand_risk(ctx: Context, slug: str, settings: tuple[str, ...], reset: bool) -> None:
-    """Show or set the brand's clone-risk thresholds, e.g. `networks_per_day=6`."""
+    """Show or set the brand's clone-risk thresholds, e.g. `places=10`."""
     pairs = dict(setting.partition("=")[::2] for setting in settings)
     try:
         overrides = risk.policy_overrides(pairs)

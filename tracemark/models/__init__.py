@@ -19,7 +19,7 @@ from tracemark.models.rules import (
     Rule,
     RuleFiring,
 )
-from tracemark.models.scans import ScanEvent, UnitScanMark, UnitScanState
+from tracemark.models.scans import PinAttempts, ScanEvent, UnitScanMark, UnitScanState
 from tracemark.models.security import LoginThrottle, RecoveryCode
 from tracemark.models.supply import LotStatus, MaterialLot, Supplier
 from tracemark.models.tokens import ApiToken
@@ -60,6 +60,7 @@ __all__ = [
     "ObjectPlace",
     "Operator",
     "OutboxMessage",
+    "PinAttempts",
     "Product",
     "PublishState",
     "RecoveryCode",

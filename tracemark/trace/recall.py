@@ -148,7 +148,7 @@ def _scans(session: Session, batch_ids: list[int]) -> tuple[dict[int, int], dict
     rows = session.execute(
         select(Unit.batch_id, ScanEvent.country, ScanEvent.unit_id)
         .join(ScanEvent, ScanEvent.unit_id == Unit.id)
-        .where(Unit.job_id.in_(jobs))
+        .where(Unit.job_id.in_(jobs), ScanEvent.kind != "staff")  # consumers' reach only
         .distinct()
     ).all()
     per_batch: dict[int, set[int]] = {}
