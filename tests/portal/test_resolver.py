@@ -420,7 +420,8 @@ def test_a_compressed_signed_unit_url_opens_the_verdict_page(client, item):
     assert response.status_code == 200
     assert 'data-verdict="genuine_first_scan"' in response.get_data(as_text=True)
     assert f'<http://localhost{item["unit"]}>; rel="owl:sameAs"' in response.headers["Link"]
-    again = client.get(item["unit"])  # the same unit, scanned a second time
+    second_phone = {"REMOTE_ADDR": "203.0.113.9"}
+    again = client.application.test_client().get(item["unit"], environ_base=second_phone)
     assert 'data-verdict="genuine_scanned_before"' in again.get_data(as_text=True)
 
 

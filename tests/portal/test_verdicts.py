@@ -7,14 +7,12 @@ import re
 
 import pytest
 
-from tests.admin.accounts.test_auth import PASSWORD, cheap_hashes, login
 from tests.conftest import PASSPHRASE
+from tests.helpers.admin import PASSWORD, login
 from tracemark.accounts import users as accounts
 from tracemark.codes import issuance, pins
 from tracemark.codes.printing import batch_urls
 from tracemark.models import Role, ScanEvent
-
-__all__ = ["cheap_hashes"]  # the autouse fixture, used here too
 
 HOME = {"REMOTE_ADDR": "198.51.100.7"}
 MOBILE = {"REMOTE_ADDR": "100.64.3.9"}
