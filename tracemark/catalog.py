@@ -162,6 +162,20 @@ def claim_prefix(
     return held
 
 
+def set_locale(
+    session: Session, brand: Brand, locale: str | None, *, actor: Actor = SYSTEM
+) -> bool:
+    """Set the language the brand writes in (None: English), which its rules' notices
+    use; True when that changed it, audited then as ``brand.locale``."""
+    if brand.locale == locale:
+        return False
+    brand.locale = locale
+    session.flush()
+    audit.log(session, actor, "brand.locale", "brand", brand.id, {"locale": locale or "en"},
+              brand_id=brand.id)  # fmt: skip
+    return True
+
+
 def check_gtin_owner(session: Session, brand: Brand, gtin14: str) -> None:
     """:raises ForeignGtin: the GTIN is under another brand's prefix, or the brand holds
     prefixes and the GTIN is under none of them. (A brand holding no prefix yet may
