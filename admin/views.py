@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError
 
 from admin import auth, intent
 from tracemark import audit, catalog, errors
-from tracemark.accounts import login_throttle, second_factor
+from tracemark.accounts import login_throttle, second_factor, signin
 from tracemark.accounts import users as accounts
 from tracemark.i18n import LOCALES, text_direction
 from tracemark.models import Role
@@ -108,17 +108,13 @@ def login():
             return redirect(url_for("admin.login_code_form"))
         if user is not None:
             login_throttle.clear(session, email)
-            audit.record(session, "user.login", user=user, object_type="user", object_id=user.id)
+            signin.signed_in(session, user)
             session.commit()
             auth.sign_in(user)
             return redirect(auth.safe_next(form.next.data))
-        # the attempted email only when it looks like one (never a password typed there)
-        details = {"email": email} if accounts.is_email(email) else {}
-        if locked:
-            details["locked"] = True
-        elif accounts.is_email(email):
+        if not locked and accounts.is_email(email):
             login_throttle.record_failure(session, email, auth.throttle_policy())
-        audit.record(session, "user.login_failed", details=details)
+        signin.sign_in_failed(session, email, locked=locked)
         session.commit()
         error = gettext("The email address or the password is not correct.")
     form.password.data = ""
@@ -149,37 +145,13 @@ def login_code():
             kind = second_factor.verify(session, user, form.code.data, current_app.secret_key)
         if kind is not None:
             login_throttle.clear(session, user.email)
-            if kind == "recovery_code":
-                left = second_factor.recovery_codes_left(session, user)
-                audit.record(
-                    session,
-                    "user.recovery_code_used",
-                    user=user,
-                    object_type="user",
-                    object_id=user.id,
-                    details={"left": left},
-                )
-            audit.record(
-                session,
-                "user.login",
-                user=user,
-                object_type="user",
-                object_id=user.id,
-                details={"second_factor": kind},
-            )
+            signin.signed_in(session, user, second_factor_kind=kind)
             session.commit()
             target = auth.pending_target()
             auth.sign_in(user)
             return redirect(target)
         login_throttle.record_failure(session, user.email, auth.throttle_policy())
-        audit.record(
-            session,
-            "user.login_failed",
-            user=user,
-            object_type="user",
-            object_id=user.id,
-            details={"stage": "second_factor"},
-        )
+        signin.sign_in_failed(session, user.email, user=user, stage="second_factor")
         session.commit()
         error = gettext("The code is not correct, or was used already.")
     form.code.data = ""
@@ -192,9 +164,7 @@ def logout():
     session's cookie (or any other session of the user) opens nothing any more."""
     if current_user.is_authenticated:
         session = db_session()
-        user = auth.signed_in_user()
-        accounts.end_sessions(session, user)
-        audit.record(session, "user.logout", user=user, object_type="user", object_id=user.id)
+        signin.signed_out(session, auth.signed_in_user())
         session.commit()
     auth.sign_out()
     return redirect(url_for("admin.login_form"))
