@@ -225,10 +225,8 @@ def create_template(
 
     :raises TemplateError: anything invalid; :raises Duplicate: the brand has this key.
     """
-    template = _new_template(
-        session, brand, key, name, biz_step=biz_step, subject=subject,
-        disposition=disposition, fields=fields,
-    )  # fmt: skip
+    head = {"biz_step": biz_step, "subject": subject, "disposition": disposition}
+    template = _new_template(session, brand, key, name, head, fields)
     _log(session, actor, "checkpoint.create", template, {"key": key})
     return template
 
@@ -247,12 +245,10 @@ def _new_template(
     brand: Brand,
     key: str,
     name: dict[str, str],
-    *,
-    biz_step: str,
-    subject: str,
-    disposition: str | None = None,
-    fields: list[dict[str, Any]] | None = None,
+    head: dict[str, Any],
+    fields: list[dict[str, Any]] | None,
 ) -> CheckpointTemplate:
+    biz_step, subject, disposition = head["biz_step"], head["subject"], head.get("disposition")
     names = _check_head(key, name, biz_step, disposition, subject)
     checked = check_fields(fields or [])
     if current(session, brand, key, active_only=False) is not None:
@@ -468,7 +464,8 @@ def seed_standard(
     added = []
     for key, spec in STANDARD.items():
         if current(session, brand, key) is None:
-            added.append(_new_template(session, brand, key, **spec))
+            head = {k: v for k, v in spec.items() if k not in ("name", "fields")}
+            added.append(_new_template(session, brand, key, spec["name"], head, spec.get("fields")))
     if added:
         keys = [template.key for template in added]
         audit.log(session, actor, "checkpoint.seed", "brand", brand.id, {"keys": keys},
