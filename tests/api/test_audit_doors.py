@@ -16,8 +16,8 @@ from tests.api.conftest import Tenant, make_tenant
 from tests.conftest import PASSPHRASE
 from tracemark.accounts import users as accounts
 from tracemark.cli import main
-from tracemark.codes import keystore
-from tracemark.models import AuditLog, Batch, Brand, Role
+from tracemark.codes import issuance, keystore
+from tracemark.models import AuditLog, Batch, Brand, JobStatus, Role
 
 FACES = Path(__file__).resolve().parents[2]
 
@@ -202,3 +202,20 @@ def test_no_face_writes_the_audit_log_itself():
         if writes.search(line)
     ]
     assert found == []
+
+
+def test_a_job_resumed_in_the_admin_app_or_the_cli_is_audited_alike(door):
+    with door.db.sessions.begin() as session:
+        batch = session.get_one(Batch, door.tenant.demo.batch.id)
+        jobs = [issuance.create_job(session, batch, 3) for _ in range(2)]
+        for job in jobs:
+            job.status = JobStatus.FAILED
+        first, second = (job.id for job in jobs)
+    page = f"/admin/brands/{door.slug}/batches/{batch.id}"
+    assert door.admin_post(f"/jobs/{first}/resume", {}, page=page).status_code == 303
+    door.cli("issue", batch.lot, "--resume", str(second))
+    resumed = door.entries("issuance.resume")
+    assert [(e.actor, e.object_id, e.details) for e in resumed] == [
+        ("user", str(first), {"issued": 0}),
+        ("cli", str(second), {"issued": 0}),
+    ]

@@ -30,6 +30,7 @@ def issue(ctx, lot, count, brand_slug, gtin, resume_job, workers, queue) -> None
             job = session.get(IssuanceJob, resume_job)
             if job is None:
                 raise click.ClickException(f"no job {resume_job}")
+            issuance.resume(session, job, actor=CLI)
         else:
             if count is None:
                 raise click.UsageError("give --count (or --resume JOB)")

@@ -112,6 +112,15 @@ def create_job(
     return job
 
 
+def resume(session: Session, job: IssuanceJob, *, actor: Actor = SYSTEM) -> IssuanceJob:
+    """Take ``job`` up again where it stopped, run by the caller (:func:`run_job` goes on
+    from the units stored); audited as ``issuance.resume`` with the codes issued so far,
+    as a requeue from the admin app is."""
+    audit.log(session, actor, "issuance.resume", "issuance_job", job.id, {"issued": job.issued},
+              brand_id=job.brand_id)  # fmt: skip
+    return job
+
+
 def _refuse_repeat(session: Session, brand_id: int, request_key: str) -> None:
     query = select(IssuanceJob).where(
         IssuanceJob.brand_id == brand_id, IssuanceJob.request_key == request_key
