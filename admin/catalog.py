@@ -7,7 +7,7 @@ answered as if they did not exist (404).
 
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -16,6 +16,7 @@ from admin import forms
 from admin.access import Member, forbidden, found_or_404, member_of
 from admin.views import bp
 from tracemark import catalog, errors
+from tracemark.models import BatchStatus
 
 DUPLICATES = {
     "name": _l("A site with this name exists already."),
@@ -198,10 +199,35 @@ def batch_status(slug: str, batch_id: int):
         return forbidden()
     facts, status = _batch_forms(member, batch, "status")
     if status.validate_on_submit():
+        notice = status.notice()
+        stale = catalog.stale_notices(batch, status.status.data, notice)
+        written = [locale for locale, text in notice.items() if text]
+        if (
+            status.status.data != BatchStatus.RELEASED.value
+            and written
+            and set(stale) == set(written)
+        ):
+            status.status.errors.append(
+                _l(
+                    "The notices were written for the current status: write the notice "
+                    "for the new status in at least one language."
+                )
+            )
+            return _batch_page(member, batch, facts, status, code=400)
         catalog.set_batch_status(
-            member.session, batch, status.status.data, status.notice(), actor=member.actor
+            member.session, batch, status.status.data, notice, actor=member.actor
         )
         member.session.commit()
+        if stale and status.status.data != BatchStatus.RELEASED.value:
+            names = ", ".join(str(forms.LOCALES[locale]) for locale in stale)
+            flash(
+                _(
+                    "Notices left unchanged were removed, as they were written for the "
+                    "previous status: %(languages)s. Those pages show the standard text "
+                    "for the new status.",
+                    languages=names,
+                )
+            )
         return redirect(url_for("admin.batch", slug=slug, batch_id=batch.id))
     return _batch_page(member, batch, facts, status)
 

@@ -30,6 +30,11 @@ DOCUMENT_ERRORS = {
     "empty": CHOOSE_FILE,
     "too_large": _l("A document can be at most 10 MB."),
     "type": _l("A document must be a PDF file."),
+    "unreadable": _l("This PDF cannot be read. Save it again from the program that made it."),
+    "active": _l(
+        "This PDF holds scripts, embedded files or other active content. Save it without "
+        "them (for example by printing it to a new PDF)."
+    ),
 }
 STATE_NAMES = {PublishState.DRAFT: _l("Draft"), PublishState.PUBLISHED: _l("Published")}
 

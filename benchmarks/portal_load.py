@@ -430,7 +430,7 @@ def measure(args: argparse.Namespace) -> None:
         )
         print(f"  verdicts recorded (sanity checks and warm-up included): {dict(verdicts)}")
     print(
-        f"  every portal request also passed flask-limiter (fixed window, {SCAN_LIMIT}, "
+        f"  every portal request also spent from its rate budget (fixed window, {SCAN_LIMIT}, "
         f"storage {REDIS_URL}, flushed before each run): its Redis round trips are included"
     )
     print(f"  gunicorn logs in {log_dir}; error/traceback lines: {problems}")

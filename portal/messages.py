@@ -12,7 +12,7 @@ HEADLINES = {
     Verdict.GENUINE_SCANNED_BEFORE: _l("Genuine product, scanned before"),
     Verdict.SUSPICIOUS_COPY: _l("Suspicious: this label may be a copy"),
     Verdict.NOT_GENUINE: _l("Not genuine"),
-    Verdict.REVOKED_KEY: _l("Warning: this code's signing key was revoked"),
+    Verdict.REVOKED_KEY: _l("Warning: the brand has withdrawn this code"),
     Verdict.BATCH_ON_HOLD: _l("This batch is on hold"),
     Verdict.BATCH_RECALLED: _l("This batch has been recalled"),
     Verdict.SIGNATURE_ONLY: _l("Signature valid, history unavailable"),
@@ -30,8 +30,9 @@ EXPLANATIONS = {
         "and please report where you bought it."
     ),
     Verdict.REVOKED_KEY: _l(
-        "%(brand)s has revoked the key that signed this code, because it may have been "
-        "stolen. The product may not be genuine: please contact %(brand)s."
+        "%(brand)s no longer stands behind codes like this one, because they may have "
+        "been copied by someone else. The product may not be genuine: please contact "
+        "%(brand)s."
     ),
     Verdict.BATCH_ON_HOLD: _l(
         "This code is genuine, but %(brand)s has put its batch on hold. Do not use the "
@@ -151,10 +152,7 @@ CLAIMS = {
 def _plural(singular: str, plural: str, n: int, **values) -> str:
     """``ngettext`` with ``%(num)s`` as a locale-formatted number (Flask-Babel's own
     ``ngettext`` inserts the raw integer)."""
-    return get_translations().ungettext(singular, plural, n) % {
-        **values,
-        "num": format_number(n),
-    }
+    return _fill(get_translations().ungettext(singular, plural, n), **values, num=format_number(n))
 
 
 def explanation(verdict: Verdict, brand: str, scan_count: int, first_scan_at) -> str:
@@ -169,7 +167,16 @@ def explanation(verdict: Verdict, brand: str, scan_count: int, first_scan_at) ->
             brand=brand,
             date=format_date(first_scan_at, "long") if first_scan_at else "",
         )
-    return str(EXPLANATIONS[verdict]) % {"brand": brand}
+    return _fill(str(EXPLANATIONS[verdict]), brand=brand)
+
+
+def _fill(text: str, **values: str) -> str:
+    """``text % values``, where a value that ends a sentence itself ("Demo Co.") takes
+    the place of the sentence's own full stop rather than doubling it."""
+    for name, value in values.items():
+        if value.endswith("."):
+            text = text.replace(f"%({name})s.", f"%({name})s")
+    return text % values
 
 
 def claim_text(status: str, claimed_at=None, attempts_left: int | None = None) -> str:
@@ -182,3 +189,17 @@ def claim_text(status: str, claimed_at=None, attempts_left: int | None = None) -
         )
     text = str(CLAIMS[status])
     return text % {"date": format_date(claimed_at, "long")} if claimed_at else text
+
+
+#: What an on-hold or recalled page says when the brand wrote no notice in the page's
+#: language (or along its chain to English) for the batch's present status.
+DEFAULT_NOTICES = {
+    Verdict.BATCH_ON_HOLD: _l(
+        "The brand is checking this batch. Do not use the product until the brand "
+        "releases the batch; scan the code again later to see its status."
+    ),
+    Verdict.BATCH_RECALLED: _l(
+        "Do not use the product. Return it to the shop where you bought it, or contact "
+        "the brand to find out what to do."
+    ),
+}

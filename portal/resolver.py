@@ -7,11 +7,13 @@ nothing for the resolver but two headers (:func:`decorate`).
 
 from __future__ import annotations
 
-from flask import Response, current_app, jsonify, make_response, redirect, request, session
+from collections.abc import Callable
+
+from flask import Response, abort, current_app, jsonify, make_response, redirect, request, session
 from flask_babel import gettext
 from flask_login import current_user
 
-from tracemark.resolver import builtin, identifiers, linkset
+from tracemark.resolver import builtin, compression, identifiers, linkset
 from tracemark.resolver.resolve import Resolution, resolve
 from tracemark.resolver.vocabulary import LINKSET_VALUES, UnknownLinkType, compact
 from tracemark.web import db_session, error_response
@@ -35,6 +37,33 @@ def wants_resolution(uri: str) -> bool:
         or "linkType=" in query
         or "linkset" in request.headers.get("Accept", "")
     )
+
+
+def is_compressed(uri: str) -> bool:
+    """Whether the request path is a compressed Digital Link (fully: one base64 segment;
+    partially: ``/01/{gtin}/`` and one)."""
+    return compression.is_compressed_path(uri.partition("?")[0])
+
+
+def same_as(uri: str, answer_uncompressed: Callable[[str], Response]) -> Response:
+    """Answer a compressed request as its uncompressed URI would be answered, and name
+    URI (less the request's own query) in a ``Link`` header (``rel="owl:sameAs"``). A partially compressed path
+    that does not decompress is a 400; a single segment that does not is not found."""
+    path, _, query = uri.partition("?")
+    try:
+        uncompressed = compression.decompress(path, query)
+    except compression.CompressionProblem as problem:
+        if path.startswith("/01/"):
+            return _error(
+                400, problem.reason, gettext("This is not a valid GS1 Digital Link address.")
+            )
+        abort(404)
+    response = answer_uncompressed(uncompressed)
+    # the identifier the compressed segment stands for, without the request's own query
+    entry = linkset.header_entry(base() + compression.decompress(path), "owl:sameAs")
+    existing = response.headers.get("Link")
+    response.headers["Link"] = f"{existing}, {entry}" if existing else entry
+    return response
 
 
 def scan_uri(uri: str) -> str:

@@ -85,10 +85,43 @@ def explanation(result: ScanResult) -> str:
     )
 
 
+@bp.get("/")
+def home():
+    """What someone who types the site's address finds: how to check a product (every
+    error page links here)."""
+    return render_template("home.html")
+
+
 @bp.get("/01/<path:_rest>", provide_automatic_options=False)
 @rate_limited("scan")
 def verify(_rest: str):
     uri = received_uri()
+    if resolver.is_compressed(uri):
+        return resolver.same_as(uri, answer_uncompressed)
+    return answer_uncompressed(uri)
+
+
+@bp.get("/<string:_segment>", provide_automatic_options=False)
+@rate_limited("scan")
+def compressed(_segment: str):
+    """A fully compressed Digital Link (``/AQnYUc1gmg``), answered as its uncompressed
+    form; any other single path segment no page has is not found."""
+    uri = received_uri()
+    if not resolver.is_compressed(uri):
+        abort(404)
+    return resolver.same_as(uri, answer_uncompressed)
+
+
+@bp.route("/<string:_segment>", methods=["OPTIONS"])
+def compressed_options(_segment: str):
+    uri = received_uri()
+    if not resolver.is_compressed(uri):
+        abort(404)
+    return resolver.preflight(uri)
+
+
+def answer_uncompressed(uri: str) -> Response:
+    """The verdict page for a signed unit URL, the resolver's answer for the rest."""
     if resolver.wants_resolution(uri):
         return resolver.answer(uri)
     uri = resolver.scan_uri(uri)

@@ -5,27 +5,42 @@ Tests that take ``db`` run once on SQLite and once on PostgreSQL. PostgreSQL is 
 gets a schema of its own, dropped at the end. When the server is unreachable the
 PostgreSQL cases are skipped, unless ``TRACEMARK_REQUIRE_POSTGRES=1`` (as ``.ci/run``
 sets), which makes that a failure.
+
+The suite runs in parallel under pytest-xdist (``-n 2 --dist loadfile``, as the README
+says): each worker is its own session, so it migrates its own schema, and it gets a Redis
+database of its own (``redis_db``). Browser and fault tests are marked ``slow`` here, so
+``-m "not slow"`` is the quick subset.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
 import os
 import secrets
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
+from pypdf import PdfWriter
+from pypdf.generic import NameObject
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.serving import make_server
 
+from tests.helpers.browser import CHROMIUM, HOST, LAUNCH_ARGS, unavailable
 from tracemark import catalog
+from tracemark.accounts import users as accounts
 from tracemark.app import close, create_app
 from tracemark.codes import keystore
 from tracemark.config import Settings
 from tracemark.content import stories as content
+from tracemark.content.pdf import clean_pdf
 from tracemark.db import make_engine, make_sessionmaker
 from tracemark.migrate import migrate_to
 from tracemark.models import Batch, Brand, Product
@@ -35,6 +50,7 @@ POSTGRES_URL = os.environ.get(
     "TRACEMARK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 PASSPHRASE = "test-passphrase"
+REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -43,6 +59,42 @@ def pytest_configure(config: pytest.Config) -> None:
         "browser: drives a real headless Chromium (skipped without it unless "
         "TRACEMARK_REQUIRE_BROWSER=1)",
     )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every browser and fault test is also ``slow``: each starts servers, a browser or a
+    subprocess, so none belongs in the quick subset."""
+    for item in items:
+        if item.get_closest_marker("browser") or item.get_closest_marker("fault"):
+            item.add_marker(pytest.mark.slow)
+
+
+def redis_db_number() -> int:
+    """The Redis database this test process uses: 15 without xdist or for worker gw0,
+    14 for gw1, and so on, so parallel workers never share rate-limit counters."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    number = 15 - int(worker.removeprefix("gw"))
+    if number < 1:  # database 0 is every client's default: never flushed by tests
+        pytest.fail(f"no Redis database left for xdist worker {worker}")
+    return number
+
+
+@pytest.fixture
+def redis_db() -> Iterator[int]:
+    """This process's Redis database (see :func:`redis_db_number`), empty at the start
+    and emptied again at the end; skips the test when Redis does not answer."""
+    import redis
+
+    number = redis_db_number()
+    direct = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=number)
+    try:
+        direct.flushdb()
+    except redis.RedisError:
+        pytest.skip("Redis is not running")
+    yield number
+    with contextlib.suppress(redis.RedisError):
+        direct.flushdb()
+    direct.close()
 
 
 @dataclass
@@ -128,7 +180,21 @@ def forge(url: str) -> str:
 
 
 #: A minimal PDF standing in for a test report.
-PDF = b"%PDF-1.4\n% test report\n%%EOF\n"
+
+
+def one_page_pdf(**entries) -> bytes:
+    """A blank one-page PDF; ``entries`` go into its catalog (``/OpenAction`` ...)."""
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    for key, value in entries.items():
+        writer.root_object[NameObject(f"/{key}")] = value
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+#: A report as stored: cleaning it again changes nothing.
+PDF = clean_pdf(one_page_pdf())
 JOURNEY = (
     (0, "commissioning", None),
     (30, "shipping", "Valencia port"),
@@ -211,3 +277,39 @@ def app(settings: Settings) -> Iterator[Flask]:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashes(monkeypatch) -> None:
+    """Argon2id with tiny costs for every test: the same code paths, a fraction of the
+    time. Tests of the hasher itself set their own."""
+    monkeypatch.setattr(
+        accounts, "hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    )
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium through Playwright, one per test module."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("the playwright package is not installed (pip install -e '.[test]')")
+    if not CHROMIUM.is_file() or not os.access(CHROMIUM, os.X_OK):
+        unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def server(app) -> Iterator[str]:
+    """The app behind werkzeug's threaded WSGI server on a free local port."""
+    httpd = make_server(HOST, 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, name="portal-server", daemon=True)
+    thread.start()
+    yield f"http://{HOST}:{httpd.server_port}"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join(timeout=5)

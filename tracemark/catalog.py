@@ -334,12 +334,19 @@ def set_batch_status(
     as ``batch.status`` (new status and notice, plus ``context``: why, such as the recalled
     lot or the rule's event) when something changed.
 
+    A notice is written for one status: when the status changes, a locale's text left
+    as it was (:func:`stale_notices`) is dropped with the old status, so no page says
+    "recalled" above a notice that still says "held for a check"; that locale's page
+    shows the new status's standard text until the brand writes a new notice.
+
     :raises ValueError: unknown status.
     """
     status = BatchStatus(status)
     cleaned = {locale: text for locale, text in notice.items() if text and text.strip()}
     if status is BatchStatus.RELEASED:
         cleaned = {}
+    for locale in stale_notices(batch, status, cleaned):
+        del cleaned[locale]
     changed = _assign(session, batch, {"status": status, "notice": cleaned})
     if "status" in changed:
         batch.status_since = utcnow()
@@ -350,6 +357,19 @@ def set_batch_status(
             session, actor, "batch.status", "batch", batch.id, details, brand_id=batch.brand_id
         )
     return changed
+
+
+def stale_notices(batch: Batch, status: BatchStatus | str, notice: dict[str, str]) -> list[str]:
+    """The locales of ``notice`` whose text is the one ``batch`` already has, written for
+    its current status, when ``status`` is another: texts that would go stale."""
+    if BatchStatus(status) is batch.status:
+        return []
+    before = batch.notice or {}
+
+    def same(a: str | None, b: str | None) -> bool:
+        return a is not None and b is not None and " ".join(a.split()) == " ".join(b.split())
+
+    return sorted(locale for locale, text in notice.items() if same(before.get(locale), text))
 
 
 def hold_batches(

@@ -30,15 +30,16 @@ class Settings:
     public_base_url: str = "http://127.0.0.1:5000"
     #: Demo mode allows built-in development secrets; never set it in production.
     demo: bool = False
-    #: flask-limiter limit for code scans per client address.
+    #: Rate limit for code scans per client address (``limits`` notation: windows
+    #: separated by ``;``, see :mod:`tracemark.ratelimit`).
     scan_rate_limit: str = "60/minute;1000/hour"
-    #: flask-limiter limit for PIN claims per client address.
+    #: Rate limit for PIN claims per client address.
     claim_rate_limit: str = "10/hour"
-    #: flask-limiter limit for admin sign-in attempts per client address.
+    #: Rate limit for admin sign-in attempts per client address.
     login_rate_limit: str = "10/minute"
-    #: flask-limiter limit for integration API calls per token.
+    #: Rate limit for integration API calls per token.
     api_rate_limit: str = "6000/minute"
-    #: flask-limiter limit for integration API calls with a missing or bad token, per
+    #: Rate limit for integration API calls with a missing or bad token, per
     #: client address; past it, the address is refused before any token lookup.
     api_auth_failure_limit: str = "60/minute"
     #: Mark the session cookie Secure on every response (set when always served over TLS;

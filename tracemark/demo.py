@@ -8,6 +8,7 @@ import threading
 from dataclasses import dataclass
 
 from PIL import Image, ImageDraw
+from pypdf import PdfWriter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -82,13 +83,15 @@ _JOURNEY = (
     (230, "receiving", "Distribution centre Venlo", "NL"),
     (300, "retail_selling", "Delicatessen, Cologne", "DE"),
 )
-#: A minimal valid one-page PDF standing in for a laboratory report.
-_REPORT = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
+
+
+def _report() -> bytes:
+    """A blank A4 page standing in for a laboratory report."""
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def _bottle() -> bytes:
@@ -237,7 +240,7 @@ def _create(session: Session, passphrase: str) -> None:
         session,
         batch,
         "Pesticide residue screen",
-        _REPORT,
+        _report(),
         filename="pesticide-screen.pdf",
         issuer="Laboratorio Agroalimentario de Jaén",
         issued_on=dt.date(2026, 10, 20),

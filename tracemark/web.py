@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-import time
+import base64
+import hashlib
+import re
 from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
 
-from flask import Flask, current_app, g, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, make_response, render_template, request
 from flask_babel import gettext
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from limits import parse_many
+from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, TooManyRequests
 from werkzeug.routing import IntegerConverter
 
 from tracemark.config import Settings
+from tracemark.ratelimit import Budgets
 
-#: Rate-limit budgets by name → the config key holding their flask-limiter limit string.
+#: Rate-limit budgets by name → the config key holding their limit string
+#: (``"60/minute;1000/hour"``, see :mod:`tracemark.ratelimit`).
 BUDGETS = {
     "scan": "TRACEMARK_SCAN_LIMIT",
     "claim": "TRACEMARK_CLAIM_LIMIT",
@@ -31,18 +35,45 @@ BUDGETS = {
 csrf = CSRFProtect()
 
 _CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
+    "default-src 'none'; style-src 'self'{inline}; img-src 'self' data:; script-src 'self'; "
     "connect-src 'self'; "
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
+
+#: Stylesheets the pages carry inline in a ``<style>`` (:func:`inline_style`): the
+#: portal's few KB, so the first paint waits for no second request. The CSP allows
+#: exactly their text, by hash; no other inline style runs.
+INLINE_STYLES = ("portal.css",)
+
+
+def compact_css(text: str) -> str:
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    return "\n".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def _load_inline_styles(app: Flask) -> None:
+    styles, hashes = {}, []
+    for name in INLINE_STYLES:
+        text = compact_css((Path(app.static_folder) / name).read_text("utf-8"))
+        styles[name] = Markup(text)  # noqa: S704 (our own static file, never user input)
+        digest = base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode()
+        hashes.append(f" 'sha256-{digest}'")
+    app.extensions["tracemark.inline_styles"] = styles
+    app.extensions["tracemark.csp"] = _CSP.format(inline="".join(hashes))
+
+
+def inline_style(name: str) -> Markup:
+    """The text of the static stylesheet ``name`` (one of :data:`INLINE_STYLES`), for a
+    page's ``<style>`` element: the CSP allows it by its hash."""
+    return current_app.extensions["tracemark.inline_styles"][name]
 
 
 def rate_limited(budget: str, key: Callable[[], str] | None = None):
     """Mark a view as drawing on the per-client ``budget`` (see :data:`BUDGETS`); ``key``
     names the client (default: its address; the integration API: its token).
 
-    The limit is applied by :func:`init_app` with the app's own limiter, so nothing
-    global is configured at import time and several apps can live in one process.
+    The limit is applied by :func:`init_rate_limits` with the app's own budgets, so
+    nothing global is configured at import time and several apps can live in one process.
     """
     if budget not in BUDGETS:
         raise ValueError(f"unknown rate-limit budget {budget!r}")
@@ -104,6 +135,10 @@ def _http_error(error: HTTPException):
     code = error.code or 500
     message = _MESSAGES.get(code, _MESSAGES[500])()
     slug = (error.name or "error").lower().replace(" ", "_")
+    if isinstance(error, TooManyRequests) and error.retry_after is not None:
+        response = make_response(error_response(code, slug, message))
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
     return error_response(code, slug, message)
 
 
@@ -127,7 +162,7 @@ def _unexpected(error: Exception):
 
 def _security_headers(response):
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", _CSP)
+    headers.setdefault("Content-Security-Policy", current_app.extensions["tracemark.csp"])
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "no-referrer")
     headers.setdefault("X-Frame-Options", "DENY")
@@ -161,47 +196,53 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
     app.after_request(_security_headers)
+    app.add_template_global(inline_style)
+    _load_inline_styles(app)
     csrf.init_app(app)
 
 
-def init_rate_limits(app: Flask) -> Limiter:
+def init_rate_limits(app: Flask) -> Budgets:
     """Give every view marked with :func:`rate_limited` its budget (call after blueprints).
 
-    Storage is Redis when configured, shared by all workers and hosts; if Redis fails,
-    each worker limits in memory until it is back, rather than failing requests or
-    dropping limits altogether. Only a refused request is told when to come back
-    (``Retry-After``): the ``X-RateLimit-*`` headers on every answer would cost each scan
-    another round trip to Redis.
+    Counters are in Redis when configured, shared by all workers and hosts (see
+    :mod:`tracemark.ratelimit`: one round trip per request). Only a refused request is
+    told when to come back (``Retry-After``): ``X-RateLimit-*`` headers on every answer
+    would cost each scan another round trip.
     """
-    redis_url = app.config["TRACEMARK_SETTINGS"].redis_url
-    limiter = Limiter(
-        get_remote_address,
-        app=app,
-        storage_uri=redis_url or "memory://",
-        strategy="fixed-window",
-        swallow_errors=True,
-        in_memory_fallback_enabled=True,
-        headers_enabled=False,
-    )
+    budgets = Budgets(app.config["TRACEMARK_SETTINGS"].redis_url)
     for endpoint, view in list(app.view_functions.items()):
         budget = getattr(view, "tracemark_budget", None)
         if budget is not None:
-            key = BUDGETS[budget]
-            limit = limiter.shared_limit(
-                lambda key=key: app.config[key],
-                scope=budget,
-                key_func=getattr(view, "tracemark_budget_key", None),
-            )
-            app.view_functions[endpoint] = limit(view)
-    app.extensions["tracemark.limiter"] = limiter
+            app.view_functions[endpoint] = _limited(view, budgets, budget)
+    app.extensions["tracemark.budgets"] = budgets
+    return budgets
 
-    @app.after_request
-    def _retry_after(response):
-        if response.status_code == 429 and (breached := limiter.current_limit) is not None:
-            response.headers["Retry-After"] = str(max(1, breached.reset_at - int(time.time())))
-        return response
 
-    return limiter
+def _limited(view, budgets: Budgets, budget: str):
+    """``view`` spending from ``budget`` first: a refusal is a 429 with ``Retry-After``.
+    Should the counters fail beyond what the memory fallback covers, the request is
+    served: refusing everyone would be worse than throttling no one."""
+    config_key = BUDGETS[budget]
+    key_of = getattr(view, "tracemark_budget_key", None) or client_address
+
+    @wraps(view)
+    def limited(*args, **kwargs):
+        limit, key = current_app.config[config_key], key_of()
+        try:
+            breached = budgets.spend(limit, budget, key)
+        except Exception:  # a storage failing in a way no fallback covers: serve anyway
+            current_app.logger.warning("rate budget %s unavailable", budget, exc_info=True)
+            breached = None
+        if breached is not None:
+            raise TooManyRequests(retry_after=budgets.retry_after(breached, budget, key))
+        return view(*args, **kwargs)
+
+    return limited
+
+
+def client_address() -> str:
+    """Who a per-address budget belongs to: the client's address (after ``ProxyFix``)."""
+    return request.remote_addr or "127.0.0.1"
 
 
 def failures_exhausted(budget: str) -> int | None:
@@ -214,12 +255,10 @@ def failures_exhausted(budget: str) -> int | None:
     failures themselves are counted by :func:`count_failure`. If the storage fails, the
     check goes ahead: refusing everyone would be worse than throttling no one.
     """
-    limiter, limits, key = _failure_window(budget)
+    budgets, limit, key = _failure_window(budget)
     try:
-        for item in limits:
-            if not limiter.test(item, budget, key):
-                reset = limiter.get_window_stats(item, budget, key).reset_time
-                return max(1, int(reset - time.time()) + 1)
+        item = budgets.exhausted(limit, budget, key)
+        return None if item is None else budgets.retry_after(item, budget, key)
     except Exception:
         current_app.logger.warning("failure budget %s unavailable", budget, exc_info=True)
     return None
@@ -227,15 +266,14 @@ def failures_exhausted(budget: str) -> int | None:
 
 def count_failure(budget: str) -> None:
     """Spend one of the client's ``budget`` failures (see :func:`failures_exhausted`)."""
-    limiter, limits, key = _failure_window(budget)
+    budgets, limit, key = _failure_window(budget)
     try:
-        for item in limits:
-            limiter.hit(item, budget, key)
+        budgets.spend(limit, budget, key)
     except Exception:
         current_app.logger.warning("failure budget %s unavailable", budget, exc_info=True)
 
 
-def _failure_window(budget: str):
-    """The app's limiter, the budget's limits, and the client's address."""
-    limiter = current_app.extensions["tracemark.limiter"].limiter
-    return limiter, parse_many(current_app.config[BUDGETS[budget]]), get_remote_address()
+def _failure_window(budget: str) -> tuple[Budgets, str, str]:
+    """The app's budgets, the budget's limit string, and the client's address."""
+    budgets = current_app.extensions["tracemark.budgets"]
+    return budgets, current_app.config[BUDGETS[budget]], client_address()

@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.admin.accounts.test_auth import PASSWORD, cheap_hashes
 from tests.conftest import PASSPHRASE
-from tests.portal.test_browser import ARTIFACTS, HOST, PHONE, browser, server, watched_page
+from tests.helpers.admin import PASSWORD
+from tests.helpers.browser import ARTIFACTS, HOST, PHONE, watched_page
 from tracemark import catalog
 from tracemark import worker as jobs
 from tracemark.accounts import users as accounts
@@ -30,7 +30,6 @@ from tracemark.labels.renders import RenderOptions
 from tracemark.models import Role
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], indirect=True)]
-__all__ = ["browser", "cheap_hashes", "server"]  # fixtures, used here too
 
 zxingcpp = pytest.importorskip("zxingcpp")
 pdfium = pytest.importorskip("pypdfium2")

@@ -23,14 +23,8 @@ from PIL import Image
 from sqlalchemy import func, select
 from werkzeug.routing import Rule
 
-from tests.admin.accounts.test_auth import (
-    PASSWORD,
-    assert_no_inline_code,
-    cheap_hashes,
-    csrf_token,
-    login,
-)
 from tests.conftest import PASSPHRASE, PDF, make_brand
+from tests.helpers.admin import PASSWORD, assert_no_inline_code, csrf_token, login
 from tracemark.accounts import tokens as api_tokens
 from tracemark.accounts import users as accounts
 from tracemark.codes import issuance
@@ -42,8 +36,6 @@ from tracemark.notify import outbox
 from tracemark.quality import checkpoints, recording, rules
 from tracemark.resolver.links import LinkData, add_link
 from tracemark.trace import supply
-
-__all__ = ["cheap_hashes"]  # the autouse fixture, used here too
 
 MEMBERS = ("owner", "staff", "marketing", "regulator")
 EVERYONE = (*MEMBERS, "outsider", "anonymous")

@@ -143,13 +143,13 @@ def test_an_address_sending_bad_tokens_is_refused_before_any_lookup(
 
 def test_a_failing_limit_storage_lets_token_checks_go_ahead(settings, db, tenant, monkeypatch):
     app = create_app(replace(settings, api_auth_failure_limit="1/minute"), {"TESTING": True})
-    strategy = type(app.extensions["tracemark.limiter"].limiter)
+    budgets = app.extensions["tracemark.budgets"]
 
     def broken(*_args, **_kwargs):
         raise ConnectionError("storage down")
 
-    monkeypatch.setattr(strategy, "test", broken)
-    monkeypatch.setattr(strategy, "hit", broken)
+    monkeypatch.setattr(budgets.storage, "get", broken)
+    monkeypatch.setattr(budgets.storage, "incr", broken)
     try:
         client = app.test_client()
         for _ in range(3):

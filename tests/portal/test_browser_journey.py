@@ -8,14 +8,13 @@ import pytest
 
 from tests.conftest import PASSPHRASE
 from tests.core.trace.trace_chain import ALARM, document, event
-from tests.portal.test_browser import ARTIFACTS, PHONE, browser, server, watched_page
+from tests.helpers.browser import ARTIFACTS, PHONE, watched_page
 from tracemark.codes import issuance
 from tracemark.codes.printing import batch_urls
 from tracemark.epcis import identifiers as epc
 from tracemark.trace import capture
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], indirect=True)]
-__all__ = ["browser", "server"]  # fixtures, used here too
 
 
 @pytest.fixture

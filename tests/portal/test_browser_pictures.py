@@ -10,23 +10,13 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import PASSPHRASE
-from tests.core.content.test_images import photo
-from tests.portal.test_browser import (
-    _OUTSIDE_VIEWPORT,
-    ARTIFACTS,
-    HOST,
-    PHONE,
-    browser,
-    server,
-    watched_page,
-)
+from tests.helpers.browser import ARTIFACTS, HOST, OUTSIDE_VIEWPORT, PHONE, watched_page
+from tests.helpers.content import photo
 from tracemark.codes import issuance
 from tracemark.codes.printing import batch_urls
 from tracemark.content import images
 from tracemark.content import stories as content
 from tracemark.models import PublishState
-
-__all__ = ["browser", "server"]  # the fixtures, used here too
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], indirect=True)]
 
@@ -69,7 +59,7 @@ def test_pictures_and_story_on_a_phone(browser, server, code_path):
         page.wait_for_function(
             "[...document.querySelectorAll('main img')].every(i => i.complete && i.naturalWidth)"
         )
-        assert page.evaluate(_OUTSIDE_VIEWPORT) == []
+        assert page.evaluate(OUTSIDE_VIEWPORT) == []
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         assert page.title() != "owned"
         assert page.locator(".story-body h2").inner_text() == "From the grove"

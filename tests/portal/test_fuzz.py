@@ -67,6 +67,8 @@ KNOWN_CLAIMS = frozenset(status.value for status in ClaimStatus)
 #: 308 comes from the router merging doubled slashes (``/01//x`` → ``/01/x``).
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 ALLOWED = frozenset({200, 400, 404, 405}) | REDIRECTS
+#: 10,500 requests: the whole module stays out of the quick subset (``-m "not slow"``).
+pytestmark = pytest.mark.slow
 SQLITE = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 POSTGRES = pytest.mark.parametrize(
     "db", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True

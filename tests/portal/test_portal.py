@@ -4,7 +4,7 @@ import re
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from tests.conftest import PASSPHRASE, PDF, forge, furnish
+from tests.conftest import PASSPHRASE, PDF, REDIS_HOST, REDIS_PORT, forge, furnish
 from tracemark.codes import issuance, pins
 from tracemark.codes.printing import batch_urls
 from tracemark.content import stories as content
@@ -177,18 +177,14 @@ def test_database_down_gives_a_degraded_verdict_not_an_error(app, client, codes,
     assert _verdict(forged) == "not_genuine"
 
 
-def test_limits_live_in_redis_when_configured_and_survive_its_loss(settings, codes):
+def test_limits_live_in_redis_when_configured_and_survive_its_loss(settings, codes, redis_db):
     from dataclasses import replace
 
     import redis
 
     from tracemark.app import close, create_app
 
-    url = "redis://127.0.0.1:6379/14"
-    try:
-        redis.Redis.from_url(url).flushdb()
-    except redis.RedisError:
-        pytest.skip("Redis is not running")
+    url = f"redis://{REDIS_HOST}:{REDIS_PORT}/{redis_db}"
     shared = replace(settings, redis_url=url, scan_rate_limit="3/day")
     first, second = (create_app(shared, {"TESTING": True}) for _ in range(2))
     # two apps (two workers) share one budget through Redis
@@ -264,3 +260,69 @@ def test_database_down_from_the_start_is_unavailable_not_an_error(settings, code
     assert page.status_code == 200 and _verdict(page) == "verification_unavailable"
     keys = client.get("/.well-known/tracemark/keys.json")
     assert keys.status_code == 503 and keys.json["error"] == "database_unavailable"
+
+
+def test_a_notice_in_no_language_of_the_page_gives_the_standard_text(db, demo, client, codes):
+    with db.sessions.begin() as session:
+        batch = session.merge(demo.batch)
+        batch.status = BatchStatus.RECALLED
+        batch.notice = {"es": "Devuélvalo a la tienda."}
+    html = client.get(codes[1], headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert 'data-verdict="batch_recalled"' in html
+    assert "Devuélvalo" not in html and 'data-notice="standard"' in html
+    spanish = client.get(codes[1], headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert "Devuélvalo a la tienda." in spanish and 'data-notice="brand"' in spanish
+
+
+def test_the_product_name_falls_back_to_its_base_name_not_a_translation(db, demo, client, codes):
+    with db.sessions.begin() as session:
+        session.merge(demo.batch).product.texts = {"es": {"name": "Aceite de oliva 1 l"}}
+    html = client.get(codes[1], headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "<h2>Olive oil 1 l</h2>" in html and "Aceite" not in html
+
+
+def test_a_brand_name_ending_in_a_full_stop_gives_no_double_stop(db, demo, client, codes):
+    with db.sessions.begin() as session:
+        session.merge(demo.batch).product.brand.name = "Demo Olive Oil Co."
+    client.get(codes[3])
+    for language in ("en", "fr", "de"):
+        html = client.get(codes[3], headers={"Accept-Language": language}).get_data(as_text=True)
+        assert "Co.." not in html and "Demo Olive Oil Co." in html
+
+
+def test_the_page_carries_its_style_inline_allowed_by_hash_and_a_description(client, codes):
+    import base64
+
+    response = client.get(codes[0])
+    html = response.get_data(as_text=True)
+    style = re.search(r"<style>(.*?)</style>", html, re.S).group(1)
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in response.headers["Content-Security-Policy"]
+    assert ".verdict" in style and 'rel="stylesheet"' not in html
+    assert re.search(r'<meta name="description" content="[^"]{20,}">', html)
+
+
+def test_the_not_found_page_has_a_translated_title_and_a_way_home(client):
+    response = client.get("/no/such/page", headers={"Accept-Language": "fr"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404
+    title = re.search(r"<title>(.*?)</title>", html).group(1)
+    assert title != "404" and "adresse" in title
+    assert 'href="/"' in html
+    home = client.get("/", headers={"Accept-Language": "fr"})
+    assert home.status_code == 200 and "<h1>Vérifier un produit</h1>" in home.get_data(as_text=True)
+
+
+def test_no_pin_form_under_a_possible_copy_or_a_recall(db, demo, client, codes):
+    fresh = client.get(codes[2]).get_data(as_text=True)
+    assert 'class="claim"' in fresh and 'data-icon="ok"' in fresh
+    for network in range(4):
+        page = client.get(codes[2], environ_base={"REMOTE_ADDR": f"198.51.{network}.7"})
+    html = page.get_data(as_text=True)
+    assert 'data-verdict="suspicious_copy"' in html and 'class="claim"' not in html
+    assert 'data-icon="copy"' in html and "tone-copy" in html
+    with db.sessions.begin() as session:
+        session.merge(demo.batch).status = BatchStatus.RECALLED
+    recalled = client.get(codes[3]).get_data(as_text=True)
+    assert 'data-verdict="batch_recalled"' in recalled and 'class="claim"' not in recalled
+    assert 'data-icon="recall"' in recalled and 'data-notice="standard"' in recalled

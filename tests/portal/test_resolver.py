@@ -7,25 +7,19 @@ import secrets
 
 import pytest
 
-from signing.gs1 import gtin_check_digit
-from tests.admin.accounts.test_auth import PASSWORD, cheap_hashes, login
 from tests.conftest import PASSPHRASE
+from tests.helpers.admin import PASSWORD, login
+from tests.helpers.resolver import unique_gtin
 from tracemark import catalog
+from tracemark.accounts import tokens as api_tokens
 from tracemark.accounts import users as accounts
 from tracemark.codes import issuance, keystore
 from tracemark.codes.printing import batch_urls
 from tracemark.models import Audience, AuditLog, Batch, BrandPrefix, Role
 from tracemark.resolver.links import LinkData, LinkError, add_link
 
-__all__ = ["cheap_hashes"]
-
 LINKSET = "application/linkset+json"
 GS1 = "https://gs1.org/voc/"
-
-
-def unique_gtin(prefix: str = "0950") -> str:
-    body = prefix + "".join(secrets.choice("0123456789") for _ in range(13 - len(prefix)))
-    return body + str(gtin_check_digit(body))
 
 
 @pytest.fixture
@@ -82,10 +76,18 @@ def item(db):
             accounts.grant(session, user, brand, role)
             people[role] = email
         batch_id = batch.id
+        token = api_tokens.create_token(session, brand, "reader", ("read",))[1]
+        slug = brand.slug
     issuance.issue(db.sessions, batch_id, 1, PASSPHRASE)
     with db.sessions.begin() as session:
         url = next(batch_urls(session, session.get_one(Batch, batch_id), "http://x"))[1]
-    return {"gtin": gtin, "unit": url[url.index("/01/") :], "people": people}
+    return {
+        "gtin": gtin,
+        "unit": url[url.index("/01/") :],
+        "people": people,
+        "token": token,
+        "slug": slug,
+    }
 
 
 def test_get_head_and_options_are_supported_with_cors(client, item):
@@ -371,3 +373,59 @@ def test_only_the_prefix_holders_product_resolves(db, client):
         session.flush()
         assert owning_product(session, gtin) is None
     assert client.get(f"/01/{gtin}").status_code == 404
+
+
+def test_a_batch_links_to_its_epcis_document_which_only_the_brands_token_opens(db, client, item):
+    gtin = item["gtin"]
+    context = client.get(f"/01/{gtin}/10/L1?linkType=linkset").get_json()["linkset"][0]
+    (trace,) = context[f"{GS1}traceability"]
+    api = f"http://localhost/api/v1/brands/{item['slug']}/batches/L1/events?gtin={gtin}"
+    assert (trace["href"], trace["type"]) == (api, "application/json")
+    redirect = client.get(f"/01/{gtin}/10/L1?linkType=gs1:traceability")
+    assert redirect.status_code == 307 and redirect.headers["Location"] == api
+    assert client.get(api).status_code == 401
+    with db.sessions.begin() as session:
+        stranger = catalog.create_brand(session, f"x-{secrets.token_hex(4)}", "Stranger", None)
+        foreign = api_tokens.create_token(session, stranger, "reader", ("read",))[1]
+    assert client.get(api, headers={"Authorization": f"Bearer {foreign}"}).status_code == 404
+    document = client.get(api, headers={"Authorization": f"Bearer {item['token']}"})
+    assert document.status_code == 200 and document.get_json()["type"] == "EPCISDocument"
+    # the GTIN's own level names no batch: no traceability link there
+    top = client.get(f"/01/{gtin}?linkType=linkset").get_json()["linkset"][0]
+    assert f"{GS1}traceability" not in top
+
+
+def test_a_compressed_link_is_answered_as_its_uncompressed_form_and_names_it(client, item):
+    from tracemark.resolver.compression import compress
+
+    gtin = item["gtin"]
+    uncompressed = f"http://localhost/01/{gtin}/10/L1"
+    for path in (compress(f"/01/{gtin}/10/L1"), compress(f"/01/{gtin}/10/L1", keep_primary=True)):
+        response = client.get(path + "?linkType=gs1:certificationInfo")
+        assert response.status_code == 307, path
+        assert response.headers["Location"] == "https://lab.example/cert?id=7"
+        assert f'<{uncompressed}>; rel="owl:sameAs"' in response.headers["Link"]
+        assert f'<{uncompressed}?linkType=linkset>; rel="linkset"' in response.headers["Link"]
+        linkset = client.get(path, headers={"Accept": LINKSET}).get_json()["linkset"][0]
+        assert linkset["anchor"] == uncompressed
+    assert client.options(compress(f"/01/{gtin}")).status_code == 204
+
+
+def test_a_compressed_signed_unit_url_opens_the_verdict_page(client, item):
+    from tracemark.resolver.compression import compress
+
+    path, query = item["unit"].split("?")
+    response = client.get(compress(path, query))
+    assert response.status_code == 200
+    assert 'data-verdict="genuine_first_scan"' in response.get_data(as_text=True)
+    assert f'<http://localhost{item["unit"]}>; rel="owl:sameAs"' in response.headers["Link"]
+    again = client.get(item["unit"])  # the same unit, scanned a second time
+    assert 'data-verdict="genuine_scanned_before"' in again.get_data(as_text=True)
+
+
+def test_what_does_not_decompress_is_400_under_01_and_not_found_elsewhere(client, item):
+    bad = client.get(f"/01/{item['gtin']}/foo", headers={"Accept": "application/json"})
+    assert bad.status_code == 400 and bad.get_json()["error"]
+    assert client.get("/AAAAAAAAAAAAAAAAAAAAAAA").status_code == 404  # an SSCC twice
+    assert client.get("/nothing-here").status_code == 404
+    assert client.get("/.well-known/gs1resolver").status_code == 200

@@ -9,14 +9,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import event
 
-from tests.admin.accounts.test_auth import PASSWORD, cheap_hashes, login
 from tests.conftest import PASSPHRASE, make_brand
+from tests.helpers.admin import PASSWORD, login
 from tracemark.accounts import users as accounts
 from tracemark.codes import issuance
 from tracemark.codes.printing import batch_urls
 from tracemark.models import Batch, Role
-
-__all__ = ["cheap_hashes"]  # the autouse fixture, used here too
 
 
 @pytest.fixture
@@ -51,6 +49,8 @@ def test_only_the_brands_owners_and_staff_see_the_link(app, scene, role, shown):
     html = response.get_data(as_text=True)
     assert ("data-record-checkpoint" in html) is shown
     if shown:
+        # staff's button is not drawn in a verdict's colour ("Report this product")
+        assert 'class="button button-staff"' in html
         start = html.index('href="', html.index("staff-record")) + len('href="')
         href = html[start : html.index('"', start)].replace("&amp;", "&")
         parts = urlsplit(href)

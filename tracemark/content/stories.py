@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, object_session
 
 from tracemark import audit
 from tracemark.audit import SYSTEM, Actor
+from tracemark.content import pdf
 from tracemark.models import Batch, BatchStory, Document, DocumentContent, PublishState
 
 #: Largest document accepted.
@@ -19,7 +20,8 @@ MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 
 class ContentError(ValueError):
     """The content cannot be stored as given; ``reason`` says why in a word a caller can
-    act on: ``empty``, ``too_large``, ``too_many_pixels`` or ``type``."""
+    act on: ``empty``, ``too_large``, ``too_many_pixels``, ``type``, ``unreadable`` or
+    ``active``."""
 
     def __init__(self, message: str, reason: str = "type") -> None:
         super().__init__(message)
@@ -137,19 +139,22 @@ def document_data(session: Session, document: Document) -> bytes:
     return bytes(session.get_one(DocumentContent, document.id).data)
 
 
-def check_pdf(data: bytes, limit: int = MAX_DOCUMENT_BYTES) -> None:
-    """Refuse what is not a PDF by its content, whatever its name or declared type says.
+def check_pdf(data: bytes, limit: int = MAX_DOCUMENT_BYTES) -> bytes:
+    """The PDF as it may be published: parsed and rewritten by :func:`pdf.clean_pdf`,
+    whatever the upload's name or declared type says. Store and hash what this returns.
 
-    :raises ContentError: empty, larger than ``limit`` bytes, or no PDF header and
-        end-of-file marker.
+    :raises ContentError: ``empty``, ``too_large`` (over ``limit`` bytes), ``type`` (not
+        a PDF, or a PDF with HTML or SVG markup), ``unreadable`` (does not parse) or
+        ``active`` (scripts, embedded files and other active content).
     """
     if not data:
         raise ContentError("the document is empty", "empty")
     if len(data) > limit:
         raise ContentError(f"a document can be at most {limit // (1024 * 1024)} MB", "too_large")
-    # a PDF starts with its header and ends with an end-of-file marker (within 1 KB)
-    if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-1024:]:
-        raise ContentError("only PDF documents are accepted")
+    try:
+        return pdf.clean_pdf(data)
+    except pdf.PdfRefused as error:
+        raise ContentError(str(error), error.reason) from None
 
 
 def attach_document(
@@ -164,12 +169,12 @@ def attach_document(
     publish: bool = False,
     actor: Actor = SYSTEM,
 ) -> Document:
-    """Store a PDF test report for ``batch`` with its SHA-256; audited as ``document.add``.
+    """Store a PDF test report for ``batch``, cleaned by :func:`check_pdf`, with the
+    SHA-256 and size of the cleaned file (the one served); audited as ``document.add``.
 
-    :raises ContentError: empty, larger than :data:`MAX_DOCUMENT_BYTES`, or not a PDF by
-        its content (whatever its name says).
+    :raises ContentError: as :func:`check_pdf`.
     """
-    check_pdf(data)
+    data = check_pdf(data)
     document = Document(
         brand_id=batch.brand_id,
         batch_id=batch.id,

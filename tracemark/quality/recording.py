@@ -243,8 +243,9 @@ def for_template(session: Session, template: CheckpointTemplate, found: Subject)
 
 
 def store_file(session: Session, brand: Brand, data: bytes, field: str) -> dict[str, Any]:
-    """Keep a file given in a checkpoint: a PDF as it is, a picture (PNG, JPEG, WebP)
-    re-encoded without metadata; judged by content. Returns what the event says of it.
+    """Keep a file given in a checkpoint: a PDF cleaned of active content
+    (``content.stories.check_pdf``), a picture (PNG, JPEG, WebP) re-encoded without
+    metadata; judged by content. Returns what the event says of it.
 
     :raises RecordingError: ``empty``, ``file_too_large`` or ``file_type``.
     """
@@ -254,7 +255,7 @@ def store_file(session: Session, brand: Brand, data: bytes, field: str) -> dict[
         raise RecordingError("file_too_large", field)
     try:
         if data.startswith(b"%PDF-"):
-            check_pdf(data, MAX_FILE_BYTES)
+            data = check_pdf(data, MAX_FILE_BYTES)
             content_type = "application/pdf"
         else:
             encoded = images.reencode(data)

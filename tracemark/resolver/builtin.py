@@ -1,7 +1,8 @@
 """Links a brand gets without typing them, from what Tracemark already holds of a batch:
-its published, hash-checked test reports (``gs1:certificationInfo``) and its hold or
-recall state (``gs1:recallStatus``); and, for a signed unit URL, the verdict page
-(``gs1:verificationService``).
+its published, hash-checked test reports (``gs1:certificationInfo``), its hold or
+recall state (``gs1:recallStatus``) and its EPCIS 2.0 document (``gs1:traceability``,
+served by the integration API to a token of the brand); and, for a signed unit URL, the
+verdict page (``gs1:verificationService``).
 
 Targets are the portal's own addresses under the resolver's origin; the paths are
 defined here, and the portal serves them.
@@ -26,6 +27,12 @@ from tracemark.resolver.resolve import Link
 def recall_status_path(gtin: str, lot: str) -> str:
     """Where the recall status document of a batch is served."""
     return f"/recall-status/01/{gtin}/10/{quote(lot, safe='')}"
+
+
+def traceability_path(slug: str, gtin: str, lot: str) -> str:
+    """Where the integration API serves the batch's EPCIS document: a bearer token of the
+    brand with the ``read`` scope opens it, anyone else gets the API's 401 or 403."""
+    return f"/api/v1/brands/{quote(slug, safe='')}/batches/{quote(lot, safe='')}/events?gtin={gtin}"
 
 
 def document_path(document_id: int) -> str:
@@ -61,8 +68,9 @@ def batch_links(
     base: str,
     languages: Sequence[str],
 ) -> list[Link]:
-    """The batch's recall status and published test reports, at the lot's level; none
-    when the URI names no lot or the product has no batch of that lot."""
+    """The batch's recall status, its EPCIS document and its published test reports, at
+    the lot's level; none when the URI names no lot or the product has no batch of that
+    lot."""
     lot = identifier.lot
     if lot is None:
         return []
@@ -79,7 +87,15 @@ def batch_links(
             media_type="application/json",
             level=level,
             builtin=True,
-        )
+        ),
+        Link(
+            link_type="gs1:traceability",
+            href=base + traceability_path(product.brand.slug, product.gtin, lot),
+            title=_title(languages, N_("Traceability events (EPCIS)")),
+            media_type="application/json",
+            level=level,
+            builtin=True,
+        ),
     ]
     documents = session.scalars(
         select(Document)

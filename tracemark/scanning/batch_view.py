@@ -95,6 +95,9 @@ class BatchView:
     site: Site | None
     story_title: str | None
     story_body: str | None
+    #: The brand's notice in the page's language (or along its chain to English); None
+    #: when it wrote none there: the page then shows the status's standard text, never a
+    #: notice in a language the reader may not read.
     notice: str | None
     documents: list[DocumentView] = field(default_factory=list)
     journey: list[JourneyStep] = field(default_factory=list)
@@ -119,11 +122,14 @@ def locale_chain(locale: str) -> list[str]:
     return list(dict.fromkeys([*chain, DEFAULT_LOCALE]))
 
 
-def pick(texts: dict[str, str], locale: str) -> str | None:
-    """The best text for ``locale`` in a ``{locale: text}`` mapping, or any text at all."""
+def pick(texts: dict[str, str], locale: str, *, anywhere: bool = True) -> str | None:
+    """The best text for ``locale`` in a ``{locale: text}`` mapping: along its locale
+    chain, then (``anywhere``) any text at all, else None."""
     for candidate in locale_chain(locale):
         if texts.get(candidate):
             return texts[candidate]
+    if not anywhere:
+        return None
     return next((text for text in texts.values() if text), None)
 
 
@@ -158,7 +164,9 @@ def batch_view(session: Session, batch_id: int, locale: str) -> BatchView:
     ]
     journey, excursions = batch_journey(session, batch)
     return BatchView(
-        product_name=pick(names, locale) or product.name,
+        # the product's own name is its base name: a translation into another language
+        # than the page's is never preferred to it
+        product_name=pick(names, locale, anywhere=False) or product.name,
         product_description=pick(descriptions, locale),
         lot=batch.lot,
         production_date=batch.production_date,
@@ -166,7 +174,7 @@ def batch_view(session: Session, batch_id: int, locale: str) -> BatchView:
         site=batch.site,
         story_title=story.title if story else None,
         story_body=story.body if story else None,
-        notice=pick(batch.notice or {}, locale),
+        notice=pick(batch.notice or {}, locale, anywhere=False),
         documents=documents,
         journey=journey,
         excursions=excursions,
@@ -281,7 +289,7 @@ class BatchViewCache:
                 if len(self._entries) >= self._size:
                     self._entries.clear()
                 self._entries[key] = hit
-        return replace(hit[1], notice=pick(notice or {}, locale))
+        return replace(hit[1], notice=pick(notice or {}, locale, anywhere=False))
 
     def forget(self, batch_ids: set[int] | None = None) -> None:
         """Drop the views of ``batch_ids`` (every view when None) after a change."""

@@ -7,13 +7,8 @@ import re
 
 from sqlalchemy import select
 
-from tests.admin.accounts.test_auth import assert_no_inline_code, cheap_hashes  # noqa: F401
-from tests.admin.catalog.test_catalog import ROLES, base, signed_in
-from tests.admin.catalog.test_catalog import shop as shop_fixture
-from tests.admin.catalog.test_keys import _post_form
+from tests.helpers.admin import ROLES, assert_no_inline_code, base, post_form, signed_in
 from tracemark.models import ApiToken, AuditLog
-
-shop = shop_fixture
 
 
 def test_only_owners_see_the_token_page(app, shop):
@@ -26,7 +21,7 @@ def test_only_owners_see_the_token_page(app, shop):
 def test_a_token_is_shown_once_works_and_is_revoked(app, shop, db):
     client = signed_in(app, shop)
     page = f"{base(shop)}/tokens"
-    created = _post_form(client, page, page, {"name": "SAP S/4", "read": "y", "issue": "y"})
+    created = post_form(client, page, page, {"name": "SAP S/4", "read": "y", "issue": "y"})
     assert created.status_code == 200
     assert created.headers["Cache-Control"] == "no-store"
     html = created.get_data(as_text=True)
@@ -39,7 +34,7 @@ def test_a_token_is_shown_once_works_and_is_revoked(app, shop, db):
     auth = {"Authorization": f"Bearer {token}"}
     assert api.get(events, headers=auth).status_code == 200
     assert api.post(events, headers=auth, json={}).status_code == 403  # no capture scope
-    revoked = _post_form(client, page, f"{page}/{prefix}/revoke", {})
+    revoked = post_form(client, page, f"{page}/{prefix}/revoke", {})
     assert revoked.status_code == 303
     assert api.get(events, headers=auth).status_code == 401
     with db.sessions() as session:
@@ -57,7 +52,7 @@ def test_a_token_needs_a_name_and_a_scope(app, shop, db):
     client = signed_in(app, shop)
     page = f"{base(shop)}/tokens"
     for data in ({"name": "ERP"}, {"name": " ", "read": "y"}, {"name": "x" * 101, "read": "y"}):
-        assert _post_form(client, page, page, data).status_code == 400
+        assert post_form(client, page, page, data).status_code == 400
     with db.sessions() as session:
         held = select(ApiToken).where(ApiToken.brand_id == shop.brand.id)
         assert session.scalars(held).all() == []

@@ -5,101 +5,23 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from admin.auth import SIGNED_IN_AT
-from tests.conftest import make_brand
+from tests.helpers.admin import (
+    PASSWORD,
+    assert_no_inline_code,
+    audit_actions,
+    csrf_token,
+    error_of,
+    login,
+)
 from tracemark import audit
 from tracemark.accounts import users as accounts
-from tracemark.models import AuditLog, Brand, Role, User
-
-PASSWORD = "correct horse battery"
-_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
-                   r'name="csrf_token" value="([^"]+)"')  # fmt: skip
-_ERROR = re.compile(r'<p class="admin-error"[^>]*>([^<]*)</p>')
-
-
-@pytest.fixture(autouse=True)
-def cheap_hashes(monkeypatch):
-    monkeypatch.setattr(
-        accounts, "hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    )
-
-
-@dataclass
-class People:
-    brand: Brand
-    other: Brand
-    owner: str
-    staff: str
-    stranger: str  # owner of the other brand only
-    inactive: str
-
-
-@pytest.fixture
-def people(db) -> People:
-    mine, theirs = make_brand(db.sessions), make_brand(db.sessions)
-    emails = {}
-    with db.sessions.begin() as session:
-        for name, brand, role in (
-            ("owner", mine.brand, Role.OWNER),
-            ("staff", mine.brand, Role.STAFF),
-            ("stranger", theirs.brand, Role.OWNER),
-            ("inactive", mine.brand, Role.OWNER),
-        ):
-            email = f"{name}-{secrets.token_hex(4)}@example.com"
-            user = accounts.create_user(session, email, PASSWORD, name.title())
-            accounts.grant(session, user, brand, role)
-            emails[name] = email
-        session.scalar(select(User).where(User.email == emails["inactive"])).is_active = False
-    return People(mine.brand, theirs.brand, **emails)
-
-
-def csrf_token(client, path: str = "/admin/login") -> str:
-    page = client.get(path)
-    assert page.status_code == 200
-    match = _CSRF.search(page.get_data(as_text=True))
-    assert match, "no CSRF token in the form"
-    return match.group(1) or match.group(2)
-
-
-def login(client, email: str, password: str = PASSWORD, next: str | None = None, **kwargs):
-    data = {"csrf_token": csrf_token(client), "email": email, "password": password}
-    if next is not None:
-        data["next"] = next
-    return client.post("/admin/login", data=data, **kwargs)
-
-
-_SCRIPT = re.compile(r"<script([^>]*)>(.*?)</script>", re.S)
-
-
-def assert_no_inline_code(html: str) -> None:
-    """Pages keep to the CSP: no inline style, and scripts only from our static files."""
-    assert "style=" not in html and "<style" not in html
-    for attributes, body in _SCRIPT.findall(html):
-        assert re.fullmatch(r' src="/static/[\w.-]+\.js"( defer)?', attributes), attributes
-        assert body.strip() == ""
-
-
-def error_of(response) -> str | None:
-    match = _ERROR.search(response.get_data(as_text=True))
-    return match.group(1) if match else None
-
-
-def audit_actions(db, action: str) -> list[AuditLog]:
-    """The entries of ``action``, but those the fixtures' setup wrote as the system."""
-    with db.sessions() as session:
-        query = (
-            select(AuditLog)
-            .where(AuditLog.action == action, AuditLog.actor.is_distinct_from("system"))
-            .order_by(AuditLog.id)
-        )
-        return list(session.scalars(query))
+from tracemark.models import AuditLog, Brand, User
 
 
 def test_the_owner_signs_in_and_sees_their_brand_with_the_role(client, people, db):

@@ -9,12 +9,10 @@ import secrets
 from argon2 import PasswordHasher
 from sqlalchemy import update
 
-from tests.admin.accounts.test_auth import cheap_hashes, error_of, login, people
+from tests.helpers.admin import error_of, login
 from tracemark.accounts import login_throttle
 from tracemark.accounts import users as accounts
 from tracemark.models import LoginThrottle
-
-__all__ = ["cheap_hashes", "people"]
 
 WRONG = "The email address or the password is not correct."
 

@@ -12,20 +12,10 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from admin.auth import PENDING
-from tests.admin.accounts.test_auth import (
-    PASSWORD,
-    audit_actions,
-    cheap_hashes,
-    csrf_token,
-    error_of,
-    login,
-    people,
-)
+from tests.helpers.admin import PASSWORD, audit_actions, csrf_token, error_of, login
 from tracemark.accounts import second_factor
 from tracemark.cli import main
 from tracemark.models import RecoveryCode, User
-
-__all__ = ["cheap_hashes", "people"]
 
 _SECRET = re.compile(r"<code[^>]*data-secret>([A-Z2-7]+)</code>")
 _CODES = re.compile(r"<li><code>([a-z0-9]{5}-[a-z0-9]{5})</code></li>")

@@ -4,87 +4,27 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import func, select
 
-from tests.admin.accounts.test_auth import (
-    PASSWORD,
+from tests.conftest import PASSPHRASE
+from tests.helpers.admin import (
+    ROLES,
+    Catalog,
     assert_no_inline_code,
     audit_actions,
-    cheap_hashes,
+    audit_actions_for,
+    base,
     csrf_token,
-    login,
+    errors_of,
+    post,
+    signed_in,
 )
-from tests.conftest import PASSPHRASE, make_brand
 from tracemark import catalog, errors
-from tracemark.accounts import users as accounts
 from tracemark.codes import issuance
 from tracemark.codes.printing import batch_urls
-from tracemark.models import Batch, BatchStatus, Brand, Product, Role, Site
-
-__all__ = ["cheap_hashes"]  # the autouse fixture, used here too
-
-_FIELD_ERROR = re.compile(r'<span class="admin-field-error" data-error="([^"]+)">([^<]*)</span>')
-ROLES = ("owner", "staff", "marketing", "regulator", "outsider")
-
-
-@dataclass
-class Catalog:
-    brand: Brand
-    other: Brand
-    product_id: int
-    batch_id: int
-    other_product_id: int
-    other_batch_id: int
-    emails: dict[str, str]
-
-
-@pytest.fixture
-def shop(db) -> Catalog:
-    mine, theirs = make_brand(db.sessions), make_brand(db.sessions)
-    emails = {}
-    with db.sessions.begin() as session:
-        for name in ROLES:
-            email = f"{name}-{secrets.token_hex(4)}@example.com"
-            user = accounts.create_user(session, email, PASSWORD, name.title())
-            if name == "outsider":
-                accounts.grant(session, user, theirs.brand, Role.OWNER)
-            else:
-                accounts.grant(session, user, mine.brand, Role(name))
-            emails[name] = email
-    return Catalog(
-        mine.brand,
-        theirs.brand,
-        mine.product.id,
-        mine.batch.id,
-        theirs.product.id,
-        theirs.batch.id,
-        emails,
-    )
-
-
-def signed_in(app, shop: Catalog, role: str = "owner", **headers):
-    client = app.test_client()
-    assert login(client, shop.emails[role]).status_code == 302
-    return client
-
-
-def post(client, path: str, data: dict, prefix: str = "", **kwargs):
-    """Post ``data`` to the form on ``path`` with its CSRF token."""
-    html = client.get(path).get_data(as_text=True)
-    match = re.search(rf'name="{prefix}csrf_token" type="hidden" value="([^"]+)"', html)
-    token = match.group(1) if match else csrf_token(client, "/admin/")
-    return client.post(path, data={f"{prefix}csrf_token": token, **data}, **kwargs)
-
-
-def errors_of(response) -> dict[str, str]:
-    return dict(_FIELD_ERROR.findall(response.get_data(as_text=True)))
-
-
-def base(shop: Catalog) -> str:
-    return f"/admin/brands/{shop.brand.slug}"
+from tracemark.models import Batch, BatchStatus, Brand, Product, Site
 
 
 def test_an_owner_creates_a_site_a_product_and_a_batch(app, shop, db):
@@ -265,10 +205,6 @@ def test_product_names_and_descriptions_per_locale(app, shop, db):
     assert "Huile d&#39;olive" in html and 'data-locale="zh_Hans"' in html
     [entry] = audit_actions_for(db, shop.brand.id, "product.update")
     assert entry.details["name"] == "Olive oil"
-
-
-def audit_actions_for(db, brand_id: int, action: str):
-    return [entry for entry in audit_actions(db, action) if entry.brand_id == brand_id]
 
 
 def test_batch_facts_are_edited(app, shop, db):
@@ -455,3 +391,50 @@ def test_ids_beyond_their_columns_are_not_found_on_every_route(app, shop):
     for huge in (2**31, 2**63, 10**30):
         assert owner.get(f"{base(shop)}/batches/{huge}").status_code == 404
         assert owner.get(f"{base(shop)}/products/{huge}").status_code == 404
+
+
+def test_a_status_change_drops_the_notices_written_for_the_old_status(app, shop, db, client):
+    issuance.issue(db.sessions, shop.batch_id, 1, PASSPHRASE)
+    held = {locale: f"Held for a check ({locale})." for locale in ("en", "de", "ja", "fr")}
+    with db.sessions.begin() as session:
+        batch = session.get(Batch, shop.batch_id)
+        catalog.set_batch_status(session, batch, "on_hold", held)
+        url = next(batch_urls(session, batch, "http://localhost"))[1]
+    admin = signed_in(app, shop, "staff")
+    path = f"{base(shop)}/batches/{shop.batch_id}/status"
+    page = f"{base(shop)}/batches/{shop.batch_id}"
+    form = admin.get(page).get_data(as_text=True)
+    assert "data-notice-warning" in form and form.count('<details class="admin-notice"') == 8
+    old = {f"status-notice_{locale}": text for locale, text in held.items()}
+    # every notice left as it was: refused, the form says why
+    same = admin.post(
+        path,
+        data={"status-csrf_token": _token(admin, page), "status-status": "recalled", **old},
+    )
+    assert same.status_code == 400 and list(errors_of(same)) == ["status-status"]
+    # English and French rewritten; German and Japanese left as they were
+    new = {**old, "status-notice_en": "Recalled: return it.", "status-notice_fr": "Rappelé."}
+    response = admin.post(
+        path,
+        data={"status-csrf_token": _token(admin, page), "status-status": "recalled", **new},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert "Deutsch, 日本語" in response.get_data(as_text=True)  # the flash names them
+    with db.sessions() as session:
+        batch = session.get(Batch, shop.batch_id)
+        assert batch.notice == {"en": "Recalled: return it.", "fr": "Rappelé."}
+    german = client.get(url[url.index("/01/") :], headers={"Accept-Language": "de"})
+    html = german.get_data(as_text=True)
+    assert 'data-verdict="batch_recalled"' in html and "Held for a check" not in html
+    assert "Recalled: return it." in html  # German falls back to English, the new notice
+
+
+def test_stale_notices_are_only_those_left_unchanged_across_a_status_change(db, shop):
+    with db.sessions.begin() as session:
+        batch = session.get(Batch, shop.batch_id)
+        catalog.set_batch_status(session, batch, "on_hold", {"en": "Held.", "de": "Gesperrt."})
+        assert catalog.stale_notices(batch, "on_hold", {"en": "Held."}) == []
+        assert catalog.stale_notices(batch, "recalled", {"en": "Held. ", "de": "Neu."}) == ["en"]
+        catalog.set_batch_status(session, batch, "recalled", {"en": "Held.", "de": "Neu."})
+        assert batch.notice == {"de": "Neu."}

@@ -11,10 +11,8 @@ from sqlalchemy import func, select
 
 from admin.auth import SIGNED_IN_AT
 from admin.intent import KEY, MAX_BYTES
-from tests.admin.accounts.test_auth import PASSWORD, cheap_hashes, csrf_token, login, people
+from tests.helpers.admin import PASSWORD, csrf_token, login
 from tracemark.models import Product
-
-__all__ = ["cheap_hashes", "people"]
 
 GTIN = "4006381333931"
 

@@ -11,16 +11,13 @@ import zipfile
 import pytest
 from sqlalchemy import func, select
 
-from tests.admin.accounts.test_auth import audit_actions, cheap_hashes, csrf_token
-from tests.admin.catalog.test_catalog import ROLES, base, errors_of, shop, signed_in
 from tests.conftest import PASSPHRASE
+from tests.helpers.admin import ROLES, audit_actions, base, csrf_token, errors_of, signed_in
 from tracemark import worker as jobs
 from tracemark.codes import issuance, keystore
 from tracemark.config import Settings
 from tracemark.labels.renders import RenderOptions
 from tracemark.models import Batch, BatchStatus, Brand, IssuanceJob, JobStatus, LabelRender
-
-__all__ = ["cheap_hashes", "shop"]  # fixtures, used here too
 
 PIN_SECRET = "test-pin-secret"
 _KEY = re.compile(r'name="request_key" type="hidden" value="([0-9a-f]{32})"')

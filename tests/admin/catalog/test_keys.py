@@ -1,12 +1,8 @@
-import re
-
 from sqlalchemy import select
 
 from signing import Status, build_url, parse_and_verify
-from tests.admin.accounts.test_auth import cheap_hashes, csrf_token  # noqa: F401 - cheap_hashes: fixture
-from tests.admin.catalog.test_catalog import ROLES, Catalog, base, signed_in
-from tests.admin.catalog.test_catalog import shop as shop_fixture
 from tests.conftest import PASSPHRASE
+from tests.helpers.admin import ROLES, Catalog, base, post_form, signed_in
 from tracemark.codes import issuance, keystore
 from tracemark.codes.printing import batch_codes
 from tracemark.models import AuditLog, SigningKey
@@ -17,16 +13,6 @@ def _kid(db, shop: Catalog):
         return session.scalars(
             select(SigningKey.kid).where(SigningKey.brand_id == shop.brand.id)
         ).one()
-
-
-shop = shop_fixture
-
-
-def _post_form(client, path: str, action: str, data: dict):
-    html = client.get(path).get_data(as_text=True)
-    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
-    token = found.group(1) if found else csrf_token(client, "/admin/")
-    return client.post(action, data={"csrf_token": token, **data})
 
 
 def test_every_member_sees_the_keys_and_only_owners_get_the_forms(app, shop, db):
@@ -47,9 +33,9 @@ def test_revoking_needs_a_reason_is_audited_and_flags_existing_codes(app, shop, 
     issuance.issue(db.sessions, shop.batch_id, 2, PASSPHRASE)
     client = signed_in(app, shop)
     page = f"{base(shop)}/keys"
-    refused = _post_form(client, page, f"{page}/{kid}/revoke", {"reason": " "})
+    refused = post_form(client, page, f"{page}/{kid}/revoke", {"reason": " "})
     assert refused.status_code == 400
-    done = _post_form(client, page, f"{page}/{kid}/revoke", {"reason": "label printer stolen"})
+    done = post_form(client, page, f"{page}/{kid}/revoke", {"reason": "label printer stolen"})
     assert done.status_code == 303
     with db.sessions() as session:
         key = keystore.get_key(session, kid)
@@ -76,10 +62,10 @@ def test_staff_cannot_retire_or_revoke_and_foreign_keys_are_not_found(app, shop,
     kid = _kid(db, shop)
     page = f"{base(shop)}/keys"
     staff = signed_in(app, shop, "staff")
-    assert _post_form(staff, page, f"{page}/{kid}/retire", {}).status_code == 403
+    assert post_form(staff, page, f"{page}/{kid}/retire", {}).status_code == 403
     owner = signed_in(app, shop)
-    assert _post_form(owner, page, f"{page}/NOPE2/retire", {}).status_code == 404
-    assert _post_form(owner, page, f"{page}/{kid}/retire", {}).status_code == 303
+    assert post_form(owner, page, f"{page}/NOPE2/retire", {}).status_code == 404
+    assert post_form(owner, page, f"{page}/{kid}/retire", {}).status_code == 303
     with db.sessions() as session:
         assert keystore.get_key(session, kid).status.value == "retired"
 
@@ -92,11 +78,11 @@ def test_an_owner_asks_for_a_key_once_and_the_worker_makes_it(app, shop, db, idl
     page = f"{base(shop)}/keys"
     owner = signed_in(app, shop)
     for _click in range(2):  # a double submit asks once
-        assert _post_form(owner, page, f"{page}/requests", {}).status_code == 303
+        assert post_form(owner, page, f"{page}/requests", {}).status_code == 303
     html = owner.get(page).get_data(as_text=True)
     assert 'data-status="pending"' in html
     staff = signed_in(app, shop, "staff")
-    assert _post_form(staff, page, f"{page}/requests", {}).status_code == 403
+    assert post_form(staff, page, f"{page}/requests", {}).status_code == 403
     with db.sessions() as session:
         assert session.scalars(
             select(KeyRequest.status).where(KeyRequest.brand_id == shop.brand.id)
@@ -114,7 +100,7 @@ def test_an_owner_asks_for_a_key_once_and_the_worker_makes_it(app, shop, db, idl
 def test_a_nul_character_in_a_form_is_a_clean_400_and_nothing_changes(app, shop, db):
     kid = _kid(db, shop)
     page = f"{base(shop)}/keys"
-    refused = _post_form(signed_in(app, shop), page, f"{page}/{kid}/revoke", {"reason": "a\x00b"})
+    refused = post_form(signed_in(app, shop), page, f"{page}/{kid}/revoke", {"reason": "a\x00b"})
     assert refused.status_code == 400
     assert "contains a character that is not allowed" in refused.get_data(as_text=True)
     with db.sessions() as session:

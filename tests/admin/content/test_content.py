@@ -10,29 +10,39 @@ from dataclasses import dataclass
 
 import pytest
 from PIL import Image as Pillow
+from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, TextStringObject
 from sqlalchemy import func, select
 
-from tests.admin.accounts.test_auth import assert_no_inline_code, csrf_token
-from tests.admin.catalog.test_catalog import (
+from tests.conftest import PASSPHRASE, PDF, one_page_pdf
+from tests.helpers.admin import (
     ROLES,
     Catalog,
+    assert_no_inline_code,
     audit_actions_for,
     base,
+    csrf_token,
     errors_of,
-    shop,
     signed_in,
 )
-from tests.conftest import PASSPHRASE, PDF
-from tests.core.content.test_images import GPS_TAG, photo
-from tests.core.content.test_richtext import assert_harmless
+from tests.helpers.content import GPS_TAG, assert_harmless, photo
 from tracemark.codes import issuance
 from tracemark.codes.printing import batch_urls
 from tracemark.content import images
 from tracemark.content import stories as content
+from tracemark.content.pdf import clean_pdf
 from tracemark.models import Batch, BatchStory, Document, Image, Product, PublishState
 
-__all__ = ["shop"]  # the fixture, used here too
-
+UNREADABLE = "This PDF cannot be read. Save it again from the program that made it."
+ACTIVE = (
+    "This PDF holds scripts, embedded files or other active content. Save it without them "
+    "(for example by printing it to a new PDF)."
+)
+SCRIPT = DictionaryObject(
+    {
+        NameObject("/S"): NameObject("/JavaScript"),
+        NameObject("/JS"): TextStringObject("app.launchURL('https://evil.example/')"),
+    }
+)
 _STORY = re.compile(r'<section class="story"[^>]*>.*?</section>', re.DOTALL)
 
 
@@ -125,7 +135,7 @@ def test_role_matrix(app, db, shop, stock, role):
     for path in _reads(shop, stock):
         page = client.get(path)
         assert page.status_code == get_status, (role, path)
-        html = page.get_data(as_text=True)
+        html = page.get_data().decode(errors="replace")  # a PDF among the pages
         if role in ("marketing", "regulator"):
             assert '<form class="admin-form' not in html and 'class="admin-inline"' not in html
     before = _counts(db)
@@ -291,9 +301,8 @@ def test_product_pictures_show_on_the_portal_once_published(app, db, shop, stock
     assert _submit(admin, state, {"state": "published"}).status_code == 303
     html = portal.get(code).get_data(as_text=True)
     assert (
-        f'<img src="{path}" width="400" height="300" alt="The bottle" loading="lazy" '
-        'decoding="async">'
-    ) in html
+        f'<img src="{path}" width="400" height="300" alt="The bottle" fetchpriority="high">'
+    ) in html  # the first picture is the largest paint: never lazy
     assert portal.get(path).status_code == 200
     # the address names the content: another hash or extension is not found
     assert portal.get(path.replace(".jpg", ".png")).status_code == 404
@@ -316,6 +325,10 @@ def test_product_pictures_show_on_the_portal_once_published(app, db, shop, stock
         ("documents", "report.pdf", b"<!doctype html><script>alert(1)</script>",
          "A document must be a PDF file."),
         ("documents", "report.pdf", b"%PDF-1.4\n<html>no end", "A document must be a PDF file."),
+        ("documents", "report.pdf", PDF + b"<svg onload=alert(1)>",
+         "A document must be a PDF file."),
+        ("documents", "report.pdf", b"%PDF-1.4\n% lab report\n%%EOF\n", UNREADABLE),
+        ("documents", "report.pdf", one_page_pdf(OpenAction=SCRIPT), ACTIVE),
         ("documents", "report.pdf", b"", "Choose a file."),
         ("images", "photo.png", b"<html><script>alert(1)</script></html>",
          "A picture must be a PNG, JPEG or WebP image."),
@@ -381,7 +394,9 @@ def test_a_test_report_is_uploaded_listed_published_and_withdrawn(app, db, shop,
     code = _code_path(db, shop)
     portal = app.test_client()
     admin = signed_in(app, shop, "staff")
-    report = b"%PDF-1.7\n% lab report\n%%EOF\n"
+    report = one_page_pdf(
+        OpenAction=ArrayObject([NumberObject(0), NameObject("/Fit")]), Lang=TextStringObject("es")
+    )
     response = _submit(
         admin,
         f"{base(shop)}/batches/{shop.batch_id}/documents",
@@ -390,6 +405,7 @@ def test_a_test_report_is_uploaded_listed_published_and_withdrawn(app, db, shop,
     )  # fmt: skip
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/batches/{shop.batch_id}#documents")
+    report = clean_pdf(report)  # what is kept and served: the automatic action stripped
     digest = hashlib.sha256(report).hexdigest()
     with db.sessions() as session:
         document = session.scalar(select(Document).where(Document.sha256 == digest))
@@ -408,6 +424,7 @@ def test_a_test_report_is_uploaded_listed_published_and_withdrawn(app, db, shop,
     assert "Pesticide screen" in portal.get(code).get_data(as_text=True)
     public = portal.get(f"/documents/{document.id}/report-{document.id}.pdf")
     assert public.data == report and public.headers["Content-Disposition"].startswith("attachment")
+    assert public.headers["X-Content-SHA256"] == digest
     assert _submit(admin, state, {"state": "draft"}).status_code == 303
     assert "Pesticide screen" not in portal.get(code).get_data(as_text=True)
     assert portal.get(f"/documents/{document.id}/report-{document.id}.pdf").status_code == 404
@@ -434,14 +451,16 @@ def test_the_verdict_page_stays_light(app, db, shop, stock):
     page = client.get(code)
     html = page.get_data(as_text=True)
     css = client.get("/static/portal.css").data
-    assert html.count("<img ") == 2 and html.count('loading="lazy"') == 2
+    assert html.count("<img ") == 2 and html.count('loading="lazy"') == 1
     assert len(page.data) + len(css) <= 60_000
 
 
 def test_content_pages_have_no_inline_script_or_style(app, shop, stock):
     client = signed_in(app, shop)
     for path in _reads(shop, stock):
-        assert_no_inline_code(client.get(path).get_data(as_text=True))
+        page = client.get(path)
+        if page.mimetype == "text/html":
+            assert_no_inline_code(page.get_data(as_text=True))
 
 
 def test_a_story_for_an_unknown_language_is_not_found(app, shop, stock):

@@ -12,10 +12,9 @@ from sqlalchemy import func, select
 
 from signing import KeyPurpose
 from signing.statements import build_statement, sign_statement
-from tests.admin.catalog.test_catalog import ROLES, Catalog, signed_in
-from tests.admin.catalog.test_catalog import shop as shop_fixture
-from tests.conftest import PASSPHRASE, furnish
-from tracemark import catalog
+from tests.conftest import PASSPHRASE
+from tests.helpers.admin import ROLES, Catalog, signed_in
+from tests.helpers.content import STATEMENT_PASSPHRASE, furnished, statement_settings
 from tracemark.cli import main
 from tracemark.codes import keystore
 from tracemark.config import Settings
@@ -23,19 +22,11 @@ from tracemark.content import provenance
 from tracemark.models import AuditLog, Batch, Brand, SigningKey
 from tracemark.models.base import utcnow
 
-STATEMENT_PASSPHRASE = "test-statement-passphrase"
-shop = shop_fixture
-
 
 @pytest.fixture
 def settings(db) -> Settings:
     """The web app holds the statement passphrase and not the code-key passphrase."""
-    return Settings(
-        database_url=db.url,
-        secret_key="test",
-        pin_secret="test-pin-secret",
-        statement_passphrase=STATEMENT_PASSPHRASE,
-    )
+    return statement_settings(db)
 
 
 @pytest.fixture
@@ -54,13 +45,6 @@ def cli(db):
     return invoke
 
 
-def _furnished(db, shop: Catalog) -> None:
-    with db.sessions.begin() as session:
-        batch = session.get(Batch, shop.batch_id)
-        furnish(session, batch)
-        catalog.set_batch_status(session, batch, "recalled", {"en": "Return it to the shop."})
-
-
 def _provenance(shop: Catalog, brand=None) -> str:
     return f"/admin/brands/{(brand or shop.brand).slug}/provenance"
 
@@ -70,7 +54,7 @@ def _statement_url(shop: Catalog) -> str:
 
 
 def test_the_product_page_shows_origin_batches_reports_and_journey(app, shop, db, client):
-    _furnished(db, shop)
+    furnished(db, shop)
     regulator = signed_in(app, shop, "regulator")
     response = regulator.get(f"{_provenance(shop)}/products/{shop.product_id}")
     html = response.get_data(as_text=True)
@@ -154,7 +138,7 @@ def test_the_provenance_pages_only_read(app):
 
 
 def test_statement_round_trip_through_the_offline_verifier(app, shop, db, cli, tmp_path):
-    _furnished(db, shop)
+    furnished(db, shop)
     response = signed_in(app, shop, "regulator").get(_statement_url(shop))
     assert response.status_code == 200
     assert response.headers["Content-Disposition"].startswith("attachment; filename=provenance-")

@@ -10,33 +10,31 @@ import pytest
 
 from signing import KeyRing
 from signing.statements import StatementStatus, verify_statement
-from tests.admin.accounts.test_auth import PASSWORD, cheap_hashes  # noqa: F401 - autouse fixture
-from tests.admin.catalog.test_catalog import shop  # noqa: F401 - fixture
-from tests.admin.content.test_provenance import _furnished, settings  # noqa: F401 - fixture
-from tests.portal.test_browser import (  # noqa: F401 - fixtures
-    _OUTSIDE_VIEWPORT,
-    ARTIFACTS,
-    HOST,
-    PHONE,
-    browser,
-    server,
-    watched_page,
-)
+from tests.helpers.admin import PASSWORD
+from tests.helpers.browser import ARTIFACTS, HOST, OUTSIDE_VIEWPORT, PHONE, watched_page
+from tests.helpers.content import furnished, statement_settings
+from tracemark.config import Settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], indirect=True)]
 
 
+@pytest.fixture
+def settings(db) -> Settings:
+    """The web app holds the statement passphrase and not the code-key passphrase."""
+    return statement_settings(db)
+
+
 @pytest.mark.parametrize(("locale", "direction"), [("en-US", "ltr"), ("ar", "rtl")])
 def test_a_regulator_finds_a_batch_and_downloads_a_statement_on_a_phone(
-    browser,  # noqa: F811
-    server,  # noqa: F811
-    shop,  # noqa: F811
+    browser,
+    server,
+    shop,
     db,
     locale,
     direction,
     tmp_path,
 ):
-    _furnished(db, shop)
+    furnished(db, shop)
     context = browser.new_context(locale=locale, viewport=PHONE, is_mobile=True)
     context.set_default_timeout(5_000)
     page, requests, errors = watched_page(context)
@@ -60,7 +58,7 @@ def test_a_regulator_finds_a_batch_and_downloads_a_statement_on_a_phone(
             scroll_width, inner_width = page.evaluate(
                 "[document.documentElement.scrollWidth, window.innerWidth]"
             )
-            assert scroll_width <= inner_width and page.evaluate(_OUTSIDE_VIEWPORT) == []
+            assert scroll_width <= inner_width and page.evaluate(OUTSIDE_VIEWPORT) == []
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=ARTIFACTS / f"regulator-{name}-{locale}.png", full_page=True)
         with page.expect_download() as download:

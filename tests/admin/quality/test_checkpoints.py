@@ -8,17 +8,21 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from tests.admin.accounts.test_auth import assert_no_inline_code, audit_actions, cheap_hashes
-from tests.admin.catalog.test_catalog import base, errors_of, post, shop, signed_in
 from tests.conftest import PASSPHRASE, PDF, forge
+from tests.helpers.admin import (
+    assert_no_inline_code,
+    audit_actions,
+    base,
+    errors_of,
+    post,
+    signed_in,
+)
 from tracemark import catalog
 from tracemark.codes import issuance
 from tracemark.codes.printing import batch_urls
 from tracemark.models import Batch, Brand, CheckpointFile, TraceEvent
 from tracemark.quality import checkpoints
 from tracemark.trace import events as trace
-
-__all__ = ["cheap_hashes", "shop"]  # fixtures, used here too
 
 FIELD = {"type": "number", "name": "moisture", "label_en": "Moisture",
          "label_fr": "Humidité", "unit": "%", "minimum": "0", "maximum": "20", "decimals": "1",

@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.admin.accounts.test_auth import PASSWORD, cheap_hashes
 from tests.conftest import PASSPHRASE, make_brand
-from tests.portal.test_browser import ARTIFACTS, HOST, PHONE, browser, server, watched_page
+from tests.helpers.admin import PASSWORD
+from tests.helpers.browser import ARTIFACTS, HOST, PHONE, watched_page
 from tracemark import catalog
 from tracemark.accounts import users as accounts
 from tracemark.codes import issuance
@@ -28,7 +28,6 @@ from tracemark.quality import checkpoints
 from tracemark.trace import events as trace
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], indirect=True)]
-__all__ = ["browser", "cheap_hashes", "server"]  # fixtures, used here too
 
 
 @pytest.fixture

@@ -6,14 +6,18 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from tests.admin.accounts.test_auth import assert_no_inline_code, audit_actions, cheap_hashes
-from tests.admin.catalog.test_catalog import base, errors_of, post, shop, signed_in
-from tests.core.quality.test_rules import QC_FAILED, _inspection
 from tests.core.trace.trace_chain import document
+from tests.helpers.admin import (
+    assert_no_inline_code,
+    audit_actions,
+    base,
+    errors_of,
+    post,
+    signed_in,
+)
+from tests.helpers.quality import QC_FAILED, inspection
 from tracemark.models import Brand, MessageStatus, OutboxMessage, Rule
 from tracemark.trace import capture
-
-__all__ = ["cheap_hashes", "shop"]  # fixtures, used here too
 
 QC_RULE = {
     "name": "QC failed",
@@ -59,7 +63,7 @@ def test_an_owner_makes_a_rule_from_the_form_and_it_fires(app, shop, db):
 
     with db.sessions.begin() as session:
         brand = session.get_one(Brand, shop.brand.id)
-        failed = _inspection("urn:uuid:qc-9", QC_FAILED, disposition="non_conformant")
+        failed = inspection("urn:uuid:qc-9", QC_FAILED, disposition="non_conformant")
         capture.capture_document(session, brand, document([failed]))
     activity = client.get(f"{base(shop)}/rules/activity")
     assert activity.status_code == 200
@@ -154,7 +158,7 @@ def test_a_dead_message_is_retried_by_hand_once(app, shop, db):
     post(client, f"{base(shop)}/rules", QC_RULE)
     with db.sessions.begin() as session:
         brand = session.get_one(Brand, shop.brand.id)
-        failed = _inspection("urn:uuid:qc-9", QC_FAILED, disposition="non_conformant")
+        failed = inspection("urn:uuid:qc-9", QC_FAILED, disposition="non_conformant")
         capture.capture_document(session, brand, document([failed]))
         message = session.scalars(
             select(OutboxMessage).where(OutboxMessage.brand_id == shop.brand.id).limit(1)

@@ -10,15 +10,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.admin.accounts.test_auth import PASSWORD, cheap_hashes
 from tests.conftest import make_brand
-from tests.core.quality.test_rules import QC_FAILED, _inspection
-from tests.portal.test_browser import ARTIFACTS, HOST, PHONE, browser, server, watched_page
+from tests.helpers.admin import PASSWORD
+from tests.helpers.browser import ARTIFACTS, HOST, PHONE, watched_page
+from tests.helpers.quality import QC_FAILED, inspection
 from tracemark.accounts import users as accounts
 from tracemark.models import Batch, BatchStatus, Brand, Role
 from tracemark.trace import capture
-
-__all__ = ["browser", "cheap_hashes", "server"]  # fixtures used here
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], indirect=True)]
 
@@ -54,7 +52,7 @@ def test_an_owner_makes_a_rule_on_a_phone_and_sees_it_fire(browser, server, db):
 
         with db.sessions.begin() as session:
             brand = session.get_one(Brand, demo.brand.id)
-            capture.capture_event(session, brand, _inspection("urn:uuid:qc-b", QC_FAILED))
+            capture.capture_event(session, brand, inspection("urn:uuid:qc-b", QC_FAILED))
             assert session.get_one(Batch, demo.batch.id).status is BatchStatus.ON_HOLD
 
         page.goto(f"{rules_url}/activity")

@@ -13,13 +13,11 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import delete, update
 
-from tests.admin.accounts.test_auth import PASSWORD, cheap_hashes, login
-from tests.core.reporting.test_rollups import NOW, T0, Scan, UnitRef, add_scans, brand_units
+from tests.helpers.admin import PASSWORD, login
+from tests.helpers.rollups import NOW, T0, Scan, UnitRef, add_scans, brand_units
 from tracemark.accounts import users as accounts
 from tracemark.models import Brand, Product, Role, ScanEvent
 from tracemark.reporting import rollups
-
-__all__ = ["cheap_hashes"]  # the autouse fixture, used here too
 
 ROLES = ("owner", "staff", "marketing", "regulator", "outsider")
 RANGE = "start=2026-10-01&end=2026-10-31"

@@ -16,41 +16,26 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.admin.accounts.test_auth import PASSWORD, cheap_hashes
-from tests.core.reporting.test_rollups import NOW, T0, add_scans, brand_units, claim_at
-from tests.portal.test_browser import (
-    _OUTSIDE_VIEWPORT,
+from tests.helpers.admin import PASSWORD
+from tests.helpers.browser import (
     ARTIFACTS,
+    DRAWN,
     HOST,
+    LAPTOP,
+    OUTSIDE_VIEWPORT,
     PHONE,
-    browser,
-    server,
     watched_page,
 )
+from tests.helpers.rollups import NOW, T0, add_scans, brand_units, claim_at
 from tracemark.accounts import users as accounts
 from tracemark.models import Brand, Role
 from tracemark.reporting import rollups
 
-__all__ = ["browser", "cheap_hashes", "server"]  # fixtures used here
-
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], indirect=True)]
 
-LAPTOP = {"width": 1280, "height": 800}
 RANGE = "start=2026-10-01&end=2026-10-31"
 CHARTS = ("time", "claims", "suspicious_rate", "country", "locale", "product", "batch",
           "device", "hotspots")  # fmt: skip
-
-#: Per chart: how many shapes it drew, its tick labels and axis titles (non-empty).
-_DRAWN = """(svg) => ({
-  shapes: svg.querySelectorAll('g.tm-bar rect, g.tm-series polyline').length,
-  nonEmptyBars: [...svg.querySelectorAll('g.tm-bar rect')].filter(
-    (r) => r.getBBox().width > 0).length,
-  ticks: [...svg.querySelectorAll('.tm-tick')].map((t) => t.textContent.trim()).filter(Boolean),
-  titles: [...svg.querySelectorAll('.tm-axis-title')].map((t) => t.textContent.trim()),
-  box: [svg.getBoundingClientRect().width, svg.getBoundingClientRect().height],
-  values: Object.fromEntries([...svg.querySelectorAll('g.tm-bar')].map(
-    (g) => [g.dataset.label, g.dataset.value])),
-})"""
 
 
 @pytest.fixture
@@ -94,7 +79,7 @@ def test_the_board_draws_every_chart(browser, server, marketing, device, locale)
         for chart in CHARTS:
             svg = page.locator(f'svg[data-chart="{chart}"]')
             assert svg.count() == 1, chart
-            drawn = svg.evaluate(_DRAWN)
+            drawn = svg.evaluate(DRAWN)
             assert drawn["shapes"] > 0, chart
             assert len(drawn["ticks"]) >= 2, chart
             assert all(drawn["titles"]) and drawn["titles"], chart
@@ -124,7 +109,7 @@ def test_the_board_draws_every_chart(browser, server, marketing, device, locale)
                 "[document.documentElement.scrollWidth, window.innerWidth]"
             )
             assert scroll_width <= inner_width
-            assert page.evaluate(_OUTSIDE_VIEWPORT) == []
+            assert page.evaluate(OUTSIDE_VIEWPORT) == []
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         name = f"analytics-{device}-{locale.split('-')[0]}.png"
         page.screenshot(path=ARTIFACTS / name, full_page=True)

@@ -10,12 +10,10 @@ import json
 import pytest
 from sqlalchemy import update
 
-from tests.admin.accounts.test_auth import audit_actions, cheap_hashes, login, people
+from tests.helpers.admin import audit_actions, login
 from tracemark import audit
 from tracemark.models import AuditLog
 from tracemark.reporting import audit_export
-
-__all__ = ["cheap_hashes", "people"]
 
 
 def path(people, **query) -> str:

@@ -12,13 +12,11 @@ from unittest import mock
 
 import pytest
 
-from tests.admin.accounts.test_auth import PASSWORD, assert_no_inline_code, cheap_hashes, login
 from tests.core.reporting.board_chain import NOW, ROLLUP_NOW, World, build, late_fail
+from tests.helpers.admin import PASSWORD, assert_no_inline_code, login
 from tracemark.accounts import users as accounts
 from tracemark.models import Brand, Role
 from tracemark.reporting import board_rollup
-
-__all__ = ["cheap_hashes"]  # the autouse fixture, used here too
 
 ROLES = ("owner", "staff", "marketing", "regulator", "outsider")
 OCTOBER = "start=2026-10-01&end=2026-10-31"

@@ -18,8 +18,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.admin.accounts.test_auth import PASSWORD, cheap_hashes
-from tests.admin.reporting.test_analytics_browser import _DRAWN, LAPTOP
 from tests.core.reporting.board_chain import (
     ROLLUP_NOW,
     WAREHOUSE,
@@ -30,21 +28,20 @@ from tests.core.reporting.board_chain import (
     late_fail,
     qc,
 )
-from tests.portal.test_browser import (
-    _OUTSIDE_VIEWPORT,
+from tests.helpers.admin import PASSWORD
+from tests.helpers.browser import (
     ARTIFACTS,
+    DRAWN,
     HOST,
+    LAPTOP,
+    OUTSIDE_VIEWPORT,
     PHONE,
-    browser,
-    server,
     watched_page,
 )
 from tracemark import catalog
 from tracemark.accounts import users as accounts
 from tracemark.models import Brand, Role
 from tracemark.reporting import board_rollup
-
-__all__ = ["browser", "cheap_hashes", "server"]  # fixtures used here
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], indirect=True)]
 
@@ -132,7 +129,7 @@ def test_the_boards_draw_every_chart(browser, server, staff, device, locale):
             for chart in board_charts:
                 svg = page.locator(f'svg[data-chart="{chart}"]')
                 assert svg.count() == 1, chart
-                drawn = svg.evaluate(_DRAWN)
+                drawn = svg.evaluate(DRAWN)
                 assert drawn["shapes"] > 0, chart
                 assert len(drawn["ticks"]) >= 2, chart
                 assert drawn["titles"] and all(drawn["titles"]), chart
@@ -141,7 +138,7 @@ def test_the_boards_draw_every_chart(browser, server, staff, device, locale):
                 if chart in ("yield_line", "stock", "defects"):
                     assert drawn["nonEmptyBars"] > 0, chart
             if board == "quality" and locale == "en-US":
-                yield_line = page.locator('svg[data-chart="yield_line"]').evaluate(_DRAWN)
+                yield_line = page.locator('svg[data-chart="yield_line"]').evaluate(DRAWN)
                 assert set(yield_line["values"]) == {"L1", "L2", "L3", "L4"}
                 assert page.locator('[data-kpi="inspected"] dd').inner_text().strip() == "44"
             if locale == "de":
@@ -163,7 +160,7 @@ def test_the_boards_draw_every_chart(browser, server, staff, device, locale):
                     "[document.documentElement.scrollWidth, window.innerWidth]"
                 )
                 assert scroll_width <= inner_width
-                outside = page.evaluate(_OUTSIDE_VIEWPORT)
+                outside = page.evaluate(OUTSIDE_VIEWPORT)
                 assert outside == [], (board, outside)
     finally:
         context.close()

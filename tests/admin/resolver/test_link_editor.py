@@ -8,12 +8,10 @@ import secrets
 
 import pytest
 
-from tests.admin.accounts.test_auth import PASSWORD, cheap_hashes, csrf_token, login
 from tests.conftest import make_brand
+from tests.helpers.admin import PASSWORD, csrf_token, login
 from tracemark.accounts import users as accounts
 from tracemark.models import AuditLog, ResolverLink, Role
-
-__all__ = ["cheap_hashes"]
 
 
 @pytest.fixture

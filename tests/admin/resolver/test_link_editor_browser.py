@@ -9,15 +9,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.admin.accounts.test_auth import PASSWORD, cheap_hashes
-from tests.portal.test_browser import ARTIFACTS, browser, server, watched_page
-from tests.portal.test_resolver import unique_gtin
+from tests.helpers.admin import PASSWORD
+from tests.helpers.browser import ARTIFACTS, watched_page
+from tests.helpers.resolver import unique_gtin
 from tracemark import catalog
 from tracemark.accounts import users as accounts
 from tracemark.models import Role
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], indirect=True)]
-__all__ = ["browser", "cheap_hashes", "server"]  # fixtures, used here too
 
 
 @pytest.fixture

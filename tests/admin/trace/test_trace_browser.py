@@ -13,14 +13,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.admin.accounts.test_auth import PASSWORD, cheap_hashes
 from tests.core.trace.trace_chain import build_chain
-from tests.portal.test_browser import ARTIFACTS, HOST, PHONE, browser, server, watched_page
+from tests.helpers.admin import PASSWORD
+from tests.helpers.browser import ARTIFACTS, HOST, PHONE, watched_page
 from tracemark.accounts import users as accounts
 from tracemark.models import Role
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], indirect=True)]
-__all__ = ["browser", "cheap_hashes", "server"]  # fixtures, used here too
 
 LAPTOP = {"width": 1280, "height": 800}
 

@@ -14,15 +14,12 @@ import pypdfium2 as pdfium
 import pytest
 from sqlalchemy import func, select
 
-from tests.admin.accounts.test_auth import PASSWORD, cheap_hashes, csrf_token, login
-from tests.admin.catalog.test_catalog import errors_of, post
 from tests.conftest import make_brand
 from tests.core.trace.trace_chain import OIL_URN, Chain, build_chain, scan
+from tests.helpers.admin import PASSWORD, csrf_token, errors_of, login, post
 from tracemark.accounts import users as accounts
 from tracemark.models import AuditLog, Batch, BatchStatus, LotStatus, MaterialLot, Role
 from tracemark.trace import supply
-
-__all__ = ["cheap_hashes"]  # the autouse fixture, used here too
 
 ROLES = ("owner", "staff", "marketing", "regulator", "outsider")
 

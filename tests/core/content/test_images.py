@@ -10,27 +10,11 @@ import pytest
 from PIL import Image as Pillow
 from PIL import ImageCms, PngImagePlugin
 
+from tests.helpers.content import GPS_TAG, photo
 from tracemark.content import images
 from tracemark.content import stories as content
 from tracemark.content.stories import ContentError
 from tracemark.models import PublishState
-
-GPS_TAG = 0x8825
-ORIENTATION_TAG = 0x0112
-
-
-def photo(size=(60, 40), fmt="JPEG", *, gps=True, orientation=None) -> bytes:
-    """A picture with a camera's EXIF: GPS position, maker, and optionally an orientation."""
-    picture = Pillow.new("RGB", size, (200, 120, 40))
-    exif = Pillow.Exif()
-    exif[0x010F] = "PhoneMaker"  # Make
-    if gps:
-        exif[GPS_TAG] = {1: "N", 2: (37.0, 46.0, 12.0), 3: "W", 4: (3.0, 47.0, 24.0)}
-    if orientation:
-        exif[ORIENTATION_TAG] = orientation
-    out = io.BytesIO()
-    picture.save(out, fmt, exif=exif.tobytes())
-    return out.getvalue()
 
 
 def png_claiming(width: int, height: int) -> bytes:

@@ -2,38 +2,13 @@
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
-
 import pytest
 
+from tests.helpers.content import Elements, assert_harmless
 from tracemark.content.richtext import render
 from tracemark.models import Image
 
 PICTURE = Image(id=7, sha256="ab" * 32, content_type="image/jpeg", width=640, height=480)
-
-
-class Elements(HTMLParser):
-    """Every start tag of a fragment with its attributes."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__()
-        self.found: list[tuple[str, dict[str, str | None]]] = []
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        self.found.append((tag, dict(attrs)))
-
-
-def assert_harmless(html: str) -> None:
-    for tag, attrs in Elements(html).found:
-        assert tag not in {"script", "style", "iframe", "object", "embed", "svg", "math", "form"}
-        for name, value in attrs.items():
-            assert not name.startswith("on"), (tag, name)
-            assert name not in {"style", "srcset", "formaction"}, (tag, name)
-            if name == "href":
-                assert value.split(":")[0].lower() in {"http", "https", "mailto"}, value
-            if name == "src":
-                assert value.startswith("/images/7/"), value
 
 
 ATTACKS = [

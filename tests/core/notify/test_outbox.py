@@ -18,8 +18,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
-from tests.core.quality.test_rules import QC_FAILED, _inspection
 from tests.core.trace.trace_chain import document
+from tests.helpers.quality import QC_FAILED, inspection
 from tracemark import worker as jobs
 from tracemark.models import Brand, MessageKind, MessageStatus, OutboxMessage, Rule
 from tracemark.models.base import as_utc, utcnow
@@ -111,7 +111,7 @@ def _fire(db, demo, actions, *, locale: str | None = None) -> int:
         brand.locale = locale
         spec = RuleSpec("QC failed", "failed", actions)
         rule_id = rules.create_rule(session, brand, spec, allow_http=True, allow_private=True).id
-        failed = _inspection("urn:uuid:qc-1", QC_FAILED, disposition="non_conformant")
+        failed = inspection("urn:uuid:qc-1", QC_FAILED, disposition="non_conformant")
         capture.capture_document(session, brand, document([failed]))
     return rule_id
 

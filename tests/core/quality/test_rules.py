@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import make_brand
 from tests.core.trace.trace_chain import OIL_GTIN, document, event
+from tests.helpers.quality import LOT_CLASS, QC_FAILED, inspection
 from tracemark.accounts import users as accounts
 from tracemark.epcis.documents import SensorValue
 from tracemark.errors import Duplicate
@@ -29,8 +30,6 @@ from tracemark.quality import rules
 from tracemark.quality.rules import RuleError, RuleSpec
 from tracemark.trace import capture, supply
 
-LOT_CLASS = "urn:epc:class:lgtin:9506000.013435.L2401A"  # the demo batch
-QC_FAILED = {"tm:qc": [{"test": "peroxide", "result": "fail", "value": 25, "uom": "meq/kg"}]}
 HOLD_AND_NOTIFY = [
     {"type": "hold_batch"},
     {"type": "notify", "roles": ["owner"], "emails": ["Purchasing@Example.com"]},
@@ -166,19 +165,6 @@ def test_a_rule_is_cleaned_and_its_name_is_unique_in_the_brand(db, demo):
         rules.create_rule(session, session.merge(other.brand), spec)  # another brand may
 
 
-def _inspection(event_id: str, data: dict, epc_class: str = LOT_CLASS, **fields) -> dict:
-    return event(
-        "ObjectEvent",
-        event_id,
-        "2026-10-03T09:00:00+02:00",
-        action="OBSERVE",
-        bizStep="inspecting",
-        quantityList=[{"epcClass": epc_class}],
-        **data,
-        **fields,
-    )
-
-
 def _count(session, model, brand_id):
     query = select(func.count()).select_from(model).where(model.brand_id == brand_id)
     return session.scalar(query)
@@ -194,8 +180,8 @@ def qc_rule(db, demo):
 
 
 def test_a_failed_qc_holds_the_batch_and_queues_messages_with_the_event(db, demo, qc_rule):
-    failed = _inspection("urn:uuid:qc-1", QC_FAILED, disposition="non_conformant")
-    passed = _inspection("urn:uuid:qc-2", {"tm:qc": [{"test": "x", "result": "pass"}]})
+    failed = inspection("urn:uuid:qc-1", QC_FAILED, disposition="non_conformant")
+    passed = inspection("urn:uuid:qc-2", {"tm:qc": [{"test": "x", "result": "pass"}]})
     with db.sessions.begin() as session:
         result = capture.capture_document(session, demo.brand, document([failed, passed]))
         assert result.captured == ["urn:uuid:qc-1", "urn:uuid:qc-2"]
@@ -238,7 +224,7 @@ def test_a_failed_qc_holds_the_batch_and_queues_messages_with_the_event(db, demo
 
 
 def test_a_replayed_event_does_not_fire_again(db, demo, qc_rule):
-    failed = _inspection("urn:uuid:qc-1", QC_FAILED, disposition="non_conformant")
+    failed = inspection("urn:uuid:qc-1", QC_FAILED, disposition="non_conformant")
     for _ in range(2):
         with db.sessions.begin() as session:
             capture.capture_document(session, demo.brand, document([failed]))
@@ -258,7 +244,7 @@ def test_a_capture_that_fails_leaves_neither_hold_nor_message(db, demo, qc_rule,
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    failed = _inspection("urn:uuid:qc-1", QC_FAILED, disposition="non_conformant")
+    failed = inspection("urn:uuid:qc-1", QC_FAILED, disposition="non_conformant")
     monkeypatch.setattr(outbox, "enqueue", broken)  # after the hold was written
     with db.sessions() as session:
         entries_before = _count(session, AuditLog, demo.brand.id)
@@ -277,7 +263,7 @@ def test_disabled_rules_and_other_brands_rules_do_not_fire(db, demo, qc_rule):
         session.get_one(Rule, qc_rule).enabled = False
         spec = RuleSpec("theirs", "failed", [{"type": "hold_batch"}])
         rules.create_rule(session, session.merge(other.brand), spec)
-    failed = _inspection("urn:uuid:qc-1", QC_FAILED, disposition="non_conformant")
+    failed = inspection("urn:uuid:qc-1", QC_FAILED, disposition="non_conformant")
     with db.sessions.begin() as session:
         capture.capture_document(session, demo.brand, document([failed]))
         assert _count(session, RuleFiring, demo.brand.id) == 0
@@ -344,9 +330,9 @@ def test_a_checkpoint_recording_fires_on_its_template_field(db, demo):
     }
     other_template = {**recorded, "tm:checkpoint": {"key": "bottling", "version": 1}}
     with db.sessions.begin() as session:
-        capture.capture_event(session, demo.brand, _inspection("urn:uuid:cp-0", other_template))
+        capture.capture_event(session, demo.brand, inspection("urn:uuid:cp-0", other_template))
         assert session.get_one(Batch, demo.batch.id).status is BatchStatus.RELEASED
-        capture.capture_event(session, demo.brand, _inspection("urn:uuid:cp-1", recorded))
+        capture.capture_event(session, demo.brand, inspection("urn:uuid:cp-1", recorded))
         batch = session.get_one(Batch, demo.batch.id)
         assert batch.status is BatchStatus.ON_HOLD
         assert batch.notice == {"en": "Held for a check of its acidity."}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from tests.core.content.test_images import photo
+from tests.helpers.content import photo
 from tracemark.content import images
 from tracemark.content import stories as content
 from tracemark.models import PublishState

@@ -1,0 +1,152 @@
+"""Each verdict as a shopper sees it on a phone (390 by 844) in English, Chinese and Arabic.
+
+What the eye needs and only a browser can tell: the verdict's banner sits at the top of
+the screen (the language switcher takes one line), each kind of verdict has its own icon
+shape and its own tint (a copy is not a hold, a recall is not a forgery), the PIN form
+is not offered where claiming makes no sense, and nothing sticks out of the screen.
+Screenshots of every verdict go to ``test-artifacts/browser/verdicts/``. Guarded like
+the portal's browser test (see ``tests/portal/test_browser.py``).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import PASSPHRASE, forge, furnish
+from tests.helpers.browser import ARTIFACTS, HOST, LOCALES, OUTSIDE_VIEWPORT, PHONE, watched_page
+from tracemark import catalog
+from tracemark.codes import issuance, pins
+from tracemark.codes.printing import batch_urls
+from tracemark.models import Batch, BatchStatus
+
+pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], indirect=True)]
+
+#: verdict → the tone (icon shape and colours) it is drawn in
+TONES = {
+    "genuine_first_scan": "ok",
+    "genuine_scanned_before": "ok",
+    "suspicious_copy": "copy",
+    "batch_on_hold": "hold",
+    "batch_recalled": "recall",
+    "not_genuine": "forged",
+}
+#: how far down the screen the verdict's banner may start (the bar is one line)
+BANNER_TOP = 90
+
+
+def _paths(session, batch: Batch, pin_key: bytes | None = None) -> list[tuple[str, str]]:
+    return [
+        (url[url.index("/01/") :], pin)
+        for _s, url, pin in batch_urls(session, batch, "http://x", pin_key)
+    ]
+
+
+@pytest.fixture
+def codes(db, demo, app) -> dict[str, dict[str, str]]:
+    """Per locale: a code in each verdict's state, and the PIN of the fresh one."""
+    n = len(LOCALES)
+    issuance.issue(db.sessions, demo.batch.id, 4 * n, PASSPHRASE, with_pin=True)
+    with db.sessions.begin() as session:
+        batch = session.merge(demo.batch)
+        batch.product.brand.name = "Demo Olive Oil Co."
+        furnish(session, batch, journey=())
+        held = catalog.create_batch(session, batch.product, "L2401H")
+        recalled = catalog.create_batch(session, batch.product, "L2401R")
+        held_id, recalled_id = held.id, recalled.id
+    for batch_id in (held_id, recalled_id):
+        issuance.issue(db.sessions, batch_id, n, PASSPHRASE)
+    with db.sessions.begin() as session:
+        catalog.set_batch_status(session, session.get(Batch, held_id), BatchStatus.ON_HOLD, {})
+        catalog.set_batch_status(
+            session,
+            session.get(Batch, recalled_id),
+            BatchStatus.RECALLED,
+            {"en": "Return it to the shop for a refund."},
+        )
+        pin_key = pins.brand_pin_key("test-pin-secret", demo.brand.id)
+        main = _paths(session, session.merge(demo.batch), pin_key)
+        on_hold = _paths(session, session.get(Batch, held_id))
+        gone = _paths(session, session.get(Batch, recalled_id))
+    client = app.test_client()
+    found = {}
+    for i, locale in enumerate(LOCALES):
+        fresh, before, copied, other = main[4 * i : 4 * i + 4]
+        client.get(before[0])
+        for network in range(4):  # one code from four networks in a day: a copied label
+            client.get(copied[0], environ_base={"REMOTE_ADDR": f"198.51.{network}.7"})
+        found[locale] = {
+            "genuine_first_scan": fresh[0],
+            "pin": fresh[1],
+            "genuine_scanned_before": before[0],
+            "suspicious_copy": copied[0],
+            "batch_on_hold": on_hold[i][0],
+            "batch_recalled": gone[i][0],
+            "not_genuine": forge(other[0]),
+        }
+    return found
+
+
+def _look(page) -> dict:
+    return page.evaluate(
+        """() => {
+      const v = document.querySelector('[data-verdict]');
+      const icon = v.querySelector('svg.verdict-icon');
+      const box = v.getBoundingClientRect(), iconBox = icon.getBoundingClientRect();
+      const style = getComputedStyle(v);
+      return {verdict: v.dataset.verdict, top: box.top, icon: icon.dataset.icon,
+              iconShown: iconBox.width >= 24 && iconBox.height >= 24,
+              tint: style.backgroundColor, frame: style.borderTopColor,
+              headline: getComputedStyle(v.querySelector('h1')).color,
+              pinForm: !!document.querySelector('form.claim'),
+              bidi: v.querySelector('h1').innerText.trim().length > 0};
+    }"""
+    )
+
+
+@pytest.mark.parametrize("locale", list(LOCALES))
+def test_each_verdict_reads_at_a_glance_on_a_phone(browser, server, codes, locale):
+    browser_locale, _lang, direction = LOCALES[locale]
+    context = browser.new_context(
+        locale=browser_locale, viewport=PHONE, device_scale_factor=1, is_mobile=True
+    )
+    context.set_default_timeout(5_000)
+    page, requests, errors = watched_page(context)
+    shots = ARTIFACTS / "verdicts"
+    shots.mkdir(parents=True, exist_ok=True)
+    looks = {}
+    try:
+        mine = codes[locale]
+        for verdict in TONES:
+            response = page.goto(server + mine[verdict])
+            assert response is not None and response.status == 200
+            assert page.locator("html").get_attribute("dir") == direction
+            look = looks[verdict] = _look(page)
+            assert look["verdict"] == verdict
+            assert look["icon"] == TONES[verdict] and look["iconShown"]
+            assert look["top"] <= BANNER_TOP, f"{verdict} starts {look['top']} px down"
+            assert look["bidi"]
+            if verdict in ("suspicious_copy", "batch_recalled", "not_genuine"):
+                assert not look["pinForm"], f"a PIN form under {verdict}"
+            assert page.evaluate(OUTSIDE_VIEWPORT) == []
+            page.screenshot(path=shots / f"{locale}-{verdict}.png", full_page=True)
+            if verdict == "genuine_first_scan":
+                assert look["pinForm"]
+                # the owner claims it; the page then says so, with no form
+                page.fill("#pin", mine["pin"])
+                with page.expect_navigation():
+                    page.locator("form.claim button").click()
+                assert page.locator("[data-claim]").get_attribute("data-claim") == "claimed"
+                page.goto(server + mine[verdict])
+                assert page.locator(".claimed").is_visible()
+                assert not page.locator("form.claim").count()
+                page.screenshot(path=shots / f"{locale}-claimed.png", full_page=True)
+    finally:
+        context.close()
+    # distinct at a glance: a copy is not a hold, a recall is not a forgery
+    for a, b in (("suspicious_copy", "batch_on_hold"), ("batch_recalled", "not_genuine")):
+        assert looks[a]["tint"] != looks[b]["tint"] and looks[a]["frame"] != looks[b]["frame"]
+        assert looks[a]["icon"] != looks[b]["icon"]
+    assert looks["genuine_first_scan"]["tint"] != looks["not_genuine"]["tint"]
+    elsewhere = [u for u in requests if not u.startswith(f"http://{HOST}:")]
+    assert elsewhere == [], f"requests to other hosts: {elsewhere}"
+    assert errors == [], f"console errors: {errors}"
