@@ -105,7 +105,7 @@ def keys_rewrap(ctx: Context, new_passphrase: str) -> None:
     current one); then give the new one to issuance workers."""
     try:
         with ctx.sessions.begin() as session:
-            count = keystore.rewrap(session, key_passphrase(ctx), new_passphrase)
+            count = keystore.rewrap(session, key_passphrase(ctx), new_passphrase, actor=CLI)
     except keystore.KeyStateError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{count} private keys now open with the new passphrase")

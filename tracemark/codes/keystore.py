@@ -194,9 +194,12 @@ def load_keyring(session: Session, brand: Brand | None = None) -> KeyRing:
     )
 
 
-def rewrap(session: Session, old_passphrase: str, new_passphrase: str) -> int:
+def rewrap(
+    session: Session, old_passphrase: str, new_passphrase: str, *, actor: Actor = SYSTEM
+) -> int:
     """Re-encrypt every code-signing private key under ``new_passphrase``; returns how
-    many. Statement keys live under their own passphrase and are left as they are.
+    many, audited per brand as ``key.rewrap`` (the key ids). Statement keys live under
+    their own passphrase and are left as they are.
 
     All or nothing: a key that does not open with ``old_passphrase`` stops the change
     before anything is written (the caller commits). Public keys, and so every issued
@@ -220,7 +223,12 @@ def rewrap(session: Session, old_passphrase: str, new_passphrase: str) -> int:
                 f"key {key.kid} does not open with the current passphrase; nothing changed"
             ) from exc
         rewrapped.append((key, encrypt_private_key(private, new_passphrase)))
+    by_brand: dict[int, list[str]] = {}
     for key, pem in rewrapped:
         key.private_key_pem = pem
+        by_brand.setdefault(key.brand_id, []).append(key.kid)
     session.flush()
+    for brand_id, kids in by_brand.items():
+        audit.log(session, actor, "key.rewrap", "brand", brand_id, {"kids": kids},
+                  brand_id=brand_id)  # fmt: skip
     return len(rewrapped)
