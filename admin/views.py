@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError
 
 from admin import auth, intent
 from tracemark import audit, catalog, errors
-from tracemark.accounts import login_throttle, second_factor
+from tracemark.accounts import login_throttle, second_factor, signin
 from tracemark.accounts import users as accounts
 from tracemark.i18n import LOCALES, text_direction
 from tracemark.models import Role
@@ -111,21 +111,19 @@ def login():
             return redirect(url_for("admin.login_code_form"))
         if user is not None and gate is login_throttle.Gate.OPEN:
             login_throttle.succeeded(session, attempt)
-            audit.record(session, "user.login", user=user, object_type="user", object_id=user.id)
+            signin.signed_in(session, user)
             session.commit()
             auth.sign_in(user)
             auth.remember_device(email)
             return redirect(auth.safe_next(form.next.data))
-        # the attempted email only when it looks like one (never a password typed there)
-        details = {"email": email} if accounts.is_email(email) else {}
-        if gate is login_throttle.Gate.BACKOFF:
-            details["locked"] = True
-        elif user is not None:  # the right password, from an unknown device, past the ceiling
+        locked = gate is login_throttle.Gate.BACKOFF
+        # the right password, from an unknown device, past the ceiling
+        ceiling = not locked and user is not None
+        if ceiling:
             session.rollback()  # not signed in: nothing of a sign-in is kept
-            details["ceiling"] = True
-        elif accounts.is_email(email):
+        elif not locked and accounts.is_email(email):
             login_throttle.record_failure(session, attempt, auth.throttle_policy())
-        audit.record(session, "user.login_failed", details=details)
+        signin.sign_in_failed(session, email, locked=locked, ceiling=ceiling)
         session.commit()
         error = gettext("The email address or the password is not correct.")
     form.password.data = ""
@@ -158,38 +156,14 @@ def login_code():
             kind = second_factor.verify(session, user, form.code.data, current_app.secret_key)
         if kind is not None:
             login_throttle.succeeded(session, attempt)
-            if kind == "recovery_code":
-                left = second_factor.recovery_codes_left(session, user)
-                audit.record(
-                    session,
-                    "user.recovery_code_used",
-                    user=user,
-                    object_type="user",
-                    object_id=user.id,
-                    details={"left": left},
-                )
-            audit.record(
-                session,
-                "user.login",
-                user=user,
-                object_type="user",
-                object_id=user.id,
-                details={"second_factor": kind},
-            )
+            signin.signed_in(session, user, second_factor_kind=kind)
             session.commit()
             target = auth.pending_target()
             auth.sign_in(user)
             auth.remember_device(user.email)
             return redirect(target)
         login_throttle.record_failure(session, attempt, auth.throttle_policy())
-        audit.record(
-            session,
-            "user.login_failed",
-            user=user,
-            object_type="user",
-            object_id=user.id,
-            details={"stage": "second_factor"},
-        )
+        signin.sign_in_failed(session, user.email, user=user, stage="second_factor")
         session.commit()
         error = gettext("The code is not correct, or was used already.")
     form.code.data = ""
@@ -202,9 +176,7 @@ def logout():
     session's cookie (or any other session of the user) opens nothing any more."""
     if current_user.is_authenticated:
         session = db_session()
-        user = auth.signed_in_user()
-        accounts.end_sessions(session, user)
-        audit.record(session, "user.logout", user=user, object_type="user", object_id=user.id)
+        signin.signed_out(session, auth.signed_in_user())
         session.commit()
     auth.sign_out()
     return redirect(url_for("admin.login_form"))

@@ -12,6 +12,7 @@ from flask import jsonify
 from api.access import ApiError, bp, budget_key, not_found, requires, token
 from api.bodies import body_of
 from tracemark import catalog, errors
+from tracemark.audit import Actor
 from tracemark.models import Audience, Product, ResolverLink
 from tracemark.models.base import as_utc
 from tracemark.resolver import links as resolver_links
@@ -73,7 +74,9 @@ def create_link(slug: str, gtin: str):
     )
     session = db_session()
     try:
-        link = resolver_links.add_link(session, product, data, source=_source())
+        link = resolver_links.add_link(
+            session, product, data, source=_source(), actor=Actor.of_token(token())
+        )
     except resolver_links.LinkError as problem:
         raise ApiError(422, problem.code, str(problem), path=f"$.{problem.field}") from None
     session.commit()
@@ -90,6 +93,6 @@ def delete_link(slug: str, link_id: int):
     link = session.get(ResolverLink, link_id)
     if link is None or link.brand_id != token().brand.id:
         raise not_found()
-    resolver_links.delete_link(session, link, source=_source())
+    resolver_links.delete_link(session, link, source=_source(), actor=Actor.of_token(token()))
     session.commit()
     return "", 204

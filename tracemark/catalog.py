@@ -162,6 +162,41 @@ def claim_prefix(
     return held
 
 
+def set_locale(
+    session: Session, brand: Brand, locale: str | None, *, actor: Actor = SYSTEM
+) -> bool:
+    """Set the language the brand writes in (None: English), which its rules' notices
+    use; True when that changed it, audited then as ``brand.locale``."""
+    if brand.locale == locale:
+        return False
+    brand.locale = locale
+    session.flush()
+    audit.log(session, actor, "brand.locale", "brand", brand.id, {"locale": locale or "en"},
+              brand_id=brand.id)  # fmt: skip
+    return True
+
+
+def set_risk_policy(
+    session: Session,
+    brand: Brand,
+    overrides: dict[str, Any],
+    *,
+    reset: bool = False,
+    actor: Actor = SYSTEM,
+) -> dict[str, Any]:
+    """Change the brand's clone-risk thresholds: back to the defaults first when
+    ``reset``, then ``overrides`` (already checked by ``scanning.risk.policy_overrides``).
+    Returns the stored overrides, audited as ``brand.risk_policy`` when they changed."""
+    policy = {} if reset else dict(brand.risk_policy or {})
+    policy.update(overrides)
+    if policy != (brand.risk_policy or {}):
+        brand.risk_policy = policy
+        session.flush()
+        audit.log(session, actor, "brand.risk_policy", "brand", brand.id, {"policy": policy},
+                  brand_id=brand.id)  # fmt: skip
+    return policy
+
+
 def check_gtin_owner(session: Session, brand: Brand, gtin14: str) -> None:
     """:raises ForeignGtin: the GTIN is under another brand's prefix, or the brand holds
     prefixes and the GTIN is under none of them. (A brand holding no prefix yet may

@@ -2,13 +2,14 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from signing.keyring import KeyPurpose
 from signing.keys import load_private_key
 from tests.conftest import PASSPHRASE
 from tracemark.cli import main
 from tracemark.codes import keystore
-from tracemark.models import SigningKey
+from tracemark.models import AuditLog, SigningKey
 
 
 @pytest.fixture
@@ -96,7 +97,7 @@ def test_missing_passphrase_is_reported(db, demo):
     assert result.exit_code == 1 and "TRACEMARK_KEY_PASSPHRASE" in result.output
 
 
-def test_brand_risk_thresholds_are_set_validated_and_reset(run, demo):
+def test_brand_risk_thresholds_are_set_validated_and_reset(run, demo, db):
     slug = demo.brand.slug
     assert "places\t8" in run("brand", "risk", slug)
     shown = run("brand", "risk", slug, "places=10", "countries=5")
@@ -106,6 +107,17 @@ def test_brand_risk_thresholds_are_set_validated_and_reset(run, demo):
     assert "must be at least 1" in run("brand", "risk", slug, "countries=0", expect=2)
     assert "must be a whole number" in run("brand", "risk", slug, "countries=many", expect=2)
     assert "places\t8" in run("brand", "risk", slug, "--reset")
+    with db.sessions() as session:
+        changes = session.scalars(
+            select(AuditLog)
+            .where(AuditLog.brand_id == demo.brand.id, AuditLog.action == "brand.risk_policy")
+            .order_by(AuditLog.id)
+        ).all()
+    # a look at the thresholds and a refused setting change nothing and record nothing
+    assert [(e.actor, e.details["policy"]) for e in changes] == [
+        ("cli", {"places": 10, "countries": 5}),
+        ("cli", {}),
+    ]
 
 
 def test_queued_issue_is_run_by_the_worker(run, demo, tmp_path):

@@ -54,11 +54,8 @@ def brand_risk(ctx: Context, slug: str, settings: tuple[str, ...], reset: bool) 
         raise click.BadParameter(str(exc), param_hint="SETTINGS") from exc
     with ctx.sessions.begin() as session:
         the_brand = find_brand(session, slug)
-        if reset:
-            the_brand.risk_policy = {}
-        if overrides:
-            the_brand.risk_policy = {**(the_brand.risk_policy or {}), **overrides}
-        policy = risk.RiskPolicy.from_overrides(the_brand.risk_policy)
+        stored = catalog.set_risk_policy(session, the_brand, overrides, reset=reset, actor=CLI)
+        policy = risk.RiskPolicy.from_overrides(stored)
     for name, value in vars(policy).items():
         click.echo(f"{name}\t{value}")
 

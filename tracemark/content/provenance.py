@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from signing import KeyPurpose
 from signing.gs1 import normalize_gtin
 from signing.statements import build_statement, sign_statement
+from tracemark import audit
 from tracemark.codes import keystore
 from tracemark.models import Batch, BatchStatus, Brand, Document, Product, PublishState
 from tracemark.models.base import as_utc, utcnow
@@ -229,17 +230,23 @@ def search(session: Session, brands: list[Brand], text: str) -> list[Batch]:
 
 
 def issue_statement(
-    session: Session, batch: Batch, passphrase: str, *, now: dt.datetime | None = None
+    session: Session,
+    batch: Batch,
+    passphrase: str,
+    *,
+    now: dt.datetime | None = None,
+    actor: audit.Actor = audit.SYSTEM,
 ) -> IssuedStatement:
-    """Sign a provenance statement for ``batch`` with the brand's statement key.
+    """Sign a provenance statement for ``batch`` with the brand's statement key; audited
+    as ``statement.issue`` (a statement is a signed claim the brand answers for).
 
-    The key is created (encrypted under ``passphrase``) when the brand has none; the caller
-    commits, and audits the issue.
+    The key is created (encrypted under ``passphrase``, audited as ``key.create``) when the
+    brand has none; the caller commits.
 
     :raises signing.keys.KeyLoadError: ``passphrase`` does not decrypt the stored key.
     """
     brand = batch.product.brand
-    key, created = keystore.statement_key(session, brand, passphrase)
+    key, created = keystore.statement_key(session, brand, passphrase, actor=actor)
     private_key = keystore.private_key_of(key, passphrase, KeyPurpose.STATEMENT)
     statement = build_statement(
         batch_provenance(session, batch).facts(),
@@ -247,6 +254,9 @@ def issue_statement(
         brand_name=brand.name,
         issued_at=now or utcnow(),
     )
+    details = {"statement_id": statement["id"], "kid": key.kid, "lot": batch.lot}
+    audit.log(session, actor, "statement.issue", "batch", batch.id, details,
+              brand_id=batch.brand_id)  # fmt: skip
     return IssuedStatement(
         sign_statement(statement, private_key, key.kid), statement["id"], key.kid, key.id, created
     )

@@ -24,7 +24,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from signing.gs1 import MAX_LOT_LENGTH, is_valid_ai_value, is_valid_gtin14
-from tracemark import catalog, errors
+from tracemark import audit, catalog, errors
+from tracemark.audit import SYSTEM, Actor
 from tracemark.codes.keycache import KeyCache
 from tracemark.codes.verify import Identity, check_url
 from tracemark.content import images
@@ -469,9 +470,10 @@ def record(
     when: dt.datetime,
     site: Site | None,
     operator: str,
+    actor: Actor = SYSTEM,
 ) -> Recorded:
-    """Record a checkpoint through capture; the same ``nonce`` again records nothing
-    more (``duplicate``).
+    """Record a checkpoint through capture, audited as ``checkpoint.record``; the same
+    ``nonce`` again records nothing more (``duplicate``), and audits nothing.
 
     :raises RecordingError: a bad nonce; :raises EpcisError: an event capture refuses.
     """
@@ -490,7 +492,12 @@ def record(
         # The form was sent again (a double submit): its event is held already, and
         # this copy differs only in what the second request filled in (its time).
         return Recorded(identifier, True, event)
-    return Recorded(identifier, identifier in result.duplicates, event)
+    if identifier in result.duplicates:
+        return Recorded(identifier, True, event)
+    details = {"key": template.key, "version": template.version, "object": subject.uri}
+    audit.log(session, actor, "checkpoint.record", "trace_event", identifier, details,
+              brand_id=brand.id)  # fmt: skip
+    return Recorded(identifier, False, event)
 
 
 def describe(template: CheckpointTemplate, values: dict[str, Any], locale: str) -> list:

@@ -141,42 +141,41 @@ def add_link(
     *,
     user: User | None = None,
     source: str | None = None,
+    actor: audit.Actor | None = None,
 ) -> ResolverLink:
-    """Add a link to ``product`` (or one of its levels); ``source`` names a caller that is
-    no user (an API token) in the audit entry. :raises LinkError:"""
+    """Add a link to ``product`` (or one of its levels), audited as ``link.create`` by
+    ``actor`` (or ``user``); ``source`` names a caller that is no user (an API token) in
+    the entry's details. :raises LinkError:"""
     values = check(product, data)
     link = ResolverLink(brand_id=product.brand_id, product_id=product.id, **values)
     session.add(link)
     session.flush()
-    audit.record(
-        session,
-        "link.create",
-        user=user,
-        brand_id=product.brand_id,
-        object_type="resolver_link",
-        object_id=link.id,
-        details=_details(link, source),
-    )
+    audit.log(session, _actor(actor, user), "link.create", "resolver_link", link.id,
+              _details(link, source), brand_id=product.brand_id)  # fmt: skip
     return link
 
 
+def _actor(actor: audit.Actor | None, user: User | None) -> audit.Actor:
+    if actor is not None:
+        return actor
+    return audit.Actor.of_user(user) if user is not None else audit.SYSTEM
+
+
 def update_link(
-    session: Session, link: ResolverLink, data: LinkData, *, user: User | None = None
+    session: Session,
+    link: ResolverLink,
+    data: LinkData,
+    *,
+    user: User | None = None,
+    actor: audit.Actor | None = None,
 ) -> ResolverLink:
-    """Change every field of ``link``. :raises LinkError:"""
+    """Change every field of ``link``, audited as ``link.update``. :raises LinkError:"""
     product = session.get(Product, link.product_id)
     for name, value in check(product, data).items():
         setattr(link, name, value)
     session.flush()
-    audit.record(
-        session,
-        "link.update",
-        user=user,
-        brand_id=link.brand_id,
-        object_type="resolver_link",
-        object_id=link.id,
-        details=_details(link),
-    )
+    audit.log(session, _actor(actor, user), "link.update", "resolver_link", link.id,
+              _details(link), brand_id=link.brand_id)  # fmt: skip
     return link
 
 
@@ -186,17 +185,11 @@ def delete_link(
     *,
     user: User | None = None,
     source: str | None = None,
+    actor: audit.Actor | None = None,
 ) -> None:
-    details = _details(link, source)
-    audit.record(
-        session,
-        "link.delete",
-        user=user,
-        brand_id=link.brand_id,
-        object_type="resolver_link",
-        object_id=link.id,
-        details=details,
-    )
+    """Delete ``link``, audited as ``link.delete`` with what it was."""
+    audit.log(session, _actor(actor, user), "link.delete", "resolver_link", link.id,
+              _details(link, source), brand_id=link.brand_id)  # fmt: skip
     session.delete(link)
     session.flush()
 

@@ -25,11 +25,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, delete, insert, select, text, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tracemark.db import bulk_insert, chunked, is_postgresql
+from tracemark.db import chunked, insert_returning_ids, insert_rows
 from tracemark.epcis import documents as epcis
 from tracemark.epcis import identifiers as epcs
 from tracemark.epcis.documents import EpcisError, EventRecord
@@ -339,30 +339,13 @@ def _about(
 
 
 def _insert_events(session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert event rows, returning their ids in order. PostgreSQL: ids drawn from the
-    sequence, rows by COPY (a thousand-row INSERT costs more to build than to run)."""
-    table = TraceEvent.__table__
-    if not is_postgresql(session):
-        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        return list(session.connection().execute(statement, rows).scalars())
-    ids = session.scalars(
-        text(
-            "SELECT nextval(pg_get_serial_sequence('trace_event', 'id'))"
-            " FROM generate_series(1, :n)"
-        ),
-        {"n": len(rows)},
-    ).all()
-    for event_id, row in zip(ids, rows, strict=True):
-        row["id"] = event_id
-    _insert_rows(session, table, rows)
-    return list(ids)
+    """Insert event rows, returning their ids in order (see :func:`insert_returning_ids`)."""
+    return insert_returning_ids(session, TraceEvent.__table__, rows)
 
 
 def _insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
     """Bulk insert rows of one shape (COPY on PostgreSQL)."""
-    if rows:
-        columns = list(rows[0])
-        bulk_insert(session, table, columns, [[row[c] for c in columns] for row in rows])
+    insert_rows(session, table, rows)
 
 
 def _batch_of(record: EventRecord, resolved: dict[str, _Resolved]) -> int | None:

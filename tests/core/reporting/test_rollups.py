@@ -8,13 +8,13 @@ from collections import Counter
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from tests.conftest import PASSPHRASE
 from tests.helpers.rollups import NOW, T0, Scan, UnitRef, add_scans, brand_units, claim_at
 from tracemark import worker as jobs
 from tracemark.cli import main
-from tracemark.models import ScanRollup
+from tracemark.models import ScanEvent, ScanRollup
 from tracemark.models.analytics import ALL_PRODUCTS
 from tracemark.reporting import rollups
 
