@@ -169,19 +169,40 @@ def marks(who: Who, serial: str, secret: bytes, now: dt.datetime) -> dict:
 WINDOW_KINDS = ("origin", "place", "country")
 
 
-def mark_rows(unit_id: int, values: dict, now: dt.datetime) -> list[dict]:
-    """The mark rows a scan inserts (insert-or-ignore): none for a staff scan."""
+def day_mark_rows(unit_id: int, values: dict, now: dt.datetime) -> list[dict]:
+    """The day's marks a request inserts (insert-or-ignore), which tell a scan from a
+    view (:func:`is_scan`): none for a staff scan."""
     if values["staff"]:
         return []
     rows = [("device", values["day"], values["device"]), ("agent", values["day"], values["agent"])]
+    return _rows(unit_id, rows, now)
+
+
+def window_mark_rows(unit_id: int, values: dict, now: dt.datetime) -> list[dict]:
+    """The window marks a scan inserts (insert-or-ignore), for this window and the next;
+    written for scans only, since a view is a device already counted today."""
+    rows = []
     for kind in WINDOW_KINDS:
         rows.append((kind, values["window"], values[kind]))
         rows.append((kind, values["window_next"], values[kind + "_next"]))
+    return _rows(unit_id, rows, now)
+
+
+def _rows(unit_id: int, rows: list[tuple], now: dt.datetime) -> list[dict]:
     return [
         {"unit_id": unit_id, "kind": kind, "day": day, "value": value, "seen_at": now}
         for kind, day, value in rows
         if value is not None
     ]
+
+
+def is_scan(values: dict, new: set[tuple[str, dt.date]]) -> bool:
+    """Whether a request is a scan, given its new day marks: a device new today (without
+    a cookie, with agent, languages and /24 new today too), not a staff member's."""
+    day = values["day"]
+    if values["staff"] or ("device", day) not in new:
+        return False
+    return values["known"] or ("agent", day) in new
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,10 +223,10 @@ def tally(values: dict, new: set[tuple[str, dt.date]]) -> Counted:
     that is checked against the stored owners by the upsert."""
     if values["staff"]:
         return Counted(False, False, False, False, False, False)
-    day, window, following = values["day"], values["window"], values["window_next"]
-    scan = ("device", day) in new and (values["known"] or ("agent", day) in new)
-    place = ("origin", window) in new and ("place", window) in new
-    place_next = ("origin", following) in new and ("place", following) in new
+    window, following = values["window"], values["window_next"]
+    scan = is_scan(values, new)
+    place = scan and ("origin", window) in new and ("place", window) in new
+    place_next = scan and ("origin", following) in new and ("place", following) in new
     return Counted(
         scan=scan,
         view=not scan,
@@ -318,13 +339,15 @@ __all__ = [
     "agent_value",
     "count_statements",
     "day_hash",
+    "day_mark_rows",
     "is_owner",
-    "mark_rows",
+    "is_scan",
     "marks",
     "network_of",
     "new_device_id",
     "owner_hash",
     "place_of",
     "tally",
+    "window_mark_rows",
     "window_of",
 ]

@@ -12,7 +12,8 @@ tests run on both databases, and :func:`judgement_sql` is checked against
 Concurrent scans of one unit serialise on its ``unit_scan_state`` row (the upsert) and on
 the mark rows (insert-or-ignore waits for the inserter of a raced mark, then ignores it),
 so counts stay exact; the data-modifying CTEs all see the statement's one snapshot, which
-is why the counters read the marks through ``new_marks``' ``RETURNING``.
+is why the counters read the marks through the ``RETURNING`` of ``day_marks`` and
+``window_marks`` (the latter written for scans only, not views).
 """
 
 from __future__ import annotations
@@ -92,10 +93,10 @@ COLUMNS = (
     "owner",
 )
 
-#: The mark kinds whose novelty the counting reads, with the day they are written for.
-_MARKS = (
-    ("device", "day", "device"),
-    ("agent", "day", "agent"),
+#: The marks whose novelty the counting reads, with the day they are written for: the
+#: day's (is this a scan?), then the window's (written for scans only).
+_DAY_MARKS = (("device", "day", "device"), ("agent", "day", "agent"))
+_WINDOW_MARKS = (
     ("origin", "window", "origin"),
     ("origin", "window_next", "origin_next"),
     ("place", "window", "place"),
@@ -103,6 +104,17 @@ _MARKS = (
     ("country", "window", "country"),
     ("country", "window_next", "country_next"),
 )
+
+
+def _values(marks: tuple) -> str:
+    return ",\n    ".join(f"('{k}', %({d})s::date, %({v})s::text)" for k, d, v in marks)
+
+
+def _novel(marks: tuple) -> str:
+    return ",\n         ".join(
+        f"coalesce(bool_or(kind = '{k}' AND day = %({d})s::date), false) AS {v}"
+        for k, d, v in marks
+    )
 
 
 def _window_count(column: str, flag: str) -> str:
@@ -130,11 +142,6 @@ def scan_sql() -> str:
     It always returns one row and stores one event: for a code naming no stored unit,
     every column is null and the event says ``not_genuine``/``unknown_serial``. The
     counting is :func:`tracemark.scanning.counting.tally`'s, in SQL."""
-    rows = ",\n    ".join(f"('{k}', %({d})s::date, %({v})s::text)" for k, d, v in _MARKS)
-    novel = ",\n         ".join(
-        f"coalesce(bool_or(kind = '{k}' AND day = %({d})s::date), false) AS {v}"
-        for k, d, v in _MARKS
-    )
     first = "o.scan_count = 0 AND excluded.scan_count = 1"
     # Built from this module's constants only; every value is a bound parameter.
     return f"""
@@ -151,26 +158,38 @@ WITH facts AS (
   JOIN brand br ON u.brand_id = br.id
   WHERE k.kid = %(kid)s::text AND u.serial = %(serial)s::text
     AND b.lot = %(lot)s::text AND p.gtin = %(gtin)s::text
-), new_marks AS (
+), day_marks AS (
   INSERT INTO unit_scan_mark (unit_id, kind, day, value, seen_at)
   SELECT f.unit_id, m.kind, m.day, m.value, %(now)s::timestamptz
   FROM facts f CROSS JOIN (VALUES
-    {rows}
+    {_values(_DAY_MARKS)}
   ) AS m (kind, day, value)
   WHERE m.value IS NOT NULL AND NOT f.staff
   ON CONFLICT DO NOTHING
   RETURNING kind, day
-), m AS (
-  SELECT {novel}
-  FROM new_marks
+), d AS (
+  SELECT {_novel(_DAY_MARKS)}
+  FROM day_marks
+), window_marks AS (
+  INSERT INTO unit_scan_mark (unit_id, kind, day, value, seen_at)
+  SELECT f.unit_id, m.kind, m.day, m.value, %(now)s::timestamptz
+  FROM facts f CROSS JOIN d CROSS JOIN (VALUES
+    {_values(_WINDOW_MARKS)}
+  ) AS m (kind, day, value)
+  WHERE m.value IS NOT NULL AND d.device AND (%(known)s::boolean OR d.agent)
+  ON CONFLICT DO NOTHING
+  RETURNING kind, day
+), w AS (
+  SELECT {_novel(_WINDOW_MARKS)}
+  FROM window_marks
 ), n AS (
-  SELECT (m.device AND (%(known)s::boolean OR m.agent))::int AS scan,
-         (NOT f.staff AND NOT (m.device AND (%(known)s::boolean OR m.agent)))::int AS view,
-         (m.origin AND m.place)::int AS place,
-         (m.origin_next AND m.place_next)::int AS place_next,
-         (m.origin AND m.place AND m.country)::int AS country,
-         (m.origin_next AND m.place_next AND m.country_next)::int AS country_next
-  FROM facts f CROSS JOIN m
+  SELECT (d.device AND (%(known)s::boolean OR d.agent))::int AS scan,
+         (NOT f.staff AND NOT (d.device AND (%(known)s::boolean OR d.agent)))::int AS view,
+         (w.origin AND w.place)::int AS place,
+         (w.origin_next AND w.place_next)::int AS place_next,
+         (w.origin AND w.place AND w.country)::int AS country,
+         (w.origin_next AND w.place_next AND w.country_next)::int AS country_next
+  FROM facts f CROSS JOIN d CROSS JOIN w
 ), s AS (
   INSERT INTO unit_scan_state AS o (
     unit_id, scan_count, views, first_scan_at, first_country, last_scan_at, window_start,

@@ -241,15 +241,17 @@ class _State:
 
 
 def _count_scan(session: Session, unit_id: int, values: dict, now: dt.datetime) -> _State:
-    """Mark the scan, count it (:func:`counting.tally`) and return the unit's state.
+    """Mark the scan, count it (:func:`counting.tally`) and return the unit's state: the
+    day's marks, then for a scan (not a view) its window marks, then the upsert.
 
     SET expressions see the row as it was; concurrent scans of one unit serialise on the
     row, and a mark raced by two scans is inserted (and counted) by one of them only.
     """
     connection = session.connection()
     marks, count, _event = counting.count_statements(dialect_name(session))
-    rows = counting.mark_rows(unit_id, values, now)
-    new = {(kind, day) for kind, day in connection.execute(marks, rows)} if rows else set()
+    new = _insert_marks(connection, marks, counting.day_mark_rows(unit_id, values, now))
+    if counting.is_scan(values, new):  # not a view: the device and place in the window
+        new |= _insert_marks(connection, marks, counting.window_mark_rows(unit_id, values, now))
     added = counting.tally(values, new)
     flags = {name: int(getattr(added, name)) for name in added.__slots__}
     parameters = {
@@ -272,6 +274,11 @@ def _count_scan(session: Session, unit_id: int, values: dict, now: dt.datetime) 
         row.countries,
         added.scan,
     )
+
+
+def _insert_marks(connection, marks, rows: list[dict]) -> set[tuple[str, dt.date]]:
+    """Insert-or-ignore ``rows``; the (kind, day) of those that were new."""
+    return {(kind, day) for kind, day in connection.execute(marks, rows)} if rows else set()
 
 
 def _store_event(session, outcome: ScanOutcome, event: dict, kind: str) -> None:

@@ -13,7 +13,8 @@ from tracemark.scanning.counting import WINDOW_DAYS, owner_hash
 from tracemark.scanning.scans import Client, Verdict, network_of, place_of, scan_code
 
 SECRET = b"scan-secret"
-T0 = dt.datetime(2026, 11, 25, 9, tzinfo=dt.UTC)
+#: In the past, with room: scans dated after the rollups' clock would hold them back.
+T0 = dt.datetime(2026, 8, 25, 9, tzinfo=dt.UTC)
 
 
 @pytest.fixture
@@ -454,3 +455,19 @@ def test_the_first_claim_explains_the_places_seen_before_it(db, demo, urls):
     ]
     assert [o.patterns for o in later[:7]] == [[]] * 7
     assert later[7].patterns == ["many_networks"]  # copies after the claim still show
+
+
+def test_a_view_writes_no_window_marks(db, urls):
+    """Reloads are the commonest request: they add a day-mark probe, nothing more."""
+    first = _scan(db, urls[0], device="mark-counting-0001", country="ES")
+
+    def marks() -> int:
+        with db.sessions() as session:
+            query = select(UnitScanMark).where(UnitScanMark.unit_id == first.check.facts.unit_id)
+            return len(session.scalars(query).all())
+
+    assert marks() == 1 + 6  # the device today; device, place, country for two windows
+    _scan(
+        db, urls[0], device="mark-counting-0001", ip="203.0.113.9", now=T0 + dt.timedelta(minutes=3)
+    )
+    assert marks() == 7
