@@ -366,15 +366,21 @@ def test_the_resolvers_json_answers_are_as_documented(db, client, item):
 
 
 def test_only_the_prefix_holders_product_resolves(db, client):
+    from tracemark.models import Product
     from tracemark.resolver.resolve import owning_product
 
     prefix = "79" + "".join(secrets.choice("0123456789") for _ in range(6))
     gtin = unique_gtin("0" + prefix)
     with db.sessions.begin() as session:
         squatter = catalog.create_brand(session, f"s-{secrets.token_hex(4)}", "Squatter", None)
-        early = catalog.create_product(session, squatter, gtin, "registered first")
-        add_link(session, early, LinkData("gs1:pip", "https://squatter.example", {"en": "x"}))
+        # registered before brands held prefixes, by a brand that never held this one
+        early = Product(brand_id=squatter.id, gtin=gtin, name="registered first", texts={})
+        session.add(early)
+        session.flush()
         assert owning_product(session, gtin).id == early.id
+        with pytest.raises(LinkError) as raised:
+            add_link(session, early, LinkData("gs1:pip", "https://squatter.example", {"en": "x"}))
+        assert raised.value.code == "foreign_gtin"
         holder = catalog.create_brand(session, f"h-{secrets.token_hex(4)}", "Holder", None)
         session.add(BrandPrefix(brand_id=holder.id, prefix=prefix))  # (as held before 0022)
         session.flush()

@@ -17,7 +17,7 @@ from tests.admin.accounts.test_auth import (
     csrf_token,
     login,
 )
-from tests.conftest import PASSPHRASE, make_brand
+from tests.conftest import PASSPHRASE, gtin_under, make_brand
 from tracemark import catalog, errors
 from tracemark.accounts import users as accounts
 from tracemark.codes import issuance
@@ -39,11 +39,18 @@ class Catalog:
     other_product_id: int
     other_batch_id: int
     emails: dict[str, str]
+    #: The GS1 company prefix ``brand`` holds, and its product's GTIN.
+    prefix: str = ""
+    gtin: str = ""
+
+    def new_gtin(self, item: int = 2) -> str:
+        """A GTIN-14 under the brand's prefix that no product has yet."""
+        return gtin_under(self.prefix, item)
 
 
 @pytest.fixture
 def shop(db) -> Catalog:
-    mine, theirs = make_brand(db.sessions), make_brand(db.sessions)
+    mine, theirs = make_brand(db.sessions, owned=True), make_brand(db.sessions)
     emails = {}
     with db.sessions.begin() as session:
         for name in ROLES:
@@ -62,6 +69,8 @@ def shop(db) -> Catalog:
         theirs.product.id,
         theirs.batch.id,
         emails,
+        mine.prefix,
+        mine.product.gtin,
     )
 
 
@@ -98,12 +107,12 @@ def test_an_owner_creates_a_site_a_product_and_a_batch(app, shop, db):
     assert response.status_code == 302
     assert "Jaén mill" in client.get(f"{base(shop)}/sites").get_data(as_text=True)
 
-    response = post(client, f"{base(shop)}/products", {"gtin": "4006381333931", "name": "Pens"})
+    response = post(client, f"{base(shop)}/products", {"gtin": shop.new_gtin()[1:], "name": "Pens"})
     assert response.status_code == 302
     with db.sessions() as session:
         product = session.scalar(
             select(Product).where(
-                Product.brand_id == shop.brand.id, Product.gtin == "04006381333931"
+                Product.brand_id == shop.brand.id, Product.gtin == shop.new_gtin()
             )
         )
         site = session.scalar(select(Site).where(Site.brand_id == shop.brand.id))
@@ -181,18 +190,21 @@ def test_a_duplicate_gtin_or_a_double_submit_is_a_field_error(app, shop, db):
     client = signed_in(app, shop)
     path = f"{base(shop)}/products"
     # the demo product's GTIN, written as a GTIN-13
-    response = post(client, path, {"gtin": "9506000134352", "name": "Copy"})
+    response = post(client, path, {"gtin": shop.gtin[1:], "name": "Copy"})
     assert response.status_code == 200
     assert errors_of(response) == {"gtin": "A product with this GTIN exists already."}
-    first = post(client, path, {"gtin": "4006381333931", "name": "Pens"})
-    again = post(client, path, {"gtin": "4006381333931", "name": "Pens"})
+    first = post(client, path, {"gtin": shop.new_gtin()[1:], "name": "Pens"})
+    again = post(client, path, {"gtin": shop.new_gtin()[1:], "name": "Pens"})
     assert first.status_code == 302 and again.status_code == 200
     assert "gtin" in errors_of(again)
-    assert _count(db, Product, brand_id=shop.brand.id, gtin="04006381333931") == 1
-    # the same GTIN in another brand is allowed
+    assert _count(db, Product, brand_id=shop.brand.id, gtin=shop.new_gtin()) == 1
+    # the GTIN is under this brand's company prefix: no other brand can name it
     other = post(signed_in(app, shop, "outsider"), f"/admin/brands/{shop.other.slug}/products",
-                 {"gtin": "4006381333931", "name": "Pens"})  # fmt: skip
-    assert other.status_code == 302
+                 {"gtin": shop.new_gtin()[1:], "name": "Pens"})  # fmt: skip
+    assert other.status_code == 200
+    assert errors_of(other) == {
+        "gtin": "This GTIN is not under one of your brand&#39;s GS1 company prefixes."
+    }
 
 
 def test_a_duplicate_site_or_lot_is_a_field_error(app, shop, db):
@@ -325,16 +337,16 @@ def _token(client, path: str) -> str:
 def test_audit_entries_appear_on_the_owners_audit_page(app, shop):
     client = signed_in(app, shop)
     post(client, f"{base(shop)}/sites", {"name": "Audit mill"})
-    post(client, f"{base(shop)}/products", {"gtin": "4006381333931", "name": "Pens"})
+    post(client, f"{base(shop)}/products", {"gtin": shop.new_gtin()[1:], "name": "Pens"})
     html = client.get(f"{base(shop)}/audit").get_data(as_text=True)
     assert 'data-action="site.create"' in html and 'data-action="product.create"' in html
-    assert "Audit mill" in html and "04006381333931" in html
+    assert "Audit mill" in html and shop.new_gtin() in html
 
 
 def _routes(shop: Catalog) -> list[tuple[str, dict]]:
     return [
         (f"{base(shop)}/sites", {"name": f"S-{secrets.token_hex(3)}"}),
-        (f"{base(shop)}/products", {"gtin": "96385074", "name": "P"}),
+        (f"{base(shop)}/products", {"gtin": shop.new_gtin(3), "name": "P"}),
         (f"{base(shop)}/products/{shop.product_id}", {"name": "Olive oil 1 l"}),
         (f"{base(shop)}/batches", {"product": shop.product_id, "lot": secrets.token_hex(4)}),
         (f"{base(shop)}/batches/{shop.batch_id}", {"facts-site": "0"}),
@@ -411,7 +423,7 @@ def test_catalog_operations_refuse_bad_values(db, shop):
     with db.sessions() as session:
         brand = session.get(Brand, shop.brand.id)
         with pytest.raises(errors.Duplicate) as raised:
-            catalog.create_product(session, brand, "09506000134352", "Again")
+            catalog.create_product(session, brand, shop.gtin, "Again")
         assert raised.value.field == "gtin"
         with pytest.raises(ValueError):
             catalog.create_site(session, brand, "Far", latitude=95.0)
@@ -422,11 +434,11 @@ def test_catalog_operations_refuse_bad_values(db, shop):
 def test_a_unique_violation_past_the_check_is_a_duplicate_and_the_session_survives(db, shop):
     with db.sessions() as session:
         brand = session.get(Brand, shop.brand.id)
-        row = Product(brand_id=brand.id, gtin="09506000134352", name="Race", texts={})
+        row = Product(brand_id=brand.id, gtin=shop.gtin, name="Race", texts={})
         with pytest.raises(errors.Duplicate):
             errors.insert_unique(session, row, "gtin", "taken")  # as a concurrent submit would
-        assert catalog.get_product(session, brand, shop.product_id).gtin == "09506000134352"
-        assert catalog.create_product(session, brand, "96385074", "Next").id
+        assert catalog.get_product(session, brand, shop.product_id).gtin == shop.gtin
+        assert catalog.create_product(session, brand, shop.new_gtin(4), "Next").id
 
 
 def test_catalog_pages_have_no_inline_script_or_style(app, shop):
