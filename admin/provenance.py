@@ -77,7 +77,10 @@ def statement(slug: str, batch_id: int):
     batch = found_or_404(catalog.get_batch, member, batch_id)
     try:
         issued = provenance.issue_statement(
-            member.session, batch, settings().require_statement_passphrase()
+            member.session,
+            batch,
+            settings().require_statement_passphrase(),
+            resolver_base=request.host_url,
         )
     except (ConfigError, KeyLoadError) as exc:
         member.session.rollback()

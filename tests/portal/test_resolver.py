@@ -442,3 +442,31 @@ def test_what_does_not_decompress_is_400_under_01_and_not_found_elsewhere(client
     assert client.get("/AAAAAAAAAAAAAAAAAAAAAAA").status_code == 404  # an SSCC twice
     assert client.get("/nothing-here").status_code == 404
     assert client.get("/.well-known/gs1resolver").status_code == 200
+
+
+def test_a_provenance_statement_names_the_resolvers_linksets(db, client, item):
+    import base64
+    import json
+
+    from tracemark.content import provenance
+    from tracemark.models import Product
+
+    with db.sessions.begin() as session:
+        product = session.query(Product).filter_by(gtin=item["gtin"]).one()
+        batch = session.query(Batch).filter_by(product_id=product.id, lot="L1").one()
+        issued = provenance.issue_statement(
+            session, batch, "statement-passphrase", resolver_base="http://localhost/"
+        )
+    payload = json.loads(issued.text)["payload"]
+    statement = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    links = statement["resolver"]
+    assert links == {
+        "product_linkset": f"http://localhost/01/{item['gtin']}?linkType=linkset",
+        "batch_linkset": f"http://localhost/01/{item['gtin']}/10/L1?linkType=linkset",
+    }
+    context = client.get(links["batch_linkset"]).get_json()["linkset"][0]
+    assert context["anchor"] == f"http://localhost/01/{item['gtin']}/10/L1"
+    assert f"{GS1}recallStatus" in context and f"{GS1}pip" in context
+    from tracemark.content.statement_text import statement_lines
+
+    assert statement_lines(statement)[-1] == f"links      {links['batch_linkset']}"
