@@ -30,7 +30,7 @@ from tracemark.config import Settings
 from tracemark.content import stories as content
 from tracemark.db import make_engine, make_sessionmaker
 from tracemark.migrate import migrate_to
-from tracemark.models import Batch, Brand, Product
+from tracemark.models import Batch, Brand, BrandPrefix, Product
 from tracemark.trace import events as trace
 
 POSTGRES_URL = os.environ.get(
@@ -144,7 +144,9 @@ def make_brand(
     prefix = fresh_prefix()
     with sessions.begin() as session:
         brand = catalog.create_brand(session, slug, f"Brand {slug}", "https://tm.example.com")
-        catalog.claim_prefix(session, brand, prefix)
+        # held as set up by hand, not claimed: the claim's audit entry is no test's concern
+        session.add(BrandPrefix(brand_id=brand.id, prefix=prefix))
+        session.flush()
         if owned:
             product = catalog.create_product(session, brand, gtin_under(prefix), "Olive oil 1 l")
         else:
