@@ -144,8 +144,9 @@ def test_issuance_refusals(db, client, tenant, other, conforms):
         ambiguous.status_code == 409
         and conforms(ambiguous, ISSUE, "post")["error"] == "ambiguous_lot"
     )
-    chosen = client.post(url, headers=tenant.headers(), json={"count": 1, "gtin": "09506000134369"})
-    assert chosen.status_code == 202 and chosen.get_json()["gtin"] == "09506000134369"
+    second = gtin_under(tenant.demo.prefix, 2)
+    chosen = client.post(url, headers=tenant.headers(), json={"count": 1, "gtin": second})
+    assert chosen.status_code == 202 and chosen.get_json()["gtin"] == second
     with db.sessions.begin() as session:
         batch = session.get_one(Batch, tenant.demo.batch.id)
         batch.status = BatchStatus.RECALLED
