@@ -16,6 +16,7 @@ from admin import checkpoints as _checkpoints  # noqa: F401  (the checkpoint tem
 from admin import content as _content  # noqa: F401  (stories, pictures, reports)
 from admin import issuance as _issuance  # noqa: F401  (registers the issuance pages on bp)
 from admin import keys as _keys  # noqa: F401  (registers the key pages on bp)
+from admin import prefixes as _prefixes  # noqa: F401  (the brand's GS1 company prefixes)
 from admin import provenance as _provenance  # noqa: F401  (registers the regulator view on bp)
 from admin import quality as _quality  # noqa: F401  (registers the quality board on bp)
 from admin import recording as _recording  # noqa: F401  (recording checkpoints)

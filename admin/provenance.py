@@ -77,7 +77,11 @@ def statement(slug: str, batch_id: int):
     batch = found_or_404(catalog.get_batch, member, batch_id)
     try:
         issued = provenance.issue_statement(
-            member.session, batch, settings().require_statement_passphrase(), actor=member.actor
+            member.session,
+            batch,
+            settings().require_statement_passphrase(),
+            resolver_base=request.host_url,
+            actor=member.actor,
         )
     except (ConfigError, KeyLoadError) as exc:
         member.session.rollback()

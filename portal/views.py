@@ -169,7 +169,7 @@ def verify(_rest: str):
     return answer_uncompressed(uri)
 
 
-@bp.get("/<string:_segment>", provide_automatic_options=False)
+@bp.get("/<string:_segment>", provide_automatic_options=False, strict_slashes=False)
 @rate_limited("scan")
 def compressed(_segment: str):
     """A fully compressed Digital Link (``/AQnYUc1gmg``), answered as its uncompressed
@@ -180,7 +180,7 @@ def compressed(_segment: str):
     return resolver.same_as(uri, answer_uncompressed)
 
 
-@bp.route("/<string:_segment>", methods=["OPTIONS"])
+@bp.route("/<string:_segment>", methods=["OPTIONS"], strict_slashes=False)
 def compressed_options(_segment: str):
     uri = received_uri()
     if not resolver.is_compressed(uri):

@@ -130,6 +130,11 @@ ACCESS: dict[str, Access] = {
     # resolver links: everyone reads them, owners and staff change them
     "admin.product_links": Access(read=READERS, write=EDITORS),
     "admin.delete_product_link": Access(write=EDITORS),
+    "admin.edit_product_link": Access(read=EDITORS, write=EDITORS),
+    "admin.default_product_link": Access(write=EDITORS),
+    # the brand's GS1 company prefixes: owners only
+    "admin.prefixes": Access(read=OWNERS, write=OWNERS),
+    "admin.release_prefix": Access(write=OWNERS),
 }
 #: URL parameter values that differ by endpoint (each board has its own charts).
 ENDPOINT_VALUES = {
@@ -153,6 +158,7 @@ OBJECTS = (
     "file_id",
     "prefix",
     "link_id",
+    "company_prefix",
 )
 #: Routes outside any brand, with the status each kind of visitor gets; tested in depth
 #: by test_auth (sign-in) and elsewhere, walked here so none is forgotten.
@@ -203,7 +209,7 @@ def world(db) -> World:
     the first, and an outsider who owns the second."""
     values = []
     for _ in range(2):
-        demo = make_brand(db.sessions)
+        demo = make_brand(db.sessions, owned=True)
         issuance.issue(db.sessions, demo.batch.id, 2, PASSPHRASE)
         with db.sessions.begin() as session:
             batch, product = session.merge(demo.batch), session.merge(demo.product)
@@ -256,6 +262,7 @@ def world(db) -> World:
                     "file_id": str(file_id),
                     "prefix": prefix,
                     "link_id": str(link_id),
+                    "company_prefix": demo.prefix,
                 },
                 demo.brand,
             )

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from signing.keyring import KeyPurpose
 from signing.keys import load_private_key
-from tests.conftest import PASSPHRASE
+from tests.conftest import PASSPHRASE, fresh_prefix, gtin_under
 from tracemark.cli import main
 from tracemark.codes import keystore
 from tracemark.models import AuditLog, SigningKey
@@ -32,8 +32,13 @@ def test_brand_to_offline_verification(run, tmp_path, demo):
     slug = f"cli-{demo.brand.slug}"
     run("init-db")
     run("brand", "create", slug, "CLI Brand", "--resolver", "https://tm.cli.example")
-    run("product", "create", "--brand", slug, "4006381333931", "Pen")
-    run("batch", "create", "--brand", slug, "--gtin", "4006381333931", "LOT-7")
+    prefix = fresh_prefix()
+    pen = gtin_under(prefix)
+    refused = run("product", "create", "--brand", slug, pen, "Pen", expect=2)
+    assert "company prefixes" in refused  # the brand holds no prefix yet
+    run("brand", "prefix", slug, prefix)
+    run("product", "create", "--brand", slug, pen, "Pen")
+    run("batch", "create", "--brand", slug, "--gtin", pen, "LOT-7")
     kid = run("keys", "create", "--brand", slug).strip()
     assert f"{kid}\t{slug}\tactive" in run("keys", "list", "--brand", slug)
 
@@ -45,7 +50,7 @@ def test_brand_to_offline_verification(run, tmp_path, demo):
     lines = csv_path.read_text().splitlines()
     assert len(lines) == 31
     url = lines[1].split(",")[1]
-    assert url.startswith("HTTPS://TM.CLI.EXAMPLE/01/04006381333931/10/LOT-7/21/")
+    assert url.startswith(f"HTTPS://TM.CLI.EXAMPLE/01/{pen}/10/LOT-7/21/")
 
     keys_file = tmp_path / "keys.json"
     run("keys", "export", "--brand", slug, "-o", str(keys_file))

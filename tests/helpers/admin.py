@@ -10,6 +10,7 @@ from pathlib import Path
 import pyotp
 from sqlalchemy import select
 
+from tests.conftest import gtin_under
 from tracemark.accounts import second_factor
 from tracemark.models import AuditLog, Brand
 from tracemark.web import compact_css
@@ -80,6 +81,14 @@ class Catalog:
     other_product_id: int
     other_batch_id: int
     emails: dict[str, str]
+    #: The GS1 company prefix ``brand`` holds, and its product's GTIN (GS1's example
+    #: GTIN, which both brands have: registered before they held prefixes).
+    prefix: str = ""
+    gtin: str = ""
+
+    def new_gtin(self, item: int = 2) -> str:
+        """A GTIN-14 under the brand's prefix that no product has yet."""
+        return gtin_under(self.prefix, item)
 
 
 def signed_in(app, shop: Catalog, role: str = "owner", **headers):

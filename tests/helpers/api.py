@@ -29,8 +29,8 @@ class Tenant:
         return f"/api/v1/brands/{self.slug}/{tail}"
 
 
-def make_tenant(sessions, lot: str = "L2401A") -> Tenant:
-    demo = make_brand(sessions, lot=lot)
+def make_tenant(sessions, lot: str = "L2401A", *, owned: bool = False) -> Tenant:
+    demo = make_brand(sessions, lot=lot, owned=owned)
     tokens = {}
     with sessions.begin() as session:
         brand = session.merge(demo.brand)

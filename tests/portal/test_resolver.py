@@ -360,15 +360,21 @@ def test_the_resolvers_json_answers_are_as_documented(db, client, item):
 
 
 def test_only_the_prefix_holders_product_resolves(db, client):
+    from tracemark.models import Product
     from tracemark.resolver.resolve import owning_product
 
     prefix = "79" + "".join(secrets.choice("0123456789") for _ in range(6))
     gtin = unique_gtin("0" + prefix)
     with db.sessions.begin() as session:
         squatter = catalog.create_brand(session, f"s-{secrets.token_hex(4)}", "Squatter", None)
-        early = catalog.create_product(session, squatter, gtin, "registered first")
-        add_link(session, early, LinkData("gs1:pip", "https://squatter.example", {"en": "x"}))
+        # registered before brands held prefixes, by a brand that never held this one
+        early = Product(brand_id=squatter.id, gtin=gtin, name="registered first", texts={})
+        session.add(early)
+        session.flush()
         assert owning_product(session, gtin).id == early.id
+        with pytest.raises(LinkError) as raised:
+            add_link(session, early, LinkData("gs1:pip", "https://squatter.example", {"en": "x"}))
+        assert raised.value.code == "foreign_gtin"
         holder = catalog.create_brand(session, f"h-{secrets.token_hex(4)}", "Holder", None)
         session.add(BrandPrefix(brand_id=holder.id, prefix=prefix))  # (as held before 0022)
         session.flush()
@@ -431,3 +437,31 @@ def test_what_does_not_decompress_is_400_under_01_and_not_found_elsewhere(client
     assert client.get("/AAAAAAAAAAAAAAAAAAAAAAA").status_code == 404  # an SSCC twice
     assert client.get("/nothing-here").status_code == 404
     assert client.get("/.well-known/gs1resolver").status_code == 200
+
+
+def test_a_provenance_statement_names_the_resolvers_linksets(db, client, item):
+    import base64
+    import json
+
+    from tracemark.content import provenance
+    from tracemark.models import Product
+
+    with db.sessions.begin() as session:
+        product = session.query(Product).filter_by(gtin=item["gtin"]).one()
+        batch = session.query(Batch).filter_by(product_id=product.id, lot="L1").one()
+        issued = provenance.issue_statement(
+            session, batch, "statement-passphrase", resolver_base="http://localhost/"
+        )
+    payload = json.loads(issued.text)["payload"]
+    statement = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    links = statement["resolver"]
+    assert links == {
+        "product_linkset": f"http://localhost/01/{item['gtin']}?linkType=linkset",
+        "batch_linkset": f"http://localhost/01/{item['gtin']}/10/L1?linkType=linkset",
+    }
+    context = client.get(links["batch_linkset"]).get_json()["linkset"][0]
+    assert context["anchor"] == f"http://localhost/01/{item['gtin']}/10/L1"
+    assert f"{GS1}recallStatus" in context and f"{GS1}pip" in context
+    from tracemark.content.statement_text import statement_lines
+
+    assert statement_lines(statement)[-1] == f"links      {links['batch_linkset']}"
