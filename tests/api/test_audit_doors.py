@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from tests.api.conftest import Tenant, make_tenant
 from tests.conftest import PASSPHRASE
 from tests.helpers.admin import PASSWORD, csrf_token
+from tests.helpers.api import Tenant, make_tenant
 from tracemark.accounts import users as accounts
 from tracemark.cli import main
 from tracemark.codes import issuance, keystore

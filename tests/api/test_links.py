@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.conftest import make_tenant
+from tests.helpers.api import make_tenant
 from tracemark.models import AuditLog
 
 LINKS = "/api/v1/brands/{slug}/products/{gtin}/links"
@@ -146,3 +146,12 @@ def test_another_brands_link_cannot_be_replaced(client, tenant, other):
     link = client.post(url, json=BODY, headers=tenant.headers("issue")).get_json()
     theirs = other.url(f"links/{link['id']}")
     assert client.put(theirs, json=BODY, headers=other.headers("issue")).status_code == 404
+
+
+def test_a_link_id_beyond_any_row_is_not_found_whatever_the_method(client, tenant):
+    """Beside the link's PUT, a DELETE of an id past the column's range is a 404, not a 405."""
+    for huge in (2**31, 2**63, 10**30):
+        for method in ("put", "delete"):
+            call = getattr(client, method)
+            response = call(tenant.url(f"links/{huge}"), headers=tenant.headers())
+            assert response.status_code == 404, (method, huge)

@@ -12,10 +12,8 @@ import re
 
 import pytest
 
-from tests.portal.test_resolver import GS1, LINKSET, cheap_hashes, item, unique_gtin
+from tests.helpers.resolver import GS1, LINKSET, unique_gtin
 from tracemark.resolver.compression import compress
-
-__all__ = ["cheap_hashes", "item"]
 
 #: A media type as IANA registers them: type/subtype.
 MEDIA_TYPE = re.compile(r"[a-z]+/[a-z0-9.+-]+")

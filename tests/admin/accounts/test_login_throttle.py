@@ -186,7 +186,7 @@ def test_a_correct_second_factor_passes_the_ceiling(app, people):
 
 
 def _token(client) -> str:
-    from tests.admin.accounts.test_auth import csrf_token
+    from tests.helpers.admin import csrf_token
 
     return csrf_token(client, "/admin/")
 

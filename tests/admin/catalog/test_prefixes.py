@@ -7,13 +7,11 @@ import secrets
 
 import pytest
 
-from tests.admin.accounts.test_auth import PASSWORD, cheap_hashes, csrf_token, login
 from tests.conftest import fresh_prefix, make_brand
+from tests.helpers.admin import PASSWORD, csrf_token, login
 from tracemark import catalog
 from tracemark.accounts import users as accounts
 from tracemark.models import AuditLog, Brand, BrandPrefix, Role
-
-__all__ = ["cheap_hashes"]
 
 
 @pytest.fixture
