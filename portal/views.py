@@ -268,8 +268,15 @@ def locale_context() -> dict:
         "sensor_name": messages.sensor_name,
         "measure": messages.measure,
         "batch_parts": batch_parts,
+        "isolate": messages.isolate,
         "language_links": language_links,
     }
+
+
+@bp.app_template_filter("isolate")
+def isolate_filter(value: object) -> str:
+    """A value put into a translated sentence, isolated on right-to-left pages."""
+    return messages.isolate(value)
 
 
 @bp.app_template_filter("country_name")
