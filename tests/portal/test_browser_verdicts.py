@@ -139,6 +139,18 @@ def test_each_verdict_reads_at_a_glance_on_a_phone(browser, server, codes, local
                 assert not look["pinForm"], f"a PIN form under {verdict}"
             assert page.evaluate(_OUTSIDE_VIEWPORT) == []
             page.screenshot(path=shots / f"{locale}-{verdict}.png", full_page=True)
+            if verdict == "not_genuine":
+                # a forged label leads to the report form, and the report is sent
+                with page.expect_navigation():
+                    page.locator("[data-report-link]").click()
+                page.fill("#shop", "Mercado Central")
+                page.fill("#city", "Valencia")
+                assert page.evaluate(_OUTSIDE_VIEWPORT) == []
+                page.screenshot(path=shots / f"{locale}-report_form.png", full_page=True)
+                with page.expect_navigation():
+                    page.locator(".report-form button").click()
+                assert page.locator('[data-report="sent"] svg.verdict-icon').is_visible()
+                page.screenshot(path=shots / f"{locale}-report_sent.png", full_page=True)
             if verdict == "genuine_first_scan":
                 assert look["pinForm"]
                 # the owner claims it; the page then says so, with no form

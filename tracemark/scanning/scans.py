@@ -26,6 +26,7 @@ from tracemark.db import dialect_name, insert_for
 from tracemark.models import BatchStatus, ScanEvent, UnitScanMark, UnitScanState
 from tracemark.models.base import as_utc, utcnow
 from tracemark.scanning import scan_statement
+from tracemark.scanning.attribution import claimed_brand
 from tracemark.scanning.devices import device_class
 from tracemark.scanning.risk import Observation, RiskPolicy, judge
 
@@ -118,8 +119,8 @@ def scan_code(
     now = now or utcnow()
     marks = _marks(client, secret, now)
     code = verified_code(url, keys, lambda kid: _load_key(sessions, kid))
-    if isinstance(code, CodeCheck):
-        scan_statement.record_refused(engine, code.reason, marks)
+    if isinstance(code, CodeCheck):  # a forged code counts for the brand it names
+        scan_statement.record_refused(engine, code.reason, marks, code.code)
         return ScanOutcome(Verdict.NOT_GENUINE, code.reason, code)
     check, row = scan_statement.record(engine, code, marks)
     if check.facts is None:
@@ -396,11 +397,15 @@ def _count_scan(
 
 
 def _store_event(session, outcome: ScanOutcome, client: Client, device, network, now) -> None:
-    facts = outcome.check.facts
+    facts, code = outcome.check.facts, outcome.check.code
+    if facts is not None:
+        brand_id = facts.brand_id
+    else:  # a forged code counts for the brand it names (its key id, GTIN or prefix)
+        brand_id = claimed_brand(session, code.gtin, code.kid) if code is not None else None
     session.connection().execute(
         _statements(dialect_name(session))[2],
         {
-            "brand_id": facts.brand_id if facts else None,
+            "brand_id": brand_id,
             "unit_id": facts.unit_id if facts else None,
             "scanned_at": now,
             "verdict": outcome.verdict.value,
