@@ -173,14 +173,15 @@ def _history(sessions, brand_id: int, batch_id: int, passphrase: str) -> None:
     with sessions.begin() as session:
         brand, batch = session.get_one(Brand, brand_id), session.get_one(Batch, batch_id)
         demo_history.seed(session, brand, batch, lots, today)
-    # nothing else writes while the demo sets up: no need to wait for stragglers
-    roll_up(sessions, settle=dt.timedelta(0))
+    # nothing else writes while the demo sets up: no need to wait for stragglers; the
+    # past's claims are older than the recent ones a rollup recounts
+    roll_up(sessions, settle=dt.timedelta(0), all_claims=True)
 
 
-def roll_up(sessions, settle: dt.timedelta = SETTLE) -> None:
+def roll_up(sessions, settle: dt.timedelta = SETTLE, all_claims: bool = False) -> None:
     """The boards' rollups (scan analytics, quality and supply chain), as the worker runs
     them when idle."""
-    rollups.roll_up(sessions, settle=settle)
+    rollups.roll_up(sessions, settle=settle, all_claims=all_claims)
     board_rollup.roll_up(sessions, settle=settle)
 
 

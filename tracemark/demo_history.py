@@ -217,10 +217,13 @@ def _scans(session: Session, rng: random.Random, brand: Brand, batches: list, to
                     "device_class": rng.choice(("mobile", "mobile", "mobile", "desktop")),
                 })  # fmt: skip
             first, last = rows[0], rows[-1]
+            # some buyers register their bottle with its scratch-off PIN
+            claimed = first[0] + dt.timedelta(minutes=5) if rng.random() < 0.07 else None
             states.append({
                 "unit_id": unit_id, "scan_count": len(rows), "first_scan_at": first[0],
                 "first_country": first[3], "last_scan_at": last[0], "last_country": last[3],
                 "last_country_at": last[0], "countries": len({r[3] for r in rows}),
+                "claimed_at": claimed if unit_id not in clones else None,
             })  # fmt: skip
     session.execute(insert(ScanEvent), events)
     session.execute(insert(UnitScanState), states)

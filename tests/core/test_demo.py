@@ -153,7 +153,8 @@ def test_the_demo_has_a_past_every_board_shows(tmp_path):
     with make_sessionmaker(engine)() as session:
         brand = catalog.get_brand(session, demo.DEMO_SLUG)
         rows = session.execute(
-            select(ScanRollup.day, ScanRollup.scans, ScanRollup.suspicious, ScanRollup.not_genuine)
+            select(ScanRollup.day, ScanRollup.scans, ScanRollup.suspicious, ScanRollup.not_genuine,
+                   ScanRollup.claims)
             .where(ScanRollup.brand_id == brand.id, ScanRollup.dimension == "total",
                    ScanRollup.product_id == ALL_PRODUCTS)
         ).all()  # fmt: skip
@@ -161,6 +162,7 @@ def test_the_demo_has_a_past_every_board_shows(tmp_path):
         assert (max(days) - min(days)).days >= 75
         assert sum(r.scans for r in rows) > 1000 and sum(r.suspicious for r in rows) > 10
         assert sum(r.not_genuine for r in rows) > 20  # forged scans, counted for the brand
+        assert sum(r.claims for r in rows) > 10
         countries = session.scalars(
             select(ScanRollup.value)
             .where(ScanRollup.brand_id == brand.id, ScanRollup.dimension == "country")
