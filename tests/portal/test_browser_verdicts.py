@@ -102,8 +102,9 @@ def codes(db, demo, app) -> dict[str, dict[str, str]]:
 
 #: The stored layout of each verdict's banner, by locale: what does not depend on the
 #: wording (where the banner starts and how wide it is, where its icon and headline
-#: start on the reading side, how big the icon is). A change beyond :data:`TOLERANCE` px is a layout change:
-#: look at the screenshots, then store the new layout with TRACEMARK_UPDATE_REFERENCES=1.
+#: start on the reading side, how big the icon is). A change beyond :data:`TOLERANCE`
+#: px is a layout change: look at the screenshots, then store the new layout with
+#: TRACEMARK_UPDATE_REFERENCES=1.
 REFERENCES = Path(__file__).with_name("verdict_layout.json")
 TOLERANCE = 4
 

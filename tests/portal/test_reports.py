@@ -130,6 +130,7 @@ def test_the_reports_board_shows_places_and_exports_csv(app, db, demo, client, c
     _link, hidden = _form(client, forge(codes[0]))
     for shop in ("Kiosk 5", "Kiosk 5", "Bazar"):
         client.post("/report", data={**hidden, "shop": shop, "city": "Lyon"})
+    client.post("/report", data={**hidden, "online_url": "https://cheap-oil.example/x?id=1"})
     email = f"m-{secrets.token_hex(4)}@example.com"
     with db.sessions.begin() as session:
         user = accounts.create_user(session, email, PASSWORD, "Marketing")
@@ -139,10 +140,11 @@ def test_the_reports_board_shows_places_and_exports_csv(app, db, demo, client, c
     base = f"/admin/brands/{demo.brand.slug}/reports"
     page = admin.get(base).get_data(as_text=True)
     assert 'data-place="|Lyon"' in page and "Kiosk 5, Bazar" in page
-    assert page.count('data-verdict="not_genuine"') == 3
+    assert page.count('data-verdict="not_genuine"') == 4
+    assert '<span dir="ltr" data-online>cheap-oil.example</span>' in page  # an online shop
     rows = list(csv.reader(io.StringIO(admin.get(f"{base}.csv").get_data(as_text=True))))
-    assert rows[0][:3] == ["filed_at", "verdict", "gtin"] and len(rows) == 4
-    assert {row[8] for row in rows[1:]} == {"Kiosk 5", "Bazar"}
+    assert rows[0][:3] == ["filed_at", "verdict", "gtin"] and len(rows) == 5
+    assert {row[8] for row in rows[1:]} == {"Kiosk 5", "Bazar", ""}
 
 
 def test_forged_scans_count_for_the_brand_the_code_names(db, demo, client, codes):

@@ -128,6 +128,8 @@ class Place:
     week: dt.date
     reports: int
     shops: tuple[str, ...]
+    #: The hosts of the online shops named, for reports that gave a link.
+    online: tuple[str, ...] = ()
 
 
 def reports_of(
@@ -159,10 +161,8 @@ def by_place(reports: list[ForgeryReport]) -> list[Place]:
         groups.setdefault(key, []).append(report)
     places = []
     for (country, _city, week), found in groups.items():
-        shops = Counter(r.shop for r in found if r.shop)
-        places.append(
-            Place(
-                country, found[0].city, week, len(found), tuple(s for s, _ in shops.most_common())
-            )
-        )
+        shops = tuple(shop for shop, _ in Counter(r.shop for r in found if r.shop).most_common())
+        hosts = Counter(urlsplit(r.online_url).hostname for r in found if r.online_url)
+        online = tuple(host for host, _ in hosts.most_common() if host)
+        places.append(Place(country, found[0].city, week, len(found), shops, online))
     return sorted(places, key=lambda p: (-p.reports, -p.week.toordinal(), p.country, p.city))
