@@ -14,6 +14,7 @@ from admin import audit_export as _audit_export  # noqa: F401  (registers the ex
 from admin import catalog as _catalog  # noqa: F401  (registers the catalog pages on bp)
 from admin import checkpoints as _checkpoints  # noqa: F401  (the checkpoint template editor)
 from admin import content as _content  # noqa: F401  (stories, pictures, reports)
+from admin import forgery_reports as _forgery_reports  # noqa: F401  (the reports board)
 from admin import issuance as _issuance  # noqa: F401  (registers the issuance pages on bp)
 from admin import keys as _keys  # noqa: F401  (registers the key pages on bp)
 from admin import prefixes as _prefixes  # noqa: F401  (the brand's GS1 company prefixes)

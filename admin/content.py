@@ -26,12 +26,13 @@ from tracemark.scanning.batch_view import story_html
 
 @bp.app_template_filter("file_size")
 def file_size(size: int) -> str:
-    """``size`` bytes in the page's language: 29 byte, 1,7 ko, 9.8 MB."""
+    """``size`` bytes in the page's language: 29 bytes, 1,7 ko, 9.8 MB (bytes in the
+    long form: CLDR's short English form is the singular "byte")."""
     for unit, scale in (("digital-megabyte", 1e6), ("digital-kilobyte", 1e3)):
         if size >= scale:
             value = round(size / scale, 1)
             return format_unit(value, unit, length="short", locale=get_locale())
-    return format_unit(size, "digital-byte", length="short", locale=get_locale())
+    return format_unit(size, "digital-byte", length="long", locale=get_locale())
 
 
 def batch_content(member: Member, batch: Batch) -> dict:

@@ -3,6 +3,7 @@ brands, a brand's audit log."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
@@ -18,6 +19,7 @@ from tracemark.accounts import users as accounts
 from tracemark.i18n import LOCALES, text_direction
 from tracemark.models import Role
 from tracemark.models.base import as_utc
+from tracemark.reporting import dashboard as dashboard_figures
 from tracemark.web import csrf_error, db_session, error_response, rate_limited
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
@@ -185,8 +187,27 @@ def logout():
 @bp.get("/")
 @login_required
 def dashboard():
-    memberships = accounts.memberships(db_session(), auth.signed_in_user())
-    return render_template("admin/dashboard.html", memberships=memberships, Role=Role)
+    session = db_session()
+    memberships = accounts.memberships(session, auth.signed_in_user())
+    figures = dashboard_figures.brand_figures(
+        session, [brand.id for brand, _role in memberships], dt.datetime.now(dt.UTC).date()
+    )
+    return render_template(
+        "admin/dashboard.html",
+        memberships=memberships,
+        figures=figures,
+        tiles=DASHBOARD_TILES,
+        Role=Role,
+    )
+
+
+#: The figures each role sees first on the dashboard, most wanted first.
+DASHBOARD_TILES = {
+    Role.OWNER: ("scans", "suspected", "on_hold", "first_pass", "outbox_failures"),
+    Role.STAFF: ("on_hold", "first_pass", "suspected", "scans"),
+    Role.MARKETING: ("scans", "suspected", "not_genuine"),
+    Role.REGULATOR: ("recalled", "on_hold", "suspected"),
+}
 
 
 @bp.get("/brands/<slug>/audit")

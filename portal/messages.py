@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from flask_babel import format_date, format_decimal, format_number, get_translations
+from flask_babel import format_date, format_decimal, format_number, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 
+from tracemark.i18n import text_direction
 from tracemark.scanning.scans import Verdict
 
 HEADLINES = {
@@ -146,10 +147,10 @@ def excursion_text(excursion) -> str:
         "limit": measure(excursion.limit, excursion.uom),
     }
     if excursion.value is None:
-        return str(_l("%(sensor)s outside its limits")) % values
+        return _fill(str(_l("%(sensor)s outside its limits")), **values)
     if excursion.limit is None:
-        return str(_l("%(sensor)s reached %(value)s")) % values
-    return str(_l("%(sensor)s reached %(value)s (limit %(limit)s)")) % values
+        return _fill(str(_l("%(sensor)s reached %(value)s")), **values)
+    return _fill(str(_l("%(sensor)s reached %(value)s (limit %(limit)s)")), **values)
 
 
 CLAIMS = {
@@ -199,11 +200,27 @@ def explanation(
 
 def _fill(text: str, **values: str) -> str:
     """``text % values``, where a value that ends a sentence itself ("Demo Co.") takes
-    the place of the sentence's own full stop rather than doubling it."""
+    the place of the sentence's own full stop rather than doubling it, and each value is
+    isolated (:func:`isolate`) so a Latin name or a date keeps its order in Arabic."""
     for name, value in values.items():
         if value.endswith("."):
             text = text.replace(f"%({name})s.", f"%({name})s")
-    return text % values
+    return text % {name: isolate(value) for name, value in values.items()}
+
+
+#: FIRST STRONG ISOLATE … POP DIRECTIONAL ISOLATE (Unicode bidi, UAX #9).
+FSI, PDI = "\u2068", "\u2069"
+
+
+def isolate(value: object) -> str:
+    """``value`` as text, wrapped in Unicode isolates on a right-to-left page: embedded
+    in an Arabic sentence, "Demo Olive Oil Co." or "2026/10/20" then keep their own
+    direction and order, and the full stop of "Co." stays where it was written. Plain
+    text on left-to-right pages, where isolation changes nothing."""
+    text = str(value)
+    if not text or text_direction(str(get_locale())) != "rtl":
+        return text
+    return f"{FSI}{text}{PDI}"
 
 
 def claim_text(
@@ -225,7 +242,7 @@ def claim_text(
             left,
         )
     text = str(CLAIMS[status])
-    return text % {"date": format_date(claimed_at, "long")} if claimed_at else text
+    return _fill(text, date=format_date(claimed_at, "long")) if claimed_at else text
 
 
 #: What an on-hold or recalled page says when the brand wrote no notice in the page's

@@ -20,6 +20,7 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
@@ -32,6 +33,7 @@ from tracemark.codes.pins import ClaimStatus
 from tracemark.content import images
 from tracemark.i18n import COOKIE, LOCALES, normalize, text_direction
 from tracemark.models import Brand, Image, Role
+from tracemark.reporting import forgery
 from tracemark.scanning.batch_view import BatchView, published_document
 from tracemark.scanning.claims import claim_unit
 from tracemark.scanning.counting import new_device_id
@@ -362,14 +364,73 @@ def locale_context() -> dict:
         "sensor_name": messages.sensor_name,
         "measure": messages.measure,
         "batch_parts": batch_parts,
+        "isolate": messages.isolate,
         "language_links": language_links,
     }
+
+
+@bp.app_template_filter("isolate")
+def isolate_filter(value: object) -> str:
+    """A value put into a translated sentence, isolated on right-to-left pages."""
+    return messages.isolate(value)
 
 
 @bp.app_template_filter("country_name")
 def country_name(code: str) -> str:
     """The country's name in the page's language (CLDR via Babel)."""
     return get_locale().territories.get(code, code)
+
+
+#: What a refused report says, by :class:`ReportError` code.
+REPORT_ERRORS = {
+    "no_place": _l("Say where you bought it: the shop, the city or the online link."),
+    "bad_shop": _l("The shop's name is too long."),
+    "bad_city": _l("The city's name is too long."),
+    "bad_online_url": _l("Give the online shop's full address, starting with https://"),
+    "bad_contact": _l("The contact is too long."),
+    "bad_photo": _l("The photo must be a PNG, JPEG or WebP picture of at most 5 MB."),
+    "bad_verdict": _l("This product cannot be reported from here."),
+}
+
+
+def _report_code() -> tuple[str, str]:
+    code = request.values.get("code", "")[:2000]
+    verdict = request.values.get("verdict", "")
+    if not code.startswith("/01/") or verdict not in forgery.REPORTABLE:
+        abort(404)
+    return code, verdict
+
+
+@bp.get("/report")
+@rate_limited("scan")
+def report_form():
+    """Where a shopper says where a label that failed the check was bought."""
+    code, verdict = _report_code()
+    return render_template("report.html", code_uri=code, verdict=verdict, error=None, values={})
+
+
+@bp.post("/report")
+@rate_limited("report")
+def report():
+    """Store the report for the brand the code claims; the shopper sees it was sent."""
+    code, verdict = _report_code()
+    upload = request.files.get("photo")
+    photo = upload.read(images.MAX_IMAGE_BYTES + 1) if upload and upload.filename else None
+    values = {name: request.form.get(name, "")[:1000] for name in forgery.LIMITS}
+    session = db_session()
+    try:
+        forgery.file_report(
+            session, code, verdict, photo=photo, country=client().country,
+            locale=str(get_locale()), **values,
+        )  # fmt: skip
+    except forgery.ReportError as error:
+        session.rollback()
+        message = REPORT_ERRORS[error.code]
+        return render_template(
+            "report.html", code_uri=code, verdict=verdict, error=message, values=values
+        ), 400
+    session.commit()
+    return render_template("report_sent.html", code_uri=code), 201
 
 
 @bp.post("/claim")

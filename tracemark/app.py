@@ -37,6 +37,7 @@ def create_app(
         TRACEMARK_SETTINGS=settings,
         TRACEMARK_SCAN_LIMIT=settings.scan_rate_limit,
         TRACEMARK_CLAIM_LIMIT=settings.claim_rate_limit,
+        TRACEMARK_REPORT_LIMIT=settings.report_rate_limit,
         TRACEMARK_LOGIN_LIMIT=settings.login_rate_limit,
         TRACEMARK_API_LIMIT=settings.api_rate_limit,
         TRACEMARK_API_AUTH_FAILURE_LIMIT=settings.api_auth_failure_limit,

@@ -26,6 +26,7 @@ from tracemark.ratelimit import Budgets
 BUDGETS = {
     "scan": "TRACEMARK_SCAN_LIMIT",
     "claim": "TRACEMARK_CLAIM_LIMIT",
+    "report": "TRACEMARK_REPORT_LIMIT",
     "login": "TRACEMARK_LOGIN_LIMIT",
     "api": "TRACEMARK_API_LIMIT",
     # failures only (see failures_exhausted): integration API calls without a valid token

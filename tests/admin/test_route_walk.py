@@ -28,12 +28,14 @@ from tests.helpers.admin import PASSWORD, assert_no_inline_code, csrf_token, log
 from tracemark.accounts import tokens as api_tokens
 from tracemark.accounts import users as accounts
 from tracemark.codes import issuance
+from tracemark.codes.printing import batch_urls
 from tracemark.config import Settings
 from tracemark.content import images
 from tracemark.content import stories as content
 from tracemark.models import AuditLog, IssuanceJob, MessageKind, MessageStatus, Role, Unit
 from tracemark.notify import outbox
 from tracemark.quality import checkpoints, recording, rules
+from tracemark.reporting import forgery
 from tracemark.resolver.links import LinkData, add_link
 from tracemark.trace import supply
 
@@ -135,6 +137,10 @@ ACCESS: dict[str, Access] = {
     # the brand's GS1 company prefixes: owners only
     "admin.prefixes": Access(read=OWNERS, write=OWNERS),
     "admin.release_prefix": Access(write=OWNERS),
+    # forgery reports: the brand's scan readers
+    "admin.forgery_board": Access(read=ANALYSTS),
+    "admin.forgery_csv": Access(read=ANALYSTS),
+    "admin.forgery_photo": Access(read=ANALYSTS),
 }
 #: URL parameter values that differ by endpoint (each board has its own charts).
 ENDPOINT_VALUES = {
@@ -159,6 +165,7 @@ OBJECTS = (
     "prefix",
     "link_id",
     "company_prefix",
+    "report_id",
 )
 #: Routes outside any brand, with the status each kind of visitor gets; tested in depth
 #: by test_auth (sign-in) and elsewhere, walked here so none is forgotten.
@@ -240,6 +247,14 @@ def world(db) -> World:
                 session, product, LinkData("gs1:pip", "https://walk.example", {"en": "Walk"})
             )
             link_id = link.id
+            url = next(batch_urls(session, batch, "http://x"))[1]
+            report_id = forgery.file_report(
+                session,
+                url[url.index("/01/") :],
+                "not_genuine",
+                city="Lyon",
+                photo=_png(),
+            ).id
         values.append(
             (
                 {
@@ -263,6 +278,7 @@ def world(db) -> World:
                     "prefix": prefix,
                     "link_id": str(link_id),
                     "company_prefix": demo.prefix,
+                    "report_id": str(report_id),
                 },
                 demo.brand,
             )

@@ -8,7 +8,7 @@ from tests.conftest import PASSPHRASE, PDF, REDIS_HOST, REDIS_PORT, forge, furni
 from tracemark.codes import issuance, pins
 from tracemark.codes.printing import batch_urls
 from tracemark.content import stories as content
-from tracemark.models import BatchStatus, DocumentContent
+from tracemark.models import Batch, BatchStatus, DocumentContent
 
 
 @pytest.fixture
@@ -281,7 +281,7 @@ def test_the_product_name_falls_back_to_its_base_name_not_a_translation(db, demo
     with db.sessions.begin() as session:
         session.merge(demo.batch).product.texts = {"es": {"name": "Aceite de oliva 1 l"}}
     html = client.get(codes[1], headers={"Accept-Language": "en"}).get_data(as_text=True)
-    assert "<h2>Olive oil 1 l</h2>" in html and "Aceite" not in html
+    assert '<h2 dir="auto">Olive oil 1 l</h2>' in html and "Aceite" not in html
 
 
 def test_a_brand_name_ending_in_a_full_stop_gives_no_double_stop(db, demo, client, codes):
@@ -330,3 +330,18 @@ def test_no_pin_form_under_a_possible_copy_or_a_recall(db, demo, client, codes):
     recalled = client.get(codes[3]).get_data(as_text=True)
     assert 'data-verdict="batch_recalled"' in recalled and 'class="claim"' not in recalled
     assert 'data-icon="recall"' in recalled and 'data-notice="standard"' in recalled
+
+
+def test_latin_names_and_dates_are_isolated_in_arabic_sentences(db, demo, client, codes):
+    with db.sessions.begin() as session:
+        batch = session.get(Batch, demo.batch.id)
+        batch.product.brand.name = "Demo Olive Oil Co."
+        batch.status = BatchStatus.RECALLED
+        batch.notice = {"ar": "أعده إلى المتجر."}
+    html = client.get(codes[1], headers={"Accept-Language": "ar"}).get_data(as_text=True)
+    assert "\u2068Demo Olive Oil Co.\u2069" in html  # in the explanation and the notice title
+    assert html.count("\u2068Demo Olive Oil Co.\u2069") >= 2
+    assert "<bdi>Jaén mill</bdi>, <bdi>Andalusia</bdi>" in html
+    assert '<h2 dir="auto">Olive oil 1 l</h2>' in html
+    english = client.get(codes[1], headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "\u2068" not in english and "Demo Olive Oil Co. has recalled" in english

@@ -10,6 +10,7 @@ from tracemark.models.content import BatchStory, Document, DocumentContent, Publ
 from tracemark.models.images import Image
 from tracemark.models.keys import KeyRequest, KeyRequestStatus, SigningKey
 from tracemark.models.labels import LabelFormat, LabelRender
+from tracemark.models.reports import ForgeryReport
 from tracemark.models.resolver import Audience, ResolverLink
 from tracemark.models.rules import (
     MessageKind,
@@ -42,6 +43,7 @@ __all__ = [
     "DefectDay",
     "Document",
     "DocumentContent",
+    "ForgeryReport",
     "GenealogyEdge",
     "Image",
     "InspectionFirst",

@@ -471,3 +471,17 @@ def seed_standard(
         audit.log(session, actor, "checkpoint.seed", "brand", brand.id, {"keys": keys},
                   brand_id=brand.id)  # fmt: skip
     return added
+
+
+def field_labels(session: Session, brand: Brand, locale: str) -> dict[str, str]:
+    """Each field name of the brand's templates (latest versions) → its label in
+    ``locale``: what boards and traces show for a QC test or a defect instead of the
+    field's key (``seal_intact`` → "Seal intact"). When two templates name the same
+    field, the first by template key wins."""
+    found: dict[str, str] = {}
+    for template in templates(session, brand):
+        for field in template.fields or ():
+            name, labels = field.get("name"), field.get("label")
+            if isinstance(name, str) and isinstance(labels, dict) and name not in found:
+                found[name] = label(labels, locale) or name
+    return found

@@ -240,7 +240,10 @@ WITH facts AS (
 ), event AS (
   INSERT INTO scan_event (brand_id, unit_id, scanned_at, verdict, reason, country, locale,
                           device_hash, network_hash, device_class, kind)
-  SELECT one.brand_id, one.unit_id, %(now)s::timestamptz,
+  -- a serial the brand never issued counts for the brand whose key signed it
+  SELECT coalesce(one.brand_id,
+                  (SELECT sk.brand_id FROM signing_key sk WHERE sk.kid = %(kid)s::text)),
+         one.unit_id, %(now)s::timestamptz,
          coalesce(one.verdict, 'not_genuine'), coalesce(one.reason, 'unknown_serial'),
          %(country_code)s::text, %(locale)s::text, %(event_device)s::text,
          %(network)s::text, %(device_class)s::text, coalesce(one.kind, 'scan')
@@ -254,9 +257,18 @@ SELECT {", ".join(COLUMNS)} FROM one
 EVENT_SQL = """
 INSERT INTO scan_event (brand_id, unit_id, scanned_at, verdict, reason, country, locale,
                         device_hash, network_hash, device_class, kind)
-VALUES (NULL, NULL, %(now)s::timestamptz, 'not_genuine', %(reason)s::text,
-        %(country_code)s::text, %(locale)s::text, %(event_device)s::text, %(network)s::text,
-        %(device_class)s::text, 'scan')
+VALUES (
+  -- the brand the code names (tracemark.scanning.attribution, in SQL): its key's, else
+  -- the one brand with a product of its GTIN, else the holder of the GTIN's prefix
+  coalesce(
+    (SELECT sk.brand_id FROM signing_key sk WHERE sk.kid = %(kid)s::text),
+    (SELECT min(p.brand_id) FROM product p WHERE p.gtin = %(gtin)s::text
+     HAVING count(DISTINCT p.brand_id) = 1),
+    (SELECT bp.brand_id FROM brand_prefix bp
+     WHERE substr(%(gtin)s::text, 2) LIKE bp.prefix || '%' LIMIT 1)),
+  NULL, %(now)s::timestamptz, 'not_genuine', %(reason)s::text, %(country_code)s::text,
+  %(locale)s::text, %(event_device)s::text, %(network)s::text, %(device_class)s::text,
+  'scan')
 """
 
 
@@ -363,6 +375,10 @@ def record(engine: Engine, code: UnitCode, marks: dict[str, Any]) -> tuple[CodeC
     return CodeCheck(Identity.GENUINE, "genuine", code, facts), row
 
 
-def record_refused(engine: Engine, reason: str, marks: dict[str, Any]) -> None:
-    """Store the event of a code refused before any lookup (one statement)."""
-    execute(engine, _statements()[1], {"reason": reason[:64], **marks})
+def record_refused(
+    engine: Engine, reason: str, marks: dict[str, Any], code: UnitCode | None = None
+) -> None:
+    """Store the event of a code refused before any lookup (one statement), counted for
+    the brand ``code`` names (:mod:`tracemark.scanning.attribution`), if any."""
+    named = {"kid": code.kid if code else None, "gtin": code.gtin if code else None}
+    execute(engine, _statements()[1], {"reason": reason[:64], **marks, **named})

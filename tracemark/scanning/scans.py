@@ -23,6 +23,7 @@ from tracemark.db import dialect_name
 from tracemark.models import BatchStatus
 from tracemark.models.base import as_utc, utcnow
 from tracemark.scanning import counting, scan_statement
+from tracemark.scanning.attribution import claimed_brand
 from tracemark.scanning.counting import Who, day_hash, network_of, place_of
 from tracemark.scanning.devices import device_class
 from tracemark.scanning.risk import Observation, RiskPolicy, judge
@@ -117,8 +118,9 @@ def scan_code(
             return record_and_judge(session, check, client, secret=secret, now=now)
     now = now or utcnow()
     code = verified_code(url, keys, lambda kid: _load_key(sessions, kid))
-    if isinstance(code, CodeCheck):
-        scan_statement.record_refused(engine, code.reason, _event_marks(client, secret, now))
+    if isinstance(code, CodeCheck):  # a forged code counts for the brand it names
+        marks = _event_marks(client, secret, now)
+        scan_statement.record_refused(engine, code.reason, marks, code.code)
         return ScanOutcome(Verdict.NOT_GENUINE, code.reason, code)
     who = client.who(None)
     values = {
@@ -282,11 +284,15 @@ def _insert_marks(connection, marks, rows: list[dict]) -> set[tuple[str, dt.date
 
 
 def _store_event(session, outcome: ScanOutcome, event: dict, kind: str) -> None:
-    facts = outcome.check.facts
+    facts, code = outcome.check.facts, outcome.check.code
+    if facts is not None:
+        brand_id = facts.brand_id
+    else:  # a forged code counts for the brand it names (its key id, GTIN or prefix)
+        brand_id = claimed_brand(session, code.gtin, code.kid) if code is not None else None
     session.connection().execute(
         counting.count_statements(dialect_name(session))[2],
         {
-            "brand_id": facts.brand_id if facts else None,
+            "brand_id": brand_id,
             "unit_id": facts.unit_id if facts else None,
             "scanned_at": event["now"],
             "verdict": outcome.verdict.value,

@@ -344,6 +344,26 @@ def test_the_dashboard_links_the_catalog(app, shop):
     assert "/audit" not in html
 
 
+@pytest.mark.parametrize(
+    ("role", "shown", "hidden"),
+    [("owner", {"scans", "on_hold", "first_pass", "outbox_failures"}, set()),
+     ("staff", {"on_hold", "first_pass", "suspected"}, {"outbox_failures"}),
+     ("marketing", {"scans", "suspected"}, {"on_hold", "outbox_failures", "first_pass"}),
+     ("regulator", {"recalled", "on_hold"}, {"outbox_failures", "scans"})],
+)  # fmt: skip
+def test_the_dashboard_shows_the_figures_each_role_comes_for(app, shop, db, role, shown, hidden):
+    with db.sessions.begin() as session:
+        catalog.set_batch_status(
+            session, session.get(Batch, shop.batch_id), "on_hold", {"en": "Held."}
+        )
+    html = signed_in(app, shop, role).get("/admin/").get_data(as_text=True)
+    figures = set(re.findall(r'data-figure="([a-z_]+)"', html))
+    assert shown <= figures and not hidden & figures
+    on_hold = re.search(r'data-figure="on_hold">\s*<dt>[^<]+</dt>\s*<dd>([^<]+)</dd>', html)
+    assert on_hold is None or on_hold.group(1) == "1"
+    assert 'data-figure="on_hold"' not in html or "admin-tile-alert" in html
+
+
 def test_catalog_operations_refuse_bad_values(db, shop):
     with db.sessions() as session:
         brand = session.get(Brand, shop.brand.id)

@@ -176,16 +176,18 @@ def test_a_label_scanned_on_the_portal_prefills_the_record_page(app, shop, db, l
     assert 'type="file"' in html and 'type="radio"' in html
     assert f'value="{url.replace("&", "&amp;")}"' in html
     hidden = _record_form(client, path)
-    data = {**QC, **hidden, "identifier": url, "site": str(site_id), "offset": "-05:30"}
+    data = {**QC, **hidden, "identifier": url, "site": str(site_id), "offset": "-05:30",
+            "f_sample_size": "1500"}  # fmt: skip
     response = client.post(path, data=data)
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and "data-recorded" in body, body
     assert 'data-disposition="conformant"' in body
+    assert "<dt>Sample size</dt><dd>1,500</dd>" in body  # in the reader's number format
     again = client.post(path, data=data)  # a double submit
     assert "data-duplicate" in again.get_data(as_text=True)
     events = _events(db, shop)
     assert len(events) == 1 and events[0].event_timezone == "-05:30"
-    assert events[0].data["tm:fields"] == {"sample_size": 10, "appearance": "good",
+    assert events[0].data["tm:fields"] == {"sample_size": 1500, "appearance": "good",
                                            "seal_intact": "pass"}  # fmt: skip
     assert len(_audited(db, shop, "checkpoint.record")) == 1
 
