@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from signing.gs1 import gtin_check_digit
 from tests.admin.accounts.test_auth import PASSWORD, login
-from tests.conftest import PASSPHRASE, forge
+from tests.conftest import PASSPHRASE, forge, gtin_under
 from tracemark import catalog
 from tracemark.accounts import users as accounts
 from tracemark.codes import issuance
@@ -112,7 +112,7 @@ def _gtin(body13: str) -> str:
 
 
 def test_a_code_is_attributed_by_key_then_gtin_then_company_prefix(db, demo):
-    mine = _gtin(f"0{secrets.randbelow(10**12):012d}")
+    mine = gtin_under(demo.prefix, 7)  # a product of the brand's own
     with db.sessions.begin() as session:
         brand = session.get(Brand, demo.brand.id)
         catalog.create_product(session, brand, mine, "Vinegar")

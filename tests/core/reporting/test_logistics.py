@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from tests.conftest import make_brand
 from tests.core.trace.trace_chain import ES_WAREHOUSE, FR_WAREHOUSE, MILL, build_chain
+from tracemark.epcis.identifiers import canonical
 from tracemark.models import TraceEvent
 from tracemark.reporting import logistics
 from tracemark.reporting.logistics import Place, Shipment
@@ -69,11 +70,15 @@ def test_shipments_carry_their_events_origin_destinations_and_sources(db, demo, 
         names = logistics.site_names(session, chain.brand_id)
     case, bottles, oil = found
     assert (case.event_id, case.shipped_at, case.objects) == (ids["urn:uuid:ship-case"], since, 5)
-    assert case.destinations == (Place(None, ES_WAREHOUSE),) and case.sources == ()
-    assert bottles.destinations == (Place(None, FR_WAREHOUSE),) and bottles.objects == 3
-    assert oil.origin.location == MILL and oil.destinations == ()
-    assert oil.sources == ("urn:epc:id:pgln:4012345.00000",)
-    assert sites == {MILL: "Mill", ES_WAREHOUSE: "Madrid warehouse", FR_WAREHOUSE: "Lyon warehouse"}
+    # locations and parties come back in their canonical spelling, whatever was sent
+    assert case.destinations == (Place(None, canonical(ES_WAREHOUSE).uri),) and case.sources == ()
+    assert bottles.destinations == (Place(None, canonical(FR_WAREHOUSE).uri),)
+    assert bottles.objects == 3
+    assert oil.origin.location == canonical(MILL).uri and oil.destinations == ()
+    assert oil.sources == (canonical("urn:epc:id:pgln:4012345.00000").uri,)
+    named = {MILL: "Mill", ES_WAREHOUSE: "Madrid warehouse", FR_WAREHOUSE: "Lyon warehouse"}
+    # a site is found by the spelling it was entered in and by the canonical one
+    assert sites == {**named, **{canonical(place).uri: name for place, name in named.items()}}
     assert sorted(names.values()) == ["Lyon warehouse", "Madrid warehouse", "Mill"]
 
 
