@@ -6,9 +6,8 @@ Every knob that differs between deployments is read from a ``TRACEMARK_*`` envir
 variable, like the app's own settings (see ``tracemark/config.py``); a command-line flag
 still overrides this file (gunicorn applies the command line last).
 
-A verification is CPU work (Ed25519, Flask, SQLAlchemy, Jinja) interleaved with four
-short round trips (three to PostgreSQL, one to Redis), during which a thread releases the
-GIL.
+A verification is CPU work (Ed25519, Flask, psycopg, Jinja) interleaved with two short
+round trips (one to PostgreSQL, one to Redis), during which a thread releases the GIL.
 Hence one process per core (CPU) plus a few threads in each (to overlap the I/O waits).
 ``benchmarks/portal_load.py`` measures the result against a bare Flask app served by
 this same file.

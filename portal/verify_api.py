@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, jsonify, request, send_from_directory
+from flask import Blueprint, current_app, request, send_from_directory
 
 from portal import messages
 from portal.views import explanation, run_scan
 from signing.codes import MAX_URL_LENGTH
+from tracemark.scanning.batch_view import BatchView
 from tracemark.scanning.lookup import ScanResult
 from tracemark.web import error_response, rate_limited
 
@@ -21,7 +22,52 @@ def _iso(value) -> str | None:
 
 
 def to_json(result: ScanResult) -> dict:
-    outcome, view, code = result.outcome, result.view, result.outcome.check.code
+    """The verdict as the API's JSON object (see :func:`answer` for the text sent)."""
+    body = _scan_part(result)
+    view = result.view
+    body["batch"] = None if view is None else {**batch_json(view), "notice": view.notice}
+    return body
+
+
+def answer(result: ScanResult) -> str:
+    """:func:`to_json` as the JSON text the API sends, with the batch's part taken from
+    its cached batch view: it depends on the batch and the locale only (the notice,
+    which follows the batch's status, aside), so it is serialised once per cached view.
+    Keys are sorted, as Flask's JSON is, so the batch (first of them) leads."""
+    body = _dumps(_scan_part(result))
+    view = result.view
+    if view is None:
+        return '{"batch":null,' + body[1:] + "\n"
+    fragments = view.memo.get("json") or _batch_fragments(view)
+    if fragments is None:
+        return _dumps(to_json(result)) + "\n"
+    head, tail = fragments
+    return '{"batch":' + head + _dumps(view.notice) + tail + "," + body[1:] + "\n"
+
+
+def _dumps(value) -> str:
+    return current_app.json.dumps(value, separators=(",", ":"))
+
+
+#: Stands for the notice while the batch's fragments are cut (a NUL no text field holds).
+_NOTICE = "\u0000notice\u0000"
+
+
+def _batch_fragments(view: BatchView) -> tuple[str, str] | None:
+    """The batch object's JSON text before and after its notice's value, kept with the
+    view; None (serialise the whole answer) should the marker not be found once."""
+    text = _dumps({**batch_json(view), "notice": _NOTICE})
+    marker = _dumps(_NOTICE)
+    if text.count(marker) != 1:
+        return None
+    head, _, tail = text.partition(marker)
+    view.memo["json"] = (head, tail)
+    return head, tail
+
+
+def _scan_part(result: ScanResult) -> dict:
+    """Everything of the answer but the batch: what this scan found."""
+    outcome, code = result.outcome, result.outcome.check.code
     body: dict = {
         "verdict": outcome.verdict.value,
         "reason": outcome.reason,
@@ -32,7 +78,6 @@ def to_json(result: ScanResult) -> dict:
         "degraded": result.degraded,
         "code": None,
         "brand": None,
-        "batch": None,
         "scans": None,
     }
     if outcome.verdict.value == "not_genuine":
@@ -49,42 +94,42 @@ def to_json(result: ScanResult) -> dict:
             "claimed_at": _iso(outcome.claimed_at),
             "owner": outcome.owner,
         }
-    if view is not None:
-        site = view.site
-        body["batch"] = {
-            "product": view.product_name,
-            "lot": view.lot,
-            "production_date": _iso(view.production_date),
-            "expiry_date": _iso(view.expiry_date),
-            "origin": {"site": site.name, "region": site.region, "country": site.country}
-            if site
-            else None,
-            "notice": view.notice,
-            "story": {"title": view.story_title, "body": view.story_body}
-            if view.story_body
-            else None,
-            "documents": [
-                {
-                    "title": d.title,
-                    "issuer": d.issuer,
-                    "issued_on": _iso(d.issued_on),
-                    "sha256": d.sha256,
-                    "size": d.size,
-                    "url": f"/documents/{d.id}/report-{d.id}.pdf",
-                }
-                for d in view.documents
-            ],
-            "journey": [
-                {
-                    "time": _iso(s.when),
-                    "biz_step": s.biz_step,
-                    "place": s.place,
-                    "country": s.country,
-                }
-                for s in view.journey
-            ],
-        }
     return body
+
+
+def batch_json(view: BatchView) -> dict:
+    """The batch's part of the answer, its notice aside."""
+    site = view.site
+    return {
+        "product": view.product_name,
+        "lot": view.lot,
+        "production_date": _iso(view.production_date),
+        "expiry_date": _iso(view.expiry_date),
+        "origin": {"site": site.name, "region": site.region, "country": site.country}
+        if site
+        else None,
+        "story": {"title": view.story_title, "body": view.story_body} if view.story_body else None,
+        "documents": [
+            {
+                "title": d.title,
+                "issuer": d.issuer,
+                "issued_on": _iso(d.issued_on),
+                "sha256": d.sha256,
+                "size": d.size,
+                "url": f"/documents/{d.id}/report-{d.id}.pdf",
+            }
+            for d in view.documents
+        ],
+        "journey": [
+            {
+                "time": _iso(s.when),
+                "biz_step": s.biz_step,
+                "place": s.place,
+                "country": s.country,
+            }
+            for s in view.journey
+        ],
+    }
 
 
 @bp.route("/verify", methods=["GET", "POST"])
@@ -100,7 +145,7 @@ def verify():
     if len(url) > MAX_URL_LENGTH:
         message = f"A code URL has at most {MAX_URL_LENGTH} characters."
         return error_response(400, "url_too_long", message)
-    response = jsonify(to_json(run_scan(url)))
+    response = current_app.response_class(answer(run_scan(url)), mimetype="application/json")
     response.headers["Cache-Control"] = "no-store"
     return response
 

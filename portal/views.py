@@ -23,7 +23,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal import messages, resolver
@@ -339,16 +339,22 @@ def batch_parts(view: BatchView) -> tuple[Markup, Markup]:
     return parts
 
 
-def language_links() -> list[tuple[str, str, str]]:
-    """The language switcher's (code, name, address) links back to this page. Each
-    locale's address is built once per app; only the page it returns to is per request."""
-    bases = current_app.extensions.get("tracemark.language_urls")
-    if bases is None:
-        bases = {code: url_for("portal.set_language", code=code) for code in LOCALES}
-        current_app.extensions["tracemark.language_urls"] = bases
+#: Stands for the return address while a page header is rendered once per language.
+_BACK = "TRACEMARKBACKADDRESS"
+
+
+def page_header() -> Markup:
+    """The page header with its language switcher (links back to this page). It depends
+    on the page language only, but for the return address: rendered once per app and
+    language, the address encoded and escaped once per request."""
+    locale = str(get_locale())
+    headers = current_app.extensions.setdefault("tracemark.page_headers", {})
+    pieces = headers.get(locale)
+    if pieces is None:
+        pieces = headers[locale] = render_template("_header.html", back=_BACK).split(_BACK)
     back = request.full_path if request.query_string else request.path
-    query = "?" + urlencode({"next": back}, safe="!$'()*,/:;?@")
-    return [(code, name, bases[code] + query) for code, name in LOCALES.items()]
+    query = str(escape("?" + urlencode({"next": back}, safe="!$'()*,/:;?@")))
+    return Markup(query.join(pieces))  # noqa: S704
 
 
 @bp.app_context_processor
@@ -365,7 +371,7 @@ def locale_context() -> dict:
         "measure": messages.measure,
         "batch_parts": batch_parts,
         "isolate": messages.isolate,
-        "language_links": language_links,
+        "page_header": page_header,
     }
 
 

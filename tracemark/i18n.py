@@ -54,7 +54,17 @@ def select_locale() -> str:
         chosen = normalize(candidate)
         if chosen:
             return chosen
-    for tag, _quality in request.accept_languages:
+    return _accepted(request.headers.get("Accept-Language", ""))
+
+
+@functools.lru_cache(maxsize=1024)
+def _accepted(header: str) -> str:
+    """The best supported locale of an ``Accept-Language`` header: parsed once per
+    distinct header (phones send a few hundred distinct ones; the cache is bounded)."""
+    from werkzeug.datastructures import LanguageAccept
+    from werkzeug.http import parse_accept_header
+
+    for tag, _quality in parse_accept_header(header, LanguageAccept):
         chosen = normalize(tag)
         if chosen:
             return chosen

@@ -34,3 +34,32 @@ def test_an_unreachable_database_is_not_ready(settings):
         assert (answer.status_code, answer.json["reason"]) == (503, "database_unreachable")
     finally:
         close(app)
+
+
+def test_security_headers_keep_what_a_view_set(settings):
+    from flask import make_response
+
+    app = create_app(settings)
+    try:
+
+        @app.get("/own-headers")
+        def own_headers():
+            response = make_response("framed")
+            response.headers["X-Frame-Options"] = "SAMEORIGIN"
+            response.headers["content-security-policy"] = "default-src 'self'"
+            return response
+
+        client = app.test_client()
+        own = client.get("/own-headers")
+        assert own.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+        assert own.headers.getlist("Content-Security-Policy") == ["default-src 'self'"]
+        assert own.headers["X-Content-Type-Options"] == "nosniff"
+        assert own.headers["Referrer-Policy"] == "no-referrer"
+        plain = client.get("/healthz")
+        assert plain.headers["X-Frame-Options"] == "DENY"
+        assert plain.headers["Content-Security-Policy"].startswith("default-src 'none'")
+        assert "Strict-Transport-Security" not in plain.headers
+        secure = client.get("/healthz", base_url="https://localhost")
+        assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
+    finally:
+        close(app)

@@ -291,7 +291,9 @@ class BatchViewCache:
                 if len(self._entries) >= self._size:
                     self._entries.clear()
                 self._entries[key] = hit
-        return replace(hit[1], notice=pick(notice or {}, locale, anywhere=False))
+        view, fresh = hit[1], pick(notice or {}, locale, anywhere=False)
+        # Usually the notice is still the one the view was built with: no copy needed.
+        return view if view.notice == fresh else replace(view, notice=fresh)
 
     def forget(self, batch_ids: set[int] | None = None) -> None:
         """Drop the views of ``batch_ids`` (every view when None) after a change."""
