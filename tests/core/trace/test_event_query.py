@@ -62,13 +62,18 @@ def test_each_filter_keeps_only_the_events_it_names(db, demo, chain, query, expe
     assert _ids(db, demo, query) == expected
 
 
+def _any_class(identifier: str) -> EventQuery:
+    return EventQuery(matches=(("any_class", (identifier,)),))
+
+
 def test_an_identifier_matches_in_any_role_and_any_spelling(db, demo, chain):
     oil = ["urn:uuid:recv-oil", "urn:uuid:t1", "urn:uuid:t2"]
-    assert _ids(db, demo, EventQuery(epc=OIL_URN)) == oil
-    assert _ids(db, demo, EventQuery(epc=OIL_LINK)) == oil  # a Digital Link on another host
+    assert _ids(db, demo, _any_class(OIL_URN)) == oil
+    assert _ids(db, demo, _any_class(OIL_LINK)) == oil  # a Digital Link on another host
     unit = f"urn:epc:id:sgtin:9506000.013435.{chain.units_a[0]}"
-    assert _ids(db, demo, EventQuery(epc=unit)) == ["urn:uuid:pack-a"]
-    assert _ids(db, demo, EventQuery(epc=OIL_URN, event_type="ObjectEvent")) == oil[:1]
+    assert _ids(db, demo, EventQuery(matches=(("any", (unit,)),))) == ["urn:uuid:pack-a"]
+    only_objects = EventQuery(matches=(("any_class", (OIL_URN,)),), event_type="ObjectEvent")
+    assert _ids(db, demo, only_objects) == oil[:1]
 
 
 def test_the_time_range_includes_its_start_and_excludes_its_end(db, demo, chain):
@@ -118,7 +123,7 @@ def test_another_brands_events_are_never_given(db, demo, chain):
     with db.sessions() as session:
         events, cursor = query_events(session, session.merge(other.brand), EventQuery())
         assert events == [] and cursor is None
-        named = query_events(session, session.merge(other.brand), EventQuery(epc=OIL_URN))
+        named = query_events(session, session.merge(other.brand), _any_class(OIL_URN))
         assert named == ([], None)
 
 
