@@ -38,9 +38,6 @@ class Member:
         """The member as the actor of the operations they call (which audit themselves)."""
         return audit.Actor.of_user(self.user, self.brand.id)
 
-    def record(self, action: str, object_type: str, object_id: int, details: dict) -> None:
-        audit.log(self.session, self.actor, action, object_type, object_id, details)
-
 
 def member_of(slug: str) -> Member:
     """The signed-in user's standing in the brand; 404 when they have none."""

@@ -18,7 +18,6 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from admin import auth
 from admin.intent import RestorableForm
 from admin.views import bp
-from tracemark import audit
 from tracemark.accounts import second_factor
 from tracemark.accounts import users as accounts
 from tracemark.accounts.users import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
@@ -104,13 +103,11 @@ def _enrolment(user: User) -> str:
     return secret
 
 
-def _restart(user: User, action: str, details: dict | None = None) -> None:
-    """Audit ``action``, end the user's other sessions, commit, and renew this one."""
+def _restart(user: User) -> None:
+    """End the user's other sessions, commit (the change audited itself), and renew this
+    one."""
     db = db_session()
     accounts.end_sessions(db, user)
-    audit.record(
-        db, action, user=user, object_type="user", object_id=user.id, details=details or {}
-    )
     db.commit()
     auth.sign_in(user)
 
@@ -132,7 +129,7 @@ def change_password():
             form.current_password.errors.append(_l("This is not your current password."))
         else:
             accounts.set_password(db_session(), user, form.new_password.data)
-            _restart(user, "user.password_change")
+            _restart(user)
             flash(gettext("Your password is changed. Your other sessions have ended."))
             return redirect(url_for("admin.account"), code=303)
     return _page(user, password=form, status=400)
@@ -152,7 +149,7 @@ def enable_second_factor():
             db_session(), user, secret, form.code.data, current_app.secret_key
         )
         if codes is not None:
-            _restart(user, "user.totp_enable", {"recovery_codes": len(codes)})
+            _restart(user)
             return _page(user, codes=codes)
         form.code.errors.append(_l("This code is not right. Check your device's clock."))
     return _page(user, enable=form, status=400)
@@ -174,7 +171,7 @@ def disable_second_factor():
             form.code.errors.append(_l("The code is not correct, or was used already."))
         else:
             second_factor.disable(db, user)
-            _restart(user, "user.totp_disable")
+            _restart(user)
             flash(gettext("Two-step sign-in is off. Your other sessions have ended."))
             return redirect(url_for("admin.account"), code=303)
     form.code.data = ""

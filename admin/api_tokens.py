@@ -47,18 +47,12 @@ def api_token_list(slug: str):
     if not form.validate_on_submit():
         return _page(member, form, status=400 if form.is_submitted() else 200)
     try:
-        row, token = api_tokens.create_token(
-            member.session, member.brand, form.name.data, form.scopes()
+        _row, token = api_tokens.create_token(
+            member.session, member.brand, form.name.data, form.scopes(), actor=member.actor
         )
     except api_tokens.TokenError:
         form.name.errors.append(gettext("Say what the token is for."))
         return _page(member, form, status=400)
-    member.record(
-        "token.create",
-        "api_token",
-        row.id,
-        {"prefix": row.prefix, "name": row.name, "scopes": row.scopes},
-    )
     member.session.commit()
     return _page(member, forms.ApiTokenForm(formdata=None), created=token)
 
@@ -75,7 +69,6 @@ def revoke_api_token(slug: str, prefix: str):
         abort(404)
     if not forms.RevokeApiTokenForm().validate_on_submit():
         return _page(member, forms.ApiTokenForm(formdata=None), status=400)
-    if api_tokens.revoke_token(member.session, row):
-        member.record("token.revoke", "api_token", row.id, {"prefix": row.prefix, "name": row.name})
+    if api_tokens.revoke_token(member.session, row, actor=member.actor):
         member.session.commit()
     return redirect(url_for("admin.api_token_list", slug=slug), code=303)

@@ -61,23 +61,12 @@ def audit_export_file(slug: str):
         )
     since = dt.datetime.combine(first, dt.time(), dt.UTC) if first else None
     until = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), dt.UTC) if last else None
-    details = {
-        "format": fmt,
-        "from": first.isoformat() if first else None,
-        "to": last.isoformat() if last else None,
-    }
-    entry = audit.record(
-        member.session,
-        "audit.export",
-        user=member.user,
-        brand_id=member.brand.id,
-        object_type="brand",
-        object_id=member.brand.id,
-        details=details,
+    below_id = audit_export.begin(
+        member.session, member.brand.id, fmt, first, last, actor=member.actor
     )
     member.session.commit()
     sessions = current_app.extensions["tracemark.sessions"]
-    brand_id, below_id = member.brand.id, entry.id
+    brand_id = member.brand.id
 
     def stream():
         # a session of its own, closed when the download ends or is cut off: the

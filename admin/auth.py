@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import secrets
 import time
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, redirect, request, session, url_for
+from flask import Flask, after_this_request, current_app, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -37,6 +39,11 @@ SIGNED_IN_AT = "tm_signed_in_at"
 #: Session key of the pending (password checked, code awaited) state.
 PENDING = "tm_second_factor"
 DEFAULT_MAX_AGE = 12 * 3600
+#: The known-device cookie (``login_throttle``): signed, HttpOnly, for the admin app only.
+DEVICE_COOKIE = "tm_staff_device"
+DEVICE_MAX_AGE = 180 * 24 * 3600
+#: Addresses one known-device cookie remembers.
+DEVICE_ACCOUNTS = 5
 DEFAULT_SECOND_FACTOR_TIMEOUT = 300
 _USER_ID = re.compile(r"([0-9]{1,18}):([0-9]{1,18})")
 
@@ -133,11 +140,69 @@ def pending_target() -> str:
 
 def throttle_policy() -> login_throttle.Policy:
     config = current_app.config
+
+    def seconds(name: str) -> dt.timedelta:
+        return dt.timedelta(seconds=config[name])
+
     return login_throttle.Policy(
-        failures=config["TRACEMARK_ACCOUNT_LOCK_FAILURES"],
-        window=dt.timedelta(seconds=config["TRACEMARK_ACCOUNT_LOCK_WINDOW"]),
-        lock=dt.timedelta(seconds=config["TRACEMARK_ACCOUNT_LOCK_SECONDS"]),
+        free=config["TRACEMARK_LOGIN_FREE_FAILURES"],
+        backoff=seconds("TRACEMARK_LOGIN_BACKOFF_SECONDS"),
+        max_lock=seconds("TRACEMARK_LOGIN_BACKOFF_MAX_SECONDS"),
+        forget=seconds("TRACEMARK_LOGIN_FORGET_SECONDS"),
+        ceiling=config["TRACEMARK_ACCOUNT_CEILING_FAILURES"],
+        ceiling_window=seconds("TRACEMARK_ACCOUNT_CEILING_WINDOW"),
+        ceiling_lock=seconds("TRACEMARK_ACCOUNT_CEILING_SECONDS"),
     )
+
+
+def login_attempt(email: str) -> login_throttle.Attempt:
+    """This request's attempt at ``email``: counted under this known device, if the
+    browser signed in to ``email`` before, else under the client's network."""
+    return login_throttle.Attempt.of(email, request.remote_addr, known_device())
+
+
+def _device_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="tracemark.known-device")
+
+
+def known_device() -> login_throttle.KnownDevice | None:
+    """The browser's known-device cookie, when it is ours, unchanged and young enough."""
+    value = request.cookies.get(DEVICE_COOKIE)
+    if not value or len(value) > 2000:
+        return None
+    try:
+        payload = _device_signer().loads(value, max_age=DEVICE_MAX_AGE)
+    except BadSignature:  # tampered, another app's or expired
+        return None
+    if not isinstance(payload, dict):
+        return None
+    device, accounts = payload.get("d"), payload.get("a")
+    if not isinstance(device, str) or not isinstance(accounts, list):
+        return None
+    return login_throttle.KnownDevice(device, frozenset(a for a in accounts if isinstance(a, str)))
+
+
+def remember_device(email: str) -> None:
+    """After a successful sign-in: this browser becomes (or stays) a known device of
+    ``email`` for :data:`DEVICE_MAX_AGE`, keeping the last few addresses it signed in to."""
+    device = known_device()
+    device_id = device.id if device is not None else secrets.token_urlsafe(16)
+    tag = login_throttle.account_tag(email)
+    kept = [a for a in (device.accounts if device is not None else ()) if a != tag]
+    value = _device_signer().dumps({"d": device_id, "a": [tag, *sorted(kept)][:DEVICE_ACCOUNTS]})
+
+    @after_this_request
+    def set_cookie(response):
+        response.set_cookie(
+            DEVICE_COOKIE,
+            value,
+            max_age=DEVICE_MAX_AGE,
+            path=url_for("admin.dashboard"),
+            secure=current_app.config.get("SESSION_COOKIE_SECURE", False) or request.is_secure,
+            httponly=True,
+            samesite="Lax",
+        )
+        return response
 
 
 def sign_out() -> None:
@@ -194,10 +259,17 @@ def init_app(app: Flask) -> LoginManager:
     """Give ``app`` its own login manager and session cookie rules."""
     app.config.setdefault("TRACEMARK_ADMIN_SESSION_MAX_AGE", DEFAULT_MAX_AGE)
     app.config.setdefault("TRACEMARK_ADMIN_SECOND_FACTOR_TIMEOUT", DEFAULT_SECOND_FACTOR_TIMEOUT)
-    # per attempted address, whatever the client: 5 failures in 15 minutes lock it for 15
-    app.config.setdefault("TRACEMARK_ACCOUNT_LOCK_FAILURES", 5)
-    app.config.setdefault("TRACEMARK_ACCOUNT_LOCK_WINDOW", 15 * 60)
-    app.config.setdefault("TRACEMARK_ACCOUNT_LOCK_SECONDS", 15 * 60)
+    # per attempted address and source (network or known device): 5 free failures, then
+    # a lock of 30 s doubling per failure up to an hour; forgotten a day after it began
+    app.config.setdefault("TRACEMARK_LOGIN_FREE_FAILURES", 5)
+    app.config.setdefault("TRACEMARK_LOGIN_BACKOFF_SECONDS", 30)
+    app.config.setdefault("TRACEMARK_LOGIN_BACKOFF_MAX_SECONDS", 3600)
+    app.config.setdefault("TRACEMARK_LOGIN_FORGET_SECONDS", 24 * 3600)
+    # per attempted address from anywhere: 50 failures in an hour close it for an hour to
+    # all but known devices and correct second factors
+    app.config.setdefault("TRACEMARK_ACCOUNT_CEILING_FAILURES", 50)
+    app.config.setdefault("TRACEMARK_ACCOUNT_CEILING_WINDOW", 3600)
+    app.config.setdefault("TRACEMARK_ACCOUNT_CEILING_SECONDS", 3600)
     app.session_interface = _SessionCookies()
     manager = LoginManager()
     manager.login_view = "admin.login_form"

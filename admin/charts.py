@@ -13,12 +13,15 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-#: Horizontal bar chart geometry (SVG user units; the SVG scales to its box).
-BAR_WIDTH, BAR_ROW, BAR_LABEL, BAR_VALUE, BAR_TOP, BAR_AXIS = 400, 26, 124, 52, 6, 42
+#: Horizontal bar chart geometry (SVG user units; the SVG scales to its box). Each
+#: bar's label takes the line above it, across the whole width, so a long name
+#: ("Chinese (Simplified)", a supplier's) is read in full rather than cut.
+BAR_WIDTH, BAR_ROW, BAR_LABEL, BAR_VALUE, BAR_TOP, BAR_AXIS = 400, 40, 8, 52, 6, 42
 #: Line chart geometry.
 LINE_WIDTH, LINE_HEIGHT, LINE_LEFT, LINE_RIGHT, LINE_TOP, LINE_BOTTOM = 400, 250, 58, 18, 12, 52
-#: Labels longer than this are cut (the full text stays in the bar's ``<title>``).
-MAX_LABEL = 16
+#: Labels longer than a line are cut (the full text stays in the bar's ``<title>``
+#: and in the table under the chart).
+MAX_LABEL = 56
 #: At most this many labels under a time axis.
 MAX_TICKS = 4
 #: At most this many steps on a value axis.

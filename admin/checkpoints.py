@@ -63,6 +63,7 @@ def checkpoint_templates(slug: str):
                 biz_step=form.biz_step.data,
                 subject=form.subject.data,
                 disposition=form.disposition.data or None,
+                actor=member.actor,
             )
         except checkpoints.TemplateError as error:
             target = form.key if error.code == "bad_key" else form["name_en"]
@@ -70,9 +71,6 @@ def checkpoint_templates(slug: str):
         except errors.Duplicate:
             form.key.errors = [*form.key.errors, forms.DUPLICATE_KEY]
         else:
-            member.record(
-                "checkpoint.create", "checkpoint_template", template.id, {"key": template.key}
-            )
             member.session.commit()
             return redirect(url_for("admin.checkpoint", slug=slug, key=template.key), 303)
         member.session.rollback()
@@ -88,10 +86,7 @@ def seed_checkpoints(slug: str):
         return forbidden()
     if not forms.SeedForm().validate_on_submit():
         abort(400)
-    added = checkpoints.seed_standard(member.session, member.brand)
-    if added:
-        keys = [template.key for template in added]
-        member.record("checkpoint.seed", "brand", member.brand.id, {"keys": keys})
+    checkpoints.seed_standard(member.session, member.brand, actor=member.actor)
     member.session.commit()
     return redirect(url_for("admin.checkpoint_templates", slug=slug), 303)
 
@@ -140,21 +135,20 @@ def checkpoint(slug: str, key: str):
                 biz_step=head.biz_step.data,
                 disposition=head.disposition.data or None,
                 subject=head.subject.data,
+                actor=member.actor,
             )
         except (checkpoints.TemplateError, errors.Duplicate) as error:
             code = getattr(error, "code", "no_name")
             message = forms.TEMPLATE_ERRORS.get(code, forms.CHANGED_MEANWHILE)
             head["name_en"].errors = [*head["name_en"].errors, message]
         else:
-            return _saved(member, template, revised, "checkpoint.update", {})
+            return _saved(member, template, revised)
     member.session.rollback()
     return _page(member, template, head=head, status=400)
 
 
-def _saved(member: Member, before, after, action: str, details: dict):
+def _saved(member: Member, before, after):
     if after is not before:
-        details = {"key": after.key, "version": after.version, **details}
-        member.record(action, "checkpoint_template", after.id, details)
         member.session.commit()
     return redirect(url_for("admin.checkpoint", slug=member.brand.slug, key=after.key), 303)
 
@@ -169,14 +163,15 @@ def checkpoint_field(slug: str, key: str):
     form = forms.FieldForm()
     if form.validate_on_submit():
         try:
-            revised = checkpoints.add_field(member.session, template, form.spec())
+            revised = checkpoints.add_field(
+                member.session, template, form.spec(), actor=member.actor
+            )
         except checkpoints.TemplateError as error:
             form.refuse(error)
         except errors.Duplicate:
             form.name.errors = [*form.name.errors, forms.CHANGED_MEANWHILE]
         else:
-            return _saved(member, template, revised, "checkpoint.field_add",
-                          {"field": form.name.data})  # fmt: skip
+            return _saved(member, template, revised)
     member.session.rollback()
     return _page(member, template, field=form, status=400)
 
@@ -197,13 +192,15 @@ def checkpoint_field_action(slug: str, key: str, field: str):
     action = form.action.data
     try:
         if action == "remove":
-            revised = checkpoints.remove_field(member.session, template, field)
+            revised = checkpoints.remove_field(member.session, template, field, actor=member.actor)
         else:
             step = -1 if action == "up" else 1
-            revised = checkpoints.move_field(member.session, template, field, step)
+            revised = checkpoints.move_field(
+                member.session, template, field, step, actor=member.actor
+            )
     except errors.Duplicate:
         abort(409)
-    return _saved(member, template, revised, f"checkpoint.field_{action}", {"field": field})
+    return _saved(member, template, revised)
 
 
 @bp.post("/brands/<slug>/checkpoints/<key>/active")
@@ -218,8 +215,6 @@ def checkpoint_active(slug: str, key: str):
     if not form.validate_on_submit():
         abort(400)
     active = form.active.data == "1"
-    if checkpoints.set_active(member.session, template, active):
-        action = "checkpoint.reactivate" if active else "checkpoint.retire"
-        member.record(action, "checkpoint_template", template.id, {"key": template.key})
+    if checkpoints.set_active(member.session, template, active, actor=member.actor):
         member.session.commit()
     return redirect(url_for("admin.checkpoint", slug=slug, key=key), 303)

@@ -8,8 +8,6 @@ and within the cache lifetime everywhere else.
 
 from __future__ import annotations
 
-import hashlib
-
 from babel.units import format_unit
 from flask import Response, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -28,12 +26,13 @@ from tracemark.scanning.batch_view import story_html
 
 @bp.app_template_filter("file_size")
 def file_size(size: int) -> str:
-    """``size`` bytes in the page's language: 29 byte, 1,7 ko, 9.8 MB."""
+    """``size`` bytes in the page's language: 29 bytes, 1,7 ko, 9.8 MB (bytes in the
+    long form: CLDR's short English form is the singular "byte")."""
     for unit, scale in (("digital-megabyte", 1e6), ("digital-kilobyte", 1e3)):
         if size >= scale:
             value = round(size / scale, 1)
             return format_unit(value, unit, length="short", locale=get_locale())
-    return format_unit(size, "digital-byte", length="short", locale=get_locale())
+    return format_unit(size, "digital-byte", length="long", locale=get_locale())
 
 
 def batch_content(member: Member, batch: Batch) -> dict:
@@ -96,10 +95,9 @@ def story(slug: str, batch_id: int, locale: str):
         form = forms.StoryForm(obj=found)
     if form is not None and form.validate_on_submit():
         found, changed = content.save_story(
-            member.session, batch, locale, form.title.data, form.body.data
+            member.session, batch, locale, form.title.data, form.body.data, actor=member.actor
         )
         if changed:
-            member.record("story.save", "batch_story", found.id, _story_change(locale, changed))
             _changed(member, {batch.id})
         return redirect(url_for("admin.story", slug=slug, batch_id=batch.id, locale=locale), 303)
     return render_template(
@@ -115,18 +113,6 @@ def story(slug: str, batch_id: int, locale: str):
     )
 
 
-def _story_change(locale: str, changed: dict[str, str]) -> dict:
-    """What the audit log keeps of a story edit: the title, and the body's length and
-    hash (the whole text would crowd the log; the hash tells which version was live)."""
-    details: dict = {"locale": locale}
-    if "title" in changed:
-        details["title"] = changed["title"]
-    if "body" in changed:
-        body = changed["body"].encode()
-        details.update(body_length=len(body), body_sha256=hashlib.sha256(body).hexdigest())
-    return details
-
-
 @bp.post("/brands/<slug>/batches/<id:batch_id>/stories/<locale>/state")
 @login_required
 def story_state(slug: str, batch_id: int, locale: str):
@@ -138,9 +124,7 @@ def story_state(slug: str, batch_id: int, locale: str):
     form = forms.StateForm()
     if not form.validate_on_submit():
         abort(400)
-    if content.set_state(found, form.value()):
-        details = {"locale": locale, "state": found.state.value}
-        member.record("story.state", "batch_story", found.id, details)
+    if content.set_state(found, form.value(), actor=member.actor):
         _changed(member, {batch.id})
     return redirect(url_for("admin.story", slug=slug, batch_id=batch.id, locale=locale), 303)
 
@@ -191,13 +175,12 @@ def _upload_image(member: Member, owner: Product | Batch):
     kind = "product" if isinstance(owner, Product) else "batch"
     if form.validate_on_submit():
         try:
-            image = images.add_image(member.session, owner, form.read(), form.alt.data or "")
+            images.add_image(
+                member.session, owner, form.read(), form.alt.data or "", actor=member.actor
+            )
         except content.ContentError as error:
             form.refuse(forms.IMAGE_ERRORS, error.reason)
         else:
-            details = {kind: owner.id, "sha256": image.sha256, "size": image.size,
-                       "width": image.width, "height": image.height}  # fmt: skip
-            member.record("image.add", "image", image.id, details)
             member.session.commit()  # a draft: nothing public changed
             if kind == "product":
                 path = url_for("admin.product", slug=member.brand.slug, product_id=owner.id)
@@ -228,11 +211,10 @@ def image_state(slug: str, image_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        changed = images.set_state(image, form.value())
+        changed = images.set_state(image, form.value(), actor=member.actor)
     except content.ContentError:
         abort(404)  # a story picture has no state of its own
     if changed:
-        member.record("image.state", "image", image.id, {"state": image.state.value})
         _changed(member, None)  # every batch of the product shows its pictures
     path = url_for("admin.product", slug=slug, product_id=image.product_id)
     return redirect(f"{path}#images", code=303)
@@ -249,7 +231,7 @@ def document_upload(slug: str, batch_id: int):
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            document = content.attach_document(
+            content.attach_document(
                 member.session,
                 batch,
                 form.title.data,
@@ -257,13 +239,11 @@ def document_upload(slug: str, batch_id: int):
                 filename=upload.filename or "report.pdf",
                 issuer=form.issuer.data or None,
                 issued_on=form.issued_on.data,
+                actor=member.actor,
             )
         except content.ContentError as error:
             form.refuse(forms.DOCUMENT_ERRORS, error.reason)
         else:
-            details = {"batch": batch.id, "title": document.title, "sha256": document.sha256,
-                       "size": document.size}  # fmt: skip
-            member.record("document.add", "document", document.id, details)
             member.session.commit()
             return _to_batch(member, batch.id, "documents")
     return _upload_page(member, batch, form, "document")
@@ -279,9 +259,7 @@ def document_state(slug: str, document_id: int):
     form = forms.StateForm()
     if not form.validate_on_submit():
         abort(400)
-    if content.set_state(document, form.value()):
-        details = {"state": document.state.value, "title": document.title}
-        member.record("document.state", "document", document.id, details)
+    if content.set_state(document, form.value(), actor=member.actor):
         _changed(member, {document.batch_id})
     return _to_batch(member, document.batch_id, "documents")
 

@@ -171,13 +171,12 @@ def issue_codes(slug: str, batch_id: int):
             form.count.data,
             with_pin=form.with_pin.data,
             request_key=form.request_key.data,
+            actor=member.actor,
         )
     except issuance.DuplicateRequest as repeated:
         return _back_to(member, repeated.job)
     except (keystore.KeyStateError, issuance.BatchRecalled):
         return batch_page(member, batch, status=409)  # the page says why
-    details = {"lot": batch.lot, "count": job.requested, "with_pin": job.with_pin}
-    member.record("issuance.queue", "issuance_job", job.id, details)
     member.session.commit()
     return _back_to(member, job)
 
@@ -191,10 +190,9 @@ def resume_job(slug: str, job_id: int):
     if not member.can_edit:
         return _forbidden()
     try:
-        jobs.requeue(member.session, job)
+        jobs.requeue(member.session, job, actor=member.actor)
     except jobs.NotFailed:
         return error_response(409, "not_failed", gettext("Only a failed job can be resumed."))
-    member.record("issuance.resume", "issuance_job", job.id, {"issued": job.issued})
     member.session.commit()
     return _back_to(member, job)
 
@@ -209,8 +207,8 @@ def prepare_labels(slug: str, job_id: int, fmt: str):
     if not member.can_edit:
         return _forbidden()
     try:
-        render, queued = label_renders.request_render(
-            member.session, job, label_format, settings().label_dir
+        label_renders.request_render(
+            member.session, job, label_format, settings().label_dir, actor=member.actor
         )
     except label_renders.NotReady:
         return error_response(
@@ -220,8 +218,6 @@ def prepare_labels(slug: str, job_id: int, fmt: str):
                 "The codes are still being issued: labels can be prepared once the job is done."
             ),
         )
-    if queued:
-        member.record("labels.prepare", "label_render", render.id, {"job": job.id, "format": fmt})
     member.session.commit()
     return _back_to(member, job)
 
@@ -235,16 +231,17 @@ def download_labels(slug: str, job_id: int, fmt: str):
     label_format = _format(fmt)
     if not member.can_edit:
         return _forbidden()
-    render = label_renders.renders_of(member.session, [job.id])[job.id].get(label_format.value)
-    path = label_renders.file_path(settings().label_dir, render) if render else None
-    if path is None:
+    found = label_renders.download(
+        member.session, job, label_format, settings().label_dir, actor=member.actor
+    )
+    if found is None:
         return error_response(
             409,
             "labels_not_ready",
             gettext("This label file is not ready yet: prepare it on the batch page first."),
         )
-    member.record("labels.download", "label_render", render.id, {"job": job.id, "format": fmt})
     member.session.commit()
+    _render, path = found
     lot = re.sub(r"[^A-Za-z0-9._-]", "_", job.batch.lot)
     response = send_file(
         path,

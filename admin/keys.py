@@ -61,7 +61,7 @@ def request_key(slug: str):
         return _page(member, forms.RevokeKeyForm(formdata=None), 400, request_form=form)
     # a double submit, or another owner asking too: one key is on its way
     with contextlib.suppress(key_requests.AlreadyRequested):
-        key_requests.request_key(member.session, member.brand, member.user)
+        key_requests.request_key(member.session, member.brand, member.user, actor=member.actor)
     member.session.commit()
     return redirect(url_for("admin.keys", slug=slug), code=303)
 
@@ -74,10 +74,9 @@ def retire_key(slug: str, kid: str):
         return _owners_only()
     key = _key(member, kid)
     try:
-        keystore.retire_key(member.session, key)
+        keystore.retire_key(member.session, key, actor=member.actor)
     except keystore.KeyStateError:
         return error_response(400, "key_state", gettext("A revoked key cannot be retired."))
-    member.record("key.retire", "signing_key", key.id, {"kid": kid})
     member.session.commit()
     return redirect(url_for("admin.keys", slug=slug), code=303)
 
@@ -92,9 +91,6 @@ def revoke_key(slug: str, kid: str):
     form = forms.RevokeKeyForm()
     if not form.validate_on_submit():
         return _page(member, form, 400)
-    keystore.revoke_key(member.session, key, form.reason.data.strip())
-    member.record(
-        "key.revoke", "signing_key", key.id, {"kid": kid, "reason": key.revocation_reason}
-    )
+    keystore.revoke_key(member.session, key, form.reason.data.strip(), actor=member.actor)
     member.session.commit()
     return redirect(url_for("admin.keys", slug=slug), code=303)

@@ -77,7 +77,11 @@ def statement(slug: str, batch_id: int):
     batch = found_or_404(catalog.get_batch, member, batch_id)
     try:
         issued = provenance.issue_statement(
-            member.session, batch, settings().require_statement_passphrase()
+            member.session,
+            batch,
+            settings().require_statement_passphrase(),
+            resolver_base=request.host_url,
+            actor=member.actor,
         )
     except (ConfigError, KeyLoadError) as exc:
         member.session.rollback()
@@ -87,11 +91,6 @@ def statement(slug: str, batch_id: int):
             "statement_unavailable",
             gettext("Signed statements are not available on this server at the moment."),
         )
-    if issued.key_created:
-        details = {"kid": issued.kid, "purpose": "statement"}
-        member.record("key.create", "signing_key", issued.key_id, details)
-    details = {"statement_id": issued.statement_id, "kid": issued.kid, "lot": batch.lot}
-    member.record("statement.issue", "batch", batch.id, details)
     member.session.commit()
     response = Response(issued.text, mimetype="application/json")
     filename = f"provenance-{issued.statement_id}.json"

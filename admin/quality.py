@@ -6,7 +6,7 @@ data as a table and as CSV. Read from the board tables (``tracemark.reporting.qu
 from __future__ import annotations
 
 from flask import abort, make_response, request
-from flask_babel import format_percent, gettext
+from flask_babel import format_percent, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
@@ -34,6 +34,7 @@ from admin.boards import (
 from admin.forms import STATUS_NAMES
 from admin.views import bp
 from tracemark.models.base import utcnow
+from tracemark.quality import checkpoints
 from tracemark.reporting import analytics, quality
 from tracemark.reporting.quality import QualityFilters, Yield
 
@@ -60,6 +61,7 @@ class QualityBoard:
     def __init__(self, member: Member, filters: QualityFilters, products: dict[str, str]):
         self.session, self.brand_id = member.session, member.brand.id
         self.filters, self.products = filters, products
+        self.brand = member.brand
         # the scans board's labels of periods
         self.periods = Board(member, filters, products)
 
@@ -171,8 +173,11 @@ class QualityBoard:
     def _defects(self) -> Section:
         items = quality.defect_types(self.session, self.brand_id, self.filters)
 
+        # a defect named after a checkpoint field is shown by the field's label
+        labels = checkpoints.field_labels(self.session, self.brand, str(get_locale()))
+
         def label(defect: str) -> str:
-            return defect or gettext("Unnamed")
+            return labels.get(defect, defect) or gettext("Unnamed")
 
         bars = [(label(defect), count) for defect, count in items[:TOP]]
         rest = sum(count for _, count in items[TOP:])

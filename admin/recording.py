@@ -103,9 +103,6 @@ def record_post(slug: str):
         target = form[forms.FIELD_PREFIX + error.field] if error.field else form.identifier
         target.errors = [*target.errors, forms.RECORDING_ERRORS[error.code]]
         return _page(member, template, form, 400)
-    if not recorded.duplicate:
-        details = {"key": template.key, "version": template.version, "object": subject.uri}
-        member.record("checkpoint.record", "trace_event", recorded.event_id, details)
     member.session.commit()
     batch = found_or_404(catalog.get_batch, member, subject.batch_id) if subject.batch_id else None
     return render_template(
@@ -162,6 +159,7 @@ def _record(member: Member, template: CheckpointTemplate, form):
         when=dt.datetime.now(zone),
         site=_site(member, form),
         operator=member.user.email,
+        actor=member.actor,
     )
     return recorded, subject
 

@@ -10,7 +10,7 @@ from wtforms.validators import Length
 
 from admin.intent import RestorableForm
 from tracemark.i18n import LOCALES
-from tracemark.models import Audience
+from tracemark.models import Audience, ResolverLink
 from tracemark.resolver.links import LinkData
 
 AUDIENCE_NAMES = {
@@ -41,6 +41,21 @@ class LinkForm(RestorableForm):
         default=Audience.PUBLIC.value,
     )
 
+    @classmethod
+    def of_link(cls, link: ResolverLink) -> LinkForm:
+        """The form filled with ``link`` (a submitted form's values win over it)."""
+        data = {
+            "link_type": link.link_type,
+            "target": link.target,
+            "qualifiers": link.qualifiers,
+            "hreflang": link.hreflang or "",
+            "media_type": link.media_type or "",
+            "is_default": link.is_default,
+            "audience": link.audience.value,
+        }
+        data.update((f"title_{locale}", text) for locale, text in link.titles.items())
+        return cls(data=data)
+
     def data_for_core(self) -> LinkData:
         return LinkData(
             link_type=self.link_type.data or "",
@@ -63,4 +78,4 @@ for _locale, _name in LOCALES.items():
 
 
 class DeleteLinkForm(RestorableForm):
-    """Deleting a link: a button (its CSRF token is the form)."""
+    """Deleting a link, or making it the default: a button (its CSRF token is the form)."""

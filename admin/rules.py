@@ -14,7 +14,7 @@ from flask_login import login_required
 from admin import rule_forms
 from admin.access import Member, member_of
 from admin.views import bp
-from tracemark import errors
+from tracemark import catalog, errors
 from tracemark.models import MessageStatus, Rule
 from tracemark.notify import outbox
 from tracemark.quality import rules
@@ -55,12 +55,11 @@ def _save(member: Member, form: rule_forms.RuleForm, rule: Rule | None):
     """Create or update from a validated form: the rule, or None with the form's errors."""
     try:
         if rule is None:
-            rule = rules.create_rule(member.session, member.brand, form.spec(), **_policy())
-            member.record("rule.create", "rule", rule.id, _details(rule))
+            rule = rules.create_rule(
+                member.session, member.brand, form.spec(), actor=member.actor, **_policy()
+            )
         else:
-            changed = rules.update_rule(member.session, rule, form.spec(), **_policy())
-            if changed:
-                member.record("rule.update", "rule", rule.id, {"name": rule.name, **changed})
+            rules.update_rule(member.session, rule, form.spec(), actor=member.actor, **_policy())
     except errors.Duplicate:
         form.name.errors.append(DUPLICATE_NAME)
         return None
@@ -70,20 +69,6 @@ def _save(member: Member, form: rule_forms.RuleForm, rule: Rule | None):
         return None
     member.session.commit()
     return rule
-
-
-def _details(rule: Rule) -> dict:
-    return {
-        "name": rule.name,
-        "enabled": rule.enabled,
-        "operator": rule.operator.value,
-        "field": rule.field,
-        "value": rule.value,
-        "template_key": rule.template_key,
-        "biz_step": rule.biz_step,
-        "disposition": rule.disposition,
-        "actions": rule.actions,
-    }
 
 
 @bp.route("/brands/<slug>/rules", methods=["GET", "POST"])
@@ -126,9 +111,7 @@ def rules_language(slug: str):
     if not language.validate_on_submit():
         return _list_page(member, rule_forms.RuleForm(formdata=None, **_policy()), language, 400)
     locale = None if language.locale.data == "en" else language.locale.data
-    if member.brand.locale != locale:
-        member.brand.locale = locale
-        member.record("brand.locale", "brand", member.brand.id, {"locale": locale or "en"})
+    if catalog.set_locale(member.session, member.brand, locale, actor=member.actor):
         member.session.commit()
     return redirect(url_for("admin.rules_list", slug=slug), code=303)
 
@@ -172,10 +155,7 @@ def rule_state(slug: str, rule_id: int):
     if not form.validate_on_submit():
         return error_response(400, "bad_form", gettext("The request could not be understood."))
     enabled = form.enabled.data == "1"
-    if rule.enabled != enabled:
-        rule.enabled = enabled
-        action = "rule.enable" if enabled else "rule.disable"
-        member.record(action, "rule", rule.id, {"name": rule.name})
+    if rules.set_enabled(member.session, rule, enabled, actor=member.actor):
         member.session.commit()
     return redirect(url_for("admin.rules_list", slug=slug), code=303)
 
@@ -191,8 +171,7 @@ def delete_rule(slug: str, rule_id: int):
     if not delete_form.validate_on_submit():
         form = rule_forms.RuleForm.of(rule, **_policy())
         return _rule_page(member, rule, form, delete_form, 400)
-    member.record("rule.delete", "rule", rule.id, _details(rule))
-    member.session.delete(rule)
+    rules.delete_rule(member.session, rule, actor=member.actor)
     member.session.commit()
     return redirect(url_for("admin.rules_list", slug=slug), code=303)
 
@@ -227,12 +206,10 @@ def retry_message(slug: str, message_id: int):
     if not rule_forms.RetryForm().validate_on_submit():
         return error_response(400, "bad_form", gettext("The request could not be understood."))
     try:
-        outbox.retry(member.session, message)
+        outbox.retry(member.session, message, actor=member.actor)
     except outbox.NotDead:
         return error_response(
             409, "not_dead", gettext("Only a message that could not be delivered can be retried.")
         )
-    details = {"kind": message.kind.value, "recipient": message.recipient}
-    member.record("outbox.retry", "outbox_message", message.id, details)
     member.session.commit()
     return redirect(url_for("admin.rule_activity", slug=slug), code=303)

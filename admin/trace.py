@@ -13,7 +13,7 @@ import datetime as dt
 import io
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal, gettext, ngettext
+from flask_babel import format_decimal, get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
@@ -24,6 +24,7 @@ from admin.views import bp
 from tracemark import catalog
 from tracemark.epcis import identifiers as epc
 from tracemark.models import BatchStatus, Role
+from tracemark.quality import checkpoints
 from tracemark.trace import genealogy, recall, supply
 from tracemark.trace import search as trace_search
 from tracemark.web import error_response
@@ -136,7 +137,13 @@ def _backward_page(member: Member, found: genealogy.BackwardTrace):
         lot_status=trace_forms.LOT_STATUS_NAMES,
         number=number,
         when=when,
+        test_labels=checkpoints.field_labels(member.session, member.brand, str(get_locale())),
+        results=QC_RESULTS,
     )
+
+
+#: QC results as the trace shows them (``tm:qc`` ``result`` values).
+QC_RESULTS = {"pass": _l("passed"), "fail": _l("failed")}
 
 
 @bp.get("/brands/<slug>/trace/batches/<id:batch_id>/forward")

@@ -69,7 +69,8 @@ class LotForm(RestorableForm):
         filters=[_strip],
         validators=[DataRequired(_l("Enter the lot number."))],
     )
-    gtin = StringField(_l("GTIN of the material (optional)"), filters=[_strip])
+    # one of the two is needed (see validate): neither is labelled optional
+    gtin = StringField(_l("GTIN of the material (or the class identifier below)"), filters=[_strip])
     epc_class = StringField(
         _l("Class identifier used in events (when there is no GTIN)"),
         filters=[_strip],

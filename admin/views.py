@@ -3,6 +3,7 @@ brands, a brand's audit log."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
@@ -13,11 +14,12 @@ from flask_wtf.csrf import CSRFError
 
 from admin import auth, intent
 from tracemark import audit, catalog, errors
-from tracemark.accounts import login_throttle, second_factor
+from tracemark.accounts import login_throttle, second_factor, signin
 from tracemark.accounts import users as accounts
 from tracemark.i18n import LOCALES, text_direction
 from tracemark.models import Role
 from tracemark.models.base import as_utc
+from tracemark.reporting import dashboard as dashboard_figures
 from tracemark.web import csrf_error, db_session, error_response, rate_limited
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
@@ -90,14 +92,17 @@ def login_form():
 @rate_limited("login")
 def login():
     """Check the password; the answer never tells whether the email exists, nor whether
-    the address is locked (``tracemark.accounts.login_throttle``): both cost one password hash."""
+    the attempt was throttled (``tracemark.accounts.login_throttle``): each costs one
+    password hash. Past the account-wide ceiling only a known device, or an account with
+    a second factor going on to its code, gets further."""
     form = auth.LoginForm()
     error = None
     if form.validate_on_submit():
         session = db_session()
         email = accounts.normalize_email(form.email.data)
-        locked = login_throttle.is_locked(session, email)
-        if locked:
+        attempt = auth.login_attempt(email)
+        gate = login_throttle.gate(session, attempt)
+        if gate is login_throttle.Gate.BACKOFF:
             accounts.spend_password_check(form.password.data)
             user = None
         else:
@@ -106,19 +111,21 @@ def login():
             session.commit()
             auth.begin_second_factor(user, form.next.data)
             return redirect(url_for("admin.login_code_form"))
-        if user is not None:
-            login_throttle.clear(session, email)
-            audit.record(session, "user.login", user=user, object_type="user", object_id=user.id)
+        if user is not None and gate is login_throttle.Gate.OPEN:
+            login_throttle.succeeded(session, attempt)
+            signin.signed_in(session, user)
             session.commit()
             auth.sign_in(user)
+            auth.remember_device(email)
             return redirect(auth.safe_next(form.next.data))
-        # the attempted email only when it looks like one (never a password typed there)
-        details = {"email": email} if accounts.is_email(email) else {}
-        if locked:
-            details["locked"] = True
-        elif accounts.is_email(email):
-            login_throttle.record_failure(session, email, auth.throttle_policy())
-        audit.record(session, "user.login_failed", details=details)
+        locked = gate is login_throttle.Gate.BACKOFF
+        # the right password, from an unknown device, past the ceiling
+        ceiling = not locked and user is not None
+        if ceiling:
+            session.rollback()  # not signed in: nothing of a sign-in is kept
+        elif not locked and accounts.is_email(email):
+            login_throttle.record_failure(session, attempt, auth.throttle_policy())
+        signin.sign_in_failed(session, email, locked=locked, ceiling=ceiling)
         session.commit()
         error = gettext("The email address or the password is not correct.")
     form.password.data = ""
@@ -136,7 +143,8 @@ def login_code_form():
 @rate_limited("login")
 def login_code():
     """The second step: a code from the authenticator, or an unused recovery code. Wrong
-    codes count against the account's throttle as wrong passwords do."""
+    codes count against the throttle as wrong passwords do; a correct code passes the
+    account-wide ceiling, not a source's backoff."""
     user = auth.pending_user()
     if user is None:
         return redirect(url_for("admin.login_form"))
@@ -144,42 +152,20 @@ def login_code():
     error = None
     if form.validate_on_submit():
         session = db_session()
+        attempt = auth.login_attempt(user.email)
         kind = None
-        if not login_throttle.is_locked(session, user.email):
+        if login_throttle.gate(session, attempt) is not login_throttle.Gate.BACKOFF:
             kind = second_factor.verify(session, user, form.code.data, current_app.secret_key)
         if kind is not None:
-            login_throttle.clear(session, user.email)
-            if kind == "recovery_code":
-                left = second_factor.recovery_codes_left(session, user)
-                audit.record(
-                    session,
-                    "user.recovery_code_used",
-                    user=user,
-                    object_type="user",
-                    object_id=user.id,
-                    details={"left": left},
-                )
-            audit.record(
-                session,
-                "user.login",
-                user=user,
-                object_type="user",
-                object_id=user.id,
-                details={"second_factor": kind},
-            )
+            login_throttle.succeeded(session, attempt)
+            signin.signed_in(session, user, second_factor_kind=kind)
             session.commit()
             target = auth.pending_target()
             auth.sign_in(user)
+            auth.remember_device(user.email)
             return redirect(target)
-        login_throttle.record_failure(session, user.email, auth.throttle_policy())
-        audit.record(
-            session,
-            "user.login_failed",
-            user=user,
-            object_type="user",
-            object_id=user.id,
-            details={"stage": "second_factor"},
-        )
+        login_throttle.record_failure(session, attempt, auth.throttle_policy())
+        signin.sign_in_failed(session, user.email, user=user, stage="second_factor")
         session.commit()
         error = gettext("The code is not correct, or was used already.")
     form.code.data = ""
@@ -192,9 +178,7 @@ def logout():
     session's cookie (or any other session of the user) opens nothing any more."""
     if current_user.is_authenticated:
         session = db_session()
-        user = auth.signed_in_user()
-        accounts.end_sessions(session, user)
-        audit.record(session, "user.logout", user=user, object_type="user", object_id=user.id)
+        signin.signed_out(session, auth.signed_in_user())
         session.commit()
     auth.sign_out()
     return redirect(url_for("admin.login_form"))
@@ -203,8 +187,27 @@ def logout():
 @bp.get("/")
 @login_required
 def dashboard():
-    memberships = accounts.memberships(db_session(), auth.signed_in_user())
-    return render_template("admin/dashboard.html", memberships=memberships, Role=Role)
+    session = db_session()
+    memberships = accounts.memberships(session, auth.signed_in_user())
+    figures = dashboard_figures.brand_figures(
+        session, [brand.id for brand, _role in memberships], dt.datetime.now(dt.UTC).date()
+    )
+    return render_template(
+        "admin/dashboard.html",
+        memberships=memberships,
+        figures=figures,
+        tiles=DASHBOARD_TILES,
+        Role=Role,
+    )
+
+
+#: The figures each role sees first on the dashboard, most wanted first.
+DASHBOARD_TILES = {
+    Role.OWNER: ("scans", "suspected", "on_hold", "first_pass", "outbox_failures"),
+    Role.STAFF: ("on_hold", "first_pass", "suspected", "scans"),
+    Role.MARKETING: ("scans", "suspected", "not_genuine"),
+    Role.REGULATOR: ("recalled", "on_hold", "suspected"),
+}
 
 
 @bp.get("/brands/<slug>/audit")

@@ -50,13 +50,19 @@ class ApiError(Exception):
 
 @bp.errorhandler(ApiError)
 def _api_error(error: ApiError):
-    response, status = error_response(error.status, error.code, error.message, **error.details)
+    details = error.details
+    problem = str(details.get("type", "")).startswith("epcisException:")
+    if problem:
+        details = details | {"status": error.status}
+    response, status = error_response(error.status, error.code, error.message, **details)
     if error.challenge is not None:
         response.headers["WWW-Authenticate"] = (
             f'Bearer realm="tracemark", error="{error.challenge}"'
         )
     if error.retry_after is not None:
         response.headers["Retry-After"] = str(error.retry_after)
+    if problem:
+        response.mimetype = PROBLEM_JSON  # an EPCIS exception is an RFC 7807 problem
     return response, status
 
 
@@ -145,6 +151,24 @@ def bad_parameter(name: str, message: str) -> ApiError:
     return ApiError(400, "bad_parameter", message, parameter=name)
 
 
+PROBLEM_JSON = "application/problem+json"
+
+
+def query_parameter_exception(name: str, message: str, code: str = "bad_parameter") -> ApiError:
+    """400 as the EPCIS 2.0 REST binding answers a query parameter it cannot take: an
+    RFC 7807 problem of type ``epcisException:QueryParameterException``, with this API's
+    stable ``error`` code and the ``parameter`` named too."""
+    return ApiError(
+        400,
+        code,
+        message,
+        parameter=name,
+        type="epcisException:QueryParameterException",
+        title="Invalid query parameter",
+        detail=message,
+    )
+
+
 def json_body() -> Any:
     """The request's JSON body, read whole (at most :data:`MAX_BODY`).
 
@@ -165,6 +189,11 @@ def json_body() -> Any:
     if "\\u" in text:
         _refuse_bad_characters(body, "$")
     return body
+
+
+def raw_body() -> bytes:
+    """The whole body as bytes (at most :data:`MAX_BODY`), for a body that is not JSON."""
+    return _body()
 
 
 def _body() -> bytes:

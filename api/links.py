@@ -1,8 +1,7 @@
-"""A brand's resolver links from its own systems (PIM, CMS): list, add, delete.
+"""A brand's resolver links from its own systems (PIM, CMS): list, add, replace, delete.
 
-Reading takes the ``read`` scope; adding and deleting the ``issue`` scope (the one for
-catalog production data). Each change is audited by the core operation, naming the
-token.
+Reading takes the ``read`` scope; changing the ``issue`` scope (the one for catalog
+production data). Each change is audited by the core operation, naming the token.
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ from flask import jsonify
 from api.access import ApiError, bp, budget_key, not_found, requires, token
 from api.bodies import body_of
 from tracemark import catalog, errors
+from tracemark.audit import Actor
 from tracemark.models import Audience, Product, ResolverLink
 from tracemark.models.base import as_utc
 from tracemark.resolver import links as resolver_links
@@ -54,14 +54,8 @@ def list_links(slug: str, gtin: str):
     return jsonify({"links": [link_json(link, product.gtin) for link in links]})
 
 
-@bp.post("/brands/<slug>/products/<gtin>/links")
-@rate_limited("api", key=budget_key)
-@requires("issue")
-def create_link(slug: str, gtin: str):
-    """A link of the product (or one of its levels): 201 with the link."""
-    body = body_of("NewLink")
-    product = _product(gtin)
-    data = resolver_links.LinkData(
+def _link_data(body: dict) -> resolver_links.LinkData:
+    return resolver_links.LinkData(
         link_type=body["link_type"],
         target=body["target"],
         titles=body["titles"],
@@ -71,15 +65,56 @@ def create_link(slug: str, gtin: str):
         is_default=bool(body.get("default", False)),
         audience=Audience(body.get("audience", "public")),
     )
+
+
+def _refused(problem: resolver_links.LinkError) -> ApiError:
+    return ApiError(422, problem.code, str(problem), path=f"$.{problem.field}")
+
+
+def _own_link(link_id: int) -> ResolverLink:
+    link = db_session().get(ResolverLink, link_id)
+    if link is None or link.brand_id != token().brand.id:
+        raise not_found()
+    return link
+
+
+@bp.post("/brands/<slug>/products/<gtin>/links")
+@rate_limited("api", key=budget_key)
+@requires("issue")
+def create_link(slug: str, gtin: str):
+    """A link of the product (or one of its levels): 201 with the link."""
+    body = body_of("NewLink")
+    product = _product(gtin)
     session = db_session()
     try:
-        link = resolver_links.add_link(session, product, data, source=_source())
+        link = resolver_links.add_link(
+            session, product, _link_data(body), source=_source(), actor=Actor.of_token(token())
+        )
     except resolver_links.LinkError as problem:
-        raise ApiError(422, problem.code, str(problem), path=f"$.{problem.field}") from None
+        raise _refused(problem) from None
     session.commit()
     response = jsonify(link_json(link, product.gtin))
     response.status_code = 201
     return response
+
+
+@bp.put("/brands/<slug>/links/<id:link_id>")
+@rate_limited("api", key=budget_key)
+@requires("issue")
+def replace_link(slug: str, link_id: int):
+    """Every field of the link replaced by the body's (a title left out is removed): 200
+    with the link. ``default: true`` takes the flag from the other links of its level."""
+    body = body_of("NewLink")
+    link = _own_link(link_id)
+    session = db_session()
+    try:
+        resolver_links.update_link(
+            session, link, _link_data(body), source=_source(), actor=Actor.of_token(token())
+        )
+    except resolver_links.LinkError as problem:
+        raise _refused(problem) from None
+    session.commit()
+    return jsonify(link_json(link, session.get_one(Product, link.product_id).gtin))
 
 
 @bp.delete("/brands/<slug>/links/<id:link_id>")
@@ -87,9 +122,8 @@ def create_link(slug: str, gtin: str):
 @requires("issue")
 def delete_link(slug: str, link_id: int):
     session = db_session()
-    link = session.get(ResolverLink, link_id)
-    if link is None or link.brand_id != token().brand.id:
-        raise not_found()
-    resolver_links.delete_link(session, link, source=_source())
+    resolver_links.delete_link(
+        session, _own_link(link_id), source=_source(), actor=Actor.of_token(token())
+    )
     session.commit()
     return "", 204

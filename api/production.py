@@ -134,6 +134,7 @@ def issue(slug: str, lot: str):
             body["count"],
             with_pin=body.get("with_pin", False),
             request_key=f"api:{key}" if key is not None else None,
+            actor=Actor.of_token(token()),
         )
     except issuance.DuplicateRequest as exc:
         return jsonify(job_json(exc.job))

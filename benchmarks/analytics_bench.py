@@ -54,6 +54,8 @@ def prepare(sessions, brands: int, products: int, batches: int, units: int) -> l
         with sessions.begin() as session:
             brand = catalog.create_brand(session, f"bench-{b}", f"Bench {b}", None)
             keystore.create_key(session, brand, PASSPHRASE)
+            # the brand's company prefix: every GTIN below but its last two digits
+            catalog.claim_prefix(session, brand, _gtin(f"{9506000134350 + b * 100:013d}")[1:11])
             jobs = []
             for p in range(products):
                 gtin = f"{9506000134350 + b * 100 + p:013d}"

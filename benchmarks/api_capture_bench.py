@@ -52,6 +52,7 @@ def prepare(url: str) -> tuple[str, str]:
     sessions = make_sessionmaker(engine)
     with sessions.begin() as session:
         brand = catalog.create_brand(session, "bench", "Bench")
+        catalog.claim_prefix(session, brand, "9506000")
         product = catalog.create_product(session, brand, GTIN, "Olive oil")
         catalog.create_batch(session, product, LOT)
         _row, token = api_tokens.create_token(session, brand, "bench", ["capture"])

@@ -39,6 +39,7 @@ def _prepare(url: str):
     sessions = make_sessionmaker(engine)
     with sessions.begin() as session:
         brand = catalog.create_brand(session, "bench", "Bench", "https://tm.example-brand-name.com")
+        catalog.claim_prefix(session, brand, "9506000")
         product = catalog.create_product(session, brand, "09506000134352", "Bench product")
         batch = catalog.create_batch(session, product, "L2401A")
         keystore.create_key(session, brand, PASSPHRASE)

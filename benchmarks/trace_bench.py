@@ -263,6 +263,7 @@ class Chain:
 def generate(sessions, scale: float) -> tuple[Chain, dict[str, float]]:
     with sessions.begin() as session:
         brand = catalog.create_brand(session, "bench", "Bench")
+        catalog.claim_prefix(session, brand, "9506000")
         product = catalog.create_product(session, brand, GTIN, "Bench product")
         key = keystore.create_key(session, brand, "bench-passphrase")
         brand_id, product_id, key_id = brand.id, product.id, key.id

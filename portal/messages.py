@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from flask_babel import format_date, format_decimal, format_number, get_translations
+import datetime as dt
+import math
+
+from flask_babel import format_date, format_decimal, format_number, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 
+from tracemark.i18n import text_direction
 from tracemark.scanning.scans import Verdict
 
 HEADLINES = {
@@ -53,17 +57,25 @@ EXPLANATIONS = {
 }
 
 PATTERNS = {
-    "many_networks": _l("It was scanned from many different places on the same day."),
-    "many_devices": _l("It was scanned by many different phones in several places today."),
-    "many_countries": _l("It has been scanned in several countries."),
-    "impossible_travel": _l(
-        "It was scanned in another country only hours ago, faster than goods travel."
+    "many_networks": _l(
+        "In recent weeks it was scanned by many different phones in many different "
+        "places, more than one product travels."
     ),
-    "claimed_elsewhere": _l("It was already claimed by someone else with its PIN."),
-    "stale_reappearance": _l(
-        "It was first scanned long ago and now reappears in a new place and country."
+    "many_countries": _l(
+        "In recent weeks it was scanned by different phones in several countries."
     ),
 }
+
+#: What to do when a code looks copied.
+SUSPICIOUS_ADVICE = _l(
+    "If you have not bought it yet, buy elsewhere. If you have, keep the receipt and "
+    "report where you bought it to %(brand)s: copies of this label may be on sale."
+)
+
+#: Shown to everyone but the owner when a unit was claimed.
+CLAIMED_NOTE = _l("Claimed by its owner on %(date)s.")
+CLAIMED_ADVICE = _l("If you were sold this as new, ask the seller.")
+OWNER_NOTE = _l("You registered this product as yours on %(date)s.")
 
 REASONS = {
     "unknown_key": _l("The code names a signing key that no brand has published."),
@@ -135,16 +147,20 @@ def excursion_text(excursion) -> str:
         "limit": measure(excursion.limit, excursion.uom),
     }
     if excursion.value is None:
-        return str(_l("%(sensor)s outside its limits")) % values
+        return _fill(str(_l("%(sensor)s outside its limits")), **values)
     if excursion.limit is None:
-        return str(_l("%(sensor)s reached %(value)s")) % values
-    return str(_l("%(sensor)s reached %(value)s (limit %(limit)s)")) % values
+        return _fill(str(_l("%(sensor)s reached %(value)s")), **values)
+    return _fill(str(_l("%(sensor)s reached %(value)s (limit %(limit)s)")), **values)
 
 
 CLAIMS = {
-    "claimed": _l("You have claimed this product. Later scans will show it as claimed."),
-    "already_claimed": _l("This product was already claimed on %(date)s."),
-    "locked": _l("Too many wrong PINs for this product. Try again in an hour."),
+    "claimed": _l(
+        "You have claimed this product. This phone is now recognised as its owner's; to "
+        "add another phone, enter the PIN on it."
+    ),
+    "device_added": _l(
+        "The PIN is right: this phone is now recognised as the owner's too (claimed on %(date)s)."
+    ),
     "no_pin": _l("This product cannot be claimed with a PIN."),
 }
 
@@ -155,8 +171,20 @@ def _plural(singular: str, plural: str, n: int, **values) -> str:
     return _fill(get_translations().ungettext(singular, plural, n), **values, num=format_number(n))
 
 
-def explanation(verdict: Verdict, brand: str, scan_count: int, first_scan_at) -> str:
-    """The verdict's explanation with the brand, a plural-aware count and a local date."""
+def explanation(
+    verdict: Verdict, brand: str, scan_count: int, first_scan_at, *, claimed: bool = False
+) -> str:
+    """The verdict's explanation with the brand, a plural-aware count and a local date.
+    For a claimed unit the count goes without the advice about earlier scans: the claim
+    note says what to do."""
+    if verdict is Verdict.GENUINE_SCANNED_BEFORE and claimed:
+        return _plural(
+            "This code was issued by %(brand)s. It has been scanned %(num)s time since %(date)s.",
+            "This code was issued by %(brand)s. It has been scanned %(num)s times since %(date)s.",
+            scan_count,
+            brand=brand,
+            date=format_date(first_scan_at, "long") if first_scan_at else "",
+        )
     if verdict is Verdict.GENUINE_SCANNED_BEFORE:
         return _plural(
             "This code was issued by %(brand)s. It has been scanned %(num)s time since "
@@ -172,14 +200,40 @@ def explanation(verdict: Verdict, brand: str, scan_count: int, first_scan_at) ->
 
 def _fill(text: str, **values: str) -> str:
     """``text % values``, where a value that ends a sentence itself ("Demo Co.") takes
-    the place of the sentence's own full stop rather than doubling it."""
+    the place of the sentence's own full stop rather than doubling it, and each value is
+    isolated (:func:`isolate`) so a Latin name or a date keeps its order in Arabic."""
     for name, value in values.items():
         if value.endswith("."):
             text = text.replace(f"%({name})s.", f"%({name})s")
-    return text % values
+    return text % {name: isolate(value) for name, value in values.items()}
 
 
-def claim_text(status: str, claimed_at=None, attempts_left: int | None = None) -> str:
+#: FIRST STRONG ISOLATE … POP DIRECTIONAL ISOLATE (Unicode bidi, UAX #9).
+FSI, PDI = "\u2068", "\u2069"
+
+
+def isolate(value: object) -> str:
+    """``value`` as text, wrapped in Unicode isolates on a right-to-left page: embedded
+    in an Arabic sentence, "Demo Olive Oil Co." or "2026/10/20" then keep their own
+    direction and order, and the full stop of "Co." stays where it was written. Plain
+    text on left-to-right pages, where isolation changes nothing."""
+    text = str(value)
+    if not text or text_direction(str(get_locale())) != "rtl":
+        return text
+    return f"{FSI}{text}{PDI}"
+
+
+def claim_text(
+    status: str, claimed_at=None, attempts_left: int | None = None, retry_at=None
+) -> str:
+    if status == "locked":
+        now = dt.datetime.now(dt.UTC)
+        minutes = max(1, math.ceil((retry_at - now).total_seconds() / 60)) if retry_at else 60
+        return _plural(
+            "Too many wrong PINs for this product from your network. Try again in %(num)s minute.",
+            "Too many wrong PINs for this product from your network. Try again in %(num)s minutes.",
+            minutes,
+        )
     if status == "wrong_pin":
         left = attempts_left or 0
         return _plural(
@@ -188,7 +242,7 @@ def claim_text(status: str, claimed_at=None, attempts_left: int | None = None) -
             left,
         )
     text = str(CLAIMS[status])
-    return text % {"date": format_date(claimed_at, "long")} if claimed_at else text
+    return _fill(text, date=format_date(claimed_at, "long")) if claimed_at else text
 
 
 #: What an on-hold or recalled page says when the brand wrote no notice in the page's

@@ -47,8 +47,9 @@ def is_compressed(uri: str) -> bool:
 
 def same_as(uri: str, answer_uncompressed: Callable[[str], Response]) -> Response:
     """Answer a compressed request as its uncompressed URI would be answered, and name
-    URI (less the request's own query) in a ``Link`` header (``rel="owl:sameAs"``). A partially compressed path
-    that does not decompress is a 400; a single segment that does not is not found."""
+    that URI (less the request's own query) in a ``Link`` header (``rel="owl:sameAs"``).
+    A partially compressed path that does not decompress is a 400; a single segment that
+    does not is not found."""
     path, _, query = uri.partition("?")
     try:
         uncompressed = compression.decompress(path, query)

@@ -91,6 +91,8 @@ def _scan_part(result: ScanResult) -> dict:
             "count": outcome.scan_count,
             "first_scan_at": _iso(outcome.first_scan_at),
             "first_country": outcome.first_country,
+            "claimed_at": _iso(outcome.claimed_at),
+            "owner": outcome.owner,
         }
     return body
 

@@ -10,6 +10,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    g,
     jsonify,
     make_response,
     redirect,
@@ -19,19 +20,23 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal import messages, resolver
-from tracemark.accounts.users import role_in
+from tracemark.accounts.users import memberships, role_in
 from tracemark.codes.keystore import load_keyring
 from tracemark.codes.pins import ClaimStatus
 from tracemark.content import images
 from tracemark.i18n import COOKIE, LOCALES, normalize, text_direction
 from tracemark.models import Brand, Image, Role
+from tracemark.reporting import forgery
 from tracemark.scanning.batch_view import BatchView, published_document
 from tracemark.scanning.claims import claim_unit
+from tracemark.scanning.counting import new_device_id
 from tracemark.scanning.lookup import ScanResult, scan
 from tracemark.scanning.scans import Client
 from tracemark.web import db_session, rate_limited, settings
@@ -54,15 +59,76 @@ def received_uri() -> str:
     return quote(request.path, safe="/%") + (f"?{query}" if query else "")
 
 
+#: The device cookie: a signed random id, first-party, kept two years.
+DEVICE_COOKIE = "tm_device"
+DEVICE_MAX_AGE = 2 * 365 * 86400
+
+
+def _device_signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt="tracemark-device")
+
+
+def device() -> tuple[str, bool]:
+    """The requesting device's id and whether it came with the request's cookie. A
+    request without a valid cookie gets a fresh random id, which :func:`remember_device`
+    sets as the cookie on the response (so a reload is the same device)."""
+    if "tracemark_device" not in g:
+        found = None
+        raw = request.cookies.get(DEVICE_COOKIE)
+        if raw:
+            try:
+                found = _device_signer().loads(raw)
+            except BadSignature:
+                found = None
+        if isinstance(found, str) and 16 <= len(found) <= 64:
+            g.tracemark_device = (found, True)
+        else:
+            g.tracemark_device = (new_device_id(), False)
+    return g.tracemark_device
+
+
+@bp.after_request
+def remember_device(response: Response) -> Response:
+    """Set the device cookie when this request made up a new device id."""
+    found = g.get("tracemark_device")
+    if found is not None and not found[1]:
+        response.set_cookie(
+            DEVICE_COOKIE,
+            _device_signer().dumps(found[0]),
+            max_age=DEVICE_MAX_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure or settings().secure_cookies,
+        )
+    return response
+
+
+def staff_brands() -> frozenset[int]:
+    """The brands the signed-in user is a member of (their scans are staff scans);
+    anonymous requests cost no query."""
+    if "_user_id" not in session:
+        return frozenset()
+    user = getattr(current_user, "user", None)
+    if user is None:
+        return frozenset()
+    return frozenset(brand.id for brand, _role in memberships(db_session(), user))
+
+
 def client() -> Client:
     header = current_app.config.get("TRACEMARK_COUNTRY_HEADER")
-    country = (request.headers.get(header, "") if header else "").strip().upper()
+    # a client can send any header: believe it only when a proxy in front sets it
+    trusted = bool(header) and (current_app.config.get("TRACEMARK_PROXIES") or 0) > 0
+    country = (request.headers.get(header, "") if trusted else "").strip().upper()
+    device_id, known = device()
     return Client(
         ip=request.remote_addr,
         user_agent=request.headers.get("User-Agent", ""),
         accept_language=request.headers.get("Accept-Language", ""),
         country=country if _COUNTRY.fullmatch(country) and country != "XX" else None,
         locale=str(get_locale()),
+        device_id=device_id,
+        device_known=known,
+        staff_brands=staff_brands(),
     )
 
 
@@ -81,7 +147,11 @@ def run_scan(uri: str) -> ScanResult:
 def explanation(result: ScanResult) -> str:
     outcome = result.outcome
     return messages.explanation(
-        outcome.verdict, result.brand_name or "", outcome.scan_count, outcome.first_scan_at
+        outcome.verdict,
+        result.brand_name or "",
+        outcome.scan_count,
+        outcome.first_scan_at,
+        claimed=outcome.claimed_at is not None,
     )
 
 
@@ -101,7 +171,7 @@ def verify(_rest: str):
     return answer_uncompressed(uri)
 
 
-@bp.get("/<string:_segment>", provide_automatic_options=False)
+@bp.get("/<string:_segment>", provide_automatic_options=False, strict_slashes=False)
 @rate_limited("scan")
 def compressed(_segment: str):
     """A fully compressed Digital Link (``/AQnYUc1gmg``), answered as its uncompressed
@@ -112,7 +182,7 @@ def compressed(_segment: str):
     return resolver.same_as(uri, answer_uncompressed)
 
 
-@bp.route("/<string:_segment>", methods=["OPTIONS"])
+@bp.route("/<string:_segment>", methods=["OPTIONS"], strict_slashes=False)
 def compressed_options(_segment: str):
     uri = received_uri()
     if not resolver.is_compressed(uri):
@@ -300,14 +370,73 @@ def locale_context() -> dict:
         "sensor_name": messages.sensor_name,
         "measure": messages.measure,
         "batch_parts": batch_parts,
+        "isolate": messages.isolate,
         "page_header": page_header,
     }
+
+
+@bp.app_template_filter("isolate")
+def isolate_filter(value: object) -> str:
+    """A value put into a translated sentence, isolated on right-to-left pages."""
+    return messages.isolate(value)
 
 
 @bp.app_template_filter("country_name")
 def country_name(code: str) -> str:
     """The country's name in the page's language (CLDR via Babel)."""
     return get_locale().territories.get(code, code)
+
+
+#: What a refused report says, by :class:`ReportError` code.
+REPORT_ERRORS = {
+    "no_place": _l("Say where you bought it: the shop, the city or the online link."),
+    "bad_shop": _l("The shop's name is too long."),
+    "bad_city": _l("The city's name is too long."),
+    "bad_online_url": _l("Give the online shop's full address, starting with https://"),
+    "bad_contact": _l("The contact is too long."),
+    "bad_photo": _l("The photo must be a PNG, JPEG or WebP picture of at most 5 MB."),
+    "bad_verdict": _l("This product cannot be reported from here."),
+}
+
+
+def _report_code() -> tuple[str, str]:
+    code = request.values.get("code", "")[:2000]
+    verdict = request.values.get("verdict", "")
+    if not code.startswith("/01/") or verdict not in forgery.REPORTABLE:
+        abort(404)
+    return code, verdict
+
+
+@bp.get("/report")
+@rate_limited("scan")
+def report_form():
+    """Where a shopper says where a label that failed the check was bought."""
+    code, verdict = _report_code()
+    return render_template("report.html", code_uri=code, verdict=verdict, error=None, values={})
+
+
+@bp.post("/report")
+@rate_limited("report")
+def report():
+    """Store the report for the brand the code claims; the shopper sees it was sent."""
+    code, verdict = _report_code()
+    upload = request.files.get("photo")
+    photo = upload.read(images.MAX_IMAGE_BYTES + 1) if upload and upload.filename else None
+    values = {name: request.form.get(name, "")[:1000] for name in forgery.LIMITS}
+    session = db_session()
+    try:
+        forgery.file_report(
+            session, code, verdict, photo=photo, country=client().country,
+            locale=str(get_locale()), **values,
+        )  # fmt: skip
+    except forgery.ReportError as error:
+        session.rollback()
+        message = REPORT_ERRORS[error.code]
+        return render_template(
+            "report.html", code_uri=code, verdict=verdict, error=message, values=values
+        ), 400
+    session.commit()
+    return render_template("report_sent.html", code_uri=code), 201
 
 
 @bp.post("/claim")

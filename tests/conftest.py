@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+import itertools
 import os
 import secrets
 import threading
@@ -33,6 +34,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import make_server
 
+from signing.gs1 import gtin_check_digit
 from tests.helpers.browser import CHROMIUM, HOST, LAUNCH_ARGS, unavailable
 from tracemark import catalog
 from tracemark.accounts import users as accounts
@@ -43,7 +45,7 @@ from tracemark.content import stories as content
 from tracemark.content.pdf import clean_pdf
 from tracemark.db import make_engine, make_sessionmaker
 from tracemark.migrate import migrate_to
-from tracemark.models import Batch, Brand, Product
+from tracemark.models import Batch, Brand, BrandPrefix, Product
 from tracemark.trace import events as trace
 
 POSTGRES_URL = os.environ.get(
@@ -154,17 +156,58 @@ class DemoBrand:
     product: Product
     batch: Batch
     kid: str
+    #: The GS1 company prefix the brand holds; its product's GTIN is under it.
+    prefix: str = ""
 
 
-def make_brand(sessions: sessionmaker[Session], *, lot: str = "L2401A") -> DemoBrand:
-    """A brand with a product, a batch and an active key, committed."""
+#: Company prefixes handed to test brands: 9 digits from "6", one per brand of the process
+#: (every test database is the process's own), none of them overlapping another.
+_PREFIXES = itertools.count(1)
+
+
+def fresh_prefix() -> str:
+    """A GS1 company prefix no brand of this test run holds."""
+    return f"6{next(_PREFIXES):08d}"
+
+
+def gtin_under(prefix: str, item: int = 1) -> str:
+    """The GTIN-14 of item reference ``item`` under ``prefix`` (indicator digit 0)."""
+    body = "0" + prefix + f"{item:0{12 - len(prefix)}d}"
+    return body + str(gtin_check_digit(body))
+
+
+#: The product every test brand makes unless it asks for one under its own prefix: GS1's
+#: example GTIN, which many brands hold here at once.
+LEGACY_GTIN = "09506000134352"
+
+
+def make_brand(
+    sessions: sessionmaker[Session], *, lot: str = "L2401A", owned: bool = False
+) -> DemoBrand:
+    """A brand holding a GS1 company prefix of its own, with a product, a batch and an
+    active key, committed.
+
+    With ``owned`` the product's GTIN is under the brand's prefix, as every product made
+    now must be. Without it the product is :data:`LEGACY_GTIN`, stored as products were
+    before brands held prefixes (a deployment's older rows): such a product is still
+    verified, traced and recalled, but gets no new links.
+    """
     slug = f"brand-{secrets.token_hex(4)}"
+    prefix = fresh_prefix()
     with sessions.begin() as session:
         brand = catalog.create_brand(session, slug, f"Brand {slug}", "https://tm.example.com")
-        product = catalog.create_product(session, brand, "09506000134352", "Olive oil 1 l")
+        # held as set up by hand, not claimed: the claim's audit entry is no test's concern
+        session.add(BrandPrefix(brand_id=brand.id, prefix=prefix))
+        session.flush()
+        if owned:
+            product = catalog.create_product(session, brand, gtin_under(prefix), "Olive oil 1 l")
+        else:
+            product = Product(brand_id=brand.id, gtin=LEGACY_GTIN, name="Olive oil 1 l", texts={})
+            session.add(product)
+            session.flush()
         batch = catalog.create_batch(session, product, lot)
         key = keystore.create_key(session, brand, PASSPHRASE)
-        return DemoBrand(brand, product, batch, key.kid)
+        return DemoBrand(brand, product, batch, key.kid, prefix)
 
 
 def forge(url: str) -> str:

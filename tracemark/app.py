@@ -37,10 +37,13 @@ def create_app(
         TRACEMARK_SETTINGS=settings,
         TRACEMARK_SCAN_LIMIT=settings.scan_rate_limit,
         TRACEMARK_CLAIM_LIMIT=settings.claim_rate_limit,
+        TRACEMARK_REPORT_LIMIT=settings.report_rate_limit,
         TRACEMARK_LOGIN_LIMIT=settings.login_rate_limit,
         TRACEMARK_API_LIMIT=settings.api_rate_limit,
         TRACEMARK_API_AUTH_FAILURE_LIMIT=settings.api_auth_failure_limit,
         TRACEMARK_COUNTRY_HEADER=settings.country_header,
+        # the country header is believed only when a proxy in front sets it
+        TRACEMARK_PROXIES=settings.proxies,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         # Secure always when configured; otherwise admin.auth marks it Secure per request

@@ -129,7 +129,7 @@ def record(
     entry = AuditLog(
         action=action,
         user_id=user.id if user is not None else None,
-        actor=actor if actor is not None else ("user" if user is not None else "system"),
+        actor=actor if actor is not None else ("user" if user is not None else None),
         brand_id=brand_id,
         object_type=object_type,
         object_id=None if object_id is None else str(object_id),

@@ -120,8 +120,8 @@ def claim_prefix(
     session: Session, brand: Brand, prefix: str, *, actor: Actor = SYSTEM
 ) -> BrandPrefix:
     """Record that ``brand`` holds the GS1 company prefix ``prefix`` (4 to 12 digits);
-    audited as ``brand.claim_prefix``. From then on, only ``brand`` creates products
-    under it, and ``brand`` creates products only under the prefixes it holds.
+    audited as ``brand.claim_prefix``. A brand creates products (and links) only under
+    the prefixes it holds, and no other brand under them.
 
     :raises PrefixProblem: not 4 to 12 digits (``bad_prefix``); it, a prefix of it or one
         it is a prefix of is held by another brand (``prefix_taken``); another brand
@@ -162,14 +162,70 @@ def claim_prefix(
     return held
 
 
+def set_locale(
+    session: Session, brand: Brand, locale: str | None, *, actor: Actor = SYSTEM
+) -> bool:
+    """Set the language the brand writes in (None: English), which its rules' notices
+    use; True when that changed it, audited then as ``brand.locale``."""
+    if brand.locale == locale:
+        return False
+    brand.locale = locale
+    session.flush()
+    audit.log(session, actor, "brand.locale", "brand", brand.id, {"locale": locale or "en"},
+              brand_id=brand.id)  # fmt: skip
+    return True
+
+
+def set_risk_policy(
+    session: Session,
+    brand: Brand,
+    overrides: dict[str, Any],
+    *,
+    reset: bool = False,
+    actor: Actor = SYSTEM,
+) -> dict[str, Any]:
+    """Change the brand's clone-risk thresholds: back to the defaults first when
+    ``reset``, then ``overrides`` (already checked by ``scanning.risk.policy_overrides``).
+    Returns the stored overrides, audited as ``brand.risk_policy`` when they changed."""
+    policy = {} if reset else dict(brand.risk_policy or {})
+    policy.update(overrides)
+    if policy != (brand.risk_policy or {}):
+        brand.risk_policy = policy
+        session.flush()
+        audit.log(session, actor, "brand.risk_policy", "brand", brand.id, {"policy": policy},
+                  brand_id=brand.id)  # fmt: skip
+    return policy
+
+
+def release_prefix(session: Session, brand: Brand, prefix: str, *, actor: Actor = SYSTEM) -> None:
+    """Give up a company prefix ``brand`` holds (a mistyped claim, a licence returned);
+    audited as ``brand.release_prefix`` by ``actor``.
+
+    :raises PrefixProblem: ``not_held`` when the brand does not hold it; ``prefix_in_use``
+        when the brand has products under it (they would fall under nobody's prefix).
+    """
+    held = session.scalar(
+        select(BrandPrefix).where(BrandPrefix.brand_id == brand.id, BrandPrefix.prefix == prefix)
+    )
+    if held is None:
+        raise PrefixProblem("not_held", f"the brand does not hold prefix {prefix}")
+    mine = select(Product.id).where(Product.brand_id == brand.id, Product.gtin.like(f"_{prefix}%"))
+    if session.scalar(mine.limit(1)) is not None:
+        raise PrefixProblem("prefix_in_use", f"the brand has products under {prefix}")
+    session.delete(held)
+    session.flush()
+    audit.log(session, actor, "brand.release_prefix", "brand", brand.id, {"prefix": prefix},
+              brand_id=brand.id)  # fmt: skip
+
+
 def check_gtin_owner(session: Session, brand: Brand, gtin14: str) -> None:
-    """:raises ForeignGtin: the GTIN is under another brand's prefix, or the brand holds
-    prefixes and the GTIN is under none of them. (A brand holding no prefix yet may
-    use any GTIN no other brand holds.)"""
+    """:raises ForeignGtin: the GTIN is under no GS1 company prefix the brand holds
+    (another brand's, or nobody's): a brand names products, and publishes links and
+    codes, only under the prefixes GS1 licensed to it (see :func:`claim_prefix`)."""
     holder = prefix_holder(session, gtin14)
     if holder is not None and holder != brand.id:
         raise ForeignGtin(f"GTIN {gtin14} is under another brand's company prefix")
-    if holder is None and prefixes(session, brand):
+    if holder is None:
         raise ForeignGtin(f"GTIN {gtin14} is under none of the brand's company prefixes")
 
 

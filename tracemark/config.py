@@ -35,6 +35,8 @@ class Settings:
     scan_rate_limit: str = "60/minute;1000/hour"
     #: Rate limit for PIN claims per client address.
     claim_rate_limit: str = "10/hour"
+    #: Rate limit for forgery reports per client address.
+    report_rate_limit: str = "5/hour;20/day"
     #: Rate limit for admin sign-in attempts per client address.
     login_rate_limit: str = "10/minute"
     #: Rate limit for integration API calls per token.
@@ -86,6 +88,7 @@ class Settings:
             demo=demo or env.get("TRACEMARK_DEMO") == "1",
             scan_rate_limit=env.get("TRACEMARK_SCAN_RATE_LIMIT", "60/minute;1000/hour"),
             claim_rate_limit=env.get("TRACEMARK_CLAIM_RATE_LIMIT", "10/hour"),
+            report_rate_limit=env.get("TRACEMARK_REPORT_RATE_LIMIT", "5/hour;20/day"),
             login_rate_limit=env.get("TRACEMARK_LOGIN_RATE_LIMIT", "10/minute"),
             api_rate_limit=env.get("TRACEMARK_API_RATE_LIMIT", "6000/minute"),
             api_auth_failure_limit=env.get("TRACEMARK_API_AUTH_FAILURE_LIMIT", "60/minute"),

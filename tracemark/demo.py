@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import threading
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 from PIL import Image, ImageDraw
 from pypdf import PdfWriter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracemark import catalog, migrate
+from tracemark import catalog, demo_history, migrate
 from tracemark import worker as jobs
 from tracemark.accounts import users as accounts
 from tracemark.codes import issuance, keystore
@@ -26,6 +28,8 @@ from tracemark.labels.renders import RenderOptions
 from tracemark.models import Audience, Batch, Brand, IssuanceJob, JobStatus, PublishState, Role
 from tracemark.notify import outbox
 from tracemark.quality import checkpoints, rules
+from tracemark.reporting import board_rollup, rollups
+from tracemark.reporting.watermark import SETTLE
 from tracemark.resolver import links as resolver_links
 from tracemark.trace import events as trace
 
@@ -118,6 +122,17 @@ class DemoResult:
     owner_password: str
 
 
+def demo_settings(base_url: str, env: Mapping[str, str] | None = None) -> Settings:
+    """The demo's settings: from the environment in demo mode, with the public address
+    the demo serves (``base_url``) unless ``TRACEMARK_PUBLIC_BASE_URL`` names another, so
+    the labels made in its admin app open the demo that made them."""
+    env = os.environ if env is None else env
+    settings = Settings.from_env(dict(env), demo=True)
+    if env.get("TRACEMARK_PUBLIC_BASE_URL"):
+        return settings
+    return replace(settings, public_base_url=base_url)
+
+
 def setup(settings: Settings, base_url: str) -> DemoResult:
     """Create (once) the demo brand and everything a consumer can see; return a sample."""
     engine = make_engine(settings.database_url)
@@ -137,6 +152,7 @@ def setup(settings: Settings, base_url: str) -> DemoResult:
         issuance.issue(sessions, batch_id, DEMO_CODES, passphrase, with_pin=True)
     elif not job_done:
         issuance.run_job(sessions, job_id, passphrase)
+    _history(sessions, brand_id, batch_id, passphrase)
     pin_key = brand_pin_key(settings.require_pin_secret(), brand_id)
     with sessions() as session:
         batch = session.get_one(Batch, batch_id)
@@ -146,9 +162,36 @@ def setup(settings: Settings, base_url: str) -> DemoResult:
     return DemoResult(brand_name, DEMO_LOT, DEMO_CODES, sample, pin, *DEMO_OWNER)
 
 
+def _history(sessions, brand_id: int, batch_id: int, passphrase: str) -> None:
+    """Write the demo's past once (:mod:`tracemark.demo_history`) and bring every board
+    up to date with it, so the first look at the admin app tells a story."""
+    today = dt.datetime.now(dt.UTC).date()
+    with sessions.begin() as session:
+        brand = session.get_one(Brand, brand_id)
+        if demo_history.seeded(session, brand):
+            return
+        lots = demo_history.seed_batches(session, session.get_one(Batch, batch_id), today)
+    for lot, count in demo_history.ISSUED_PAST.items():
+        issuance.issue(sessions, lots[lot], count, passphrase, workers=1)
+    with sessions.begin() as session:
+        brand, batch = session.get_one(Brand, brand_id), session.get_one(Batch, batch_id)
+        demo_history.seed(session, brand, batch, lots, today)
+    # nothing else writes while the demo sets up: no need to wait for stragglers; the
+    # past's claims are older than the recent ones a rollup recounts
+    roll_up(sessions, settle=dt.timedelta(0), all_claims=True)
+
+
+def roll_up(sessions, settle: dt.timedelta = SETTLE, all_claims: bool = False) -> None:
+    """The boards' rollups (scan analytics, quality and supply chain), as the worker runs
+    them when idle."""
+    rollups.roll_up(sessions, settle=settle, all_claims=all_claims)
+    board_rollup.roll_up(sessions, settle=settle)
+
+
 def start_worker(settings: Settings) -> threading.Event:
     """Run the worker (``tracemark worker``) in a daemon thread of this process, so that
-    issuing codes, preparing labels and sending rule messages work in the demo.
+    issuing codes, preparing labels, sending rule messages and updating the boards work
+    in the demo.
 
     Set the returned event to stop it after its current task.
     """
@@ -163,6 +206,8 @@ def start_worker(settings: Settings) -> threading.Event:
             "stop": stop,
             "renders": RenderOptions.from_settings(settings),
             "deliver": lambda: outbox.deliver(sessions, transports, name).attempted,
+            # the boards say "brought up to date every few minutes": so they are
+            "idle": lambda: roll_up(sessions),
         },
         name="tracemark-worker",
         daemon=True,

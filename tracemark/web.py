@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import HTTPException, InternalServerError, TooManyRequests
+from werkzeug.exceptions import HTTPException, InternalServerError, NotFound, TooManyRequests
 from werkzeug.routing import IntegerConverter
 
 from tracemark.config import Settings
@@ -26,6 +26,7 @@ from tracemark.ratelimit import Budgets
 BUDGETS = {
     "scan": "TRACEMARK_SCAN_LIMIT",
     "claim": "TRACEMARK_CLAIM_LIMIT",
+    "report": "TRACEMARK_REPORT_LIMIT",
     "login": "TRACEMARK_LOGIN_LIMIT",
     "api": "TRACEMARK_API_LIMIT",
     # failures only (see failures_exhausted): integration API calls without a valid token
@@ -182,14 +183,19 @@ def _security_headers(response):
 
 
 class IdConverter(IntegerConverter):
-    """``<id:…>``: a row id in a URL. Beyond its column's range it matches nothing, so a
-    huge number is a 404 like any unknown id, not a database error."""
+    """``<id:…>``: a row id in a URL. Beyond its column's range it is a 404 like any
+    unknown id, not a database error. The 404 is raised here rather than by not matching:
+    a rule that does not match lets werkzeug answer 405 when another method's rule on the
+    same path would have (DELETE of a huge link id beside its PUT)."""
 
     #: The largest value of an INTEGER id column (32 bits on PostgreSQL).
     largest = 2**31 - 1
 
-    def __init__(self, url_map, **kwargs) -> None:
-        super().__init__(url_map, max=self.largest, **kwargs)
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        if number > self.largest:
+            raise NotFound()
+        return number
 
 
 class BigIdConverter(IdConverter):

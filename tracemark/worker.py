@@ -28,6 +28,7 @@ from collections.abc import Callable
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from tracemark import audit
 from tracemark.codes import issuance, key_requests
 from tracemark.labels import renders as label_renders
 from tracemark.models import IssuanceJob, JobStatus, LabelRender
@@ -102,8 +103,11 @@ def renew(
             task.done = done
 
 
-def requeue(session: Session, task: IssuanceJob | LabelRender) -> None:
+def requeue(
+    session: Session, task: IssuanceJob | LabelRender, *, actor: audit.Actor = audit.SYSTEM
+) -> None:
     """Put a failed job or render back in the queue: a worker resumes it where it stopped.
+    Audited as ``issuance.resume`` (with the codes issued so far) or ``labels.resume``.
 
     :raises NotFailed: it is pending, running or done.
     """
@@ -111,6 +115,11 @@ def requeue(session: Session, task: IssuanceJob | LabelRender) -> None:
         raise NotFailed(f"{task.__tablename__} {task.id} is {task.status.value}")
     task.status, task.worker, task.lease_until = JobStatus.PENDING, None, None
     session.flush()
+    if isinstance(task, IssuanceJob):
+        action, kind, details = "issuance.resume", "issuance_job", {"issued": task.issued}
+    else:
+        action, kind, details = "labels.resume", "label_render", {"job": task.job_id}
+    audit.log(session, actor, action, kind, task.id, details, brand_id=task.brand_id)
 
 
 def run_worker(

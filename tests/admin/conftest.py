@@ -53,4 +53,6 @@ def shop(db) -> Catalog:
         theirs.product.id,
         theirs.batch.id,
         emails,
+        mine.prefix,
+        mine.product.gtin,
     )

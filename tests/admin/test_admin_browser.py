@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import PASSPHRASE
+from tests.conftest import PASSPHRASE, fresh_prefix, gtin_under
 from tests.helpers.admin import PASSWORD
 from tests.helpers.browser import ARTIFACTS, HOST, PHONE, watched_page
 from tracemark import catalog
@@ -53,7 +53,8 @@ def settings(db, tmp_path):
 
 @pytest.fixture
 def owner(db):
-    """A brand with a signing key and nothing else, and its owner's email."""
+    """A brand with a signing key and nothing else, its owner's email, and a GS1 company
+    prefix for the owner to claim."""
     slug = f"browser-{secrets.token_hex(4)}"
     email = f"owner-{secrets.token_hex(4)}@example.com"
     with db.sessions.begin() as session:
@@ -61,7 +62,7 @@ def owner(db):
         keystore.create_key(session, brand, PASSPHRASE)
         user = accounts.create_user(session, email, PASSWORD, "Browser owner")
         accounts.grant(session, user, brand, Role.OWNER)
-    return slug, email
+    return slug, email, fresh_prefix()
 
 
 @pytest.fixture
@@ -83,7 +84,8 @@ def worker(db, settings, server, idle_queue):
 
 
 def test_from_an_empty_brand_to_a_genuine_printed_label(browser, server, owner, worker, tmp_path):
-    slug, email = owner
+    slug, email, prefix = owner
+    gtin = gtin_under(prefix)
     context = browser.new_context(
         locale="en-US", viewport=PHONE, is_mobile=True, accept_downloads=True
     )
@@ -97,8 +99,15 @@ def test_from_an_empty_brand_to_a_genuine_printed_label(browser, server, owner, 
             page.click("button[type=submit]")
         assert urlsplit(page.url).path == "/admin/"
 
+        # the brand's GS1 company prefix first: products fall under it
+        page.goto(f"{server}/admin/brands/{slug}/prefixes")
+        page.fill("input[name=prefix]", prefix)
+        with page.expect_navigation():
+            page.click("form.admin-form button[type=submit]")
+        assert page.locator(f"[data-prefix='{prefix}']").count() == 1
+
         page.goto(f"{server}/admin/brands/{slug}/products")
-        page.fill("input[name=gtin]", "4006381333931")
+        page.fill("input[name=gtin]", gtin)
         page.fill("input[name=name]", "Extra virgin olive oil")
         with page.expect_navigation():
             page.click("form.admin-form button[type=submit]")
@@ -146,7 +155,7 @@ def test_from_an_empty_brand_to_a_genuine_printed_label(browser, server, owner, 
         document.close()
         assert len(decoded) == 24
         url = decoded[0]
-        assert url.startswith(server.upper() + "/01/04006381333931/10/B-26%2F7/21/")
+        assert url.startswith(server.upper() + f"/01/{gtin}/10/B-26%2F7/21/")
 
         response = page.goto(url)
         assert response is not None and response.status == 200

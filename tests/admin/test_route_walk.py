@@ -28,12 +28,14 @@ from tests.helpers.admin import PASSWORD, assert_no_inline_code, csrf_token, log
 from tracemark.accounts import tokens as api_tokens
 from tracemark.accounts import users as accounts
 from tracemark.codes import issuance
+from tracemark.codes.printing import batch_urls
 from tracemark.config import Settings
 from tracemark.content import images
 from tracemark.content import stories as content
 from tracemark.models import AuditLog, IssuanceJob, MessageKind, MessageStatus, Role, Unit
 from tracemark.notify import outbox
 from tracemark.quality import checkpoints, recording, rules
+from tracemark.reporting import forgery
 from tracemark.resolver.links import LinkData, add_link
 from tracemark.trace import supply
 
@@ -130,6 +132,15 @@ ACCESS: dict[str, Access] = {
     # resolver links: everyone reads them, owners and staff change them
     "admin.product_links": Access(read=READERS, write=EDITORS),
     "admin.delete_product_link": Access(write=EDITORS),
+    "admin.edit_product_link": Access(read=EDITORS, write=EDITORS),
+    "admin.default_product_link": Access(write=EDITORS),
+    # the brand's GS1 company prefixes: owners only
+    "admin.prefixes": Access(read=OWNERS, write=OWNERS),
+    "admin.release_prefix": Access(write=OWNERS),
+    # forgery reports: the brand's scan readers
+    "admin.forgery_board": Access(read=ANALYSTS),
+    "admin.forgery_csv": Access(read=ANALYSTS),
+    "admin.forgery_photo": Access(read=ANALYSTS),
 }
 #: URL parameter values that differ by endpoint (each board has its own charts).
 ENDPOINT_VALUES = {
@@ -153,6 +164,8 @@ OBJECTS = (
     "file_id",
     "prefix",
     "link_id",
+    "company_prefix",
+    "report_id",
 )
 #: Routes outside any brand, with the status each kind of visitor gets; tested in depth
 #: by test_auth (sign-in) and elsewhere, walked here so none is forgotten.
@@ -203,7 +216,7 @@ def world(db) -> World:
     the first, and an outsider who owns the second."""
     values = []
     for _ in range(2):
-        demo = make_brand(db.sessions)
+        demo = make_brand(db.sessions, owned=True)
         issuance.issue(db.sessions, demo.batch.id, 2, PASSPHRASE)
         with db.sessions.begin() as session:
             batch, product = session.merge(demo.batch), session.merge(demo.product)
@@ -234,6 +247,14 @@ def world(db) -> World:
                 session, product, LinkData("gs1:pip", "https://walk.example", {"en": "Walk"})
             )
             link_id = link.id
+            url = next(batch_urls(session, batch, "http://x"))[1]
+            report_id = forgery.file_report(
+                session,
+                url[url.index("/01/") :],
+                "not_genuine",
+                city="Lyon",
+                photo=_png(),
+            ).id
         values.append(
             (
                 {
@@ -256,6 +277,8 @@ def world(db) -> World:
                     "file_id": str(file_id),
                     "prefix": prefix,
                     "link_id": str(link_id),
+                    "company_prefix": demo.prefix,
+                    "report_id": str(report_id),
                 },
                 demo.brand,
             )
@@ -355,6 +378,7 @@ def test_every_admin_route_is_classified(app):
     assert known - walked == set(), "these classified routes no longer exist"
 
 
+@pytest.mark.slow  # every admin route for every role: CI runs it, the quick subset does not
 @pytest.mark.parametrize("role", EVERYONE)
 def test_every_route_answers_each_role_as_expected(app, db, world, role):
     client = _client(app, world, role)

@@ -3,50 +3,14 @@ responses against api/openapi.yaml."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import DemoBrand, make_brand
+from tests.helpers.api import Tenant, make_tenant
 from tests.openapi_support import OpenApiDocument
-from tracemark.accounts import tokens as api_tokens
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "api" / "openapi.yaml"
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-@dataclass
-class Tenant:
-    demo: DemoBrand
-    #: Tokens by what they hold: "all" scopes, or one scope each.
-    tokens: dict[str, str]
-
-    @property
-    def slug(self) -> str:
-        return self.demo.brand.slug
-
-    def headers(self, kind: str = "all") -> dict[str, str]:
-        return bearer(self.tokens[kind])
-
-    def url(self, tail: str) -> str:
-        return f"/api/v1/brands/{self.slug}/{tail}"
-
-
-def make_tenant(sessions, lot: str = "L2401A") -> Tenant:
-    demo = make_brand(sessions, lot=lot)
-    tokens = {}
-    with sessions.begin() as session:
-        brand = session.merge(demo.brand)
-        for kind, scopes in {
-            "all": api_tokens.SCOPES,
-            **{s: (s,) for s in api_tokens.SCOPES},
-        }.items():
-            tokens[kind] = api_tokens.create_token(session, brand, f"{kind} token", scopes)[1]
-    return Tenant(demo, tokens)
 
 
 @pytest.fixture

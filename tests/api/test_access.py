@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import func, select
 
-from tests.api.conftest import bearer
+from tests.helpers.api import bearer
 from tracemark.accounts import tokens as api_tokens
 from tracemark.app import close, create_app
 from tracemark.models import ApiToken, TraceEvent

@@ -10,6 +10,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
+from tests.conftest import gtin_under
 from tests.core.trace.trace_chain import document, event, sgtin
 from tracemark.epcis import documents as epcis
 from tracemark.models import TraceEvent
@@ -125,9 +126,16 @@ def test_query_filters_and_pages_by_event_time(client, tenant, conforms):
     by_class = client.get(
         tenant.url("events"),
         headers=tenant.headers(),
-        query_string={"MATCH_epc": "urn:epc:class:lgtin:9506000.013435.L2401A"},
+        query_string={"MATCH_epcClass": "urn:epc:class:lgtin:9506000.013435.L2401A"},
     ).get_json()["events"]
     assert len(by_class) == 9
+    # MATCH_epc looks at instance lists only (epcList, childEPCs), as EPCIS defines it
+    by_instance = client.get(
+        tenant.url("events"),
+        headers=tenant.headers(),
+        query_string={"MATCH_epc": "urn:epc:class:lgtin:9506000.013435.L2401A"},
+    ).get_json()["events"]
+    assert by_instance == []
 
 
 def test_epcis_clients_get_query_documents_and_follow_the_next_link(client, tenant, conforms):
@@ -199,7 +207,9 @@ def test_an_ambiguous_lot_needs_the_gtin(db, client, tenant, conforms):
 
     with db.sessions.begin() as session:
         brand = session.merge(tenant.demo.brand)
-        product = catalog.create_product(session, brand, "09506000134369", "Olive oil 5 l")
+        product = catalog.create_product(
+            session, brand, gtin_under(tenant.demo.prefix, 2), "Olive oil 5 l"
+        )
         catalog.create_batch(session, product, "L2401A")
     response = client.get(tenant.url("batches/L2401A/events"), headers=tenant.headers())
     assert response.status_code == 409
@@ -207,7 +217,7 @@ def test_an_ambiguous_lot_needs_the_gtin(db, client, tenant, conforms):
     chosen = client.get(
         tenant.url("batches/L2401A/events"),
         headers=tenant.headers(),
-        query_string={"gtin": "09506000134369"},
+        query_string={"gtin": gtin_under(tenant.demo.prefix, 2)},
     )
     assert chosen.status_code == 200
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import PASSPHRASE
+from tests.conftest import PASSPHRASE, gtin_under
 from tracemark import catalog
 from tracemark.codes import issuance, keystore
 from tracemark.models import Batch, BatchStatus, IssuanceJob, JobStatus
@@ -136,7 +136,7 @@ def test_issuance_refusals(db, client, tenant, other, conforms):
         )
     with db.sessions.begin() as session:
         product = catalog.create_product(
-            session, session.merge(tenant.demo.brand), "09506000134369", "5 l"
+            session, session.merge(tenant.demo.brand), gtin_under(tenant.demo.prefix, 2), "5 l"
         )
         catalog.create_batch(session, product, "L2401A")
     ambiguous = client.post(url, headers=tenant.headers(), json={"count": 1})
@@ -144,8 +144,9 @@ def test_issuance_refusals(db, client, tenant, other, conforms):
         ambiguous.status_code == 409
         and conforms(ambiguous, ISSUE, "post")["error"] == "ambiguous_lot"
     )
-    chosen = client.post(url, headers=tenant.headers(), json={"count": 1, "gtin": "09506000134369"})
-    assert chosen.status_code == 202 and chosen.get_json()["gtin"] == "09506000134369"
+    second = gtin_under(tenant.demo.prefix, 2)
+    chosen = client.post(url, headers=tenant.headers(), json={"count": 1, "gtin": second})
+    assert chosen.status_code == 202 and chosen.get_json()["gtin"] == second
     with db.sessions.begin() as session:
         batch = session.get_one(Batch, tenant.demo.batch.id)
         batch.status = BatchStatus.RECALLED

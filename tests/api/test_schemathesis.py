@@ -27,8 +27,8 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import select
 
-from tests.api.conftest import make_tenant
 from tests.conftest import PASSPHRASE
+from tests.helpers.api import make_tenant
 from tracemark.app import close, create_app
 from tracemark.codes import issuance
 from tracemark.models import Unit

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from tests.api.conftest import bearer
+from tests.helpers.api import bearer
 from tracemark.cli import main
 from tracemark.models import AuditLog
 

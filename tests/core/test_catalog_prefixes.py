@@ -6,7 +6,7 @@ import pytest
 
 from signing.gs1 import gtin_check_digit
 from tracemark import catalog
-from tracemark.models import AuditLog
+from tracemark.models import AuditLog, Product
 
 
 def gtin_under(prefix: str) -> str:
@@ -37,6 +37,14 @@ def test_a_held_prefix_binds_both_its_holder_and_every_other_brand(db):
         assert entry.one().details == {"prefix": prefix}
 
 
+def test_a_brand_holding_no_prefix_names_no_product(db):
+    with db.sessions.begin() as session:
+        newcomer = _brand(session)
+        with pytest.raises(catalog.ForeignGtin):
+            catalog.create_product(session, newcomer, gtin_under(fresh_prefix()), "unlicensed")
+        assert session.query(Product).filter_by(brand_id=newcomer.id).count() == 0
+
+
 def test_overlapping_or_used_prefixes_cannot_be_claimed(db):
     prefix = fresh_prefix()
     with db.sessions.begin() as session:
@@ -48,7 +56,9 @@ def test_overlapping_or_used_prefixes_cannot_be_claimed(db):
                 catalog.claim_prefix(session, theirs, taken)
             assert raised.value.code == "prefix_taken"
         used = fresh_prefix()
-        catalog.create_product(session, legacy, gtin_under(used), "made before any claim")
+        # a product stored before brands held prefixes
+        session.add(Product(brand_id=legacy.id, gtin=gtin_under(used), name="older", texts={}))
+        session.flush()
         with pytest.raises(catalog.PrefixProblem) as raised:
             catalog.claim_prefix(session, theirs, used)
         assert raised.value.code == "prefix_in_use"

@@ -2,13 +2,14 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from signing.keyring import KeyPurpose
 from signing.keys import load_private_key
-from tests.conftest import PASSPHRASE
+from tests.conftest import PASSPHRASE, fresh_prefix, gtin_under
 from tracemark.cli import main
 from tracemark.codes import keystore
-from tracemark.models import SigningKey
+from tracemark.models import AuditLog, SigningKey
 
 
 @pytest.fixture
@@ -31,8 +32,13 @@ def test_brand_to_offline_verification(run, tmp_path, demo):
     slug = f"cli-{demo.brand.slug}"
     run("init-db")
     run("brand", "create", slug, "CLI Brand", "--resolver", "https://tm.cli.example")
-    run("product", "create", "--brand", slug, "4006381333931", "Pen")
-    run("batch", "create", "--brand", slug, "--gtin", "4006381333931", "LOT-7")
+    prefix = fresh_prefix()
+    pen = gtin_under(prefix)
+    refused = run("product", "create", "--brand", slug, pen, "Pen", expect=2)
+    assert "company prefixes" in refused  # the brand holds no prefix yet
+    run("brand", "prefix", slug, prefix)
+    run("product", "create", "--brand", slug, pen, "Pen")
+    run("batch", "create", "--brand", slug, "--gtin", pen, "LOT-7")
     kid = run("keys", "create", "--brand", slug).strip()
     assert f"{kid}\t{slug}\tactive" in run("keys", "list", "--brand", slug)
 
@@ -44,7 +50,7 @@ def test_brand_to_offline_verification(run, tmp_path, demo):
     lines = csv_path.read_text().splitlines()
     assert len(lines) == 31
     url = lines[1].split(",")[1]
-    assert url.startswith("HTTPS://TM.CLI.EXAMPLE/01/04006381333931/10/LOT-7/21/")
+    assert url.startswith(f"HTTPS://TM.CLI.EXAMPLE/01/{pen}/10/LOT-7/21/")
 
     keys_file = tmp_path / "keys.json"
     run("keys", "export", "--brand", slug, "-o", str(keys_file))
@@ -96,16 +102,27 @@ def test_missing_passphrase_is_reported(db, demo):
     assert result.exit_code == 1 and "TRACEMARK_KEY_PASSPHRASE" in result.output
 
 
-def test_brand_risk_thresholds_are_set_validated_and_reset(run, demo):
+def test_brand_risk_thresholds_are_set_validated_and_reset(run, demo, db):
     slug = demo.brand.slug
-    assert "networks_per_day\t4" in run("brand", "risk", slug)
-    shown = run("brand", "risk", slug, "networks_per_day=7", "travel_hours=2.5")
-    assert "networks_per_day\t7" in shown and "travel_hours\t2.5" in shown
-    assert "networks_per_day\t7" in run("brand", "risk", slug)
-    assert "unknown risk setting" in run("brand", "risk", slug, "bogus=1", expect=2)
-    assert "must be positive" in run("brand", "risk", slug, "countries=0", expect=2)
-    assert "must be a number" in run("brand", "risk", slug, "countries=many", expect=2)
-    assert "networks_per_day\t4" in run("brand", "risk", slug, "--reset")
+    assert "places\t8" in run("brand", "risk", slug)
+    shown = run("brand", "risk", slug, "places=10", "countries=5")
+    assert "places\t10" in shown and "countries\t5" in shown
+    assert "places\t10" in run("brand", "risk", slug)
+    assert "unknown risk setting" in run("brand", "risk", slug, "networks_per_day=1", expect=2)
+    assert "must be at least 1" in run("brand", "risk", slug, "countries=0", expect=2)
+    assert "must be a whole number" in run("brand", "risk", slug, "countries=many", expect=2)
+    assert "places\t8" in run("brand", "risk", slug, "--reset")
+    with db.sessions() as session:
+        changes = session.scalars(
+            select(AuditLog)
+            .where(AuditLog.brand_id == demo.brand.id, AuditLog.action == "brand.risk_policy")
+            .order_by(AuditLog.id)
+        ).all()
+    # a look at the thresholds and a refused setting change nothing and record nothing
+    assert [(e.actor, e.details["policy"]) for e in changes] == [
+        ("cli", {"places": 10, "countries": 5}),
+        ("cli", {}),
+    ]
 
 
 def test_queued_issue_is_run_by_the_worker(run, demo, tmp_path):

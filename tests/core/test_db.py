@@ -2,8 +2,9 @@
 
 from sqlalchemy import select, text
 
-from tracemark.db import make_scan_engine
-from tracemark.models import TraceEvent
+from tracemark.db import insert_returning_ids, make_scan_engine
+from tracemark.models import AuditLog, TraceEvent
+from tracemark.models.base import utcnow
 
 
 def test_only_the_scan_engine_commits_asynchronously(db):
@@ -41,3 +42,20 @@ def test_statements_are_planned_with_their_values_not_prepared(db):
             assert session.scalars(query).all() == []
         prepared = session.execute(text("SELECT count(*) FROM pg_prepared_statements"))
         assert prepared.scalar() == 0
+
+
+def test_rows_inserted_in_bulk_get_their_ids_in_order(db):
+    table = AuditLog.__table__
+    now = utcnow()
+    rows = [
+        {"action": f"test.bulk_{n}", "at": now, "details": {"n": n}, "actor": "system"}
+        for n in range(3)
+    ]
+    with db.sessions() as session:  # never committed
+        assert insert_returning_ids(session, table, []) == []
+        ids = insert_returning_ids(session, table, rows)
+        assert ids == sorted(ids) and len(set(ids)) == 3
+        stored = session.execute(
+            select(AuditLog.id, AuditLog.action, AuditLog.details).where(AuditLog.id.in_(ids))
+        ).all()
+        assert sorted(stored) == [(i, f"test.bulk_{n}", {"n": n}) for n, i in enumerate(ids)]

@@ -63,9 +63,12 @@ def test_the_demo_rule_holds_a_batch_that_fails_its_quality_check(tmp_path):
         brand = catalog.get_brand(session, demo.DEMO_SLUG)
         (rule,) = rules.rules_of(session, brand)
         assert rule.name == "QC failed → hold the batch and notify purchasing" and rule.enabled
+        before = session.scalars(select(OutboxMessage.id)).all()  # the demo's past has some
         capture.capture_event(session, brand, inspection)
         assert catalog.find_batch(session, brand, demo.DEMO_LOT).status is BatchStatus.ON_HOLD
-        messages = session.scalars(select(OutboxMessage.recipient)).all()
+        messages = session.scalars(
+            select(OutboxMessage.recipient).where(OutboxMessage.id.not_in(before))
+        ).all()
         assert messages == ["purchasing@olive-oil.example"]
     engine.dispose()
 
@@ -128,3 +131,70 @@ def test_the_demo_product_resolves_to_its_links(tmp_path):
     assert context[voc + "recallStatus"][0]["href"].endswith(f"/recall-status/01/{gtin}/10/{lot}")
     assert voc + "safetyInfo" not in context  # for regulators only
     close(app)
+
+
+def test_the_demo_has_a_past_every_board_shows(tmp_path):
+    """About ninety days of scans (clones, forged codes), forgery reports, inspections on
+    three lines with failures, a sensor alarm, a held and a recalled batch: rolled up."""
+    from tracemark.models import (
+        ForgeryReport,
+        InspectionFirst,
+        ScanRollup,
+        SensorExcursion,
+    )
+    from tracemark.models.analytics import ALL_PRODUCTS
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'demo.db'}", demo=True)
+    started = time.monotonic()
+    demo.setup(settings, "http://127.0.0.1:5000")
+    assert time.monotonic() - started < 30  # with its thousand codes, on a slow machine
+    demo.setup(settings, "http://127.0.0.1:5000")  # the past is written once
+    engine = make_engine(settings.database_url)
+    with make_sessionmaker(engine)() as session:
+        brand = catalog.get_brand(session, demo.DEMO_SLUG)
+        rows = session.execute(
+            select(ScanRollup.day, ScanRollup.scans, ScanRollup.suspicious, ScanRollup.not_genuine,
+                   ScanRollup.claims)
+            .where(ScanRollup.brand_id == brand.id, ScanRollup.dimension == "total",
+                   ScanRollup.product_id == ALL_PRODUCTS)
+        ).all()  # fmt: skip
+        days = {row.day for row in rows}
+        assert (max(days) - min(days)).days >= 75
+        assert sum(r.scans for r in rows) > 1000 and sum(r.suspicious for r in rows) > 10
+        assert sum(r.not_genuine for r in rows) > 20  # forged scans, counted for the brand
+        assert sum(r.claims for r in rows) > 10
+        countries = session.scalars(
+            select(ScanRollup.value)
+            .where(ScanRollup.brand_id == brand.id, ScanRollup.dimension == "country")
+            .distinct()
+        ).all()
+        assert len(set(countries)) >= 8
+        reports = session.scalars(
+            select(ForgeryReport).where(ForgeryReport.brand_id == brand.id)
+        ).all()
+        assert len(reports) == 8 and {r.city for r in reports} >= {"Istanbul"}
+        firsts = session.scalars(
+            select(InspectionFirst).where(InspectionFirst.brand_id == brand.id)
+        ).all()
+        assert {f.line for f in firsts if f.kind == "batch"} >= {"Line 1", "Line 2", "Line 3"}
+        assert any(not f.passed for f in firsts if f.kind == "batch")
+        assert any(not f.passed for f in firsts if f.kind == "lot")
+        assert session.scalars(
+            select(SensorExcursion).where(SensorExcursion.brand_id == brand.id)
+        ).all()
+        statuses = {b.lot: b.status for b in catalog.batches(session, brand)}
+        assert (
+            BatchStatus.ON_HOLD in statuses.values() and BatchStatus.RECALLED in statuses.values()
+        )
+        assert statuses[demo.DEMO_LOT] is BatchStatus.RELEASED
+    engine.dispose()
+
+
+def test_the_demo_labels_encode_the_address_it_serves():
+    settings = demo.demo_settings("http://127.0.0.1:5123", {})
+    assert settings.public_base_url == "http://127.0.0.1:5123" and settings.demo
+    chosen = {"TRACEMARK_PUBLIC_BASE_URL": "https://tm.example"}
+    assert (
+        demo.demo_settings("http://127.0.0.1:5123", chosen).public_base_url
+        == chosen["TRACEMARK_PUBLIC_BASE_URL"]
+    )

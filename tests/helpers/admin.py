@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyotp
 from sqlalchemy import select
 
+from tests.conftest import gtin_under
+from tracemark.accounts import second_factor
 from tracemark.models import AuditLog, Brand
 from tracemark.web import compact_css
 
@@ -54,8 +58,13 @@ def error_of(response) -> str | None:
 
 
 def audit_actions(db, action: str) -> list[AuditLog]:
+    """The entries of ``action``, but those the fixtures' setup wrote as the system."""
     with db.sessions() as session:
-        query = select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id)
+        query = (
+            select(AuditLog)
+            .where(AuditLog.action == action, AuditLog.actor.is_distinct_from("system"))
+            .order_by(AuditLog.id)
+        )
         return list(session.scalars(query))
 
 
@@ -72,6 +81,14 @@ class Catalog:
     other_product_id: int
     other_batch_id: int
     emails: dict[str, str]
+    #: The GS1 company prefix ``brand`` holds, and its product's GTIN (GS1's example
+    #: GTIN, which both brands have: registered before they held prefixes).
+    prefix: str = ""
+    gtin: str = ""
+
+    def new_gtin(self, item: int = 2) -> str:
+        """A GTIN-14 under the brand's prefix that no product has yet."""
+        return gtin_under(self.prefix, item)
 
 
 def signed_in(app, shop: Catalog, role: str = "owner", **headers):
@@ -115,3 +132,30 @@ class People:
     staff: str
     stranger: str  # owner of the other brand only
     inactive: str
+
+
+SECRET_FIELD = re.compile(r"<code[^>]*data-secret>([A-Z2-7]+)</code>")
+RECOVERY_CODES_LISTED = re.compile(r"<li><code>([a-z0-9]{5}-[a-z0-9]{5})</code></li>")
+
+
+def code_at(secret: str, offset_steps: int = 0) -> str:
+    return pyotp.TOTP(secret).at(time.time() + 30 * offset_steps)
+
+
+def enrol(client) -> tuple[str, list[str]]:
+    """Turn on the second factor for the signed-in client: (secret, recovery codes)."""
+    page = client.get("/admin/account").get_data(as_text=True)
+    secret = SECRET_FIELD.search(page).group(1)
+    response = client.post(
+        "/admin/account/second-factor",
+        data={"csrf_token": csrf_token(client, "/admin/account"), "code": code_at(secret)},
+    )
+    assert response.status_code == 200
+    codes = RECOVERY_CODES_LISTED.findall(response.get_data(as_text=True))
+    assert len(codes) == second_factor.RECOVERY_CODES
+    return secret, codes
+
+
+def send_code(client, code: str):
+    token = csrf_token(client, "/admin/login/code")
+    return client.post("/admin/login/code", data={"csrf_token": token, "code": code})

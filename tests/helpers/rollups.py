@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import insert, select
 
-from tests.conftest import PASSPHRASE, make_brand
+from tests.conftest import PASSPHRASE, gtin_under, make_brand
 from tracemark import catalog
 from tracemark.codes import issuance
 from tracemark.models import Batch, ScanEvent, Unit, UnitScanState
@@ -59,7 +59,7 @@ def brand_units(db, per_batch: int = 3) -> list[UnitRef]:
     demo = make_brand(db.sessions)
     with db.sessions.begin() as session:
         brand = session.merge(demo.brand)
-        other = catalog.create_product(session, brand, "04006381333931", "Pens")
+        other = catalog.create_product(session, brand, gtin_under(demo.prefix, 2), "Pens")
         second = catalog.create_batch(session, other, "P1")
     for batch_id in (demo.batch.id, second.id):
         issuance.issue(db.sessions, batch_id, per_batch, PASSPHRASE, workers=1)

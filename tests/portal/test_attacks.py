@@ -52,6 +52,7 @@ def _with_serial(url: str, serial: str) -> str:
     return f"{head}/21/{serial}?{tail.split('?', 1)[1]}"
 
 
+@pytest.mark.slow  # hundreds of guesses
 def test_guessing_serials_finds_nothing_and_is_throttled(settings, codes):
     """Another unit's serial under a known code's signature never verifies: not random
     guesses, not neighbours of a real serial. And an enumerator soon hits the limit."""

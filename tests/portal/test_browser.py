@@ -66,6 +66,13 @@ def test_verdict_page_in_a_phone_browser(browser, server, code_path, locale):
         headline = verdict.locator("h1")
         assert headline.is_visible() and headline.inner_text().strip()
 
+        page.goto(url)  # a reload by the same phone is a view, never another scan
+        assert verdict.get_attribute("data-verdict") == "genuine_first_scan"
+        device = next(c for c in context.cookies() if c["name"] == "tm_device")
+        assert device["httpOnly"] and device["sameSite"] == "Lax"
+        other = browser.new_context(locale=browser_locale, user_agent="another phone")
+        other.new_page().goto(url)  # someone else's scan
+        other.close()
         page.goto(url)
         assert verdict.get_attribute("data-verdict") == "genuine_scanned_before"
         assert headline.is_visible() and headline.inner_text().strip()

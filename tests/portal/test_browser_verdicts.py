@@ -10,6 +10,10 @@ the portal's browser test (see ``tests/portal/test_browser.py``).
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+
 import pytest
 
 from tests.conftest import PASSPHRASE, forge, furnish
@@ -72,8 +76,9 @@ def codes(db, demo, app) -> dict[str, dict[str, str]]:
     for i, locale in enumerate(LOCALES):
         fresh, before, copied, other = main[4 * i : 4 * i + 4]
         client.get(before[0])
-        for network in range(4):  # one code from four networks in a day: a copied label
-            client.get(copied[0], environ_base={"REMOTE_ADDR": f"198.51.{network}.7"})
+        for network in range(8):  # eight phones in eight places: a copied label
+            shopper = app.test_client()
+            shopper.get(copied[0], environ_base={"REMOTE_ADDR": f"198.{network}.51.7"})
         found[locale] = {
             "genuine_first_scan": fresh[0],
             "pin": fresh[1],
@@ -84,6 +89,39 @@ def codes(db, demo, app) -> dict[str, dict[str, str]]:
             "not_genuine": forge(other[0]),
         }
     return found
+
+
+#: The stored layout of each verdict's banner, by locale: what does not depend on the
+#: wording (where the banner starts and how wide it is, where its icon and headline
+#: start on the reading side, how big the icon is). A change beyond :data:`TOLERANCE`
+#: px is a layout change: look at the screenshots, then store the new layout with
+#: TRACEMARK_UPDATE_REFERENCES=1.
+REFERENCES = Path(__file__).with_name("verdict_layout.json")
+TOLERANCE = 4
+
+_BOXES = """() => {
+  const rtl = document.documentElement.dir === 'rtl';
+  const v = document.querySelector('[data-verdict]');
+  const box = (el) => el.getBoundingClientRect();
+  const start = (r) => Math.round(rtl ? r.right : r.left);
+  const b = box(v), i = box(v.querySelector('svg.verdict-icon'));
+  const h = box(v.querySelector('h1'));
+  return {banner: [Math.round(b.left), Math.round(b.top), Math.round(b.width)],
+          icon: [start(i), Math.round(i.width), Math.round(i.height)], headline: [start(h)]};
+}"""
+
+
+def _compare_layout(layouts: dict[str, dict]) -> None:
+    stored = json.loads(REFERENCES.read_text()) if REFERENCES.exists() else {}
+    if os.environ.get("TRACEMARK_UPDATE_REFERENCES") == "1":
+        stored.update(layouts)
+        REFERENCES.write_text(json.dumps(stored, indent=1, sort_keys=True) + "\n")
+        return
+    for key, layout in layouts.items():
+        assert key in stored, f"no stored layout for {key}: run with TRACEMARK_UPDATE_REFERENCES=1"
+        for part, numbers in layout.items():
+            off = [abs(a - b) for a, b in zip(numbers, stored[key][part], strict=True)]
+            assert max(off) <= TOLERANCE, f"{key} {part}: {numbers} vs stored {stored[key][part]}"
 
 
 def _look(page) -> dict:
@@ -113,7 +151,7 @@ def test_each_verdict_reads_at_a_glance_on_a_phone(browser, server, codes, local
     page, requests, errors = watched_page(context)
     shots = ARTIFACTS / "verdicts"
     shots.mkdir(parents=True, exist_ok=True)
-    looks = {}
+    looks, layouts = {}, {}
     try:
         mine = codes[locale]
         for verdict in TONES:
@@ -128,7 +166,20 @@ def test_each_verdict_reads_at_a_glance_on_a_phone(browser, server, codes, local
             if verdict in ("suspicious_copy", "batch_recalled", "not_genuine"):
                 assert not look["pinForm"], f"a PIN form under {verdict}"
             assert page.evaluate(OUTSIDE_VIEWPORT) == []
+            layouts[f"{locale}/{verdict}"] = page.evaluate(_BOXES)
             page.screenshot(path=shots / f"{locale}-{verdict}.png", full_page=True)
+            if verdict == "not_genuine":
+                # a forged label leads to the report form, and the report is sent
+                with page.expect_navigation():
+                    page.locator("[data-report-link]").click()
+                page.fill("#shop", "Mercado Central")
+                page.fill("#city", "Valencia")
+                assert page.evaluate(OUTSIDE_VIEWPORT) == []
+                page.screenshot(path=shots / f"{locale}-report_form.png", full_page=True)
+                with page.expect_navigation():
+                    page.locator(".report-form button").click()
+                assert page.locator('[data-report="sent"] svg.verdict-icon').is_visible()
+                page.screenshot(path=shots / f"{locale}-report_sent.png", full_page=True)
             if verdict == "genuine_first_scan":
                 assert look["pinForm"]
                 # the owner claims it; the page then says so, with no form
@@ -142,6 +193,7 @@ def test_each_verdict_reads_at_a_glance_on_a_phone(browser, server, codes, local
                 page.screenshot(path=shots / f"{locale}-claimed.png", full_page=True)
     finally:
         context.close()
+    _compare_layout(layouts)
     # distinct at a glance: a copy is not a hold, a recall is not a forgery
     for a, b in (("suspicious_copy", "batch_on_hold"), ("batch_recalled", "not_genuine")):
         assert looks[a]["tint"] != looks[b]["tint"] and looks[a]["frame"] != looks[b]["frame"]

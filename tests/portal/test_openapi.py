@@ -95,10 +95,16 @@ def test_genuine_then_repeat_then_forged(client, conforms, issued):
     assert body["batch"]["origin"]["country"] == "ES"
     assert first.headers["Cache-Control"] == "no-store"
 
-    again = conforms(client.post(VERIFY, json={"url": issued[0]}), method="post")
-    assert again["verdict"] == "genuine_scanned_before" and again["scans"]["count"] == 2
+    reload = conforms(client.post(VERIFY, json={"url": issued[0]}), method="post")
+    assert reload["verdict"] == "genuine_first_scan" and reload["scans"]["count"] == 1
 
-    form = conforms(client.post(VERIFY, data={"url": issued[0]}), method="post")
+    other = {"User-Agent": "another phone"}
+    again = conforms(client.post(VERIFY, json={"url": issued[0]}, headers=other), method="post")
+    assert again["verdict"] == "genuine_scanned_before" and again["scans"]["count"] == 2
+    assert (again["scans"]["claimed_at"], again["scans"]["owner"]) == (None, False)
+
+    third = {"User-Agent": "a third phone"}
+    form = conforms(client.post(VERIFY, data={"url": issued[0]}, headers=third), method="post")
     assert form["scans"]["count"] == 3
 
     forged = conforms(client.post(VERIFY, json={"url": forge(issued[1])}), method="post")
@@ -108,11 +114,11 @@ def test_genuine_then_repeat_then_forged(client, conforms, issued):
 
 
 def test_suspicious_copy_lists_its_patterns(client, conforms, issued):
-    for network in range(4):  # one code from four networks in a day: a copied label
+    for network in range(8):  # one code from eight places: a copied label
         response = client.get(
             VERIFY,
             query_string={"url": issued[5]},
-            environ_base={"REMOTE_ADDR": f"198.51.{network}.7"},
+            environ_base={"REMOTE_ADDR": f"198.{network}.51.7"},
         )
     body = conforms(response)
     assert body["verdict"] == "suspicious_copy" and "many_networks" in body["patterns"]

@@ -8,7 +8,7 @@ from tests.conftest import PASSPHRASE, PDF, REDIS_HOST, REDIS_PORT, forge, furni
 from tracemark.codes import issuance, pins
 from tracemark.codes.printing import batch_urls
 from tracemark.content import stories as content
-from tracemark.models import BatchStatus, DocumentContent
+from tracemark.models import Batch, BatchStatus, DocumentContent
 
 
 @pytest.fixture
@@ -95,7 +95,10 @@ def test_json_api_get_and_post(client, codes):
         "shipping",
         "customs",
     ]
-    again = client.post("/api/v1/verify", json={"url": codes[2]}).json
+    reload = client.post("/api/v1/verify", json={"url": codes[2]}).json
+    assert reload["verdict"] == "genuine_first_scan" and reload["scans"]["count"] == 1
+    other = {"User-Agent": "another phone"}
+    again = client.post("/api/v1/verify", json={"url": codes[2]}, headers=other).json
     assert again["verdict"] == "genuine_scanned_before" and again["scans"]["count"] == 2
     forged = client.post("/api/v1/verify", json={"url": forge(codes[2])}).json
     assert (forged["verdict"], forged["reason"]) == ("not_genuine", "bad_signature")
@@ -210,9 +213,9 @@ def test_limits_live_in_redis_when_configured_and_survive_its_loss(settings, cod
         ("en", "It has been scanned 2 times since"),
     ],
 )
-def test_repeat_scan_is_explained_in_the_readers_language(client, codes, language, expected):
+def test_repeat_scan_is_explained_in_the_readers_language(app, client, codes, language, expected):
     headers = {"Accept-Language": language}
-    client.get(codes[1], headers=headers)
+    app.test_client().get(codes[1], headers={**headers, "User-Agent": "someone else's phone"})
     html = client.get(codes[1], headers=headers).get_data(as_text=True)
     assert expected in html
     assert "genuine_scanned_before" in html
@@ -278,7 +281,7 @@ def test_the_product_name_falls_back_to_its_base_name_not_a_translation(db, demo
     with db.sessions.begin() as session:
         session.merge(demo.batch).product.texts = {"es": {"name": "Aceite de oliva 1 l"}}
     html = client.get(codes[1], headers={"Accept-Language": "en"}).get_data(as_text=True)
-    assert "<h2>Olive oil 1 l</h2>" in html and "Aceite" not in html
+    assert '<h2 dir="auto">Olive oil 1 l</h2>' in html and "Aceite" not in html
 
 
 def test_a_brand_name_ending_in_a_full_stop_gives_no_double_stop(db, demo, client, codes):
@@ -316,8 +319,9 @@ def test_the_not_found_page_has_a_translated_title_and_a_way_home(client):
 def test_no_pin_form_under_a_possible_copy_or_a_recall(db, demo, client, codes):
     fresh = client.get(codes[2]).get_data(as_text=True)
     assert 'class="claim"' in fresh and 'data-icon="ok"' in fresh
-    for network in range(4):
-        page = client.get(codes[2], environ_base={"REMOTE_ADDR": f"198.51.{network}.7"})
+    for network in range(8):  # eight phones in eight places: a copied label
+        shopper = client.application.test_client()
+        page = shopper.get(codes[2], environ_base={"REMOTE_ADDR": f"198.{network}.51.7"})
     html = page.get_data(as_text=True)
     assert 'data-verdict="suspicious_copy"' in html and 'class="claim"' not in html
     assert 'data-icon="copy"' in html and "tone-copy" in html
@@ -326,3 +330,18 @@ def test_no_pin_form_under_a_possible_copy_or_a_recall(db, demo, client, codes):
     recalled = client.get(codes[3]).get_data(as_text=True)
     assert 'data-verdict="batch_recalled"' in recalled and 'class="claim"' not in recalled
     assert 'data-icon="recall"' in recalled and 'data-notice="standard"' in recalled
+
+
+def test_latin_names_and_dates_are_isolated_in_arabic_sentences(db, demo, client, codes):
+    with db.sessions.begin() as session:
+        batch = session.get(Batch, demo.batch.id)
+        batch.product.brand.name = "Demo Olive Oil Co."
+        batch.status = BatchStatus.RECALLED
+        batch.notice = {"ar": "أعده إلى المتجر."}
+    html = client.get(codes[1], headers={"Accept-Language": "ar"}).get_data(as_text=True)
+    assert "\u2068Demo Olive Oil Co.\u2069" in html  # in the explanation and the notice title
+    assert html.count("\u2068Demo Olive Oil Co.\u2069") >= 2
+    assert "<bdi>Jaén mill</bdi>, <bdi>Andalusia</bdi>" in html
+    assert '<h2 dir="auto">Olive oil 1 l</h2>' in html
+    english = client.get(codes[1], headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "\u2068" not in english and "Demo Olive Oil Co. has recalled" in english

@@ -7,87 +7,12 @@ import secrets
 
 import pytest
 
-from tests.conftest import PASSPHRASE
-from tests.helpers.admin import PASSWORD, login
-from tests.helpers.resolver import unique_gtin
+from tests.helpers.admin import login
+from tests.helpers.resolver import GS1, LINKSET, unique_gtin
 from tracemark import catalog
 from tracemark.accounts import tokens as api_tokens
-from tracemark.accounts import users as accounts
-from tracemark.codes import issuance, keystore
-from tracemark.codes.printing import batch_urls
-from tracemark.models import Audience, AuditLog, Batch, BrandPrefix, Role
+from tracemark.models import AuditLog, Batch, BrandPrefix, Role
 from tracemark.resolver.links import LinkData, LinkError, add_link
-
-LINKSET = "application/linkset+json"
-GS1 = "https://gs1.org/voc/"
-
-
-@pytest.fixture
-def item(db):
-    """A product of its own GTIN with links at the GTIN and lot levels, one signed unit,
-    and a regulator and a staff member of its brand."""
-    prefix = "78" + "".join(secrets.choice("0123456789") for _ in range(6))
-    gtin = unique_gtin("0" + prefix)
-    with db.sessions.begin() as session:
-        brand = catalog.create_brand(session, f"r-{secrets.token_hex(4)}", "Olivar", None)
-        catalog.claim_prefix(session, brand, prefix)
-        product = catalog.create_product(session, brand, gtin, "Olive oil 1 l")
-        product.texts = {"fr": {"name": "Huile d'olive 1 l"}}
-        batch = catalog.create_batch(session, product, "L1")
-        keystore.create_key(session, brand, PASSPHRASE)
-        add = lambda **kw: add_link(session, product, LinkData(**kw))  # noqa: E731
-        add(
-            link_type="gs1:pip",
-            target="https://olivar.example/en/oil",
-            titles={"en": "Oil"},
-            hreflang="en",
-            media_type="text/html",
-            is_default=True,
-        )
-        add(
-            link_type="gs1:pip",
-            target="https://olivar.example/fr/huile",
-            titles={"en": "Oil", "fr": "Huile"},
-            hreflang="fr",
-            media_type="text/html",
-        )
-        add(
-            link_type="gs1:certificationInfo",
-            target="https://lab.example/cert?id=7",
-            titles={"en": "Organic certificate"},
-            qualifiers="/10/L1",
-        )
-        add(
-            link_type="gs1:safetyInfo",
-            target="https://olivar.example/authority",
-            titles={"en": "Dossier"},
-            audience=Audience.REGULATOR,
-        )
-        add(
-            link_type="gs1:masterData",
-            target="https://olivar.example/internal",
-            titles={"en": "Internal"},
-            audience=Audience.BRAND,
-        )
-        people = {}
-        for role in (Role.REGULATOR, Role.STAFF):
-            email = f"{role.value}-{secrets.token_hex(4)}@example.com"
-            user = accounts.create_user(session, email, PASSWORD, role.value)
-            accounts.grant(session, user, brand, role)
-            people[role] = email
-        batch_id = batch.id
-        token = api_tokens.create_token(session, brand, "reader", ("read",))[1]
-        slug = brand.slug
-    issuance.issue(db.sessions, batch_id, 1, PASSPHRASE)
-    with db.sessions.begin() as session:
-        url = next(batch_urls(session, session.get_one(Batch, batch_id), "http://x"))[1]
-    return {
-        "gtin": gtin,
-        "unit": url[url.index("/01/") :],
-        "people": people,
-        "token": token,
-        "slug": slug,
-    }
 
 
 def test_get_head_and_options_are_supported_with_cors(client, item):
@@ -189,7 +114,8 @@ def test_the_signed_unit_url_is_still_the_verdict_page_with_a_link_header(client
     assert response.headers["Link"].startswith(f"<http://localhost{path}?linkType=linkset>")
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     slashed = client.get(item["unit"].replace("?S=", "/?S="))
-    assert 'data-verdict="genuine_scanned_before"' in slashed.get_data(as_text=True)
+    # the same device again the same day: a view of the verdict, not another scan
+    assert 'data-verdict="genuine_first_scan"' in slashed.get_data(as_text=True)
 
 
 def test_the_unit_linkset_has_the_verdict_page_as_its_default(client, item):
@@ -359,15 +285,21 @@ def test_the_resolvers_json_answers_are_as_documented(db, client, item):
 
 
 def test_only_the_prefix_holders_product_resolves(db, client):
+    from tracemark.models import Product
     from tracemark.resolver.resolve import owning_product
 
     prefix = "79" + "".join(secrets.choice("0123456789") for _ in range(6))
     gtin = unique_gtin("0" + prefix)
     with db.sessions.begin() as session:
         squatter = catalog.create_brand(session, f"s-{secrets.token_hex(4)}", "Squatter", None)
-        early = catalog.create_product(session, squatter, gtin, "registered first")
-        add_link(session, early, LinkData("gs1:pip", "https://squatter.example", {"en": "x"}))
+        # registered before brands held prefixes, by a brand that never held this one
+        early = Product(brand_id=squatter.id, gtin=gtin, name="registered first", texts={})
+        session.add(early)
+        session.flush()
         assert owning_product(session, gtin).id == early.id
+        with pytest.raises(LinkError) as raised:
+            add_link(session, early, LinkData("gs1:pip", "https://squatter.example", {"en": "x"}))
+        assert raised.value.code == "foreign_gtin"
         holder = catalog.create_brand(session, f"h-{secrets.token_hex(4)}", "Holder", None)
         session.add(BrandPrefix(brand_id=holder.id, prefix=prefix))  # (as held before 0022)
         session.flush()
@@ -419,7 +351,8 @@ def test_a_compressed_signed_unit_url_opens_the_verdict_page(client, item):
     assert response.status_code == 200
     assert 'data-verdict="genuine_first_scan"' in response.get_data(as_text=True)
     assert f'<http://localhost{item["unit"]}>; rel="owl:sameAs"' in response.headers["Link"]
-    again = client.get(item["unit"])  # the same unit, scanned a second time
+    second_phone = {"REMOTE_ADDR": "203.0.113.9"}
+    again = client.application.test_client().get(item["unit"], environ_base=second_phone)
     assert 'data-verdict="genuine_scanned_before"' in again.get_data(as_text=True)
 
 
@@ -429,3 +362,31 @@ def test_what_does_not_decompress_is_400_under_01_and_not_found_elsewhere(client
     assert client.get("/AAAAAAAAAAAAAAAAAAAAAAA").status_code == 404  # an SSCC twice
     assert client.get("/nothing-here").status_code == 404
     assert client.get("/.well-known/gs1resolver").status_code == 200
+
+
+def test_a_provenance_statement_names_the_resolvers_linksets(db, client, item):
+    import base64
+    import json
+
+    from tracemark.content import provenance
+    from tracemark.models import Product
+
+    with db.sessions.begin() as session:
+        product = session.query(Product).filter_by(gtin=item["gtin"]).one()
+        batch = session.query(Batch).filter_by(product_id=product.id, lot="L1").one()
+        issued = provenance.issue_statement(
+            session, batch, "statement-passphrase", resolver_base="http://localhost/"
+        )
+    payload = json.loads(issued.text)["payload"]
+    statement = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    links = statement["resolver"]
+    assert links == {
+        "product_linkset": f"http://localhost/01/{item['gtin']}?linkType=linkset",
+        "batch_linkset": f"http://localhost/01/{item['gtin']}/10/L1?linkType=linkset",
+    }
+    context = client.get(links["batch_linkset"]).get_json()["linkset"][0]
+    assert context["anchor"] == f"http://localhost/01/{item['gtin']}/10/L1"
+    assert f"{GS1}recallStatus" in context and f"{GS1}pip" in context
+    from tracemark.content.statement_text import statement_lines
+
+    assert statement_lines(statement)[-1] == f"links      {links['batch_linkset']}"

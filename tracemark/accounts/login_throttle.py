@@ -1,17 +1,31 @@
-"""Per-account sign-in throttling, whatever the client's address.
+"""Sign-in throttling that slows a guesser without letting a stranger lock the owner out.
 
-After :attr:`Policy.failures` failed attempts for one email address within
-:attr:`Policy.window`, attempts for it are refused for :attr:`Policy.lock` — with the same
-answer, and the same password-hashing cost, as a wrong password. Addresses are counted
-whether an account has them or not, so a lock tells nothing about existence. A lock is
-never extended by attempts made while it holds: a stranger can delay an owner, not shut
-them out for good.
+Two counts are kept for every attempted email address, whether an account has it or not
+(so a refusal tells nothing about existence), each answered like a wrong password and at
+the same password-hashing cost:
+
+* **per source** — the address together with where the attempt comes from: the client's
+  network (IPv4 /24, IPv6 /64) or, when the browser carries a known-device cookie for that
+  address (it signed in to it before), that device. After :attr:`Policy.free` failures
+  each further failure locks this source for :attr:`Policy.backoff`, doubled per failure
+  up to :attr:`Policy.max_lock`; the streak is forgotten :attr:`Policy.forget` after it
+  began, or on a successful sign-in from the source. A guesser elsewhere does not slow
+  the owner's own network or device.
+* **per account** — a slower ceiling of :attr:`Policy.ceiling` failures within
+  :attr:`Policy.ceiling_window` from anywhere, which locks the address for
+  :attr:`Policy.ceiling_lock` against a guesser spread over many networks. A known device
+  passes the ceiling, and so does a correct second factor (the password step goes on to
+  the code for an account that has one); a password alone from an unknown device does not.
+
+Attempts made while a lock holds are not counted, so no lock is extended by them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import hashlib
+import ipaddress
 from dataclasses import dataclass
 
 from sqlalchemy import delete
@@ -25,25 +39,111 @@ from tracemark.models.base import as_utc, utcnow
 
 @dataclass(frozen=True)
 class Policy:
-    failures: int = 5
-    window: dt.timedelta = dt.timedelta(minutes=15)
-    lock: dt.timedelta = dt.timedelta(minutes=15)
+    free: int = 5
+    backoff: dt.timedelta = dt.timedelta(seconds=30)
+    max_lock: dt.timedelta = dt.timedelta(hours=1)
+    forget: dt.timedelta = dt.timedelta(hours=24)
+    ceiling: int = 50
+    ceiling_window: dt.timedelta = dt.timedelta(hours=1)
+    ceiling_lock: dt.timedelta = dt.timedelta(hours=1)
 
 
-def is_locked(session: Session, email: str, now: dt.datetime | None = None) -> bool:
-    row = session.get(LoginThrottle, _key(email))
-    return row is not None and _locked(row, now or utcnow())
+class Gate(enum.Enum):
+    OPEN = "open"
+    #: This source is backing off: not even the right password is checked.
+    BACKOFF = "backoff"
+    #: The account-wide ceiling holds and this is not a known device: only a correct
+    #: second factor signs in.
+    CEILING = "ceiling"
+
+
+@dataclass(frozen=True)
+class KnownDevice:
+    """What a browser's known-device cookie says: its random id and the tags
+    (:func:`account_tag`) of the addresses it signed in to."""
+
+    id: str
+    accounts: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One sign-in attempt: the address tried and the source it is counted under."""
+
+    email: str
+    source: str
+    known_device: bool
+
+    @classmethod
+    def of(cls, email: str, client_address: str | None, device: KnownDevice | None) -> Attempt:
+        if device is not None and account_tag(email) in device.accounts:
+            return cls(email, f"device:{device.id}", True)
+        return cls(email, f"net:{network_of(client_address)}", False)
+
+
+def account_tag(email: str) -> str:
+    """A short, stable tag of an address (what a known-device cookie lists)."""
+    return _key(email)[:32]
+
+
+def network_of(client_address: str | None) -> str:
+    """The client's network: the /24 of an IPv4 address (mapped ones too), the /64 of an
+    IPv6 one; ``unknown`` when there is no readable address."""
+    try:
+        address = ipaddress.ip_address((client_address or "").split("%")[0])
+    except ValueError:
+        return "unknown"
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    prefix = 24 if address.version == 4 else 64
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+def gate(session: Session, attempt: Attempt, now: dt.datetime | None = None) -> Gate:
+    """Whether the attempt may have its password checked."""
+    now = now or utcnow()
+    source = session.get(LoginThrottle, _source_key(attempt))
+    if source is not None and _locked(source, now):
+        return Gate.BACKOFF
+    if not attempt.known_device:
+        account = session.get(LoginThrottle, _key(attempt.email))
+        if account is not None and _locked(account, now):
+            return Gate.CEILING
+    return Gate.OPEN
 
 
 def record_failure(
-    session: Session, email: str, policy: Policy, now: dt.datetime | None = None
-) -> bool:
-    """Count one failed attempt; True when the address is (now) locked.
-
-    Attempts during a lock are not counted (the lock ends when it said it would).
-    """
+    session: Session, attempt: Attempt, policy: Policy, now: dt.datetime | None = None
+) -> Gate:
+    """Count one failed attempt against its source and its account; the gate after it."""
     now = now or utcnow()
-    key = _key(email)
+    source = _row(session, _source_key(attempt), now)
+    if not _locked(source, now):
+        if now - as_utc(source.window_start) > policy.forget:
+            source.failures, source.window_start = 0, now
+        source.failures += 1
+        if source.failures >= policy.free:
+            doublings = min(source.failures - policy.free, 20)
+            source.locked_until = now + min(policy.backoff * 2**doublings, policy.max_lock)
+    account = _row(session, _key(attempt.email), now)
+    if not _locked(account, now):
+        if now - as_utc(account.window_start) > policy.ceiling_window:
+            account.failures, account.window_start = 0, now
+        account.failures += 1
+        if account.failures >= policy.ceiling:
+            account.locked_until = now + policy.ceiling_lock
+            account.failures, account.window_start = 0, now
+    session.flush()
+    return gate(session, attempt, now)
+
+
+def succeeded(session: Session, attempt: Attempt) -> None:
+    """Forget the failures of the attempt's source (after a successful sign-in). The
+    account-wide count stays: the owner signing in does not stop a guesser elsewhere."""
+    session.execute(delete(LoginThrottle).where(LoginThrottle.key == _source_key(attempt)))
+
+
+def _row(session: Session, key: str, now: dt.datetime) -> LoginThrottle:
     row = session.get(LoginThrottle, key, with_for_update=True)
     if row is None:
         try:
@@ -52,21 +152,7 @@ def record_failure(
                 session.add(row)
         except IntegrityError:  # a concurrent first failure inserted it
             row = session.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
-    if _locked(row, now):
-        return True
-    if now - as_utc(row.window_start) > policy.window:
-        row.failures, row.window_start = 0, now
-    row.failures += 1
-    if row.failures >= policy.failures:
-        row.locked_until = now + policy.lock
-        row.failures, row.window_start = 0, now
-    session.flush()
-    return row.locked_until is not None and _locked(row, now)
-
-
-def clear(session: Session, email: str) -> None:
-    """Forget the failures of an address (after a successful sign-in)."""
-    session.execute(delete(LoginThrottle).where(LoginThrottle.key == _key(email)))
+    return row
 
 
 def _locked(row: LoginThrottle, now: dt.datetime) -> bool:
@@ -75,3 +161,8 @@ def _locked(row: LoginThrottle, now: dt.datetime) -> bool:
 
 def _key(email: str) -> str:
     return hashlib.sha256(normalize_email(email).encode()).hexdigest()
+
+
+def _source_key(attempt: Attempt) -> str:
+    material = f"{normalize_email(attempt.email)}\n{attempt.source}"
+    return hashlib.sha256(material.encode()).hexdigest()

@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from tracemark import audit
 from tracemark.accounts import users as accounts
 from tracemark.models import RecoveryCode, User
 from tracemark.models.base import utcnow
@@ -116,18 +117,36 @@ def enable(
     """Turn on the second factor with ``secret`` if ``code`` proves the authenticator has it.
 
     Returns the recovery codes in clear (to be shown once; only their hashes are kept), or
-    None when the code is wrong. Any earlier recovery codes are replaced.
+    None when the code is wrong. Any earlier recovery codes are replaced. Audited as
+    ``user.totp_enable`` by the user.
     """
     step = matching_step(secret, code, None)
     if step is None:
         return None
     user.totp_secret = encrypt_secret(secret, secret_key, user.id)
     user.totp_last_step = step
-    return _new_recovery_codes(session, user)
+    codes = _new_recovery_codes(session, user)
+    audit.log(session, audit.Actor.of_user(user), "user.totp_enable", "user", user.id,
+              {"recovery_codes": len(codes)})  # fmt: skip
+    return codes
 
 
 def disable(session: Session, user: User) -> None:
-    """Turn the second factor off and forget its secret and recovery codes."""
+    """Turn the second factor off and forget its secret and recovery codes; audited as
+    ``user.totp_disable`` by the user."""
+    _forget(session, user)
+    audit.log(session, audit.Actor.of_user(user), "user.totp_disable", "user", user.id)
+
+
+def reset(session: Session, user: User, *, actor: audit.Actor = audit.SYSTEM) -> None:
+    """Turn off the second factor of a user who lost their device, and end their
+    sessions; audited as ``user.totp_reset`` by ``actor`` (an operator)."""
+    _forget(session, user)
+    accounts.end_sessions(session, user)
+    audit.log(session, actor, "user.totp_reset", "user", user.id)
+
+
+def _forget(session: Session, user: User) -> None:
     user.totp_secret = None
     user.totp_last_step = None
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))

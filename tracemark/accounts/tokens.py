@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tracemark import audit
 from tracemark.models import ApiToken, Brand
 from tracemark.models.base import as_utc, utcnow
 
@@ -56,10 +57,15 @@ def normalize_scopes(scopes: Iterable[str]) -> str:
 
 
 def create_token(
-    session: Session, brand: Brand, name: str, scopes: Iterable[str]
+    session: Session,
+    brand: Brand,
+    name: str,
+    scopes: Iterable[str],
+    *,
+    actor: audit.Actor = audit.SYSTEM,
 ) -> tuple[ApiToken, str]:
     """A new token of ``brand``; returns the row and the token, whose secret exists only
-    in this return value.
+    in this return value. Audited as ``token.create`` (prefix, name, scopes).
 
     :raises TokenError: empty or too long name (``bad_name``), bad scopes (``bad_scope``).
     """
@@ -78,6 +84,8 @@ def create_token(
     )
     session.add(row)
     session.flush()
+    details = {"prefix": prefix, "name": name, "scopes": stored_scopes}
+    audit.log(session, actor, "token.create", "api_token", row.id, details, brand_id=brand.id)
     return row, token
 
 
@@ -121,10 +129,14 @@ def get_token(session: Session, prefix: str, brand: Brand | None = None) -> ApiT
     return row
 
 
-def revoke_token(session: Session, token: ApiToken) -> bool:
-    """Revoke ``token`` from now on; False when it was revoked already."""
+def revoke_token(session: Session, token: ApiToken, *, actor: audit.Actor = audit.SYSTEM) -> bool:
+    """Revoke ``token`` from now on, audited as ``token.revoke``; False when it was
+    revoked already (nothing audited)."""
     if token.revoked_at is not None:
         return False
     token.revoked_at = utcnow()
     session.flush()
+    details = {"prefix": token.prefix, "name": token.name}
+    audit.log(session, actor, "token.revoke", "api_token", token.id, details,
+              brand_id=token.brand_id)  # fmt: skip
     return True

@@ -77,14 +77,41 @@ def is_email(email: str) -> bool:
     return len(email) <= MAX_EMAIL_LENGTH and email.isprintable() and bool(_EMAIL.fullmatch(email))
 
 
-def set_password(session: Session, user: User, password: str) -> None:
-    """Replace the user's password and end every session they have.
+def create_member(
+    session: Session,
+    email: str,
+    password: str,
+    display_name: str,
+    brand: Brand,
+    role: Role | str,
+    *,
+    actor: audit.Actor = audit.SYSTEM,
+) -> User:
+    """A new user with ``role`` in ``brand`` (:func:`create_user`, :func:`grant`); audited
+    as ``user.create``.
+
+    :raises AccountError: as :func:`create_user`, or ``invalid_role``.
+    """
+    user = create_user(session, email, password, display_name)
+    membership = grant(session, user, brand, role)
+    details = {"email": user.email, "role": Role(membership.role).value}
+    audit.log(session, actor, "user.create", "user", user.id, details, brand_id=brand.id)
+    return user
+
+
+def set_password(
+    session: Session, user: User, password: str, *, actor: audit.Actor | None = None
+) -> None:
+    """Replace the user's password and end every session they have; audited as
+    ``user.password_change`` (by ``actor``, the user by default).
 
     :raises AccountError: ``password_too_short`` or ``password_too_long``.
     """
     _check_password(password)
     user.password_hash = hasher.hash(password)
     end_sessions(session, user)
+    actor = actor if actor is not None else audit.Actor.of_user(user)
+    audit.log(session, actor, "user.password_change", "user", user.id)
 
 
 def end_sessions(session: Session, user: User) -> None:
@@ -112,7 +139,9 @@ def grant(session: Session, user: User, brand: Brand, role: Role | str) -> Membe
     return membership
 
 
-def revoke(session: Session, user: User, brand: Brand, *, actor: User | None = None) -> bool:
+def revoke(
+    session: Session, user: User, brand: Brand, *, actor: audit.Actor | User | None = None
+) -> bool:
     """Take away ``user``'s role in ``brand`` and end every session they have (a session
     opened under the role must not outlive it). Audited as ``membership.revoke``.
 
@@ -124,15 +153,10 @@ def revoke(session: Session, user: User, brand: Brand, *, actor: User | None = N
     role = membership.role
     session.delete(membership)
     end_sessions(session, user)
-    audit.record(
-        session,
-        "membership.revoke",
-        user=actor,
-        brand_id=brand.id,
-        object_type="user",
-        object_id=user.id,
-        details={"email": user.email, "role": Role(role).value},
-    )
+    if not isinstance(actor, audit.Actor):
+        actor = audit.Actor.of_user(actor, brand.id) if actor is not None else audit.SYSTEM
+    details = {"email": user.email, "role": Role(role).value}
+    audit.log(session, actor, "membership.revoke", "user", user.id, details, brand_id=brand.id)
     return True
 
 

@@ -46,7 +46,7 @@ def brand_prefix(ctx: Context, slug: str, prefix: str) -> None:
 @click.option("--reset", is_flag=True, help="Back to the defaults.")
 @pass_ctx
 def brand_risk(ctx: Context, slug: str, settings: tuple[str, ...], reset: bool) -> None:
-    """Show or set the brand's clone-risk thresholds, e.g. `networks_per_day=6`."""
+    """Show or set the brand's clone-risk thresholds, e.g. `places=10`."""
     pairs = dict(setting.partition("=")[::2] for setting in settings)
     try:
         overrides = risk.policy_overrides(pairs)
@@ -54,11 +54,8 @@ def brand_risk(ctx: Context, slug: str, settings: tuple[str, ...], reset: bool) 
         raise click.BadParameter(str(exc), param_hint="SETTINGS") from exc
     with ctx.sessions.begin() as session:
         the_brand = find_brand(session, slug)
-        if reset:
-            the_brand.risk_policy = {}
-        if overrides:
-            the_brand.risk_policy = {**(the_brand.risk_policy or {}), **overrides}
-        policy = risk.RiskPolicy.from_overrides(the_brand.risk_policy)
+        stored = catalog.set_risk_policy(session, the_brand, overrides, reset=reset, actor=CLI)
+        policy = risk.RiskPolicy.from_overrides(stored)
     for name, value in vars(policy).items():
         click.echo(f"{name}\t{value}")
 

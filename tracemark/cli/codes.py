@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from tracemark.audit import CLI
 from tracemark.cli.base import Context, find_batch, key_passphrase, main, pass_ctx
 from tracemark.codes import issuance, keystore
 from tracemark.models import IssuanceJob
@@ -29,12 +30,13 @@ def issue(ctx, lot, count, brand_slug, gtin, resume_job, workers, queue) -> None
             job = session.get(IssuanceJob, resume_job)
             if job is None:
                 raise click.ClickException(f"no job {resume_job}")
+            issuance.resume(session, job, actor=CLI)
         else:
             if count is None:
                 raise click.UsageError("give --count (or --resume JOB)")
             the_batch = find_batch(session, lot, brand_slug, gtin)
             try:
-                job = issuance.create_job(session, the_batch, count)
+                job = issuance.create_job(session, the_batch, count, actor=CLI)
             except (keystore.KeyStateError, issuance.BatchRecalled) as exc:
                 raise click.ClickException(str(exc)) from exc
         job_id, total = job.id, job.requested

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from signing import KeyPurpose
+from tracemark.audit import CLI
 from tracemark.cli.base import (
     Context,
     find_brand,
@@ -39,7 +40,8 @@ def keys_create(ctx: Context, brand_slug: str, purpose: str) -> None:
     purpose = KeyPurpose(purpose)
     passphrase = key_passphrase(ctx) if purpose is KeyPurpose.CODE else statement_passphrase(ctx)
     with ctx.sessions.begin() as session:
-        key = keystore.create_key(session, find_brand(session, brand_slug), passphrase, purpose)
+        the_brand = find_brand(session, brand_slug)
+        key = keystore.create_key(session, the_brand, passphrase, purpose, actor=CLI)
         click.echo(key.kid)
 
 
@@ -63,7 +65,7 @@ def keys_list(ctx: Context, brand_slug: str | None) -> None:
 @pass_ctx
 def keys_retire(ctx: Context, kid: str) -> None:
     with ctx.sessions.begin() as session:
-        _key_op(keystore.retire_key, session, kid)
+        _key_op(keystore.retire_key, session, kid, actor=CLI)
     click.echo(f"{kid} retired: it signs nothing more, its codes stay genuine")
 
 
@@ -73,7 +75,7 @@ def keys_retire(ctx: Context, kid: str) -> None:
 @pass_ctx
 def keys_revoke(ctx: Context, kid: str, reason: str) -> None:
     with ctx.sessions.begin() as session:
-        _key_op(keystore.revoke_key, session, kid, reason)
+        _key_op(keystore.revoke_key, session, kid, reason, actor=CLI)
     click.echo(f"{kid} revoked: its codes now verify as revoked_key")
 
 
@@ -103,7 +105,7 @@ def keys_rewrap(ctx: Context, new_passphrase: str) -> None:
     current one); then give the new one to issuance workers."""
     try:
         with ctx.sessions.begin() as session:
-            count = keystore.rewrap(session, key_passphrase(ctx), new_passphrase)
+            count = keystore.rewrap(session, key_passphrase(ctx), new_passphrase, actor=CLI)
     except keystore.KeyStateError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{count} private keys now open with the new passphrase")
@@ -112,8 +114,8 @@ def keys_rewrap(ctx: Context, new_passphrase: str) -> None:
 # -- issuance and labels ----------------------------------------------------------------------
 
 
-def _key_op(operation, session: Session, kid: str, *args) -> None:
+def _key_op(operation, session: Session, kid: str, *args, actor) -> None:
     try:
-        operation(session, keystore.get_key(session, kid), *args)
+        operation(session, keystore.get_key(session, kid), *args, actor=actor)
     except keystore.KeyStateError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -8,7 +8,7 @@ import click
 
 from tracemark import migrate
 from tracemark.cli.base import Context, key_passphrase, main, pass_ctx
-from tracemark.config import ConfigError, Settings
+from tracemark.config import ConfigError
 from tracemark.db import make_engine
 
 
@@ -208,8 +208,8 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     """Create a demo brand with 1,000 codes on the embedded SQLite and serve it."""
     from tracemark import demo as demo_data
 
-    settings = Settings.from_env(demo=True)
     base = f"http://{host}:{port}"
+    settings = demo_data.demo_settings(base)
     result = demo_data.setup(settings, base)
     click.echo(f"database   {settings.database_url}")
     click.echo(f"brand      {result.brand_name} ({result.codes:,} codes in lot {result.lot})")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from tracemark import audit
 from tracemark.accounts import second_factor
 from tracemark.accounts import tokens as api_tokens
 from tracemark.accounts import users as accounts
+from tracemark.audit import CLI
 from tracemark.cli.base import Context, find_brand, main, pass_ctx
 from tracemark.models import Role, User
 
@@ -39,18 +39,11 @@ def users_create(
     with ctx.sessions.begin() as session:
         the_brand = find_brand(session, brand_slug)
         try:
-            user = accounts.create_user(session, email, password, name or "")
+            user = accounts.create_member(
+                session, email, password, name or "", the_brand, role, actor=CLI
+            )
         except accounts.AccountError as exc:
             raise click.ClickException(f"{exc.code}: {exc}") from exc
-        accounts.grant(session, user, the_brand, role)
-        audit.record(
-            session,
-            "user.create",
-            brand_id=the_brand.id,
-            object_type="user",
-            object_id=user.id,
-            details={"email": user.email, "role": role, "via": "cli"},
-        )
         click.echo(f"user {user.email} created: {role} of {the_brand.slug}")
 
 
@@ -65,15 +58,7 @@ def users_reset_2fa(ctx: Context, email: str) -> None:
             raise click.ClickException(f"no user {email}")
         if not second_factor.is_enabled(user):
             raise click.ClickException(f"{user.email} has no second factor")
-        second_factor.disable(session, user)
-        accounts.end_sessions(session, user)
-        audit.record(
-            session,
-            "user.totp_reset",
-            object_type="user",
-            object_id=user.id,
-            details={"via": "cli"},
-        )
+        second_factor.reset(session, user, actor=CLI)
         click.echo(f"second factor of {user.email} reset; their sessions have ended")
 
 
@@ -88,7 +73,7 @@ def users_revoke(ctx: Context, email: str, brand_slug: str) -> None:
     with ctx.sessions.begin() as session:
         the_brand = find_brand(session, brand_slug)
         user = session.scalar(select(User).where(User.email == accounts.normalize_email(email)))
-        if user is None or not accounts.revoke(session, user, the_brand):
+        if user is None or not accounts.revoke(session, user, the_brand, actor=CLI):
             raise click.ClickException(f"{email} has no role in {the_brand.slug}")
         click.echo(
             f"{user.email} has no role in {the_brand.slug} any more; their sessions have ended"
@@ -121,17 +106,9 @@ def tokens_create(ctx: Context, brand_slug: str, name: str, scopes: tuple[str, .
     with ctx.sessions.begin() as session:
         the_brand = find_brand(session, brand_slug)
         try:
-            row, token = api_tokens.create_token(session, the_brand, name, scopes)
+            _row, token = api_tokens.create_token(session, the_brand, name, scopes, actor=CLI)
         except api_tokens.TokenError as exc:
             raise click.ClickException(f"{exc.code}: {exc}") from exc
-        audit.record(
-            session,
-            "token.create",
-            brand_id=the_brand.id,
-            object_type="api_token",
-            object_id=row.id,
-            details={"prefix": row.prefix, "name": row.name, "scopes": row.scopes, "via": "cli"},
-        )
     click.echo(token)
 
 
@@ -161,13 +138,5 @@ def tokens_revoke(ctx: Context, prefix: str) -> None:
             row = api_tokens.get_token(session, prefix)
         except api_tokens.TokenError as exc:
             raise click.ClickException(str(exc)) from exc
-        if api_tokens.revoke_token(session, row):
-            audit.record(
-                session,
-                "token.revoke",
-                brand_id=row.brand_id,
-                object_type="api_token",
-                object_id=row.id,
-                details={"prefix": row.prefix, "name": row.name, "via": "cli"},
-            )
+        api_tokens.revoke_token(session, row, actor=CLI)
     click.echo(f"token {prefix} revoked")

@@ -20,6 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from signing.codes import message_prefix, new_serial
+from tracemark import audit
+from tracemark.audit import SYSTEM, Actor
 from tracemark.codes.keystore import active_key, private_key_of
 from tracemark.db import bulk_insert
 from tracemark.models import Batch, BatchStatus, IssuanceJob, JobStatus, Unit
@@ -67,8 +69,10 @@ def create_job(
     *,
     with_pin: bool = False,
     request_key: str | None = None,
+    actor: Actor = SYSTEM,
 ) -> IssuanceJob:
-    """Record a job issuing ``count`` codes for ``batch`` with the brand's active key.
+    """Record a job issuing ``count`` codes for ``batch`` with the brand's active key;
+    audited as ``issuance.queue`` (a repeated request queues and audits nothing).
 
     ``with_pin`` gives each unit a scratch-off PIN (see :mod:`tracemark.codes.pins`).
     ``request_key`` names the request (a form's one-time key): it is unique per brand, so
@@ -102,6 +106,18 @@ def create_job(
             raise
         _refuse_repeat(session, batch.brand_id, request_key)  # the concurrent twin won
         raise
+    details = {"lot": batch.lot, "count": count, "with_pin": with_pin}
+    audit.log(session, actor, "issuance.queue", "issuance_job", job.id, details,
+              brand_id=batch.brand_id)  # fmt: skip
+    return job
+
+
+def resume(session: Session, job: IssuanceJob, *, actor: Actor = SYSTEM) -> IssuanceJob:
+    """Take ``job`` up again where it stopped, run by the caller (:func:`run_job` goes on
+    from the units stored); audited as ``issuance.resume`` with the codes issued so far,
+    as a requeue from the admin app is."""
+    audit.log(session, actor, "issuance.resume", "issuance_job", job.id, {"issued": job.issued},
+              brand_id=job.brand_id)  # fmt: skip
     return job
 
 
@@ -121,12 +137,13 @@ def issue(
     passphrase: str,
     *,
     with_pin: bool = False,
+    actor: Actor = SYSTEM,
     **run_options,
 ) -> IssuanceJob:
     """Create a job for ``count`` codes and run it to the end (see :func:`run_job`)."""
     with sessions.begin() as session:
         batch = session.get_one(Batch, batch_id)
-        job_id = create_job(session, batch, count, with_pin=with_pin).id
+        job_id = create_job(session, batch, count, with_pin=with_pin, actor=actor).id
     return run_job(sessions, job_id, passphrase, **run_options)
 
 

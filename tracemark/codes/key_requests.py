@@ -26,8 +26,11 @@ class AlreadyRequested(ValueError):
     """The brand already has a request waiting for the worker."""
 
 
-def request_key(session: Session, brand: Brand, user: User | None) -> KeyRequest:
-    """Queue a new code key for ``brand`` (flushed, committed with the caller).
+def request_key(
+    session: Session, brand: Brand, user: User | None, *, actor: audit.Actor | None = None
+) -> KeyRequest:
+    """Queue a new code key for ``brand`` (flushed, committed with the caller), asked for
+    by ``user``; audited as ``key.request`` (by ``actor``, the user by default).
 
     :raises AlreadyRequested: a request of the brand is still pending — a double submit
         or a second owner asking at the same time asks once.
@@ -43,14 +46,10 @@ def request_key(session: Session, brand: Brand, user: User | None) -> KeyRequest
             session.flush()
     except IntegrityError:
         raise AlreadyRequested(brand.slug) from None
-    audit.record(
-        session,
-        "key.request",
-        user=user,
-        brand_id=brand.id,
-        object_type="key_request",
-        object_id=request.id,
-    )
+    actor = actor if actor is not None else audit.Actor.of_user(user, brand.id)
+    if actor is audit.ANONYMOUS:
+        actor = audit.SYSTEM
+    audit.log(session, actor, "key.request", "key_request", request.id, brand_id=brand.id)
     return request
 
 
@@ -93,19 +92,13 @@ def fulfil_next(sessions: sessionmaker[Session], passphrase: str) -> KeyRequest 
         brand = session.get_one(Brand, request.brand_id)
         try:
             with session.begin_nested():
-                key = keystore.create_key(session, brand, passphrase)
+                key = keystore.create_key(
+                    session, brand, passphrase, context={"request": request.id}
+                )
         except Exception as error:  # the request records why; the worker goes on
             request.status, request.error = KeyRequestStatus.FAILED, str(error)[:500]
         else:
             request.status, request.key_id = KeyRequestStatus.DONE, key.id
-            audit.record(
-                session,
-                "key.create",
-                brand_id=brand.id,
-                object_type="signing_key",
-                object_id=key.id,
-                details={"kid": key.kid, "request": request.id},
-            )
         request.done_at = utcnow()
         session.flush()
         session.expunge(request)

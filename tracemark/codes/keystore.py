@@ -23,6 +23,8 @@ from signing.keys import (
     public_key_bytes,
     public_key_from_bytes,
 )
+from tracemark import audit
+from tracemark.audit import SYSTEM, Actor
 from tracemark.models import Brand, SigningKey
 from tracemark.models.base import as_utc, utcnow
 
@@ -32,10 +34,17 @@ class KeyStateError(ValueError):
 
 
 def create_key(
-    session: Session, brand: Brand, passphrase: str, purpose: KeyPurpose = KeyPurpose.CODE
+    session: Session,
+    brand: Brand,
+    passphrase: str,
+    purpose: KeyPurpose = KeyPurpose.CODE,
+    *,
+    actor: Actor = SYSTEM,
+    context: dict | None = None,
 ) -> SigningKey:
     """Generate a ``purpose`` key for ``brand``, stored encrypted under ``passphrase``, and
-    make it the brand's active key for that purpose.
+    make it the brand's active key for that purpose; audited as ``key.create`` (with
+    ``context``, such as the request it answers).
 
     The previously active key of that purpose is retired: it signs nothing more, what it
     signed stays genuine.
@@ -63,6 +72,8 @@ def create_key(
         if other.id != key.id:
             other.status, other.retired_at = KeyStatus.RETIRED, utcnow()
     session.flush()
+    details = {"kid": key.kid, "purpose": KeyPurpose(purpose).value, **(context or {})}
+    audit.log(session, actor, "key.create", "signing_key", key.id, details, brand_id=brand.id)
     return key
 
 
@@ -97,8 +108,11 @@ def active_key(session: Session, brand: Brand, purpose: KeyPurpose = KeyPurpose.
     return max(keys, key=lambda key: key.id)
 
 
-def statement_key(session: Session, brand: Brand, passphrase: str) -> tuple[SigningKey, bool]:
-    """The brand's active statement key, created on first need; and whether it was created.
+def statement_key(
+    session: Session, brand: Brand, passphrase: str, *, actor: Actor = SYSTEM
+) -> tuple[SigningKey, bool]:
+    """The brand's active statement key, created on first need (by ``actor``); and whether
+    it was created.
 
     The brand row is locked first (PostgreSQL), so two first statements at once make one key.
     """
@@ -106,7 +120,7 @@ def statement_key(session: Session, brand: Brand, passphrase: str) -> tuple[Sign
     try:
         return active_key(session, brand, KeyPurpose.STATEMENT), False
     except KeyStateError:
-        return create_key(session, brand, passphrase, KeyPurpose.STATEMENT), True
+        return create_key(session, brand, passphrase, KeyPurpose.STATEMENT, actor=actor), True
 
 
 def get_key(session: Session, kid: str, brand: Brand | None = None) -> SigningKey:
@@ -119,19 +133,32 @@ def get_key(session: Session, kid: str, brand: Brand | None = None) -> SigningKe
     return key
 
 
-def retire_key(session: Session, key: SigningKey) -> None:
+def retire_key(session: Session, key: SigningKey, *, actor: Actor = SYSTEM) -> None:
+    """Retire ``key``: it signs nothing more, what it signed stays genuine. Audited as
+    ``key.retire``.
+
+    :raises KeyStateError: the key is revoked.
+    """
     if key.status is KeyStatus.REVOKED:
         raise KeyStateError("a revoked key cannot be retired")
     key.status, key.retired_at = KeyStatus.RETIRED, key.retired_at or utcnow()
     session.flush()
+    audit.log(session, actor, "key.retire", "signing_key", key.id, {"kid": key.kid},
+              brand_id=key.brand_id)  # fmt: skip
 
 
-def revoke_key(session: Session, key: SigningKey, reason: str) -> None:
-    """Revoke ``key``: its codes now verify as ``revoked_key`` everywhere."""
+def revoke_key(session: Session, key: SigningKey, reason: str, *, actor: Actor = SYSTEM) -> None:
+    """Revoke ``key``: its codes now verify as ``revoked_key`` everywhere. Audited as
+    ``key.revoke`` with the reason.
+
+    :raises KeyStateError: no reason given.
+    """
     if not reason.strip():
         raise KeyStateError("a revocation needs a reason")
     key.status, key.revoked_at, key.revocation_reason = KeyStatus.REVOKED, utcnow(), reason
     session.flush()
+    details = {"kid": key.kid, "reason": reason}
+    audit.log(session, actor, "key.revoke", "signing_key", key.id, details, brand_id=key.brand_id)
 
 
 def private_key_of(key: SigningKey, passphrase: str, purpose: KeyPurpose = KeyPurpose.CODE):
@@ -167,9 +194,12 @@ def load_keyring(session: Session, brand: Brand | None = None) -> KeyRing:
     )
 
 
-def rewrap(session: Session, old_passphrase: str, new_passphrase: str) -> int:
+def rewrap(
+    session: Session, old_passphrase: str, new_passphrase: str, *, actor: Actor = SYSTEM
+) -> int:
     """Re-encrypt every code-signing private key under ``new_passphrase``; returns how
-    many. Statement keys live under their own passphrase and are left as they are.
+    many, audited per brand as ``key.rewrap`` (the key ids). Statement keys live under
+    their own passphrase and are left as they are.
 
     All or nothing: a key that does not open with ``old_passphrase`` stops the change
     before anything is written (the caller commits). Public keys, and so every issued
@@ -193,7 +223,12 @@ def rewrap(session: Session, old_passphrase: str, new_passphrase: str) -> int:
                 f"key {key.kid} does not open with the current passphrase; nothing changed"
             ) from exc
         rewrapped.append((key, encrypt_private_key(private, new_passphrase)))
+    by_brand: dict[int, list[str]] = {}
     for key, pem in rewrapped:
         key.private_key_pem = pem
+        by_brand.setdefault(key.brand_id, []).append(key.kid)
     session.flush()
+    for brand_id, kids in by_brand.items():
+        audit.log(session, actor, "key.rewrap", "brand", brand_id, {"kids": kids},
+                  brand_id=brand_id)  # fmt: skip
     return len(rewrapped)

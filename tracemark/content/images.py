@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from PIL import Image as Pillow
 from PIL import ImageOps, UnidentifiedImageError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
+from tracemark import audit
+from tracemark.audit import SYSTEM, Actor
 from tracemark.content.stories import ContentError
 from tracemark.models import Batch, BatchStory, Image, Product, PublishState
 
@@ -93,8 +95,11 @@ def reencode(data: bytes) -> Encoded:
     return Encoded(out.getvalue(), FORMATS[kind][0], upright.width, upright.height)
 
 
-def add_image(session: Session, owner: Product | Batch, data: bytes, alt: str = "") -> Image:
-    """Store the picture in ``data`` for a product or for a batch's stories (a draft).
+def add_image(
+    session: Session, owner: Product | Batch, data: bytes, alt: str = "", *, actor: Actor = SYSTEM
+) -> Image:
+    """Store the picture in ``data`` for a product or for a batch's stories (a draft);
+    audited as ``image.add``.
 
     :raises ContentError: see :func:`reencode`; nothing is stored then.
     """
@@ -114,6 +119,10 @@ def add_image(session: Session, owner: Product | Batch, data: bytes, alt: str = 
     )
     session.add(image)
     session.flush()
+    kind = "product" if isinstance(owner, Product) else "batch"
+    details = {kind: owner.id, "sha256": image.sha256, "size": image.size,
+               "width": image.width, "height": image.height}  # fmt: skip
+    audit.log(session, actor, "image.add", "image", image.id, details, brand_id=owner.brand_id)
     return image
 
 
@@ -153,8 +162,9 @@ def is_public(session: Session, image: Image) -> bool:
     return any(image.id in references(body) for body in bodies)
 
 
-def set_state(image: Image, state: PublishState) -> bool:
-    """Publish or withdraw a product picture; True when that changed something.
+def set_state(image: Image, state: PublishState, *, actor: Actor = SYSTEM) -> bool:
+    """Publish or withdraw a product picture (in its session); True when that changed
+    something, audited then as ``image.state``.
 
     :raises ContentError: a story picture (it follows its stories instead).
     """
@@ -162,4 +172,14 @@ def set_state(image: Image, state: PublishState) -> bool:
         raise ContentError("a story image is public with the stories that show it")
     changed = image.state is not state
     image.state = state
+    if changed:
+        audit.log(
+            object_session(image),
+            actor,
+            "image.state",
+            "image",
+            image.id,
+            {"state": state.value},
+            brand_id=image.brand_id,
+        )
     return changed

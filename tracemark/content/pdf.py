@@ -5,7 +5,8 @@ trusted for carrying a PDF header. :func:`clean_pdf` parses it with pypdf and re
 what does not parse, what is encrypted beyond an empty password, and what has no page;
 it refuses HTML or SVG markup anywhere in the raw bytes (a polyglot a browser or viewer
 could take for a web page); it refuses active content (JavaScript, launch, form
-submission, remote go-to, embedded files, XFA forms, rich media, movies, sounds);
+submission, remote go-to, embedded files, XFA forms, rich media, movies, sounds, links
+other than http, https and mailto);
 it strips the automatic actions (``/OpenAction``, ``/AA``) that remain, which at best
 move the view. What it returns is a new file written from the parsed objects alone —
 comments, junk between objects and unreferenced objects are gone — and that file is what
@@ -24,7 +25,7 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObj
 
 #: Markup that makes a file readable as a web page (case-insensitive).
 _MARKUP = re.compile(
-    rb"<\s*(?:html|body|script|svg|iframe|object|embed|!doctype|\?xml-stylesheet)[\s>/]",
+    rb"<\s*(?:html|script|svg|iframe|!doctype\s+html|\?xml-stylesheet)[\s>/]",
     re.IGNORECASE,
 )
 #: Action types (``/S``) that run code, start programs, send data or open other files.
@@ -50,6 +51,8 @@ REFUSED_KEYS = frozenset(
 REFUSED_ANNOTATIONS = frozenset(
     {"/FileAttachment", "/RichMedia", "/Movie", "/Sound", "/Screen", "/3D"}
 )
+#: Link targets a report may have (no ``javascript:``, ``file:`` or ``data:`` links).
+_SAFE_URI = re.compile(r"(?:https?://|mailto:)", re.IGNORECASE)
 #: Automatic actions, stripped when they hold nothing refused.
 STRIPPED_KEYS = ("/OpenAction", "/AA")
 
@@ -136,6 +139,8 @@ def _judge(item: DictionaryObject) -> None:
         raise PdfRefused(f"the PDF holds {sorted(refused)[0]}", "active")
     if str(item.get("/S", "")) in REFUSED_ACTIONS:
         raise PdfRefused(f"the PDF holds a {item['/S']} action", "active")
+    if str(item.get("/S", "")) == "/URI" and not _SAFE_URI.match(str(item.get("/URI", ""))):
+        raise PdfRefused("the PDF links to a script or a local file", "active")
     if str(item.get("/Subtype", "")) in REFUSED_ANNOTATIONS and "/Rect" in item:
         raise PdfRefused(f"the PDF holds a {item['/Subtype']} annotation", "active")
     if str(item.get("/Type", "")) == "/EmbeddedFile":

@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from signing import KeyPurpose
 from signing.gs1 import normalize_gtin
 from signing.statements import build_statement, sign_statement
+from tracemark import audit
 from tracemark.codes import keystore
 from tracemark.models import Batch, BatchStatus, Brand, Document, Product, PublishState
 from tracemark.models.base import as_utc, utcnow
@@ -228,25 +230,54 @@ def search(session: Session, brands: list[Brand], text: str) -> list[Batch]:
     return list(session.scalars(query))
 
 
-def issue_statement(
-    session: Session, batch: Batch, passphrase: str, *, now: dt.datetime | None = None
-) -> IssuedStatement:
-    """Sign a provenance statement for ``batch`` with the brand's statement key.
+def resolver_links(base: str, gtin: str, lot: str) -> dict[str, str]:
+    """Where the GS1 Digital Link resolver at ``base`` lists every link of the product and
+    of the batch (RFC 9264 linksets): what a reader of the statement follows for the
+    certificates, recall status and traceability data it does not carry itself."""
+    base = base.rstrip("/")
+    return {
+        "product_linkset": f"{base}/01/{gtin}?linkType=linkset",
+        "batch_linkset": f"{base}/01/{gtin}/10/{quote(lot, safe='')}?linkType=linkset",
+    }
 
-    The key is created (encrypted under ``passphrase``) when the brand has none; the caller
-    commits, and audits the issue.
+
+def issue_statement(
+    session: Session,
+    batch: Batch,
+    passphrase: str,
+    *,
+    now: dt.datetime | None = None,
+    resolver_base: str | None = None,
+    actor: audit.Actor = audit.SYSTEM,
+) -> IssuedStatement:
+    """Sign a provenance statement for ``batch`` with the brand's statement key; audited
+    as ``statement.issue`` (a statement is a signed claim the brand answers for).
+
+    The statement names the resolver's linksets of the product and the batch
+    (``resolver``), at the brand's label host, else at ``resolver_base`` (the server
+    the request came to); neither known, it names none.
+
+    The key is created (encrypted under ``passphrase``, audited as ``key.create``) when the
+    brand has none; the caller commits.
 
     :raises signing.keys.KeyLoadError: ``passphrase`` does not decrypt the stored key.
     """
     brand = batch.product.brand
-    key, created = keystore.statement_key(session, brand, passphrase)
+    key, created = keystore.statement_key(session, brand, passphrase, actor=actor)
     private_key = keystore.private_key_of(key, passphrase, KeyPurpose.STATEMENT)
+    facts = batch_provenance(session, batch).facts()
+    base = brand.resolver_base_url or resolver_base
+    if base:
+        facts["resolver"] = resolver_links(base, batch.product.gtin, batch.lot)
     statement = build_statement(
-        batch_provenance(session, batch).facts(),
+        facts,
         brand=brand.slug,
         brand_name=brand.name,
         issued_at=now or utcnow(),
     )
+    details = {"statement_id": statement["id"], "kid": key.kid, "lot": batch.lot}
+    audit.log(session, actor, "statement.issue", "batch", batch.id, details,
+              brand_id=batch.brand_id)  # fmt: skip
     return IssuedStatement(
         sign_statement(statement, private_key, key.kid), statement["id"], key.kid, key.id, created
     )

@@ -26,7 +26,8 @@ def _list(value: Any) -> list[dict[str, Any]]:
 
 
 def statement_lines(statement: dict[str, Any]) -> list[str]:
-    """What the statement says: issuer, product, batch, origin, documents, journey."""
+    """What the statement says: issuer, product, batch, origin, documents, journey, and
+    where the resolver lists the batch's links."""
     issuer, product = _object(statement.get("issuer")), _object(statement.get("product"))
     batch, origin = _object(statement.get("batch")), _object(statement.get("origin"))
     lines = [
@@ -57,4 +58,7 @@ def statement_lines(statement: dict[str, Any]) -> list[str]:
         )
     if statement.get("journey_truncated") is True:
         lines.append("journey    (cut: the statement carries the first events only)")
+    resolver = _object(statement.get("resolver"))
+    if resolver.get("batch_linkset"):
+        lines.append(f"links      {_text(resolver.get('batch_linkset'))}")
     return lines

@@ -1,4 +1,5 @@
-"""Operations on what consumers read about a batch: stories and test reports."""
+"""Operations on what consumers read about a batch: stories and test reports. Each change
+writes its own audit entry for the actor."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import datetime as dt
 import hashlib
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
+from tracemark import audit
+from tracemark.audit import SYSTEM, Actor
 from tracemark.content import pdf
 from tracemark.models import Batch, BatchStory, Document, DocumentContent, PublishState
 
@@ -54,28 +57,69 @@ def stories(session: Session, batch: Batch) -> dict[str, BatchStory]:
 
 
 def save_story(
-    session: Session, batch: Batch, locale: str, title: str, body: str
+    session: Session,
+    batch: Batch,
+    locale: str,
+    title: str,
+    body: str,
+    *,
+    actor: Actor = SYSTEM,
 ) -> tuple[BatchStory, dict]:
     """Write the batch's story in ``locale`` (a new one is a draft; a published one stays
-    published). Returns the story and what changed (empty when nothing did)."""
+    published). Returns the story and what changed (empty when nothing did); audited as
+    ``story.save`` when something did."""
     found = story(session, batch, locale)
     if found is None:
-        return add_story(session, batch, locale, title, body), {"title": title, "body": body}
-    changed = {
-        name: value
-        for name, value in (("title", title), ("body", body))
-        if getattr(found, name) != value
-    }
-    for name, value in changed.items():
-        setattr(found, name, value)
-    session.flush()
+        found, changed = (
+            add_story(session, batch, locale, title, body),
+            {"title": title, "body": body},
+        )
+    else:
+        changed = {
+            name: value
+            for name, value in (("title", title), ("body", body))
+            if getattr(found, name) != value
+        }
+        for name, value in changed.items():
+            setattr(found, name, value)
+        session.flush()
+    if changed:
+        audit.log(
+            session,
+            actor,
+            "story.save",
+            "batch_story",
+            found.id,
+            _story_change(locale, changed),
+            brand_id=batch.brand_id,
+        )
     return found, changed
 
 
-def set_state(row: BatchStory | Document, state: PublishState) -> bool:
-    """Publish or withdraw a story or a document; True when that changed something."""
+def _story_change(locale: str, changed: dict[str, str]) -> dict:
+    """What the audit log keeps of a story edit: the title, and the body's length and
+    hash (the whole text would crowd the log; the hash tells which version was live)."""
+    details: dict = {"locale": locale}
+    if "title" in changed:
+        details["title"] = changed["title"]
+    if "body" in changed:
+        body = changed["body"].encode()
+        details.update(body_length=len(body), body_sha256=hashlib.sha256(body).hexdigest())
+    return details
+
+
+def set_state(row: BatchStory | Document, state: PublishState, *, actor: Actor = SYSTEM) -> bool:
+    """Publish or withdraw a story or a document (in its session); True when that changed
+    something, audited then as ``story.state`` or ``document.state``."""
     changed = row.state is not state
     row.state = state
+    if changed:
+        if isinstance(row, BatchStory):
+            action, kind, details = "story.state", "batch_story", {"locale": row.locale}
+        else:
+            action, kind, details = "document.state", "document", {"title": row.title}
+        details["state"] = state.value
+        audit.log(object_session(row), actor, action, kind, row.id, details, brand_id=row.brand_id)
     return changed
 
 
@@ -123,9 +167,10 @@ def attach_document(
     issuer: str | None = None,
     issued_on: dt.date | None = None,
     publish: bool = False,
+    actor: Actor = SYSTEM,
 ) -> Document:
     """Store a PDF test report for ``batch``, cleaned by :func:`check_pdf`, with the
-    SHA-256 and size of the cleaned file (the one served).
+    SHA-256 and size of the cleaned file (the one served); audited as ``document.add``.
 
     :raises ContentError: as :func:`check_pdf`.
     """
@@ -146,4 +191,8 @@ def attach_document(
     session.flush()
     session.add(DocumentContent(document_id=document.id, data=data))
     session.flush()
+    details = {"batch": batch.id, "title": document.title, "sha256": document.sha256,
+               "size": document.size}  # fmt: skip
+    audit.log(session, actor, "document.add", "document", document.id, details,
+              brand_id=batch.brand_id)  # fmt: skip
     return document

@@ -20,7 +20,7 @@ from fastjsonschema import JsonSchemaValueException
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
-from tracemark.epcis.identifiers import Epc, canonical
+from tracemark.epcis.identifiers import Epc, MalformedEpc, parse
 from tracemark.epcis.schema import (
     DOCUMENT_SCHEMA,
     EPCIS_CONTEXT,
@@ -87,7 +87,8 @@ class EpcisError(ValueError):
     another event under this eventID), ``unsupported_context`` (a document naming
     none of GS1's EPCIS 2.0 contexts), ``rule_violation`` (a rule of the standard between
     fields, e.g. ADD without a parentID), ``bad_time``, ``duplicate_event_id``,
-    ``too_large`` (a document naming more than ``MAX_OBJECTS`` identifiers and readings);
+    ``too_large`` (a document naming more than ``MAX_OBJECTS`` identifiers and readings),
+    ``bad_identifier`` (an EPC URN or GS1 Digital Link that breaks its scheme's rules);
     ``path`` is the JSON path of the failing value and ``detail`` a readable sentence
     (never the failing value itself).
     """
@@ -143,6 +144,8 @@ class EventRecord:
     #: The EPCIS errorDeclaration, and its declarationTime in UTC, when it has one.
     error_declaration: dict[str, Any] | None = None
     declared_at: dt.datetime | None = None
+    #: Canonical identifier → the spelling the event gave it in, where they differ.
+    spellings: dict[str, str] = field(default_factory=dict)
 
 
 def validate_document(document: Any) -> list[EventRecord]:
@@ -332,22 +335,69 @@ def event_hash(event: dict[str, Any]) -> str:
     return f"urn:tracemark:event-sha256:{digest}"
 
 
-def content_digest(record: EventRecord) -> str:
+def content_digest(record: EventRecord, *, as_spelt: bool = False) -> str:
     """SHA-256 of what an event says, in canonical form (identifiers, terms, time in
     UTC; not recordTime nor errorDeclaration): a resend, or the brand's own export of
-    the event, has the same digest whatever its spelling; a reused eventID another."""
+    the event, has the same digest whatever its spelling; a reused eventID another.
+
+    ``as_spelt``: the digest events captured before every GS1 key was normalised were
+    stored with (identifiers other than SGTIN and LGTIN as the event spelt them), so a
+    resend of such an event is still found held rather than a conflict."""
+    name = _as_spelt(record) if as_spelt else _same
     content = [
         record.event_type, record.event_time.isoformat(), record.offset, record.action,
-        record.biz_step, record.disposition, record.read_point, record.biz_location,
-        record.parent_id, record.transformation_id, record.sources, record.destinations,
+        record.biz_step, record.disposition, name(record.read_point), name(record.biz_location),
+        name(record.parent_id), record.transformation_id,
+        _parties(record.sources, "source", name),
+        _parties(record.destinations, "destination", name),
         sorted(
-            (o.role, o.epc.uri, None if o.quantity is None else float(o.quantity), o.uom or "")
+            (o.role, name(o.epc.uri), None if o.quantity is None else float(o.quantity),
+             o.uom or "")
             for o in record.objects
         ),
         record.data,
     ]  # fmt: skip
     raw = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _as_spelt(record: EventRecord) -> Any:
+    def name(uri: str | None) -> str | None:
+        if uri is None or uri.startswith(_TRADE_ITEM):
+            return uri
+        return record.spellings.get(uri, uri)
+
+    return name
+
+
+#: Canonical trade item instances and lot classes, normalised from the start.
+_TRADE_ITEM = "https://id.gs1.org/01/"
+
+
+def _parties(
+    parties: list[dict[str, str]] | None, key: str, name: Any
+) -> list[dict[str, str]] | None:
+    if parties is None or name is _same:
+        return parties
+    return [party | {key: name(party[key])} for party in parties]
+
+
+def _identifier(value: str, path: str, spellings: dict[str, str]) -> Epc:
+    """``value`` in canonical form, its spelling remembered when it differs.
+
+    :raises EpcisError: ``bad_identifier``, at ``path``.
+    """
+    try:
+        epc = parse(value)
+    except MalformedEpc as exc:
+        raise EpcisError("bad_identifier", path, f"not a valid identifier: {exc}") from None
+    if epc.uri != value:
+        spellings.setdefault(epc.uri, value)
+    return epc
 
 
 def _parse(event: dict[str, Any], path: str) -> EventRecord:
@@ -358,16 +408,35 @@ def _parse(event: dict[str, Any], path: str) -> EventRecord:
         declared_at = _time(
             declaration["declarationTime"], f"{path}.errorDeclaration.declarationTime"
         )
+    spellings: dict[str, str] = {}
     objects = [
-        EventObject(role, canonical(epc))
+        EventObject(role, _identifier(epc, f"{path}.{key}[{index}]", spellings))
         for key, role in EPC_LISTS.items()
-        for epc in event.get(key, ())
+        for index, epc in enumerate(event.get(key, ()))
     ]
     objects += [
-        EventObject(role, canonical(item["epcClass"]), item.get("quantity"), item.get("uom"))
+        EventObject(
+            role,
+            _identifier(item["epcClass"], f"{path}.{key}[{index}].epcClass", spellings),
+            item.get("quantity"),
+            item.get("uom"),
+        )
         for key, role in QUANTITY_LISTS.items()
-        for item in event.get(key, ())
+        for index, item in enumerate(event.get(key, ()))
     ]
+
+    def named(key: str, value: str | None) -> str | None:
+        return None if value is None else _identifier(value, f"{path}.{key}", spellings).uri
+
+    def parties(key: str, role: str) -> list[dict[str, str]] | None:
+        given = event.get(key)
+        if given is None:
+            return None
+        return [
+            party | {role: _identifier(party[role], f"{path}.{key}[{i}].{role}", spellings).uri}
+            for i, party in enumerate(given)
+        ]
+
     readings = []
     for e_index, element in enumerate(event.get("sensorElementList", ())):
         meta = element.get("sensorMetadata", {})
@@ -397,17 +466,18 @@ def _parse(event: dict[str, Any], path: str) -> EventRecord:
         offset=event["eventTimeZoneOffset"],
         biz_step=term(event.get("bizStep")) or "",
         disposition=term(event.get("disposition")),
-        read_point=(event.get("readPoint") or {}).get("id"),
-        biz_location=(event.get("bizLocation") or {}).get("id"),
-        parent_id=event.get("parentID"),
+        read_point=named("readPoint.id", (event.get("readPoint") or {}).get("id")),
+        biz_location=named("bizLocation.id", (event.get("bizLocation") or {}).get("id")),
+        parent_id=named("parentID", event.get("parentID")),
         transformation_id=event.get("transformationID"),
-        sources=event.get("sourceList"),
-        destinations=event.get("destinationList"),
+        sources=parties("sourceList", "source"),
+        destinations=parties("destinationList", "destination"),
         objects=objects,
         readings=readings,
         data={key: value for key, value in event.items() if key not in MODELLED},
         error_declaration=declaration,
         declared_at=declared_at,
+        spellings=spellings,
     )
     record.digest = content_digest(record)
     return record

@@ -20,6 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from tracemark import audit
+from tracemark.audit import SYSTEM, Actor
 from tracemark.codes.issuance import JobConflict
 from tracemark.codes.pins import brand_pin_key
 from tracemark.config import Settings
@@ -87,10 +89,31 @@ def renders_of(session: Session, job_ids: Iterable[int]) -> dict[int, dict[str, 
     return found
 
 
+def download(
+    session: Session, job: IssuanceJob, fmt: str, directory: Path, *, actor: Actor = SYSTEM
+) -> tuple[LabelRender, Path] | None:
+    """The finished render of ``job``'s labels as ``fmt`` and its file, the download
+    audited as ``labels.download`` (who took which printable codes); None when it is not
+    ready (nothing audited).
+
+    :raises ValueError: unknown format.
+    """
+    fmt = LabelFormat(fmt)
+    render = renders_of(session, [job.id])[job.id].get(fmt.value)
+    path = file_path(directory, render) if render is not None else None
+    if path is None:
+        return None
+    details = {"job": job.id, "format": fmt.value}
+    audit.log(session, actor, "labels.download", "label_render", render.id, details,
+              brand_id=job.brand_id)  # fmt: skip
+    return render, path
+
+
 def request_render(
-    session: Session, job: IssuanceJob, fmt: str, directory: Path
+    session: Session, job: IssuanceJob, fmt: str, directory: Path, *, actor: Actor = SYSTEM
 ) -> tuple[LabelRender, bool]:
-    """The render of ``job``'s labels as ``fmt``, and whether this call queued it.
+    """The render of ``job``'s labels as ``fmt``, and whether this call queued it (audited
+    then as ``labels.prepare``).
 
     A new render is queued; so is a failed one, or a finished one whose file is missing
     from ``directory``. Otherwise the existing render is returned as it is.
@@ -113,7 +136,7 @@ def request_render(
                 session.flush()
         except IntegrityError:  # the same request, a moment earlier
             return session.scalars(query).one(), False
-        return render, True
+        return _queued(session, actor, render)
     if render.status is JobStatus.FAILED or (
         render.status is JobStatus.DONE and file_path(directory, render) is None
     ):
@@ -121,8 +144,15 @@ def request_render(
         for column in ("error", "file_name", "worker", "lease_until", "started_at", "finished_at"):
             setattr(render, column, None)
         session.flush()
-        return render, True
+        return _queued(session, actor, render)
     return render, False
+
+
+def _queued(session: Session, actor: Actor, render: LabelRender) -> tuple[LabelRender, bool]:
+    details = {"job": render.job_id, "format": LabelFormat(render.format).value}
+    audit.log(session, actor, "labels.prepare", "label_render", render.id, details,
+              brand_id=render.brand_id)  # fmt: skip
+    return render, True
 
 
 def run_render(

@@ -10,6 +10,7 @@ from tracemark.models.content import BatchStory, Document, DocumentContent, Publ
 from tracemark.models.images import Image
 from tracemark.models.keys import KeyRequest, KeyRequestStatus, SigningKey
 from tracemark.models.labels import LabelFormat, LabelRender
+from tracemark.models.reports import ForgeryReport
 from tracemark.models.resolver import Audience, ResolverLink
 from tracemark.models.rules import (
     MessageKind,
@@ -19,7 +20,7 @@ from tracemark.models.rules import (
     Rule,
     RuleFiring,
 )
-from tracemark.models.scans import ScanEvent, UnitScanMark, UnitScanState
+from tracemark.models.scans import PinAttempts, ScanEvent, UnitScanMark, UnitScanState
 from tracemark.models.security import LoginThrottle, RecoveryCode
 from tracemark.models.supply import LotStatus, MaterialLot, Supplier
 from tracemark.models.tokens import ApiToken
@@ -42,6 +43,7 @@ __all__ = [
     "DefectDay",
     "Document",
     "DocumentContent",
+    "ForgeryReport",
     "GenealogyEdge",
     "Image",
     "InspectionFirst",
@@ -60,6 +62,7 @@ __all__ = [
     "ObjectPlace",
     "Operator",
     "OutboxMessage",
+    "PinAttempts",
     "Product",
     "PublishState",
     "RecoveryCode",

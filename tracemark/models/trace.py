@@ -83,6 +83,9 @@ class TraceEvent(Base):
     error_declared_at: Mapped[dt.datetime | None] = mapped_column()
     #: The error declaration as sent (declarationTime, reason, correctiveEventIDs, ...).
     error_declaration: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    #: Canonical identifier → the spelling the captured event gave it in, where they
+    #: differ (EPC URN partners get their company prefix length back; GS1-EPC-Format).
+    spellings: Mapped[dict[str, str] | None] = mapped_column(JSON(none_as_null=True))
 
     site: Mapped[Site | None] = relationship(
         primaryjoin="TraceEvent.site_id == Site.id", foreign_keys=[site_id], viewonly=True

@@ -27,6 +27,8 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from tracemark import audit
+from tracemark.audit import SYSTEM, Actor
 from tracemark.config import Settings
 from tracemark.errors import get_of_brand
 from tracemark.models import Brand, MessageKind, MessageStatus, OutboxMessage, Rule
@@ -248,8 +250,9 @@ def _sender(
     return functools.partial(transports.webhooks.send, message.recipient, body, rule.secret, key)
 
 
-def retry(session: Session, message: OutboxMessage) -> None:
-    """Put a dead message back in the queue, due now, with a fresh count of attempts.
+def retry(session: Session, message: OutboxMessage, *, actor: Actor = SYSTEM) -> None:
+    """Put a dead message back in the queue, due now, with a fresh count of attempts;
+    audited as ``outbox.retry``.
 
     :raises NotDead: it is pending or sent.
     """
@@ -258,6 +261,9 @@ def retry(session: Session, message: OutboxMessage) -> None:
     message.status, message.attempts = MessageStatus.PENDING, 0
     message.next_attempt_at, message.lease_until, message.worker = utcnow(), None, None
     session.flush()
+    details = {"kind": message.kind.value, "recipient": message.recipient}
+    audit.log(session, actor, "outbox.retry", "outbox_message", message.id, details,
+              brand_id=message.brand_id)  # fmt: skip
 
 
 def messages(session: Session, brand: Brand, limit: int = 100) -> list[OutboxMessage]:

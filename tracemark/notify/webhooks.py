@@ -66,15 +66,32 @@ def check_url(url: object, *, allow_http: bool = False, allow_private: bool = Fa
         raise ValueError("the webhook URL has no host")
     if parts.username or parts.password:
         raise ValueError("a webhook URL carries no credentials")
-    literal = literal_address(parts.hostname)  # raises on a malformed numeric host
+    host = ascii_host(parts.hostname)
+    literal = literal_address(host)  # raises on a malformed numeric host
     if not allow_private and (
-        _internal_name(parts.hostname) or (literal is not None and not is_public_address(literal))
+        _internal_name(host) or (literal is not None and not is_public_address(literal))
     ):
         raise ValueError("webhooks to loopback or private addresses are not allowed")
     return url
 
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def ascii_host(host: str) -> str:
+    """The host as the resolver will be asked for it: IDNA-encoded, so full-width letters
+    and digits and ideographic full stops (U+3002) are judged as the ASCII name or
+    address they stand for (full-width "localhost" is ``localhost``).
+
+    :raises ValueError: a host IDNA cannot encode.
+    """
+    if host.isascii() or host.startswith("["):
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValueError("the webhook URL has a malformed host") from None
+
 
 #: IPv6 ranges that are not global whatever Python's ``is_global`` says of them:
 #: IPv4-compatible (``::a.b.c.d``, deprecated, routed to the embedded IPv4 by some stacks),
@@ -245,7 +262,7 @@ class WebhookSender:
         except ValueError as error:
             raise WebhookError(str(error)) from None
         parts = urlsplit(url)
-        host = parts.hostname or ""
+        host = ascii_host(parts.hostname or "")  # checked above: encodes
         https = parts.scheme.lower() == "https"
         port = parts.port or (443 if https else 80)
         address = resolve(host, port, allow_private=self.allow_private)

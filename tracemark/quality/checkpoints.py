@@ -19,6 +19,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tracemark import audit
+from tracemark.audit import SYSTEM, Actor
 from tracemark.errors import Duplicate, NotFound, insert_unique
 from tracemark.i18n import DEFAULT, LOCALES
 from tracemark.models import Brand, CheckpointTemplate
@@ -217,11 +219,36 @@ def create_template(
     subject: str,
     disposition: str | None = None,
     fields: list[dict[str, Any]] | None = None,
+    actor: Actor = SYSTEM,
 ) -> CheckpointTemplate:
-    """Version 1 of a new template.
+    """Version 1 of a new template; audited as ``checkpoint.create``.
 
     :raises TemplateError: anything invalid; :raises Duplicate: the brand has this key.
     """
+    head = {"biz_step": biz_step, "subject": subject, "disposition": disposition}
+    template = _new_template(session, brand, key, name, head, fields)
+    _log(session, actor, "checkpoint.create", template, {"key": key})
+    return template
+
+
+def _log(
+    session: Session, actor: Actor, action: str, template: CheckpointTemplate, details: dict
+) -> None:
+    audit.log(
+        session, actor, action, "checkpoint_template", template.id, details,
+        brand_id=template.brand_id,
+    )  # fmt: skip
+
+
+def _new_template(
+    session: Session,
+    brand: Brand,
+    key: str,
+    name: dict[str, str],
+    head: dict[str, Any],
+    fields: list[dict[str, Any]] | None,
+) -> CheckpointTemplate:
+    biz_step, subject, disposition = head["biz_step"], head["subject"], head.get("disposition")
     names = _check_head(key, name, biz_step, disposition, subject)
     checked = check_fields(fields or [])
     if current(session, brand, key, active_only=False) is not None:
@@ -240,14 +267,28 @@ def create_template(
     return insert_unique(session, template, "key", f"a checkpoint {key!r} exists")
 
 
-def revise(session: Session, template: CheckpointTemplate, **changes: Any) -> CheckpointTemplate:
+def revise(
+    session: Session, template: CheckpointTemplate, *, actor: Actor = SYSTEM, **changes: Any
+) -> CheckpointTemplate:
     """A new version of ``template`` (its latest) with ``changes`` (``name``,
     ``biz_step``, ``disposition``, ``subject``, ``fields``); the template itself is kept
-    as recorded events knew it. Returns ``template`` when nothing changed.
+    as recorded events knew it. Returns ``template`` when nothing changed; audited as
+    ``checkpoint.update`` when something did.
 
     :raises TemplateError: the result is invalid; :raises Duplicate: another edit made
         this version first (a concurrent double submit).
     """
+    return _revise(session, template, actor, "checkpoint.update", {}, changes)
+
+
+def _revise(
+    session: Session,
+    template: CheckpointTemplate,
+    actor: Actor,
+    action: str,
+    details: dict,
+    changes: dict[str, Any],
+) -> CheckpointTemplate:
     unknown = set(changes) - {"name", "biz_step", "disposition", "subject", "fields"}
     if unknown:
         raise TypeError(f"cannot change {sorted(unknown)}")
@@ -273,26 +314,45 @@ def revise(session: Session, template: CheckpointTemplate, **changes: Any) -> Ch
         active=template.active,
         **new,
     )
-    return insert_unique(session, revised, "version", "the template changed meanwhile")
+    revised = insert_unique(session, revised, "version", "the template changed meanwhile")
+    _log(session, actor, action, revised, {"key": revised.key, "version": revised.version,
+                                          **details})  # fmt: skip
+    return revised
 
 
-def add_field(session: Session, template: CheckpointTemplate, spec: dict) -> CheckpointTemplate:
-    """A new version with ``spec`` appended (see :func:`check_field`)."""
-    return revise(session, template, fields=[*template.fields, spec])
+def add_field(
+    session: Session, template: CheckpointTemplate, spec: dict, *, actor: Actor = SYSTEM
+) -> CheckpointTemplate:
+    """A new version with ``spec`` appended (see :func:`check_field`); audited as
+    ``checkpoint.field_add``."""
+    fields = [*template.fields, spec]
+    details = {"field": spec.get("name") if isinstance(spec, dict) else None}
+    return _revise(session, template, actor, "checkpoint.field_add", details, {"fields": fields})
 
 
-def remove_field(session: Session, template: CheckpointTemplate, name: str) -> CheckpointTemplate:
-    """:raises TemplateError: ``no_field`` when the template has no such field."""
+def remove_field(
+    session: Session, template: CheckpointTemplate, name: str, *, actor: Actor = SYSTEM
+) -> CheckpointTemplate:
+    """A new version without field ``name``; audited as ``checkpoint.field_remove``.
+
+    :raises TemplateError: ``no_field`` when the template has no such field."""
     fields = [field for field in template.fields if field["name"] != name]
     if len(fields) == len(template.fields):
         raise TemplateError("no_field", name)
-    return revise(session, template, fields=fields)
+    details = {"field": name}
+    return _revise(session, template, actor, "checkpoint.field_remove", details, {"fields": fields})
 
 
 def move_field(
-    session: Session, template: CheckpointTemplate, name: str, step: int
+    session: Session,
+    template: CheckpointTemplate,
+    name: str,
+    step: int,
+    *,
+    actor: Actor = SYSTEM,
 ) -> CheckpointTemplate:
-    """Move field ``name`` ``step`` places (-1 up, 1 down); at an end it stays.
+    """Move field ``name`` ``step`` places (-1 up, 1 down); at an end it stays. Audited
+    as ``checkpoint.field_up`` or ``checkpoint.field_down`` when it moved.
 
     :raises TemplateError: ``no_field`` when the template has no such field.
     """
@@ -303,11 +363,15 @@ def move_field(
     index = names.index(name)
     target = min(max(index + step, 0), len(fields) - 1)
     fields.insert(target, fields.pop(index))
-    return revise(session, template, fields=fields)
+    action = "checkpoint.field_up" if step < 0 else "checkpoint.field_down"
+    return _revise(session, template, actor, action, {"field": name}, {"fields": fields})
 
 
-def set_active(session: Session, template: CheckpointTemplate, active: bool) -> bool:
-    """Retire or reactivate the template's key (every version); True if that changed."""
+def set_active(
+    session: Session, template: CheckpointTemplate, active: bool, *, actor: Actor = SYSTEM
+) -> bool:
+    """Retire or reactivate the template's key (every version); True if that changed,
+    audited then as ``checkpoint.retire`` or ``checkpoint.reactivate``."""
     rows = session.scalars(
         select(CheckpointTemplate).where(
             CheckpointTemplate.brand_id == template.brand_id,
@@ -318,6 +382,9 @@ def set_active(session: Session, template: CheckpointTemplate, active: bool) -> 
     for row in rows:
         row.active = active
     session.flush()
+    if changed:
+        action = "checkpoint.reactivate" if active else "checkpoint.retire"
+        _log(session, actor, action, template, {"key": template.key})
     return changed
 
 
@@ -388,11 +455,33 @@ def label(labels: dict[str, str], locale: str) -> str:
     return labels.get(locale) or labels.get(DEFAULT) or next(iter(labels.values()), "")
 
 
-def seed_standard(session: Session, brand: Brand) -> list[CheckpointTemplate]:
+def seed_standard(
+    session: Session, brand: Brand, *, actor: Actor = SYSTEM
+) -> list[CheckpointTemplate]:
     """Add the standard templates the brand lacks (raw-material receipt, production
-    feeding, QC inspection, packing, shipping); returns those added."""
+    feeding, QC inspection, packing, shipping); returns those added, audited together as
+    one ``checkpoint.seed`` when there are any."""
     added = []
     for key, spec in STANDARD.items():
         if current(session, brand, key) is None:
-            added.append(create_template(session, brand, key, **spec))
+            head = {k: v for k, v in spec.items() if k not in ("name", "fields")}
+            added.append(_new_template(session, brand, key, spec["name"], head, spec.get("fields")))
+    if added:
+        keys = [template.key for template in added]
+        audit.log(session, actor, "checkpoint.seed", "brand", brand.id, {"keys": keys},
+                  brand_id=brand.id)  # fmt: skip
     return added
+
+
+def field_labels(session: Session, brand: Brand, locale: str) -> dict[str, str]:
+    """Each field name of the brand's templates (latest versions) → its label in
+    ``locale``: what boards and traces show for a QC test or a defect instead of the
+    field's key (``seal_intact`` → "Seal intact"). When two templates name the same
+    field, the first by template key wins."""
+    found: dict[str, str] = {}
+    for template in templates(session, brand):
+        for field in template.fields or ():
+            name, labels = field.get("name"), field.get("label")
+            if isinstance(name, str) and isinstance(labels, dict) and name not in found:
+                found[name] = label(labels, locale) or name
+    return found

@@ -3,7 +3,8 @@
 The object is identified by a scanned label (its signature verified, and the unit one of
 the brand's), a GS1 element string, a batch's lot number or a material lot's number.
 Values are checked against the template's fields (the admin form checks first; this is
-the rule). The event is an EPCIS 2.0 ObjectEvent stored through
+the rule). The event is an EPCIS 2.0 ObjectEvent (a TransformationEvent for a feeding:
+a material lot recorded as going into a batch) stored through
 :func:`tracemark.trace.capture.capture_event`, the one way events enter, so whatever capture
 does for events from outside it does for recordings too. Its eventID derives from the
 brand and a nonce drawn when the form was shown: the same form sent twice is one event.
@@ -23,7 +24,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from signing.gs1 import MAX_LOT_LENGTH, is_valid_ai_value, is_valid_gtin14
-from tracemark import catalog, errors
+from tracemark import audit, catalog, errors
+from tracemark.audit import SYSTEM, Actor
 from tracemark.codes.keycache import KeyCache
 from tracemark.codes.verify import Identity, check_url
 from tracemark.content import images
@@ -371,6 +373,30 @@ def _offset(when: dt.datetime) -> str:
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
+#: The field of a material lot checkpoint naming the batch the lot went into: a
+#: recording that fills it is a feeding, an EPCIS TransformationEvent (the lot in, the
+#: batch out), so genealogy and recall see it.
+FEEDS_FIELD = "lot_produced"
+#: Units of a number field → UN/CEFACT codes (EPCIS quantity ``uom``).
+_UOM = {"kg": "KGM", "g": "GRM", "t": "TNE", "l": "LTR", "ml": "MLT"}
+
+
+def produced_batch(
+    session: Session, brand: Brand, template: CheckpointTemplate, values: dict[str, Any]
+) -> Subject | None:
+    """The batch a feeding recording names in :data:`FEEDS_FIELD`, if it names one.
+
+    :raises RecordingError: ``unknown_batch`` or ``ambiguous_batch``, on that field.
+    """
+    lot = values.get(FEEDS_FIELD)
+    if template.subject != "material_lot" or not lot:
+        return None
+    try:
+        return _batch(session, brand, lot, None)
+    except RecordingError as error:
+        raise RecordingError(error.code, FEEDS_FIELD) from None
+
+
 def build_event(
     template: CheckpointTemplate,
     subject: Subject,
@@ -380,10 +406,13 @@ def build_event(
     when: dt.datetime,
     location: str | None,
     operator: str,
+    produced: Subject | None = None,
 ) -> dict[str, Any]:
-    """The EPCIS 2.0 ObjectEvent of a recording (``values`` as :func:`clean_values`
-    returns them). Pass/fail fields are also ``tm:qc`` results; any failure makes the
-    disposition ``non_conformant``, and an inspection without one is ``conformant``."""
+    """The EPCIS 2.0 event of a recording (``values`` as :func:`clean_values` returns
+    them): an ObjectEvent, or with ``produced`` a TransformationEvent feeding the
+    material lot (with the quantity field's amount) into that batch. Pass/fail fields
+    are also ``tm:qc`` results; any failure makes the disposition ``non_conformant``,
+    and an inspection without one is ``conformant``."""
     qc = [
         {"test": field["name"], "result": values[field["name"]]}
         for field in template.fields
@@ -402,7 +431,18 @@ def build_event(
         "action": "OBSERVE",
         "bizStep": template.biz_step,
     }
-    if subject.kind == "unit":
+    if produced is not None:
+        event["type"] = "TransformationEvent"
+        del event["action"]
+        fed: dict[str, Any] = {"epcClass": subject.uri}
+        for field in template.fields:
+            if field["type"] == "number" and field["name"] == "quantity" and "quantity" in values:
+                fed["quantity"] = values["quantity"]
+                if _UOM.get(str(field.get("unit")).lower()):
+                    fed["uom"] = _UOM[str(field["unit"]).lower()]
+        event["inputQuantityList"] = [fed]
+        event["outputQuantityList"] = [{"epcClass": produced.uri}]
+    elif subject.kind == "unit":
         event["epcList"] = [subject.uri]
     else:
         event["quantityList"] = [{"epcClass": subject.uri}]
@@ -430,17 +470,19 @@ def record(
     when: dt.datetime,
     site: Site | None,
     operator: str,
+    actor: Actor = SYSTEM,
 ) -> Recorded:
-    """Record a checkpoint through capture; the same ``nonce`` again records nothing
-    more (``duplicate``).
+    """Record a checkpoint through capture, audited as ``checkpoint.record``; the same
+    ``nonce`` again records nothing more (``duplicate``), and audits nothing.
 
     :raises RecordingError: a bad nonce; :raises EpcisError: an event capture refuses.
     """
     identifier = event_id(brand, nonce)
+    produced = produced_batch(session, brand, template, values)
     location = site_location(session, site) if site is not None else None
     event = build_event(
         template, subject, values, event_id=identifier, when=when, location=location,
-        operator=operator,
+        operator=operator, produced=produced,
     )  # fmt: skip
     try:
         result = capture.capture_event(session, brand, event)
@@ -450,7 +492,12 @@ def record(
         # The form was sent again (a double submit): its event is held already, and
         # this copy differs only in what the second request filled in (its time).
         return Recorded(identifier, True, event)
-    return Recorded(identifier, identifier in result.duplicates, event)
+    if identifier in result.duplicates:
+        return Recorded(identifier, True, event)
+    details = {"key": template.key, "version": template.version, "object": subject.uri}
+    audit.log(session, actor, "checkpoint.record", "trace_event", identifier, details,
+              brand_id=brand.id)  # fmt: skip
+    return Recorded(identifier, False, event)
 
 
 def describe(template: CheckpointTemplate, values: dict[str, Any], locale: str) -> list:

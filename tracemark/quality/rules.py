@@ -24,7 +24,9 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from tracemark import audit
 from tracemark.accounts import users as accounts
+from tracemark.audit import SYSTEM, Actor
 from tracemark.epcis import documents as epcis
 from tracemark.errors import Duplicate, get_of_brand, insert_unique
 from tracemark.models import Brand, Operator, Role, Rule, RuleFiring
@@ -153,19 +155,47 @@ def _recipients(action: dict[str, Any]) -> dict[str, list[str]]:
     return {"roles": roles, "emails": clean}
 
 
-def create_rule(session: Session, brand: Brand, spec: RuleSpec, **policy: bool) -> Rule:
-    """:raises RuleError: invalid spec; :raises Duplicate: the name is taken (``name``)."""
+def create_rule(
+    session: Session, brand: Brand, spec: RuleSpec, *, actor: Actor = SYSTEM, **policy: bool
+) -> Rule:
+    """A new rule of the brand; audited as ``rule.create`` with its settings.
+
+    :raises RuleError: invalid spec; :raises Duplicate: the name is taken (``name``)."""
     values = check(spec, **policy)
     message = f"a rule named {values['name']!r} exists"
     taken = select(Rule.id).where(Rule.brand_id == brand.id, Rule.name == values["name"])
     if session.scalar(taken) is not None:
         raise Duplicate("name", message)
     rule = Rule(brand_id=brand.id, secret=secrets.token_hex(32), **values)
-    return insert_unique(session, rule, "name", message)
+    rule = insert_unique(session, rule, "name", message)
+    _log(session, actor, "rule.create", rule, _settings(rule))
+    return rule
 
 
-def update_rule(session: Session, rule: Rule, spec: RuleSpec, **policy: bool) -> dict[str, Any]:
-    """Change the rule; returns the changed columns (for the audit entry).
+def _log(session: Session, actor: Actor, action: str, rule: Rule, details: dict) -> None:
+    audit.log(session, actor, action, "rule", rule.id, details, brand_id=rule.brand_id)
+
+
+def _settings(rule: Rule) -> dict[str, Any]:
+    """What the audit log keeps of a rule created or deleted."""
+    return {
+        "name": rule.name,
+        "enabled": rule.enabled,
+        "operator": Operator(rule.operator).value,
+        "field": rule.field,
+        "value": rule.value,
+        "template_key": rule.template_key,
+        "biz_step": rule.biz_step,
+        "disposition": rule.disposition,
+        "actions": rule.actions,
+    }
+
+
+def update_rule(
+    session: Session, rule: Rule, spec: RuleSpec, *, actor: Actor = SYSTEM, **policy: bool
+) -> dict[str, Any]:
+    """Change the rule; returns the changed columns, audited as ``rule.update`` when
+    there are any.
 
     :raises RuleError: invalid spec; :raises Duplicate: the new name is taken.
     """
@@ -183,7 +213,28 @@ def update_rule(session: Session, rule: Rule, spec: RuleSpec, **policy: bool) ->
     if changed:
         rule.updated_at = utcnow()
     session.flush()
+    if changed:
+        _log(session, actor, "rule.update", rule, {"name": rule.name, **changed})
     return changed
+
+
+def set_enabled(session: Session, rule: Rule, enabled: bool, *, actor: Actor = SYSTEM) -> bool:
+    """Turn the rule on or off; True when that changed it, audited then as
+    ``rule.enable`` or ``rule.disable``."""
+    if rule.enabled == enabled:
+        return False
+    rule.enabled = enabled
+    session.flush()
+    _log(session, actor, "rule.enable" if enabled else "rule.disable", rule, {"name": rule.name})
+    return True
+
+
+def delete_rule(session: Session, rule: Rule, *, actor: Actor = SYSTEM) -> None:
+    """Delete the rule (its firings keep its name); audited as ``rule.delete`` with the
+    settings it had."""
+    _log(session, actor, "rule.delete", rule, _settings(rule))
+    session.delete(rule)
+    session.flush()
 
 
 def rules_of(session: Session, brand: Brand) -> list[Rule]:

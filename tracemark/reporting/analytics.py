@@ -50,6 +50,13 @@ class Counts:
     claims: int = 0
 
     @property
+    def other(self) -> int:
+        """Scans of no kind above (checked by signature only while the history was
+        unavailable): what makes the kinds add up to ``scans``."""
+        kinds = self.first_scans + self.repeat_scans + self.suspicious
+        return max(0, self.scans - kinds - self.not_genuine - self.withheld)
+
+    @property
     def suspicious_rate(self) -> float | None:
         """Share of scans judged a possible copy; None without scans."""
         return self.suspicious / self.scans if self.scans else None

@@ -7,10 +7,13 @@ separator it splits on. JSON Lines is data for programs and is written as it is.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable, Iterator
 
-from tracemark import csv_export
+from sqlalchemy.orm import Session
+
+from tracemark import audit, csv_export
 from tracemark.models import AuditLog
 from tracemark.models.base import as_utc
 
@@ -26,6 +29,27 @@ COLUMNS = (
     "object_id",
     "details",
 )
+
+
+def begin(
+    session: Session,
+    brand_id: int,
+    fmt: str,
+    first: dt.date | None,
+    last: dt.date | None,
+    *,
+    actor: audit.Actor,
+) -> int:
+    """Audit an export of the brand's log (``audit.export``, format and dates) before it
+    is read; returns the entry's id, below which the export reads (a fixed snapshot)."""
+    details = {
+        "format": fmt,
+        "from": first.isoformat() if first else None,
+        "to": last.isoformat() if last else None,
+    }
+    entry = audit.log(session, actor, "audit.export", "brand", brand_id, details,
+                      brand_id=brand_id)  # fmt: skip
+    return entry.id
 
 
 def record(entry: AuditLog, email: str | None) -> dict:

@@ -23,6 +23,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from tracemark.db import chunked, dialect_name, utc_day
+from tracemark.epcis import identifiers as epcs
 from tracemark.models import Batch, ObjectPlace, Product, SensorExcursion, Site, TraceEvent
 from tracemark.models.base import as_utc
 from tracemark.reporting.analytics import Filters, period_start, periods
@@ -281,10 +282,14 @@ def site_names(session: Session, brand_id: int) -> dict[int, str]:
 
 
 def site_locations(session: Session, brand_id: int) -> dict[str, str]:
-    """The brand's sites as events name them: location identifier → site name."""
+    """The brand's sites as events name them: location identifier (as entered, and in
+    the canonical form captured events store it in) → site name."""
     rows = session.execute(
         select(Site.location_id, Site.name).where(
             Site.brand_id == brand_id, Site.location_id.is_not(None)
         )
     )
-    return {key: name for key, name in rows}
+    names = {}
+    for key, name in rows:
+        names[key] = names[epcs.canonical(key).uri] = name
+    return names

@@ -10,6 +10,10 @@ Claims have no event of their own: the units claimed per day come from the claim
 kept with each unit's scan state, and the last days are recounted (set, not added) on
 every run, so a run sees a claim however late it commits.
 
+Only consumer scans are counted: views (the same device opening the unit again that
+day: reloads, language switches) and staff scans (signed-in brand members recording a
+checkpoint) are stored apart (``ScanEvent.kind``) and never reach the boards.
+
 Only events that name a brand are counted. A code that is not genuine (bad signature,
 unknown key or serial) is stored without a brand, since nothing proves which brand it
 imitates, so a brand's rollups hold scans of its genuine codes: copies of real labels
@@ -120,6 +124,7 @@ def _add_statement(dialect: str):
             event.id > bindparam("low", type_=event.id.type),
             event.id <= bindparam("high", type_=event.id.type),
             event.brand_id.is_not(None),
+            event.kind == "scan",
         )
         .cte("events")
     )

@@ -1,7 +1,9 @@
-"""Operations on a brand's resolver links: add, change, remove; each audited.
+"""Operations on a brand's resolver links: add, change, make default, remove; each
+writes its own audit entry.
 
-Callers pass the acting user (or None for the CLI and the demo) and commit; the audit
-entry is written in the same transaction.
+Callers pass the ``audit.Actor`` (a member, an API token, the CLI; the demo is the
+system) and commit; the entry is written in the same transaction. ``source`` names the
+caller in the entry's details when it is no person (an API token's prefix).
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracemark import audit
+from tracemark import audit, catalog
 from tracemark.i18n import normalize
-from tracemark.models import Audience, Product, ResolverLink, User
+from tracemark.models import Audience, Brand, Product, ResolverLink
 from tracemark.resolver.identifiers import SyntaxProblem, parse
 from tracemark.resolver.vocabulary import UnknownLinkType, compact
 
@@ -123,12 +125,26 @@ def _is_media_type(value: str) -> bool:
     )
 
 
+def check_owner(session: Session, product: Product) -> None:
+    """A brand publishes links only for GTINs under the GS1 company prefixes it holds.
+
+    :raises LinkError: ``foreign_gtin``.
+    """
+    try:
+        catalog.check_gtin_owner(session, session.get_one(Brand, product.brand_id), product.gtin)
+    except catalog.ForeignGtin:
+        raise LinkError(
+            "gtin", "foreign_gtin", "the GTIN is under none of the brand's company prefixes"
+        ) from None
+
+
 def _details(link: ResolverLink, source: str | None = None) -> dict:
     return {
         **({"source": source} if source else {}),
         "gtin_level": link.qualifiers,
         "link_type": link.link_type,
         "target": link.target,
+        "titles": dict(link.titles),
         "audience": link.audience.value,
         "default": link.is_default,
     }
@@ -139,66 +155,105 @@ def add_link(
     product: Product,
     data: LinkData,
     *,
-    user: User | None = None,
+    actor: audit.Actor = audit.SYSTEM,
     source: str | None = None,
 ) -> ResolverLink:
-    """Add a link to ``product`` (or one of its levels); ``source`` names a caller that is
-    no user (an API token) in the audit entry. :raises LinkError:"""
+    """Add a link to ``product`` (or one of its levels), audited as ``link.create`` by
+    ``actor``. A default link takes the flag from the other links of its level.
+
+    :raises LinkError: see :func:`check`; ``foreign_gtin`` when the product's GTIN is
+        under no GS1 company prefix its brand holds.
+    """
+    check_owner(session, product)
     values = check(product, data)
     link = ResolverLink(brand_id=product.brand_id, product_id=product.id, **values)
     session.add(link)
     session.flush()
-    audit.record(
-        session,
-        "link.create",
-        user=user,
-        brand_id=product.brand_id,
-        object_type="resolver_link",
-        object_id=link.id,
-        details=_details(link, source),
-    )
+    cleared = _clear_other_defaults(session, link) if link.is_default else []
+    _audit(session, "link.create", link, actor, source, **({"cleared": cleared} if cleared else {}))
     return link
 
 
 def update_link(
-    session: Session, link: ResolverLink, data: LinkData, *, user: User | None = None
+    session: Session,
+    link: ResolverLink,
+    data: LinkData,
+    *,
+    actor: audit.Actor = audit.SYSTEM,
+    source: str | None = None,
 ) -> ResolverLink:
-    """Change every field of ``link``. :raises LinkError:"""
-    product = session.get(Product, link.product_id)
+    """Change every field of ``link`` to ``data`` (titles of every language at once: a
+    language left out loses its title), audited as ``link.update`` with the fields before
+    and after.
+
+    :raises LinkError: as :func:`add_link`.
+    """
+    product = session.get_one(Product, link.product_id)
+    check_owner(session, product)
+    before = _details(link)
     for name, value in check(product, data).items():
         setattr(link, name, value)
     session.flush()
-    audit.record(
-        session,
-        "link.update",
-        user=user,
-        brand_id=link.brand_id,
-        object_type="resolver_link",
-        object_id=link.id,
-        details=_details(link),
-    )
+    cleared = _clear_other_defaults(session, link) if link.is_default else []
+    _audit(session, "link.update", link, actor, source, before=before, cleared=cleared)
     return link
+
+
+def set_default(
+    session: Session,
+    link: ResolverLink,
+    *,
+    actor: audit.Actor = audit.SYSTEM,
+    source: str | None = None,
+) -> ResolverLink:
+    """Make ``link`` the default of its level: the link a request without ``linkType``
+    goes to there; the other links of that level lose the flag. Audited as
+    ``link.set_default``."""
+    link.is_default = True
+    cleared = _clear_other_defaults(session, link)
+    _audit(session, "link.set_default", link, actor, source, cleared=cleared)
+    return link
+
+
+def _clear_other_defaults(session: Session, link: ResolverLink) -> list[int]:
+    """One default link per level: the others of ``link``'s level lose the flag."""
+    others = session.scalars(
+        select(ResolverLink).where(
+            ResolverLink.product_id == link.product_id,
+            ResolverLink.qualifiers == link.qualifiers,
+            ResolverLink.id != link.id,
+            ResolverLink.is_default.is_(True),
+        )
+    ).all()
+    for other in others:
+        other.is_default = False
+    session.flush()
+    return [other.id for other in others]
 
 
 def delete_link(
     session: Session,
     link: ResolverLink,
     *,
-    user: User | None = None,
+    actor: audit.Actor = audit.SYSTEM,
     source: str | None = None,
 ) -> None:
-    details = _details(link, source)
-    audit.record(
-        session,
-        "link.delete",
-        user=user,
-        brand_id=link.brand_id,
-        object_type="resolver_link",
-        object_id=link.id,
-        details=details,
-    )
+    """Remove ``link``, audited as ``link.delete`` with what it was."""
+    _audit(session, "link.delete", link, actor, source)
     session.delete(link)
     session.flush()
+
+
+def _audit(
+    session: Session,
+    action: str,
+    link: ResolverLink,
+    actor: audit.Actor,
+    source: str | None,
+    **extra,
+) -> None:
+    details = {**_details(link, source), **extra}
+    audit.log(session, actor, action, "resolver_link", link.id, details, brand_id=link.brand_id)
 
 
 def links_of_product(session: Session, product: Product) -> list[ResolverLink]:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tracemark.content import richtext
 from tracemark.content.images import image_path
+from tracemark.epcis import identifiers as epcs
 from tracemark.models import (
     Batch,
     BatchStory,
@@ -224,11 +225,12 @@ def batch_journey(session: Session, batch: Batch) -> tuple[list[JourneyStep], li
 def _place(event: TraceEvent, site: Site | None) -> tuple[str | None, str | None]:
     """Where an event happened: the brand's site (a site whose ``location_id`` the event
     named), else the place or location it named, unless that is an identifier no
-    consumer can read (an EPC URN such as an SGLN)."""
+    consumer can read (an EPC URN such as an SGLN, or its canonical Digital Link)."""
     if site is not None:
         return site.name, event.country or site.country
     named = event.place or event.biz_location or event.read_point
-    return (None if named is None or named.startswith("urn:") else named), event.country
+    unreadable = named is None or named.startswith(("urn:", epcs.CANONICAL_HOST))
+    return (None if unreadable else named), event.country
 
 
 def _limit(event: TraceEvent, reading: SensorReading) -> float | None:

@@ -27,7 +27,8 @@ class ScanResult:
     view: BatchView | None
     brand_name: str | None
     brand_contact: str | None
-    #: The unit takes a scratch-off PIN and nobody has claimed it yet.
+    #: The unit takes a scratch-off PIN and the scanning device is not its owner's: it may
+    #: claim the unit, or (once claimed) be added as the owner's with the PIN.
     claimable: bool = False
 
     @property
@@ -57,9 +58,7 @@ def scan(
         else:
             with sessions() as session:
                 view = batch_view(session, facts.batch_id, locale)
-        claimable = (
-            facts.with_pin and outcome.claimed_at is None and check.identity is Identity.GENUINE
-        )
+        claimable = facts.with_pin and not outcome.owner and check.identity is Identity.GENUINE
         return ScanResult(outcome, view, facts.brand_name, facts.brand_contact, claimable)
     except SQLAlchemyError:
         log.exception("database unavailable during a scan: answering from the signature")

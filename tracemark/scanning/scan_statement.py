@@ -12,7 +12,8 @@ tests run on both databases, and :func:`judgement_sql` is checked against
 Concurrent scans of one unit serialise on its ``unit_scan_state`` row (the upsert) and on
 the mark rows (insert-or-ignore waits for the inserter of a raced mark, then ignores it),
 so counts stay exact; the data-modifying CTEs all see the statement's one snapshot, which
-is why the counters read the marks through ``new_marks``' ``RETURNING``.
+is why the counters read the marks through the ``RETURNING`` of ``day_marks`` and
+``window_marks`` (the latter written for scans only, not views).
 """
 
 from __future__ import annotations
@@ -32,50 +33,30 @@ from tracemark.models import BatchStatus
 from tracemark.models.base import as_utc
 from tracemark.scanning.risk import RiskPolicy
 
-#: The risk thresholds a brand may override, with how each is read from its JSON.
-_INTEGER_POLICY = {f.name for f in fields(RiskPolicy)} - {"travel_hours"}
-
 
 def _threshold(name: str) -> str:
     """``name``'s threshold from the brand's overrides, as ``RiskPolicy.from_overrides``
-    reads it: a positive JSON number (never a boolean), truncated for whole-number
-    settings; otherwise the default, passed as the parameter ``policy_<name>``."""
+    reads it: a JSON number (never a boolean) of at least 1, truncated; otherwise the
+    default, passed as the parameter ``policy_<name>``."""
     value = f"(f.risk_policy ->> '{name}')::numeric"
-    usable = f"json_typeof(f.risk_policy -> '{name}') = 'number' AND {value} > 0"
-    read = f"trunc({value})" if name in _INTEGER_POLICY else value
-    return f"CASE WHEN {usable} THEN {read} ELSE %(policy_{name})s::numeric END AS {name}"
+    usable = f"json_typeof(f.risk_policy -> '{name}') = 'number' AND {value} >= 1"
+    return f"CASE WHEN {usable} THEN trunc({value}) ELSE %(policy_{name})s::numeric END AS {name}"
+
+
+def owned_sql(column: str) -> str:
+    """Whether the parameter ``owner`` is one of the hashes in ``column``
+    (:func:`tracemark.scanning.counting.is_owner`)."""
+    return f"(strpos(coalesce({column}, ''), ' ' || %(owner)s::text || ' ') > 0)"
 
 
 def judgement_sql() -> str:
     """The patterns of :func:`tracemark.scanning.risk.judge`, in its order, as one SQL
-    array expression over ``s`` (the unit's counted state: ``scan_count``,
-    ``first_scan_at``, ``devices_today``, ``networks_today``, ``countries``,
-    ``prev_country``, ``prev_country_at``, ``claimed_at``, ``claim_device_hash``),
-    ``p`` (the thresholds), ``n.country`` (new country marks) and the parameters
-    ``now``, ``country`` and ``device``."""
+    array expression over ``s`` (the unit's counted state: ``places``, ``countries``,
+    ``owner_devices``), ``p`` (the thresholds) and the parameter ``owner``."""
+    owner = owned_sql("s.owner_devices")
     patterns = (
-        ("many_networks", "s.networks_today >= p.networks_per_day"),
-        (
-            "many_devices",
-            "s.devices_today >= p.devices_per_day AND s.networks_today >= p.devices_networks",
-        ),
-        ("many_countries", "s.countries >= p.countries"),
-        (
-            "impossible_travel",
-            "%(country)s::text IS NOT NULL AND s.prev_country IS NOT NULL"
-            " AND s.prev_country <> %(country)s::text"
-            " AND %(now)s::timestamptz - s.prev_country_at"
-            " <= p.travel_hours * interval '1 hour'",
-        ),
-        (
-            "claimed_elsewhere",
-            "s.claimed_at IS NOT NULL AND s.claim_device_hash IS DISTINCT FROM %(device)s::text",
-        ),
-        (
-            "stale_reappearance",
-            "n.country > 0 AND s.scan_count > 1"
-            " AND %(now)s::timestamptz - s.first_scan_at > p.stale_days * interval '1 day'",
-        ),
+        ("many_networks", f"NOT {owner} AND s.places >= p.places"),
+        ("many_countries", f"NOT {owner} AND s.countries >= p.countries"),
     )
     cases = ", ".join(f"CASE WHEN {test} THEN '{name}' END" for name, test in patterns)
     return f"array_remove(ARRAY[{cases}]::text[], NULL)"
@@ -108,24 +89,67 @@ COLUMNS = (
     "verdict",
     "reason",
     "patterns",
+    "kind",
+    "owner",
 )
+
+#: The marks whose novelty the counting reads, with the day they are written for: the
+#: day's (is this a scan?), then the window's (written for scans only).
+_DAY_MARKS = (("device", "day", "device"), ("agent", "day", "agent"))
+_WINDOW_MARKS = (
+    ("origin", "window", "origin"),
+    ("origin", "window_next", "origin_next"),
+    ("place", "window", "place"),
+    ("place", "window_next", "place_next"),
+    ("country", "window", "country"),
+    ("country", "window_next", "country_next"),
+)
+
+
+def _values(marks: tuple) -> str:
+    return ",\n    ".join(f"('{k}', %({d})s::date, %({v})s::text)" for k, d, v in marks)
+
+
+def _novel(marks: tuple) -> str:
+    return ",\n         ".join(
+        f"coalesce(bool_or(kind = '{k}' AND day = %({d})s::date), false) AS {v}"
+        for k, d, v in marks
+    )
+
+
+def _window_count(column: str, flag: str) -> str:
+    """A window counter after this scan: the count as the window stands (carried over
+    from the next-window counter when the window turned), plus this scan's place unless
+    the scan is the owner's (:func:`tracemark.scanning.counting._upsert`)."""
+    add = f"CASE WHEN {owned_sql('o.owner_devices')} THEN 0 ELSE excluded.{flag} END"
+    if column.endswith("_next"):
+        current = f"CASE WHEN o.window_start = excluded.window_start THEN o.{column} ELSE 0 END"
+    else:
+        current = (
+            f"CASE WHEN o.window_start = excluded.window_start THEN o.{column}"
+            f" WHEN o.window_start = %(window_prev)s::date THEN o.{column}_next ELSE 0 END"
+        )
+    return f"{current} + {add}"
 
 
 @cache
 def scan_sql() -> str:
-    """The one statement of a scan of a code whose signature verified (parameters:
-    ``kid``, ``serial``, ``lot``, ``gtin``, ``device``, ``network``, ``country``, ``now``,
-    ``day``, ``locale``, ``device_class`` and ``policy_<threshold>`` for each default).
+    """The one statement of a scan of a code whose signature verified (parameters: ``kid``,
+    ``serial``, ``lot``, ``gtin``, the marks of :func:`tracemark.scanning.counting.marks`,
+    ``staff_brands``, the event's ``event_device``, ``network``, ``country_code``,
+    ``locale``, ``device_class``, ``now`` and ``policy_<threshold>`` for each default).
 
     It always returns one row and stores one event: for a code naming no stored unit,
-    every column is null and the event says ``not_genuine``/``unknown_serial``."""
+    every column is null and the event says ``not_genuine``/``unknown_serial``. The
+    counting is :func:`tracemark.scanning.counting.tally`'s, in SQL."""
+    first = "o.scan_count = 0 AND excluded.scan_count = 1"
     # Built from this module's constants only; every value is a bound parameter.
     return f"""
 WITH facts AS (
   SELECT u.id AS unit_id, u.serial, j.with_pin, b.id AS batch_id, b.lot,
          b.status AS batch_status, b.notice, p.gtin, br.id AS brand_id,
          br.name AS brand_name, br.contact_url AS brand_contact, br.risk_policy,
-         k.status AS key_status
+         k.status AS key_status, br.id = ANY(%(staff_brands)s::bigint[]) AS staff
   FROM signing_key k
   JOIN unit u ON u.brand_id = k.brand_id
   JOIN issuance_job j ON u.job_id = j.id AND j.signing_key_id = k.id
@@ -134,51 +158,65 @@ WITH facts AS (
   JOIN brand br ON u.brand_id = br.id
   WHERE k.kid = %(kid)s::text AND u.serial = %(serial)s::text
     AND b.lot = %(lot)s::text AND p.gtin = %(gtin)s::text
-), new_marks AS (
+), day_marks AS (
   INSERT INTO unit_scan_mark (unit_id, kind, day, value, seen_at)
   SELECT f.unit_id, m.kind, m.day, m.value, %(now)s::timestamptz
   FROM facts f CROSS JOIN (VALUES
-    ('device', %(day)s::date, %(device)s::text),
-    ('network', %(day)s::date, %(network)s::text),
-    ('country', DATE '1970-01-01', %(country)s::text)
+    {_values(_DAY_MARKS)}
   ) AS m (kind, day, value)
-  WHERE m.value IS NOT NULL
+  WHERE m.value IS NOT NULL AND NOT f.staff
   ON CONFLICT DO NOTHING
-  RETURNING kind
+  RETURNING kind, day
+), d AS (
+  SELECT {_novel(_DAY_MARKS)}
+  FROM day_marks
+), window_marks AS (
+  INSERT INTO unit_scan_mark (unit_id, kind, day, value, seen_at)
+  SELECT f.unit_id, m.kind, m.day, m.value, %(now)s::timestamptz
+  FROM facts f CROSS JOIN d CROSS JOIN (VALUES
+    {_values(_WINDOW_MARKS)}
+  ) AS m (kind, day, value)
+  WHERE m.value IS NOT NULL AND d.device AND (%(known)s::boolean OR d.agent)
+  ON CONFLICT DO NOTHING
+  RETURNING kind, day
+), w AS (
+  SELECT {_novel(_WINDOW_MARKS)}
+  FROM window_marks
 ), n AS (
-  SELECT count(*) FILTER (WHERE kind = 'device') AS device,
-         count(*) FILTER (WHERE kind = 'network') AS network,
-         count(*) FILTER (WHERE kind = 'country') AS country
-  FROM new_marks
+  SELECT (d.device AND (%(known)s::boolean OR d.agent))::int AS scan,
+         (NOT f.staff AND NOT (d.device AND (%(known)s::boolean OR d.agent)))::int AS view,
+         (w.origin AND w.place)::int AS place,
+         (w.origin_next AND w.place_next)::int AS place_next,
+         (w.origin AND w.place AND w.country)::int AS country,
+         (w.origin_next AND w.place_next AND w.country_next)::int AS country_next
+  FROM facts f CROSS JOIN d CROSS JOIN w
 ), s AS (
   INSERT INTO unit_scan_state AS o (
-    unit_id, scan_count, first_scan_at, first_country, last_scan_at, last_country,
-    last_country_at, day, devices_today, networks_today, countries, pin_failures)
-  SELECT f.unit_id, 1, %(now)s::timestamptz, %(country)s::text, %(now)s::timestamptz,
-         %(country)s::text,
-         CASE WHEN %(country)s::text IS NOT NULL THEN %(now)s::timestamptz END,
-         %(day)s::date, n.device, n.network, n.country, 0
+    unit_id, scan_count, views, first_scan_at, first_country, last_scan_at, window_start,
+    places, places_next, countries, countries_next, pin_failures)
+  SELECT f.unit_id, n.scan, n.view, %(now)s::timestamptz, %(country_code)s::text,
+         %(now)s::timestamptz, %(window)s::date, n.place, n.place_next, n.country,
+         n.country_next, 0
   FROM facts f CROSS JOIN n
   ON CONFLICT (unit_id) DO UPDATE SET
-    scan_count = o.scan_count + 1,
-    last_scan_at = excluded.last_scan_at,
-    day = excluded.day,
-    devices_today = CASE WHEN o.day = excluded.day THEN o.devices_today ELSE 0 END
-      + excluded.devices_today,
-    networks_today = CASE WHEN o.day = excluded.day THEN o.networks_today ELSE 0 END
-      + excluded.networks_today,
-    countries = o.countries + excluded.countries,
-    prev_country = o.last_country,
-    prev_country_at = o.last_country_at,
-    last_country = coalesce(excluded.last_country, o.last_country),
-    last_country_at = coalesce(excluded.last_country_at, o.last_country_at)
+    scan_count = o.scan_count + excluded.scan_count,
+    views = o.views + excluded.views,
+    first_scan_at = CASE WHEN {first} THEN excluded.first_scan_at ELSE o.first_scan_at END,
+    first_country = CASE WHEN {first} THEN excluded.first_country ELSE o.first_country END,
+    last_scan_at = CASE WHEN excluded.scan_count + excluded.views > 0
+                        THEN excluded.last_scan_at ELSE o.last_scan_at END,
+    window_start = excluded.window_start,
+    places = {_window_count("places", "places")},
+    places_next = {_window_count("places_next", "places_next")},
+    countries = {_window_count("countries", "countries")},
+    countries_next = {_window_count("countries_next", "countries_next")}
   RETURNING o.scan_count, o.first_scan_at, o.first_country, o.claimed_at,
-            o.claim_device_hash, o.devices_today, o.networks_today, o.countries,
-            o.prev_country, o.prev_country_at
+            o.owner_devices, o.places, o.countries
 ), p AS (
   SELECT {policy_sql()} FROM facts f
 ), judged AS (
   SELECT f.*, s.scan_count, s.first_scan_at, s.first_country, s.claimed_at,
+         {owned_sql("s.owner_devices")} AS owner, n.scan,
          {judgement_sql()} AS patterns
   FROM facts f CROSS JOIN s CROSS JOIN n CROSS JOIN p
 ), verdict AS (
@@ -194,17 +232,21 @@ WITH facts AS (
          WHEN j.batch_status = 'on_hold' THEN 'on_hold'
          WHEN cardinality(j.patterns) > 0 THEN j.patterns[1]
          WHEN j.scan_count <= 1 THEN 'first_scan'
-         ELSE 'scanned_before' END AS reason
+         ELSE 'scanned_before' END AS reason,
+    CASE WHEN j.staff THEN 'staff' WHEN j.scan = 1 THEN 'scan' ELSE 'view' END AS kind
   FROM judged j
 ), one AS (
   SELECT v.* FROM (VALUES (1)) AS x (x) LEFT JOIN verdict v ON true
 ), event AS (
   INSERT INTO scan_event (brand_id, unit_id, scanned_at, verdict, reason, country, locale,
-                          device_hash, network_hash, device_class)
-  SELECT one.brand_id, one.unit_id, %(now)s::timestamptz,
+                          device_hash, network_hash, device_class, kind)
+  -- a serial the brand never issued counts for the brand whose key signed it
+  SELECT coalesce(one.brand_id,
+                  (SELECT sk.brand_id FROM signing_key sk WHERE sk.kid = %(kid)s::text)),
+         one.unit_id, %(now)s::timestamptz,
          coalesce(one.verdict, 'not_genuine'), coalesce(one.reason, 'unknown_serial'),
-         %(country)s::text, %(locale)s::text, %(device)s::text, %(network)s::text,
-         %(device_class)s::text
+         %(country_code)s::text, %(locale)s::text, %(event_device)s::text,
+         %(network)s::text, %(device_class)s::text, coalesce(one.kind, 'scan')
   FROM one
 )
 SELECT {", ".join(COLUMNS)} FROM one
@@ -214,9 +256,19 @@ SELECT {", ".join(COLUMNS)} FROM one
 #: The event of a code refused before any unit lookup (malformed, unknown key, forged).
 EVENT_SQL = """
 INSERT INTO scan_event (brand_id, unit_id, scanned_at, verdict, reason, country, locale,
-                        device_hash, network_hash, device_class)
-VALUES (NULL, NULL, %(now)s::timestamptz, 'not_genuine', %(reason)s::text, %(country)s::text,
-        %(locale)s::text, %(device)s::text, %(network)s::text, %(device_class)s::text)
+                        device_hash, network_hash, device_class, kind)
+VALUES (
+  -- the brand the code names (tracemark.scanning.attribution, in SQL): its key's, else
+  -- the one brand with a product of its GTIN, else the holder of the GTIN's prefix
+  coalesce(
+    (SELECT sk.brand_id FROM signing_key sk WHERE sk.kid = %(kid)s::text),
+    (SELECT min(p.brand_id) FROM product p WHERE p.gtin = %(gtin)s::text
+     HAVING count(DISTINCT p.brand_id) = 1),
+    (SELECT bp.brand_id FROM brand_prefix bp
+     WHERE substr(%(gtin)s::text, 2) LIKE bp.prefix || '%' LIMIT 1)),
+  NULL, %(now)s::timestamptz, 'not_genuine', %(reason)s::text, %(country_code)s::text,
+  %(locale)s::text, %(event_device)s::text, %(network)s::text, %(device_class)s::text,
+  'scan')
 """
 
 
@@ -286,10 +338,9 @@ def execute(engine: Engine, statement: Statement, parameters: dict[str, Any]) ->
 
 def record(engine: Engine, code: UnitCode, marks: dict[str, Any]) -> tuple[CodeCheck, dict]:
     """Scan ``code`` (its signature verified) in one statement. ``marks`` holds the
-    statement's scan parameters (``device``, ``network``, ``country``, ``now``, ``day``,
-    ``locale``, ``device_class``). Returns the code's check and the judged history
-    (``verdict``, ``reason``, ``patterns``, ``scan_count``, ``first_scan_at``,
-    ``first_country``, ``claimed_at``)."""
+    statement's scan parameters (see :func:`scan_sql`). Returns the code's check and the
+    judged history (``verdict``, ``reason``, ``patterns``, ``scan_count``,
+    ``first_scan_at``, ``first_country``, ``claimed_at``, ``kind``, ``owner``)."""
     parameters = {
         "kid": code.kid,
         "serial": code.serial,
@@ -324,6 +375,10 @@ def record(engine: Engine, code: UnitCode, marks: dict[str, Any]) -> tuple[CodeC
     return CodeCheck(Identity.GENUINE, "genuine", code, facts), row
 
 
-def record_refused(engine: Engine, reason: str, marks: dict[str, Any]) -> None:
-    """Store the event of a code refused before any lookup (one statement)."""
-    execute(engine, _statements()[1], {"reason": reason[:64], **marks})
+def record_refused(
+    engine: Engine, reason: str, marks: dict[str, Any], code: UnitCode | None = None
+) -> None:
+    """Store the event of a code refused before any lookup (one statement), counted for
+    the brand ``code`` names (:mod:`tracemark.scanning.attribution`), if any."""
+    named = {"kid": code.kid if code else None, "gtin": code.gtin if code else None}
+    execute(engine, _statements()[1], {"reason": reason[:64], **marks, **named})

@@ -1,36 +1,34 @@
 """Recording scans and judging them: the step after a code's identity is checked.
 
-Devices and networks are never stored in the clear: each appears as an HMAC under a
-salt derived from the deployment secret and the day, so hashes link scans within a day
-(which clone detection needs) but not across days, and cannot be reversed to an IP.
-Per-unit state changes by single atomic statements (an upsert for counters, insert-or-
-ignore for distinct marks), so counts stay exact when many scans of one code race.
+Devices and networks are never stored in the clear: each appears as a keyed hash
+(:mod:`tracemark.scanning.counting`): scan events and the new-scan marks under a salt
+that rotates daily, a unit's clone-risk marks under a key of the unit and its window,
+so no stored value links two units, or one unit's scans beyond its window, and none can
+be reversed to an address. Per-unit state changes by single atomic statements (an
+upsert for counters, insert-or-ignore for distinct marks), so counts stay exact when
+many scans of one code race.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
-import hashlib
-import hmac
-import ipaddress
 from dataclasses import dataclass, field
-from functools import cache
 
-from sqlalchemy import String, bindparam, case, func, insert, literal, select, union_all
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracemark.codes.keycache import KeyCache
 from tracemark.codes.verify import CodeCheck, Identity, check_url, load_key, verified_code
-from tracemark.db import dialect_name, insert_for
-from tracemark.models import BatchStatus, ScanEvent, UnitScanMark, UnitScanState
+from tracemark.db import dialect_name
+from tracemark.models import BatchStatus
 from tracemark.models.base import as_utc, utcnow
-from tracemark.scanning import scan_statement
+from tracemark.scanning import counting, scan_statement
+from tracemark.scanning.attribution import claimed_brand
+from tracemark.scanning.counting import Who, day_hash, network_of, place_of
 from tracemark.scanning.devices import device_class
 from tracemark.scanning.risk import Observation, RiskPolicy, judge
 
-#: The day used for marks that count "ever" rather than "today" (countries).
-EVER = dt.date(1970, 1, 1)
+__all__ = ["Client", "ScanOutcome", "Verdict", "day_hash", "network_of", "place_of", "scan_code"]
 
 
 class Verdict(enum.StrEnum):
@@ -59,6 +57,25 @@ class Client:
     #: ISO 3166-1 alpha-2, from a trusted proxy header; None when unknown.
     country: str | None = None
     locale: str | None = None
+    #: The device cookie's random id (a fresh one when the request had none; None: make
+    #: one up for this request only, as for API clients).
+    device_id: str | None = None
+    #: The request presented that cookie (a returning device).
+    device_known: bool = False
+    #: Brands the signed-in user is a member of: their scans of those brands' units are
+    #: staff scans, counted apart from consumers'.
+    staff_brands: frozenset[int] = frozenset()
+
+    def who(self, brand_id: int | None) -> Who:
+        """The client as the counting sees it, for a unit of ``brand_id``."""
+        return Who(
+            device_id=self.device_id or counting.new_device_id(),
+            device_known=self.device_known and self.device_id is not None,
+            ip=self.ip,
+            agent=counting.agent_value(self.ip, self.user_agent, self.accept_language),
+            country=self.country,
+            staff=brand_id is not None and brand_id in self.staff_brands,
+        )
 
 
 @dataclass(frozen=True)
@@ -71,26 +88,10 @@ class ScanOutcome:
     first_scan_at: dt.datetime | None = None
     first_country: str | None = None
     claimed_at: dt.datetime | None = None
-
-
-def network_of(ip: str | None) -> str:
-    """The network a client is in: its IPv4 /24 or IPv6 /48 ('unknown' if unparsable)."""
-    try:
-        address = ipaddress.ip_address((ip or "").strip())
-    except ValueError:
-        return "unknown"
-    prefix = 24 if address.version == 4 else 48
-    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
-
-
-def day_hash(secret: bytes, day: dt.date, value: str) -> str:
-    salt = hmac.new(secret, b"tracemark-scan-salt|" + day.isoformat().encode(), hashlib.sha256)
-    digest = hmac.new(salt.digest(), value.encode("utf-8", "replace"), hashlib.sha256)
-    return digest.hexdigest()[:32]
-
-
-def device_value(client: Client) -> str:
-    return f"{client.user_agent[:300]}|{client.accept_language[:100]}|{network_of(client.ip)}"
+    #: ``scan``, ``view`` or ``staff`` (see ``ScanEvent.kind``); None when not counted.
+    kind: str | None = None
+    #: The scan comes from one of the devices that claimed the unit with its PIN.
+    owner: bool = False
 
 
 def scan_code(
@@ -116,12 +117,18 @@ def scan_code(
             check = check_url(session, url, keys)
             return record_and_judge(session, check, client, secret=secret, now=now)
     now = now or utcnow()
-    marks = _marks(client, secret, now)
     code = verified_code(url, keys, lambda kid: _load_key(sessions, kid))
-    if isinstance(code, CodeCheck):
-        scan_statement.record_refused(engine, code.reason, marks)
+    if isinstance(code, CodeCheck):  # a forged code counts for the brand it names
+        marks = _event_marks(client, secret, now)
+        scan_statement.record_refused(engine, code.reason, marks, code.code)
         return ScanOutcome(Verdict.NOT_GENUINE, code.reason, code)
-    check, row = scan_statement.record(engine, code, marks)
+    who = client.who(None)
+    values = {
+        **counting.marks(who, code.serial, secret, now),
+        **_event_marks(client, secret, now, who.device_id),
+        "staff_brands": sorted(client.staff_brands),
+    }
+    check, row = scan_statement.record(engine, code, values)
     if check.facts is None:
         return ScanOutcome(Verdict.NOT_GENUINE, check.reason, check)
     return ScanOutcome(
@@ -133,6 +140,8 @@ def scan_code(
         row["first_scan_at"],
         row["first_country"],
         row["claimed_at"],
+        row["kind"],
+        row["owner"],
     )
 
 
@@ -141,15 +150,22 @@ def _load_key(sessions: sessionmaker[Session], kid: str):
         return load_key(session, kid)
 
 
-def _marks(client: Client, secret: bytes, now: dt.datetime) -> dict:
-    """What a scan stores about its client, hashed: the one statement's parameters."""
+def _event_marks(
+    client: Client, secret: bytes, now: dt.datetime, device_id: str | None = None
+) -> dict:
+    """What a scan event stores about its client, hashed under the day's salt."""
     day = now.date()
+    device = device_id or client.device_id
+    device_value = (
+        counting.device_value(device)
+        if device
+        else counting.agent_value(client.ip, client.user_agent, client.accept_language)
+    )
     return {
         "now": now,
-        "day": day,
-        "device": day_hash(secret, day, device_value(client)),
+        "event_device": day_hash(secret, day, device_value),
         "network": day_hash(secret, day, network_of(client.ip)),
-        "country": client.country,
+        "country_code": client.country,
         "locale": (client.locale or "")[:16] or None,
         "device_class": device_class(client.user_agent),
     }
@@ -165,33 +181,24 @@ def record_and_judge(
 ) -> ScanOutcome:
     """Store the scan and return the consumer's verdict. The caller commits.
 
-    For a known unit: the distinct marks (insert-or-ignore, reporting which were new)
-    and the counters (one upsert that also returns the history the judgement needs) —
-    one statement on PostgreSQL, two on SQLite — then the scan event.
+    For a known unit: the distinct marks (insert-or-ignore, reporting which were new),
+    the counters (one upsert that also returns the history the judgement needs), then the
+    scan event; the counting rule is :func:`tracemark.scanning.counting.tally`.
     """
     now = now or utcnow()
-    day = now.date()
-    device = day_hash(secret, day, device_value(client))
-    network = day_hash(secret, day, network_of(client.ip))
     facts = check.facts
     if check.identity is Identity.NOT_GENUINE or facts is None:
         outcome = ScanOutcome(Verdict.NOT_GENUINE, check.reason, check)
-        _store_event(session, outcome, client, device, network, now)
+        _store_event(session, outcome, _event_marks(client, secret, now), "scan")
         return outcome
-    state, new = _count_scan(session, facts.unit_id, device, network, client.country, now)
+    who = client.who(facts.brand_id)
+    values = counting.marks(who, check.code.serial, secret, now)
+    state = _count_scan(session, facts.unit_id, values, now)
+    owner = counting.is_owner(state.owner_devices, values["owner"])
     policy = RiskPolicy.from_overrides(facts.risk_policy)
-    observation = Observation(
-        now=now,
-        first_scan_at=state.first_scan_at,
-        networks_today=state.networks_today,
-        devices_today=state.devices_today,
-        countries_seen=state.countries,
-        other_country_recently=_travelled(state, client.country, now, policy),
-        claimed_elsewhere=state.claimed_at is not None and state.claim_device_hash != device,
-        new_country_later="country" in new and state.scan_count > 1,
-    )
-    patterns = judge(observation, policy)
+    patterns = judge(Observation(state.places, state.countries, owner), policy)
     verdict, reason = _verdict(check, state.scan_count, patterns)
+    kind = "staff" if who.staff else "scan" if state.scan else "view"
     outcome = ScanOutcome(
         verdict,
         reason,
@@ -201,8 +208,10 @@ def record_and_judge(
         state.first_scan_at,
         state.first_country,
         state.claimed_at,
+        kind,
+        owner,
     )
-    _store_event(session, outcome, client, device, network, now)
+    _store_event(session, outcome, _event_marks(client, secret, now, who.device_id), kind)
     return outcome
 
 
@@ -220,195 +229,79 @@ def _verdict(check: CodeCheck, scan_count: int, patterns: list[str]) -> tuple[Ve
     return Verdict.GENUINE_SCANNED_BEFORE, "scanned_before"
 
 
-def _travelled(state, country: str | None, now: dt.datetime, policy: RiskPolicy) -> bool:
-    """Seen in another country within ``travel_hours`` before this scan."""
-    if country is None or state.prev_country in (None, country):
-        return False
-    return now - state.prev_country_at <= dt.timedelta(hours=policy.travel_hours)
-
-
-#: The kinds of distinct mark, each counted by a column of the scan state.
-KINDS = ("device", "network", "country")
-
-
-@cache
-def _statements(dialect: str) -> tuple:
-    """The scan path's statements, built once per dialect with bind parameters: building
-    SQLAlchemy expressions costs more than running them, and these run on every scan.
-
-    On PostgreSQL the marks insert is a data-modifying CTE of the counters upsert, so a
-    scan of a known unit is one round trip; its ``RETURNING`` says which marks were new.
-    """
-    insert_ = insert_for(dialect)
-    mark = UnitScanMark.__table__.c
-    if dialect == "postgresql":
-        unit_id, now = bindparam("unit_id", type_=mark.unit_id.type), bindparam("now")
-        day, country = bindparam("day", type_=mark.day.type), bindparam("country", type_=String)
-
-        def row(kind: str, when, value):
-            return select(unit_id, literal(kind, String), when, value, now)
-
-        rows = union_all(
-            row("device", day, bindparam("device", type_=String)),
-            row("network", day, bindparam("network", type_=String)),
-            row("country", literal(EVER), country).where(country.is_not(None)),
-        )
-        marks = (
-            insert_(UnitScanMark)
-            .from_select(["unit_id", "kind", "day", "value", "seen_at"], rows)
-            .on_conflict_do_nothing()
-            .returning(mark.kind)
-            .cte("new_marks")
-        )
-        new = {
-            kind: select(func.count())
-            .select_from(marks)
-            .where(marks.c.kind == kind)
-            .scalar_subquery()
-            for kind in KINDS
-        }
-        state = _upsert(insert_, new).cte("state")
-        count = select(state, *(new[kind].label(f"new_{kind}") for kind in KINDS))
-        return None, count, insert(ScanEvent.__table__)
-    marks = insert_(UnitScanMark).on_conflict_do_nothing().returning(mark.kind)
-    new = {kind: bindparam(f"new_{kind}") for kind in KINDS}
-    return marks, _upsert(insert_, new), insert(ScanEvent.__table__)
-
-
-def _upsert(insert_, new: dict):
-    """Count one scan of a unit, with ``new`` giving how many of each mark were new."""
-    state = UnitScanState.__table__.c
-    now, day = bindparam("now"), bindparam("day")
-    country = bindparam("country", type_=state.last_country.type)
-    upsert = insert_(UnitScanState).values(
-        unit_id=bindparam("unit_id"),
-        scan_count=1,
-        first_scan_at=now,
-        first_country=country,
-        last_scan_at=now,
-        last_country=country,
-        last_country_at=bindparam("country_at"),
-        day=day,
-        devices_today=new["device"],
-        networks_today=new["network"],
-        countries=new["country"],
-        pin_failures=0,
-    )
-    same_day = state.day == day
-    return upsert.on_conflict_do_update(
-        index_elements=[state.unit_id],
-        set_={
-            "scan_count": state.scan_count + 1,
-            "last_scan_at": now,
-            "day": day,
-            "devices_today": case((same_day, state.devices_today), else_=0) + new["device"],
-            "networks_today": case((same_day, state.networks_today), else_=0) + new["network"],
-            "countries": state.countries + new["country"],
-            "prev_country": state.last_country,
-            "prev_country_at": state.last_country_at,
-            "last_country": func.coalesce(upsert.excluded.last_country, state.last_country),
-            "last_country_at": func.coalesce(
-                upsert.excluded.last_country_at, state.last_country_at
-            ),
-        },
-    ).returning(
-        state.scan_count,
-        state.first_scan_at,
-        state.first_country,
-        state.claimed_at,
-        state.claim_device_hash,
-        state.devices_today,
-        state.networks_today,
-        state.countries,
-        state.prev_country,
-        state.prev_country_at,
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class _State:
     scan_count: int
     first_scan_at: dt.datetime
     first_country: str | None
     claimed_at: dt.datetime | None
-    claim_device_hash: str | None
-    devices_today: int
-    networks_today: int
+    owner_devices: str | None
+    places: int
     countries: int
-    prev_country: str | None
-    prev_country_at: dt.datetime | None
+    #: This open was a new scan (not a view).
+    scan: bool
 
 
-def _count_scan(
-    session: Session,
-    unit_id: int,
-    device: str,
-    network: str,
-    country: str | None,
-    now: dt.datetime,
-) -> tuple[_State, set[str]]:
-    """Mark the scan's device, network and country, count the scan and the new marks,
-    keep the country history; returns the state and the kinds of mark that were new.
+def _count_scan(session: Session, unit_id: int, values: dict, now: dt.datetime) -> _State:
+    """Mark the scan, count it (:func:`counting.tally`) and return the unit's state: the
+    day's marks, then for a scan (not a view) its window marks, then the upsert.
 
-    SET expressions see the row as it was, so ``prev_country`` takes the old
-    ``last_country``; concurrent scans of one unit serialise on the row, and a mark
-    raced by two scans is inserted (and counted) by one of them only.
+    SET expressions see the row as it was; concurrent scans of one unit serialise on the
+    row, and a mark raced by two scans is inserted (and counted) by one of them only.
     """
     connection = session.connection()
-    marks, count, _event = _statements(dialect_name(session))
+    marks, count, _event = counting.count_statements(dialect_name(session))
+    new = _insert_marks(connection, marks, counting.day_mark_rows(unit_id, values, now))
+    if counting.is_scan(values, new):  # not a view: the device and place in the window
+        new |= _insert_marks(connection, marks, counting.window_mark_rows(unit_id, values, now))
+    added = counting.tally(values, new)
+    flags = {name: int(getattr(added, name)) for name in added.__slots__}
     parameters = {
         "unit_id": unit_id,
         "now": now,
-        "day": now.date(),
-        "country": country,
-        "country_at": now if country else None,
+        "window": values["window"],
+        "window_prev": values["window_prev"],
+        "country_code": values["country_code"],
+        "owner": values["owner"],
+        **flags,
     }
-    if marks is None:
-        row = connection.execute(count, {**parameters, "device": device, "network": network})
-        row = row.one()
-        new = {kind for kind in KINDS if getattr(row, f"new_{kind}")}
-    else:
-        rows = [
-            {"unit_id": unit_id, "kind": kind, "day": day, "value": value, "seen_at": now}
-            for kind, day, value in (
-                ("device", now.date(), device),
-                ("network", now.date(), network),
-                ("country", EVER, country),
-            )
-            if value is not None
-        ]
-        new = set(connection.execute(marks, rows).scalars())
-        flags = {f"new_{kind}": int(kind in new) for kind in KINDS}
-        row = connection.execute(count, {**parameters, **flags}).one()
-    state = _State(
+    row = connection.execute(count, parameters).one()
+    return _State(
         row.scan_count,
         as_utc(row.first_scan_at),
         row.first_country,
         as_utc(row.claimed_at),
-        row.claim_device_hash,
-        row.devices_today,
-        row.networks_today,
+        row.owner_devices,
+        row.places,
         row.countries,
-        row.prev_country,
-        as_utc(row.prev_country_at),
+        added.scan,
     )
-    return state, new
 
 
-def _store_event(session, outcome: ScanOutcome, client: Client, device, network, now) -> None:
-    facts = outcome.check.facts
+def _insert_marks(connection, marks, rows: list[dict]) -> set[tuple[str, dt.date]]:
+    """Insert-or-ignore ``rows``; the (kind, day) of those that were new."""
+    return {(kind, day) for kind, day in connection.execute(marks, rows)} if rows else set()
+
+
+def _store_event(session, outcome: ScanOutcome, event: dict, kind: str) -> None:
+    facts, code = outcome.check.facts, outcome.check.code
+    if facts is not None:
+        brand_id = facts.brand_id
+    else:  # a forged code counts for the brand it names (its key id, GTIN or prefix)
+        brand_id = claimed_brand(session, code.gtin, code.kid) if code is not None else None
     session.connection().execute(
-        _statements(dialect_name(session))[2],
+        counting.count_statements(dialect_name(session))[2],
         {
-            "brand_id": facts.brand_id if facts else None,
+            "brand_id": brand_id,
             "unit_id": facts.unit_id if facts else None,
-            "scanned_at": now,
+            "scanned_at": event["now"],
             "verdict": outcome.verdict.value,
             "reason": outcome.reason[:64],
-            "country": client.country,
-            "locale": (client.locale or "")[:16] or None,
-            "device_hash": device,
-            "network_hash": network,
-            "device_class": device_class(client.user_agent),
+            "country": event["country_code"],
+            "locale": event["locale"],
+            "device_hash": event["event_device"],
+            "network_hash": event["network"],
+            "device_class": event["device_class"],
+            "kind": kind,
         },
     )

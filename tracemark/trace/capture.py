@@ -25,11 +25,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, delete, insert, select, text, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tracemark.db import bulk_insert, chunked, is_postgresql
+from tracemark.db import chunked, insert_returning_ids, insert_rows
 from tracemark.epcis import documents as epcis
 from tracemark.epcis import identifiers as epcs
 from tracemark.epcis.documents import EpcisError, EventRecord
@@ -48,6 +48,7 @@ from tracemark.models import (
 )
 from tracemark.models.base import utcnow
 from tracemark.quality import rule_actions, rules
+from tracemark.trace.events import sites_by_location
 
 __all__ = ["CaptureResult", "EpcisError", "capture_document", "capture_event", "capture_events"]
 
@@ -136,13 +137,11 @@ def _resolve(session: Session, brand_id: int, records: list[EventRecord]) -> dic
 
 
 def _sites(session: Session, brand_id: int, records: list[EventRecord]) -> dict[str, Site]:
-    names = {r.biz_location for r in records} | {r.read_point for r in records}
-    names.discard(None)
-    sites = {}
-    for chunk in chunked(names):
-        query = select(Site).where(Site.brand_id == brand_id, Site.location_id.in_(chunk))
-        sites.update({site.location_id: site for site in session.scalars(query)})
-    return sites
+    """Canonical location identifier → the brand's site whose ``location_id`` it is, in
+    any spelling (a site entered as an SGLN URN is found by its Digital Link too)."""
+    if not any(r.biz_location or r.read_point for r in records):
+        return {}
+    return sites_by_location(session, brand_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +186,7 @@ def _sort(
             record.error_declaration is None
             and found.digest is not None
             and found.digest != record.digest
+            and found.digest != epcis.content_digest(record, as_spelt=True)
         ):
             raise EpcisError(
                 "event_id_conflict",
@@ -268,6 +268,7 @@ def _store_once(session: Session, brand: Brand, records: list[EventRecord]) -> C
                 "content_sha256": record.digest,
                 "error_declared_at": record.declared_at,
                 "error_declaration": record.error_declaration,
+                "spellings": record.spellings or None,
             }
         )
     with session.begin_nested():
@@ -338,30 +339,13 @@ def _about(
 
 
 def _insert_events(session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert event rows, returning their ids in order. PostgreSQL: ids drawn from the
-    sequence, rows by COPY (a thousand-row INSERT costs more to build than to run)."""
-    table = TraceEvent.__table__
-    if not is_postgresql(session):
-        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        return list(session.connection().execute(statement, rows).scalars())
-    ids = session.scalars(
-        text(
-            "SELECT nextval(pg_get_serial_sequence('trace_event', 'id'))"
-            " FROM generate_series(1, :n)"
-        ),
-        {"n": len(rows)},
-    ).all()
-    for event_id, row in zip(ids, rows, strict=True):
-        row["id"] = event_id
-    _insert_rows(session, table, rows)
-    return list(ids)
+    """Insert event rows, returning their ids in order (see :func:`insert_returning_ids`)."""
+    return insert_returning_ids(session, TraceEvent.__table__, rows)
 
 
 def _insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
     """Bulk insert rows of one shape (COPY on PostgreSQL)."""
-    if rows:
-        columns = list(rows[0])
-        bulk_insert(session, table, columns, [[row[c] for c in columns] for row in rows])
+    insert_rows(session, table, rows)
 
 
 def _batch_of(record: EventRecord, resolved: dict[str, _Resolved]) -> int | None:

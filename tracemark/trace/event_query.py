@@ -12,7 +12,7 @@ import binascii
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from tracemark.epcis import documents as epcis
@@ -24,20 +24,50 @@ MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
 
 
+#: Object roles each identifier filter looks in (EPCIS 2.0 §8.2.7.1, SimpleEventQuery).
+MATCH_ROLES = {
+    "epc": ("epc", "child"),
+    "parent": (),  # the event's parentID
+    "input": ("input",),
+    "output": ("output",),
+    "any": ("epc", "child", "input", "output"),
+    "epc_class": ("epc_quantity", "child_quantity"),
+    "input_class": ("input_quantity",),
+    "output_class": ("output_quantity",),
+    "any_class": ("epc_quantity", "child_quantity", "input_quantity", "output_quantity"),
+}
+
+
 @dataclass(frozen=True)
 class EventQuery:
-    """Filters, all optional and combined with AND (EPCIS query parameter names in
-    brackets): event type (``eventType``), business step (``EQ_bizStep``, any CBV
-    spelling), disposition (``EQ_disposition``), an identifier named by the event in any
-    role (``MATCH_epc``, any spelling of an EPC or class), and an event time range
-    (``GE_eventTime`` inclusive, ``LT_eventTime`` exclusive)."""
+    """Filters, all optional and combined with AND; a tuple matches any of its values
+    (EPCIS query parameter names in brackets): event type (``eventType``), action
+    (``EQ_action``), business step (``EQ_bizStep``, any CBV spelling), disposition
+    (``EQ_disposition``), read point and business location (``EQ_readPoint``,
+    ``EQ_bizLocation``, any spelling of the GLN), eventID (``EQ_eventID``), identifiers by
+    role (``matches``: a key of :data:`MATCH_ROLES` → identifiers in any spelling; a
+    pattern such as ``urn:epc:idpat:sgtin:…*`` matches every serial or lot of its GTIN),
+    and event and record time ranges (``GE_`` inclusive, ``LT_`` exclusive)."""
 
-    event_type: str | None = None
-    biz_step: str | None = None
-    disposition: str | None = None
-    epc: str | None = None
+    event_type: tuple[str, ...] = ()
+    action: tuple[str, ...] = ()
+    biz_step: tuple[str, ...] = ()
+    disposition: tuple[str, ...] = ()
+    read_point: tuple[str, ...] = ()
+    biz_location: tuple[str, ...] = ()
+    event_id: tuple[str, ...] = ()
+    matches: tuple[tuple[str, tuple[str, ...]], ...] = ()
     since: dt.datetime | None = None
     until: dt.datetime | None = None
+    recorded_since: dt.datetime | None = None
+    recorded_until: dt.datetime | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("event_type", "action", "biz_step", "disposition", "read_point",
+                     "biz_location", "event_id"):  # fmt: skip
+            value = getattr(self, name)
+            if isinstance(value, str):  # one value given as such
+                object.__setattr__(self, name, (value,))
 
 
 @dataclass(frozen=True)
@@ -63,6 +93,33 @@ class Cursor:
         return cursor
 
 
+def _naming(brand: Brand, role: str, values: tuple[str, ...]) -> ColumnElement[bool]:
+    """Events naming one of ``values`` in ``role`` (any spelling; a GTIN pattern matches
+    its instances or lots)."""
+    exact, patterns = set(), []
+    for value in values:
+        parsed = epcs.canonical(value)
+        exact.add(parsed.uri)
+        if parsed.scheme == "gtin":  # urn:epc:idpat:sgtin:CP.IR.* or /01/{gtin}
+            patterns.append(parsed.uri + "/%")
+    if role == "parent":
+        column = TraceEvent.parent_id
+        return or_(column.in_(exact), *(column.like(p) for p in patterns))
+    epc = TraceEventObject.epc
+    naming = select(TraceEventObject.event_id).where(
+        TraceEventObject.brand_id == brand.id,
+        TraceEventObject.role.in_(MATCH_ROLES[role]),
+        or_(epc.in_(exact), *(epc.like(p) for p in patterns)),
+    )
+    if role == "any":  # MATCH_anyEPC also looks at the parentID
+        return or_(
+            TraceEvent.id.in_(naming),
+            TraceEvent.parent_id.in_(exact),
+            *(TraceEvent.parent_id.like(p) for p in patterns),
+        )
+    return TraceEvent.id.in_(naming)
+
+
 def query_events(
     session: Session,
     brand: Brand,
@@ -78,22 +135,28 @@ def query_events(
     if not 0 < limit <= MAX_LIMIT:
         raise ValueError(f"limit is 1 to {MAX_LIMIT}")
     statement = select(TraceEvent).where(TraceEvent.brand_id == brand.id)
-    if query.event_type is not None:
-        statement = statement.where(TraceEvent.event_type == query.event_type)
-    if query.biz_step is not None:
-        statement = statement.where(TraceEvent.biz_step == epcis.term(query.biz_step))
-    if query.disposition is not None:
-        statement = statement.where(TraceEvent.disposition == epcis.term(query.disposition))
-    if query.epc is not None:
-        naming = select(TraceEventObject.event_id).where(
-            TraceEventObject.brand_id == brand.id,
-            TraceEventObject.epc == epcs.canonical(query.epc).uri,
-        )
-        statement = statement.where(TraceEvent.id.in_(naming))
-    if query.since is not None:
-        statement = statement.where(TraceEvent.event_time >= query.since.astimezone(dt.UTC))
-    if query.until is not None:
-        statement = statement.where(TraceEvent.event_time < query.until.astimezone(dt.UTC))
+    for column, values in (
+        (TraceEvent.event_type, query.event_type),
+        (TraceEvent.action, query.action),
+        (TraceEvent.biz_step, [epcis.term(v) for v in query.biz_step]),
+        (TraceEvent.disposition, [epcis.term(v) for v in query.disposition]),
+        (TraceEvent.read_point, [epcs.canonical(v).uri for v in query.read_point]),
+        (TraceEvent.biz_location, [epcs.canonical(v).uri for v in query.biz_location]),
+        (TraceEvent.event_id, query.event_id),
+    ):
+        if values:
+            statement = statement.where(column.in_(values))
+    for role, values in query.matches:
+        statement = statement.where(_naming(brand, role, values))
+    for column, bound, op in (
+        (TraceEvent.event_time, query.since, "ge"),
+        (TraceEvent.event_time, query.until, "lt"),
+        (TraceEvent.recorded_at, query.recorded_since, "ge"),
+        (TraceEvent.recorded_at, query.recorded_until, "lt"),
+    ):
+        if bound is not None:
+            at = bound.astimezone(dt.UTC)
+            statement = statement.where(column >= at if op == "ge" else column < at)
     if after is not None:
         at = after.event_time.astimezone(dt.UTC)
         statement = statement.where(

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from tracemark.db import chunked
 from tracemark.epcis import documents as epcis
 from tracemark.epcis import identifiers as epcs
-from tracemark.models import Batch, Site, TraceEvent, TraceEventObject
+from tracemark.models import Batch, BrandPrefix, Site, TraceEvent, TraceEventObject
 from tracemark.models.base import as_utc, utcnow
 
 __all__ = ["events_of_batch", "export_batch", "record_event", "serialize"]
@@ -139,8 +139,26 @@ def sites_of(session: Session, events: list[TraceEvent]) -> dict[int, Site]:
     return {site.id: site for site in session.scalars(select(Site).where(Site.id.in_(ids)))}
 
 
-def serialize(session: Session, events: list[TraceEvent]) -> list[dict[str, Any]]:
-    """``events`` as EPCIS 2.0 JSON, in the given order."""
+def sites_by_location(session: Session, brand_id: int) -> dict[str, Site]:
+    """The brand's sites that have a location identifier, by its canonical form (events
+    store locations canonical; a site may have been entered as an SGLN URN)."""
+    query = select(Site).where(Site.brand_id == brand_id, Site.location_id.is_not(None))
+    return {epcs.canonical(site.location_id).uri: site for site in session.scalars(query)}
+
+
+def serialize(
+    session: Session, events: list[TraceEvent], epc_format: str = "No_Preference"
+) -> list[dict[str, Any]]:
+    """``events`` as EPCIS 2.0 JSON, in the given order, their identifiers spelt as
+    ``epc_format`` asks (a ``GS1-EPC-Format`` value; see
+    :func:`tracemark.epcis.identifiers.spell`)."""
+    translates = epc_format in ("Always_EPC_URN", "Never_Translates")
+    prefixes: list[str] = []
+    if epc_format == "Always_EPC_URN" and events:
+        brands = {event.brand_id for event in events}
+        prefixes = list(
+            session.scalars(select(BrandPrefix.prefix).where(BrandPrefix.brand_id.in_(brands)))
+        )
     objects: dict[int, list[tuple[str, str, float | None, str | None]]] = {}
     for chunk in chunked([event.id for event in events]):
         rows = session.execute(
@@ -167,7 +185,28 @@ def serialize(session: Session, events: list[TraceEvent]) -> list[dict[str, Any]
                 data["tm:country"] = event.country
         read_point = event.read_point
         if read_point is None and event.site is not None:
-            read_point = event.site.location_id
+            read_point = epcs.canonical(event.site.location_id).uri
+        rows = objects.get(event.id, [])
+        sources, destinations = event.sources, event.destinations
+        parent_id, biz_location = event.parent_id, event.biz_location
+        if translates:
+            spellings = event.spellings or {}
+
+            def name(uri: str | None, spellings: dict[str, str] = spellings) -> Any:
+                if uri is None:
+                    return None
+                return epcs.spell(uri, epc_format, original=spellings.get(uri), prefixes=prefixes)
+
+            rows = [(role, name(epc), quantity, uom) for role, epc, quantity, uom in rows]
+            read_point, parent_id, biz_location = (
+                name(read_point),
+                name(parent_id),
+                name(biz_location),
+            )
+            sources = [s | {"source": name(s["source"])} for s in sources or []] or None
+            destinations = [
+                d | {"destination": name(d["destination"])} for d in destinations or []
+            ] or None
         out.append(
             epcis.event_json(
                 event_type=event.event_type,
@@ -179,12 +218,12 @@ def serialize(session: Session, events: list[TraceEvent]) -> list[dict[str, Any]
                 biz_step=event.biz_step,
                 disposition=event.disposition,
                 read_point=read_point,
-                biz_location=event.biz_location,
-                parent_id=event.parent_id,
+                biz_location=biz_location,
+                parent_id=parent_id,
                 transformation_id=event.transformation_id,
-                sources=event.sources,
-                destinations=event.destinations,
-                objects=objects.get(event.id, []),
+                sources=sources,
+                destinations=destinations,
+                objects=rows,
                 data=data,
                 recorded_at=as_utc(event.recorded_at),
                 error_declaration=event.error_declaration,
@@ -193,14 +232,16 @@ def serialize(session: Session, events: list[TraceEvent]) -> list[dict[str, Any]
     return out
 
 
-def export_batch(session: Session, batch: Batch) -> dict[str, Any]:
+def export_batch(
+    session: Session, batch: Batch, epc_format: str = "No_Preference"
+) -> dict[str, Any]:
     """An EPCIS 2.0 document of every event about ``batch``, ordered by event time.
 
     Recorded events (not captured from EPCIS) have no object list: the batch's class is
     given as their quantity list, so the document stays valid and self-describing.
     """
     events = events_of_batch(session, batch)
-    serialized = serialize(session, events)
+    serialized = serialize(session, events, epc_format)
     own_class = epcs.lot_class(batch.product.gtin, batch.lot)
     for event, item in zip(events, serialized, strict=True):
         if event.event_id is None and event.event_type == "ObjectEvent":

@@ -21,12 +21,12 @@ from tracemark.models import (
     IssuanceJob,
     MaterialLot,
     ScanEvent,
-    Site,
     TraceEvent,
     TraceEventObject,
     Unit,
 )
 from tracemark.models.base import as_utc
+from tracemark.trace.events import sites_by_location
 from tracemark.trace.genealogy import BatchFacts, ForwardTrace, batch_facts, forward_from_class
 
 
@@ -148,7 +148,7 @@ def _scans(session: Session, batch_ids: list[int]) -> tuple[dict[int, int], dict
     rows = session.execute(
         select(Unit.batch_id, ScanEvent.country, ScanEvent.unit_id)
         .join(ScanEvent, ScanEvent.unit_id == Unit.id)
-        .where(Unit.job_id.in_(jobs))
+        .where(Unit.job_id.in_(jobs), ScanEvent.kind != "staff")  # consumers' reach only
         .distinct()
     ).all()
     per_batch: dict[int, set[int]] = {}
@@ -227,11 +227,7 @@ def _shipments(session: Session, brand_id: int, lots: dict[int, str]) -> list[Sh
         ).where(TraceEvent.id.in_(chunk))
         events.update({row.id: row for row in session.execute(query)})
     places = {d["destination"] for e in events.values() for d in (e.destinations or [])}
-    sites = {}
-    for site in session.scalars(
-        select(Site).where(Site.brand_id == brand_id, Site.location_id.in_(places))
-    ):
-        sites[site.location_id] = site
+    sites = sites_by_location(session, brand_id) if places else {}
     shipments = []
     for (event_id, batch_id), (quantity, uom) in moved.items():
         event = events[event_id]

@@ -38,12 +38,12 @@ def test_an_owner_creates_a_site_a_product_and_a_batch(app, shop, db):
     assert response.status_code == 302
     assert "Jaén mill" in client.get(f"{base(shop)}/sites").get_data(as_text=True)
 
-    response = post(client, f"{base(shop)}/products", {"gtin": "4006381333931", "name": "Pens"})
+    response = post(client, f"{base(shop)}/products", {"gtin": shop.new_gtin()[1:], "name": "Pens"})
     assert response.status_code == 302
     with db.sessions() as session:
         product = session.scalar(
             select(Product).where(
-                Product.brand_id == shop.brand.id, Product.gtin == "04006381333931"
+                Product.brand_id == shop.brand.id, Product.gtin == shop.new_gtin()
             )
         )
         site = session.scalar(select(Site).where(Site.brand_id == shop.brand.id))
@@ -120,19 +120,20 @@ def test_field_errors_are_translated(app, shop, db):
 def test_a_duplicate_gtin_or_a_double_submit_is_a_field_error(app, shop, db):
     client = signed_in(app, shop)
     path = f"{base(shop)}/products"
-    # the demo product's GTIN, written as a GTIN-13
-    response = post(client, path, {"gtin": "9506000134352", "name": "Copy"})
-    assert response.status_code == 200
-    assert errors_of(response) == {"gtin": "A product with this GTIN exists already."}
-    first = post(client, path, {"gtin": "4006381333931", "name": "Pens"})
-    again = post(client, path, {"gtin": "4006381333931", "name": "Pens"})
-    assert first.status_code == 302 and again.status_code == 200
-    assert "gtin" in errors_of(again)
-    assert _count(db, Product, brand_id=shop.brand.id, gtin="04006381333931") == 1
-    # the same GTIN in another brand is allowed
+    first = post(client, path, {"gtin": shop.new_gtin()[1:], "name": "Pens"})
+    assert first.status_code == 302
+    # the same GTIN again, written as a GTIN-14 this time
+    again = post(client, path, {"gtin": shop.new_gtin(), "name": "Pens"})
+    assert again.status_code == 200
+    assert errors_of(again) == {"gtin": "A product with this GTIN exists already."}
+    assert _count(db, Product, brand_id=shop.brand.id, gtin=shop.new_gtin()) == 1
+    # the GTIN is under this brand's company prefix: no other brand can name it
     other = post(signed_in(app, shop, "outsider"), f"/admin/brands/{shop.other.slug}/products",
-                 {"gtin": "4006381333931", "name": "Pens"})  # fmt: skip
-    assert other.status_code == 302
+                 {"gtin": shop.new_gtin()[1:], "name": "Pens"})  # fmt: skip
+    assert other.status_code == 200
+    assert errors_of(other) == {
+        "gtin": "This GTIN is not under one of your brand&#39;s GS1 company prefixes."
+    }
 
 
 def test_a_duplicate_site_or_lot_is_a_field_error(app, shop, db):
@@ -261,16 +262,16 @@ def _token(client, path: str) -> str:
 def test_audit_entries_appear_on_the_owners_audit_page(app, shop):
     client = signed_in(app, shop)
     post(client, f"{base(shop)}/sites", {"name": "Audit mill"})
-    post(client, f"{base(shop)}/products", {"gtin": "4006381333931", "name": "Pens"})
+    post(client, f"{base(shop)}/products", {"gtin": shop.new_gtin()[1:], "name": "Pens"})
     html = client.get(f"{base(shop)}/audit").get_data(as_text=True)
     assert 'data-action="site.create"' in html and 'data-action="product.create"' in html
-    assert "Audit mill" in html and "04006381333931" in html
+    assert "Audit mill" in html and shop.new_gtin() in html
 
 
 def _routes(shop: Catalog) -> list[tuple[str, dict]]:
     return [
         (f"{base(shop)}/sites", {"name": f"S-{secrets.token_hex(3)}"}),
-        (f"{base(shop)}/products", {"gtin": "96385074", "name": "P"}),
+        (f"{base(shop)}/products", {"gtin": shop.new_gtin(3), "name": "P"}),
         (f"{base(shop)}/products/{shop.product_id}", {"name": "Olive oil 1 l"}),
         (f"{base(shop)}/batches", {"product": shop.product_id, "lot": secrets.token_hex(4)}),
         (f"{base(shop)}/batches/{shop.batch_id}", {"facts-site": "0"}),
@@ -343,12 +344,35 @@ def test_the_dashboard_links_the_catalog(app, shop):
     assert "/audit" not in html
 
 
+@pytest.mark.parametrize(
+    ("role", "shown", "hidden"),
+    [("owner", {"scans", "on_hold", "first_pass", "outbox_failures"}, set()),
+     ("staff", {"on_hold", "first_pass", "suspected"}, {"outbox_failures"}),
+     ("marketing", {"scans", "suspected"}, {"on_hold", "outbox_failures", "first_pass"}),
+     ("regulator", {"recalled", "on_hold"}, {"outbox_failures", "scans"})],
+)  # fmt: skip
+def test_the_dashboard_shows_the_figures_each_role_comes_for(app, shop, db, role, shown, hidden):
+    with db.sessions.begin() as session:
+        catalog.set_batch_status(
+            session, session.get(Batch, shop.batch_id), "on_hold", {"en": "Held."}
+        )
+    html = signed_in(app, shop, role).get("/admin/").get_data(as_text=True)
+    figures = set(re.findall(r'data-figure="([a-z_]+)"', html))
+    assert shown <= figures and not hidden & figures
+    on_hold = re.search(r'data-figure="on_hold">\s*<dt>[^<]+</dt>\s*<dd>([^<]+)</dd>', html)
+    assert on_hold is None or on_hold.group(1) == "1"
+    assert 'data-figure="on_hold"' not in html or "admin-tile-alert" in html
+
+
 def test_catalog_operations_refuse_bad_values(db, shop):
     with db.sessions() as session:
         brand = session.get(Brand, shop.brand.id)
+        catalog.create_product(session, brand, shop.new_gtin(5), "Once")
         with pytest.raises(errors.Duplicate) as raised:
-            catalog.create_product(session, brand, "09506000134352", "Again")
+            catalog.create_product(session, brand, shop.new_gtin(5), "Again")
         assert raised.value.field == "gtin"
+        with pytest.raises(catalog.ForeignGtin):  # the legacy product's GTIN: no prefix of ours
+            catalog.create_product(session, brand, shop.gtin, "Legacy")
         with pytest.raises(ValueError):
             catalog.create_site(session, brand, "Far", latitude=95.0)
         with pytest.raises(errors.NotFound):
@@ -358,11 +382,11 @@ def test_catalog_operations_refuse_bad_values(db, shop):
 def test_a_unique_violation_past_the_check_is_a_duplicate_and_the_session_survives(db, shop):
     with db.sessions() as session:
         brand = session.get(Brand, shop.brand.id)
-        row = Product(brand_id=brand.id, gtin="09506000134352", name="Race", texts={})
+        row = Product(brand_id=brand.id, gtin=shop.gtin, name="Race", texts={})
         with pytest.raises(errors.Duplicate):
             errors.insert_unique(session, row, "gtin", "taken")  # as a concurrent submit would
-        assert catalog.get_product(session, brand, shop.product_id).gtin == "09506000134352"
-        assert catalog.create_product(session, brand, "96385074", "Next").id
+        assert catalog.get_product(session, brand, shop.product_id).gtin == shop.gtin
+        assert catalog.create_product(session, brand, shop.new_gtin(4), "Next").id
 
 
 def test_catalog_pages_have_no_inline_script_or_style(app, shop):

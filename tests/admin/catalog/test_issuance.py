@@ -92,6 +92,7 @@ def progress(client, shop) -> dict:
     return response.get_json()
 
 
+@pytest.mark.slow  # renders every label format
 def test_an_owner_issues_codes_and_downloads_every_label_format(app, shop, db, worker):
     client = signed_in(app, shop)
     response = issue(client, shop, "60", with_pin="y")

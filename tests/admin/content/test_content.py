@@ -412,9 +412,9 @@ def test_a_test_report_is_uploaded_listed_published_and_withdrawn(app, db, shop,
         assert (document.issuer, str(document.issued_on)) == ("Lab SA", "2026-10-05")
     page = admin.get(f"{base(shop)}/batches/{shop.batch_id}").get_data(as_text=True)
     row = re.search(rf'<tr data-document="{document.id}".*?</tr>', page, re.DOTALL).group(0)
-    assert digest in row and f"{len(report)} byte" in row and 'data-state="draft"' in row
+    assert digest in row and f"{len(report)} bytes" in row and 'data-state="draft"' in row
     french = admin.get(f"{base(shop)}/batches/{shop.batch_id}", headers={"Accept-Language": "fr"})
-    assert re.search(rf"{len(report)}\s+o<br>", french.get_data(as_text=True))  # octets
+    assert re.search(rf"{len(report)}\s+octets<br>", french.get_data(as_text=True))  # octets
     download = admin.get(f"{base(shop)}/documents/{document.id}")
     assert download.data == report
     assert download.headers["Content-Disposition"].startswith("attachment;")

@@ -176,16 +176,18 @@ def test_a_label_scanned_on_the_portal_prefills_the_record_page(app, shop, db, l
     assert 'type="file"' in html and 'type="radio"' in html
     assert f'value="{url.replace("&", "&amp;")}"' in html
     hidden = _record_form(client, path)
-    data = {**QC, **hidden, "identifier": url, "site": str(site_id), "offset": "-05:30"}
+    data = {**QC, **hidden, "identifier": url, "site": str(site_id), "offset": "-05:30",
+            "f_sample_size": "1500"}  # fmt: skip
     response = client.post(path, data=data)
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and "data-recorded" in body, body
     assert 'data-disposition="conformant"' in body
+    assert "<dt>Sample size</dt><dd>1,500</dd>" in body  # in the reader's number format
     again = client.post(path, data=data)  # a double submit
     assert "data-duplicate" in again.get_data(as_text=True)
     events = _events(db, shop)
     assert len(events) == 1 and events[0].event_timezone == "-05:30"
-    assert events[0].data["tm:fields"] == {"sample_size": 10, "appearance": "good",
+    assert events[0].data["tm:fields"] == {"sample_size": 1500, "appearance": "good",
                                            "seal_intact": "pass"}  # fmt: skip
     assert len(_audited(db, shop, "checkpoint.record")) == 1
 
@@ -266,3 +268,41 @@ def test_a_retired_template_cannot_be_recorded(app, shop, db, labels):
     assert client.get(f"{base(shop)}/record?template=packing").status_code == 404
     html = client.get(f"{base(shop)}/record").get_data(as_text=True)
     assert 'data-template="packing"' not in html and 'data-template="shipping"' in html
+
+
+def test_a_feeding_recorded_on_the_phone_form_reaches_the_recall_of_the_lot(app, shop, db, labels):
+    """Production feeding: the material lot in, the batch named out, a TransformationEvent
+    whose genealogy link the lot's recall follows to the batch."""
+    from tracemark.trace import supply
+
+    with db.sessions.begin() as session:
+        brand = session.get_one(Brand, shop.brand.id)
+        supplier = supply.create_supplier(session, brand, "Olivar Coop")
+        lot = supply.receive_lot(session, supplier, "Olive oil", "OIL-7", epc_class="urn:x:oil-7")
+        lot_id = lot.id
+        batch_lot = session.get_one(Batch, shop.batch_id).lot
+    client = signed_in(app, shop, "staff")
+    recall = f"{base(shop)}/lots/{lot_id}/recall"
+    assert "data-batch-count>0<" in client.get(recall).get_data(as_text=True)
+    path = f"{base(shop)}/record?template=production-feeding"
+    form = {"kind": "material_lot", "identifier": "OIL-7", "f_line": "Line 2",
+            "f_quantity": "120.5"}  # fmt: skip
+    # a lot produced that is no batch of the brand's is refused on its field
+    refused = client.post(path, data=form | _record_form(client, path) | {"f_lot_produced": "NOPE"})
+    assert refused.status_code == 400 and "f_lot_produced" in errors_of(refused)
+    data = form | _record_form(client, path) | {"f_lot_produced": batch_lot}
+    response = client.post(path, data=data)
+    assert response.status_code == 200 and "data-recorded" in response.get_data(as_text=True)
+    with db.sessions() as session:
+        (fed,) = session.scalars(
+            select(TraceEvent).where(
+                TraceEvent.brand_id == shop.brand.id, TraceEvent.biz_step == "assembling"
+            )
+        ).all()
+        assert fed.event_type == "TransformationEvent" and fed.batch_id == shop.batch_id
+        (back,) = trace.serialize(session, [fed])
+    assert back["inputQuantityList"] == [
+        {"epcClass": "urn:x:oil-7", "quantity": 120.5, "uom": "KGM"}
+    ]
+    page = client.get(recall).get_data(as_text=True)
+    assert "data-batch-count>1<" in page and batch_lot in page

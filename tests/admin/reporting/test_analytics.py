@@ -113,6 +113,10 @@ def test_figures_match_a_direct_count_and_ignore_other_brands(app, board):
     assert shown["scans"] == f"{len(mine):,}"
     assert (shown["first_scans"], shown["repeat_scans"]) == (f"{first:,}", f"{repeat:,}")
     assert shown["suspicious_rate"] == f"{100 * suspicious / len(mine):.1f}%"
+    # the scan tiles add up to "All scans"
+    kinds = ("first_scans", "repeat_scans", "suspicious", "withheld", "not_genuine", "other")
+    parts = sum(int(shown[kind].replace(",", "")) for kind in kinds if kind in shown)
+    assert parts == len(mine) and shown["suspicious"] == f"{suspicious:,}"
     html = response.get_data(as_text=True)
     assert html.count("<svg") == 9 and 'data-kind="bars"' in html and "<polyline" in html
 
@@ -250,3 +254,17 @@ def test_csv_cells_cannot_run_as_formulas_in_semicolon_spreadsheets(app, board, 
     assert "Oil;'=1+1" in [row[1] for row in csv_rows(response)[1:]]
     pieces = [piece.lstrip('" ') for line in document.splitlines() for piece in line.split(";")]
     assert not any(piece.startswith("=") for piece in pieces)
+
+
+def test_bar_labels_are_read_in_full():
+    from admin import charts
+
+    chart = charts.bar_chart(
+        "locale", "t", "d", "v", [("Chinese (Simplified)", 3), ("Portuguese (Brazil)", 1)], str
+    )
+    assert [bar.short_label for bar in chart.bars] == [
+        "Chinese (Simplified)",
+        "Portuguese (Brazil)",
+    ]
+    long = charts.bar_chart("x", "t", "d", "v", [("x" * 80, 1)], str).bars[0]
+    assert long.label == "x" * 80 and long.short_label.endswith("…")

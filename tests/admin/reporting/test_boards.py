@@ -233,3 +233,26 @@ def test_an_unknown_chart_is_not_found(app, boards):
     client = client_as(app, boards, "owner")
     assert client.get(f"{boards.quality}/secrets.csv").status_code == 404
     assert client.get(f"{boards.supply}/defects.csv").status_code == 404
+
+
+def test_defects_named_after_a_checkpoint_field_show_its_label(app, db, boards):
+    from tracemark.quality import checkpoints
+
+    with db.sessions.begin() as session:
+        brand = session.get(Brand, boards.world.brand_id)
+        if checkpoints.current(session, brand, "leak-check") is None:
+            checkpoints.create_template(
+                session, brand, "leak-check", {"en": "Leak check"}, biz_step="inspecting",
+                subject="batch",
+                fields=[{"name": "leak", "type": "passfail", "required": True,
+                         "label": {"en": "Bottle does not leak",
+                                   "fr": "La bouteille ne fuit pas"}}],
+            )  # fmt: skip
+    client = client_as(app, boards, "staff")
+    page = client.get(f"{boards.quality}?{OCTOBER}").text
+    assert "Bottle does not leak" in page and 'data-label="weight"' in page
+    assert 'data-label="leak"' not in page
+    french = client.get(f"{boards.quality}?{OCTOBER}", headers={"Accept-Language": "fr"}).text
+    assert "La bouteille ne fuit pas" in french
+    # the CSV keeps the machine key
+    assert csv_rows(client.get(f"{boards.quality}/defects.csv?{OCTOBER}"))[1] == ["leak", "1"]

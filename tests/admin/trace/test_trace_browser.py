@@ -52,7 +52,7 @@ def test_search_a_batch_read_its_trace_and_download_the_recall_csv(
         with page.expect_navigation():
             page.click("button[type=submit]")
         with page.expect_navigation():
-            page.locator(f'tr[data-brand="{slug}"] a[data-trace]').click()
+            page.locator(f'[data-brand="{slug}"] a[data-trace]').click()
 
         page.fill("#trace-q", "L2401A")
         with page.expect_navigation():

@@ -291,6 +291,7 @@ def test_the_backward_trace_of_a_unit_shows_its_whole_history(app, shop):
     for text in ("Olivar Coop", "Vidros SA", "Ana", "Filler 3", "Line 2", "peroxide"):
         assert text in page, text
     assert 'data-qc-result="non_conformant"' in page
+    assert 'data-test="peroxide">peroxide: nicht bestanden' in page  # the result in words
     assert 'data-excursion="gs1:Temperature"' in page and "31,5" in page  # German decimals
     assert page.count("<tr data-edge>") == 2
     # links both ways: to the lots, the batch page, the forward trace

@@ -17,6 +17,8 @@ def _request(db, brand_id: int) -> int:
 
 def test_a_request_waits_once_per_brand_and_is_audited(db, idle_queue):
     demo = make_brand(db.sessions)
+    with db.sessions() as session:
+        setup = session.scalar(select(func.max(AuditLog.id)))  # the brand's own making
     first = _request(db, demo.brand.id)
     with pytest.raises(key_requests.AlreadyRequested):
         _request(db, demo.brand.id)
@@ -24,7 +26,7 @@ def test_a_request_waits_once_per_brand_and_is_audited(db, idle_queue):
         rows = session.scalars(select(KeyRequest).where(KeyRequest.brand_id == demo.brand.id))
         assert [(r.id, r.status) for r in rows] == [(first, KeyRequestStatus.PENDING)]
         actions = session.scalars(
-            select(AuditLog.action).where(AuditLog.brand_id == demo.brand.id)
+            select(AuditLog.action).where(AuditLog.brand_id == demo.brand.id, AuditLog.id > setup)
         ).all()
         assert actions == ["key.request"]
 
@@ -43,9 +45,12 @@ def test_the_worker_makes_the_key_retires_the_old_one_and_a_new_request_may_foll
         assert keystore.active_key(session, brand).kid == new.kid
         keystore.private_key_of(new, PASSPHRASE)  # encrypted under the worker's passphrase
         created = session.scalars(
-            select(AuditLog).where(AuditLog.action == "key.create", AuditLog.brand_id == brand.id)
+            select(AuditLog).where(
+                AuditLog.action == "key.create", AuditLog.object_id == str(new.id)
+            )
         ).one()
-        assert created.details == {"kid": new.kid, "request": request_id}
+        assert created.details == {"kid": new.kid, "purpose": "code", "request": request_id}
+        assert (created.brand_id, created.actor) == (brand.id, "system")
     # the new key signs what is issued next
     job = issuance.issue(db.sessions, demo.batch.id, 3, PASSPHRASE)
     with db.sessions() as session:

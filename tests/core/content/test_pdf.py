@@ -92,7 +92,15 @@ def _page_action() -> bytes:
     return _written(writer)
 
 
+def _link_to(uri: str) -> bytes:
+    writer = _page_writer()
+    writer.add_annotation(0, Link(rect=(10, 10, 100, 100), url=uri))
+    return _written(writer)
+
+
 ACTIVE = {
+    "javascript link": lambda: _link_to("javascript:app.alert(1)"),
+    "file link": lambda: _link_to("file:///C:/Windows/System32/calc.exe"),
     "open-action javascript": lambda: one_page_pdf(OpenAction=_js()),
     "names javascript": _names_javascript,
     "page open javascript": _page_action,
@@ -215,9 +223,8 @@ def test_a_pdf_locked_only_against_editing_is_served_without_encryption():
     assert not reader.is_encrypted and len(reader.pages) == 1
 
 
-def test_links_to_web_pages_stay():
-    writer = _page_writer()
-    writer.add_annotation(0, Link(rect=(10, 10, 100, 100), url="https://lab.example.com/"))
-    cleaned = pdf.clean_pdf(_written(writer))
+@pytest.mark.parametrize("uri", ["https://lab.example.com/", "mailto:lab@example.com"])
+def test_links_to_web_pages_and_mail_stay(uri):
+    cleaned = pdf.clean_pdf(_link_to(uri))
     annotation = PdfReader(io.BytesIO(cleaned)).pages[0]["/Annots"][0].get_object()
-    assert annotation["/A"]["/URI"] == "https://lab.example.com/"
+    assert annotation["/A"]["/URI"] == uri

@@ -21,6 +21,12 @@ from tracemark.notify import webhooks
 from tracemark.quality import rules
 from tracemark.quality.rules import Operator, RuleError, RuleSpec
 
+
+def _wide(text: str) -> str:
+    """``text`` in full-width letters and digits."""
+    return "".join(chr(ord(ch) + 0xFEE0) for ch in text)
+
+
 INTERNAL = [
     "https://2130706433/x",  # 127.0.0.1 as one integer
     "https://0x7f000001/x",
@@ -42,6 +48,9 @@ INTERNAL = [
     "https://[fe80::1%25eth0]/x",
     "https://[ff02::1]/x",
     "https://100.64.0.1/x",
+    f"https://{_wide('localhost')}/x",  # full-width: localhost once IDNA-encoded
+    f"https://{_wide('127')}.{_wide('0')}.{_wide('0')}.{_wide('1')}/x",
+    "https://127\u30020\u30020\u30021/x",  # ideographic full stops
     "https://1.2.3.4.5/x",  # numeric, but no address
     "https://09.1.1.1/x",  # octal with a 9
 ]
@@ -52,6 +61,7 @@ PUBLIC = [
     "https://[64:ff9b::808:808]/x",  # NAT64 of a public address
     "https://[2002:808:808::1]/x",  # 6to4 of a public address
     "https://1e100.net/x",
+    "https://bücher.example/x",
 ]
 
 

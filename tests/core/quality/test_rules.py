@@ -153,6 +153,7 @@ def test_a_rule_is_cleaned_and_its_name_is_unique_in_the_brand(db, demo):
         biz_step="urn:epcglobal:cbv:bizstep:inspecting",
         value="ignored",
     )
+    other = make_brand(db.sessions)
     with db.sessions.begin() as session:
         rule = rules.create_rule(session, demo.brand, spec)
         assert rule.biz_step == "inspecting" and rule.value is None and len(rule.secret) == 64
@@ -161,7 +162,6 @@ def test_a_rule_is_cleaned_and_its_name_is_unique_in_the_brand(db, demo):
         ]
         with pytest.raises(Duplicate):
             rules.create_rule(session, demo.brand, spec)
-        other = make_brand(db.sessions)
         rules.create_rule(session, session.merge(other.brand), spec)  # another brand may
 
 

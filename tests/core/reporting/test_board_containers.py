@@ -10,6 +10,7 @@ import pytest
 from tests.conftest import make_brand
 from tests.core.reporting.board_chain import ROLLUP_NOW
 from tests.core.trace.trace_chain import document, event, sgtin
+from tracemark.epcis.identifiers import canonical
 from tracemark.reporting import board_rollup, logistics
 from tracemark.reporting.logistics import Place, SupplyFilters
 from tracemark.trace import capture
@@ -18,6 +19,8 @@ NOW = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 OCTOBER = SupplyFilters(dt.date(2026, 10, 1), dt.date(2026, 10, 31))
 PLANT, WAREHOUSE, SHOP = (f"urn:epc:id:sgln:9506000.0000{n}.0" for n in (1, 2, 3))
 CASE, PALLET = "urn:epc:id:sscc:9506000.0000000001", "urn:epc:id:sscc:9506000.0000000002"
+#: Capture stores locations canonical (their Digital Link): the board names them so.
+AS_SENT = {canonical(name).uri: name for name in (PLANT, WAREHOUSE, SHOP)}
 U1, U2, U3 = sgtin("U1"), sgtin("U2"), sgtin("U3")
 
 
@@ -79,7 +82,7 @@ def _board(db, brand_id):
     with db.sessions() as session:
         transit = logistics.in_transit(session, brand_id, OCTOBER, NOW)
         stock = logistics.stock(session, brand_id, OCTOBER, NOW)
-    return transit, {s.place.location: s.total for s in stock}
+    return transit, {AS_SENT[s.place.location]: s.total for s in stock}
 
 
 def test_a_shipped_case_takes_its_units_along(db):
@@ -90,8 +93,8 @@ def test_a_shipped_case_takes_its_units_along(db):
     assert stock == {PLANT: 1}  # U3; U1 and U2 left in the case
     assert (transit.shipments, transit.objects) == (1, 3)  # the case and its two units
     (shipment,) = transit.oldest
-    assert shipment.origin == Place(None, PLANT)
-    assert [d.location for d in shipment.destinations] == [WAREHOUSE]
+    assert shipment.origin == Place(None, canonical(PLANT).uri)
+    assert [AS_SENT[d.location] for d in shipment.destinations] == [WAREHOUSE]
     _capture(db, demo.brand, DOCUMENTS[1][:1])
     board_rollup.roll_up(db.sessions, now=ROLLUP_NOW)
     transit, stock = _board(db, demo.brand.id)
@@ -111,5 +114,5 @@ def test_units_follow_until_unpacked_through_nesting_and_late_events(db, runs):
     assert stock == {WAREHOUSE: 1}
     assert (transit.shipments, transit.objects) == (1, 4)
     (shipment,) = transit.oldest
-    assert shipment.origin == Place(None, SHOP)
+    assert shipment.origin == Place(None, canonical(SHOP).uri)
     assert shipment.shipped_at == dt.datetime(2026, 10, 11, 8, tzinfo=dt.UTC)

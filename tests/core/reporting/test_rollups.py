@@ -8,13 +8,13 @@ from collections import Counter
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from tests.conftest import PASSPHRASE
 from tests.helpers.rollups import NOW, T0, Scan, UnitRef, add_scans, brand_units, claim_at
 from tracemark import worker as jobs
 from tracemark.cli import main
-from tracemark.models import ScanRollup
+from tracemark.models import ScanEvent, ScanRollup
 from tracemark.models.analytics import ALL_PRODUCTS
 from tracemark.reporting import rollups
 
@@ -204,3 +204,17 @@ def test_all_claims_recounts_days_before_the_last_run(db, units):
         (restored.date(), units[0].product_id): 1,
         (restored.date(), ALL_PRODUCTS): 1,
     }
+
+
+def test_views_and_staff_scans_stay_out_of_the_rollups(db, units):
+    scans = add_scans(db, units, 200, seed=11)
+    unit = units[0]
+    extra = [
+        {"brand_id": unit.brand_id, "unit_id": unit.unit_id, "scanned_at": T0, "kind": kind,
+         "verdict": "genuine_first_scan", "reason": "test", "country": "ES"}
+        for kind in ("view", "view", "staff")
+    ]  # fmt: skip
+    with db.sessions.begin() as session:
+        session.execute(insert(ScanEvent), extra)
+    rollups.roll_up(db.sessions, now=NOW)
+    assert_matches(db, scans, unit.brand_id)  # consumer scans only, as generated

@@ -1,58 +1,41 @@
-import datetime as dt
+import pytest
 
-from tracemark.scanning.risk import Observation, RiskPolicy, judge
-
-NOW = dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC)
+from tracemark.scanning.risk import Observation, RiskPolicy, judge, policy_overrides
 
 
-def _obs(**changes):
-    values = dict(
-        now=NOW,
-        first_scan_at=NOW - dt.timedelta(days=2),
-        networks_today=1,
-        devices_today=1,
-        countries_seen=1,
-    )
-    values.update(changes)
-    return Observation(**values)
+def test_few_places_are_never_a_copy_however_many_scans():
+    assert judge(Observation(places=1, countries=1), RiskPolicy()) == []
+    assert judge(Observation(places=7, countries=5), RiskPolicy()) == []
 
 
-def test_one_place_rescanning_is_never_a_copy():
-    # thousands of scans from one network with rotating user agents: devices pile up
-    assert judge(_obs(devices_today=500, networks_today=1), RiskPolicy()) == []
+def test_many_places_in_the_window_look_copied():
+    assert judge(Observation(places=8, countries=1), RiskPolicy()) == ["many_networks"]
 
 
-def test_spread_over_networks_in_a_day_is_a_copy():
-    assert judge(_obs(networks_today=4), RiskPolicy()) == ["many_networks"]
-    assert judge(_obs(networks_today=3), RiskPolicy()) == []
+def test_many_countries_look_copied():
+    assert judge(Observation(places=6, countries=6), RiskPolicy()) == ["many_countries"]
+    both = judge(Observation(places=9, countries=7), RiskPolicy())
+    assert both == ["many_networks", "many_countries"]
 
 
-def test_many_devices_count_only_across_networks():
-    assert judge(_obs(devices_today=6, networks_today=2), RiskPolicy()) == ["many_devices"]
-
-
-def test_countries_travel_claims_and_stale_reappearance():
-    policy = RiskPolicy()
-    assert judge(_obs(countries_seen=3), policy) == ["many_countries"]
-    assert judge(_obs(other_country_recently=True), policy) == ["impossible_travel"]
-    assert judge(_obs(claimed_elsewhere=True), policy) == ["claimed_elsewhere"]
-    old = NOW - dt.timedelta(days=400)
-    assert judge(_obs(first_scan_at=old, new_country_later=True), policy) == ["stale_reappearance"]
-    assert judge(_obs(new_country_later=True), policy) == []
+def test_the_owners_scans_never_look_copied():
+    assert judge(Observation(places=50, countries=9, owner=True), RiskPolicy()) == []
 
 
 def test_brand_overrides_apply_and_bad_values_are_ignored():
     policy = RiskPolicy.from_overrides(
-        {
-            "networks_per_day": 10,
-            "countries": "two",
-            "travel_hours": 2,
-            "bogus": 1,
-            "stale_days": -1,
-        }
+        {"places": 12, "countries": "two", "bogus": 1, "networks_per_day": 2, "stale_days": -1}
     )
-    assert policy.networks_per_day == 10
+    assert policy.places == 12
     assert policy.countries == RiskPolicy().countries
-    assert policy.travel_hours == 2.0
-    assert policy.stale_days == RiskPolicy().stale_days
-    assert judge(_obs(networks_today=5), policy) == []
+    assert judge(Observation(places=9), policy) == []
+    assert RiskPolicy.from_overrides({"places": 2.9, "countries": 0.5}) == RiskPolicy(places=2)
+    assert RiskPolicy.from_overrides({"places": True}) == RiskPolicy()
+
+
+def test_policy_settings_are_parsed_and_checked():
+    assert policy_overrides({"places": "10"}) == {"places": 10}
+    with pytest.raises(ValueError, match="unknown"):
+        policy_overrides({"networks_per_day": "4"})
+    with pytest.raises(ValueError, match="at least 1"):
+        policy_overrides({"countries": "0"})

@@ -22,10 +22,12 @@ def test_unit_and_lot_identifiers_have_one_canonical_form():
     assert link.uri == urn.uri and link.lot == "L1"
     lot = canonical("urn:epc:class:lgtin:0614141.812345.L%2F1")
     assert lot.is_class and lot.uri == "https://id.gs1.org/01/80614141123458/10/L%2F1"
-    assert canonical("https://id.gs1.org/01/80614141123458/10/L%2F1") == lot
-    # a wrong check digit or an unknown scheme is kept as given, never guessed
+    assert canonical("https://id.gs1.org/01/80614141123458/10/L%2F1").uri == lot.uri
+    # canonical (for readers and searches) keeps a wrong check digit as given; capture
+    # refuses it (tests/core/epcis/test_identifiers.py)
     assert canonical("https://x.example/01/80614141123459/10/L1").uri.startswith("https://x.")
     assert canonical("urn:epc:id:sscc:0614141.1234567890").gtin is None
+    assert canonical("urn:epc:id:sscc:0614141.1234567890").scheme == "sscc"
 
 
 def test_captured_chain_exports_as_a_valid_document_ordered_by_event_time(db, demo):
@@ -40,11 +42,12 @@ def test_captured_chain_exports_as_a_valid_document_ordered_by_event_time(db, de
             "urn:uuid:ship-case",  # the case holding its units
         ]
         packed = exported["epcisBody"]["eventList"][2]
-        assert packed["parentID"] == "urn:epc:id:sscc:0614141.1234567890"
+        # every GS1 key in its canonical Digital Link (the SSCC was sent as a URN)
+        assert packed["parentID"] == "https://id.gs1.org/00/106141412345678908"
         assert packed["childEPCs"] == [canonical(sgtin(s)).uri for s in chain.units_a]
         t1 = exported["epcisBody"]["eventList"][0]
         assert t1["eventTime"] == "2026-10-01T10:00:00.000+02:00"
-        assert t1["tm:operator"] == "Ana" and t1["readPoint"] == {"id": chain_mill()}
+        assert t1["tm:operator"] == "Ana" and t1["readPoint"] == {"id": canonical(chain_mill()).uri}
         # units were resolved to the brand's units and their batch
         objects = session.execute(
             select(TraceEventObject.unit_id, TraceEventObject.batch_id).where(

@@ -6,7 +6,7 @@ API, the CLI or a rule is told apart from a person's without a detail of its own
 entries get ``user`` when they name a user and stay empty otherwise.
 
 Revision ID: 0028
-Revises: 0022
+Revises: 0027
 Create Date: 2026-12-06 21:00:00.000000
 
 """
@@ -18,7 +18,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0028"
-down_revision: str | Sequence[str] | None = "0022"
+down_revision: str | Sequence[str] | None = "0027"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
