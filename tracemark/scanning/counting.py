@@ -31,7 +31,7 @@ import hmac
 import ipaddress
 import secrets
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from sqlalchemy import String, and_, bindparam, case, func, insert
 from sqlalchemy.sql.elements import ColumnElement
@@ -57,7 +57,10 @@ def _address(ip: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | 
     return address
 
 
+@lru_cache(maxsize=4096)
 def _prefix(ip: str | None, v4: int, v6: int) -> str:
+    """``ip``'s network of the given prefix lengths; kept for the addresses seen most (a
+    scan asks for two grains of the same address, and clients come back)."""
     address = _address(ip)
     if address is None:
         return "unknown"
@@ -84,9 +87,16 @@ def window_of(day: dt.date) -> dt.date:
 
 
 def day_hash(secret: bytes, day: dt.date, value: str) -> str:
-    salt = hmac.new(secret, b"tracemark-scan-salt|" + day.isoformat().encode(), hashlib.sha256)
-    digest = hmac.new(salt.digest(), value.encode("utf-8", "replace"), hashlib.sha256)
+    digest = hmac.new(_day_salt(secret, day), value.encode("utf-8", "replace"), hashlib.sha256)
     return digest.hexdigest()[:32]
+
+
+@lru_cache(maxsize=16)
+def _day_salt(secret: bytes, day: dt.date) -> bytes:
+    """The day's salt, derived once per day (every scan of the day hashes with it)."""
+    return hmac.new(
+        secret, b"tracemark-scan-salt|" + day.isoformat().encode(), hashlib.sha256
+    ).digest()
 
 
 def window_hash(secret: bytes, window: dt.date, serial: str, value: str) -> str:
