@@ -7,12 +7,17 @@ adds candidate rules on top, so each candidate is measured on the same scans in 
 
 * ``daycap N``: at most N places counted per unit and calendar day;
 * ``burst H xN``: at most N places counted per unit within any H hours;
-* ``agentcap``: a request without a cookie adds a place only if its agent and languages
-  are new in the window (one cookie-less browser adds at most one place);
+* ``agent N``: requests without a cookie and with one agent (and languages) add at most
+  N places in the window (one cookie-less browser adds at most N places);
+* ``flood N``: a place from which N or more devices new in the window scanned the unit
+  stops counting (withdrawn, also retroactively);
 * ``places=N`` / ``countries=N``: a brand's thresholds.
 
 ``--spaced`` replaces the attacker's burst of 60 requests with one request per /16 two
-hours apart (the cheapest way around a rule on how fast places arrive).
+hours apart (the cheapest way around a rule on how fast places arrive). ``--hidden``
+lets each copy's counterfeiter send five cookie-less requests from every mobile /16 of
+the copy's countries before its first buyer scans, and reports the copies still flagged
+at all (the flood raises the scan count, so "by the 8th scan" says nothing there).
 
     python benchmarks/clone_rules.py --units 3000 --seed 1
 """
@@ -44,7 +49,16 @@ CANDIDATES: list[tuple[str, dict]] = [
     ("burst 24h x1", {"burst": (24, 1)}),
     ("daycap 2 + places=7", {"daycap": 2, "places": 7}),
     ("burst 1h x1 + places=7", {"burst": (1, 1), "places": 7}),
-    ("agentcap", {"agentcap": True}),
+    ("agent 1", {"agentcap": 1}),
+    ("agent 2", {"agentcap": 2}),
+    ("agent 3", {"agentcap": 3}),
+    ("agent 4", {"agentcap": 4}),
+    ("flood 3", {"flood": 3}),
+    ("flood 5", {"flood": 5}),
+    ("agent 3 + flood 5", {"agentcap": 3, "flood": 5}),
+    ("agent 3 + burst 1h x2", {"agentcap": 3, "burst": (1, 2)}),
+    ("agent 3 + burst 1h x1", {"agentcap": 3, "burst": (1, 1)}),
+    ("agent 3 + burst 6h x2", {"agentcap": 3, "burst": (6, 2)}),
 ]
 
 
@@ -58,7 +72,8 @@ class Replay:
 
     def new_unit(self) -> dict:
         return {"day": set(), "window": set(), "state": None, "owners": set(),
-                "claimed": False, "count": 0, "counted": []}  # fmt: skip
+                "claimed": False, "count": 0, "counted": [], "agents": {},
+                "origins": {}, "places": set()}  # fmt: skip
 
     def scan(self, unit: dict, scan: cs.Scan) -> tuple[bool, int]:
         rule = self.rule
@@ -86,13 +101,14 @@ class Replay:
             unit["count"] += 1
             for i, start in enumerate((window, window + 1)):
                 keys = [("origin", device_id), ("place", block), ("country", country)]
-                if rule.get("agentcap") and not known:
-                    keys.append(("agent", device.agent))
                 new = {}
                 for kind, value in keys:
                     new[kind] = (kind, start, value) not in unit["window"]
                     unit["window"].add((kind, start, value))
-                place = new["origin"] and new["place"] and new.get("agent", True)
+                place = new["origin"] and new["place"]
+                agent = (start, device.agent)
+                if place and rule.get("agentcap") and not known:
+                    place = unit["agents"].get(agent, 0) < rule["agentcap"]
                 counted = [t for t, w in unit["counted"] if w == start]
                 if place and "daycap" in rule:
                     place = sum(1 for t in counted if t.date() == day) < rule["daycap"]
@@ -100,8 +116,19 @@ class Replay:
                     hours, most = rule["burst"]
                     recent = [t for t in counted if scan.when - t < dt.timedelta(hours=hours)]
                     place = len(recent) < most
+                if new["origin"] and not owner:
+                    key = (start, block)
+                    unit["origins"][key] = unit["origins"].get(key, 0) + 1
+                    flooded = rule.get("flood") and unit["origins"][key] == rule["flood"]
+                    if flooded and key in unit["places"]:  # the place is withdrawn
+                        state[1 + i] -= 1
                 if place and not owner:
+                    unit["places"].add((start, block))
+                    if rule.get("flood") and unit["origins"][(start, block)] >= rule["flood"]:
+                        continue
                     unit["counted"].append((scan.when, start))
+                    if not known:
+                        unit["agents"][agent] = unit["agents"].get(agent, 0) + 1
                     state[1 + i] += 1
                     state[3 + i] += new["country"]
         suspicious = (
@@ -125,6 +152,24 @@ def spaced_attack(world, rng, blocks, start):
     return scans
 
 
+def hidden(world, rng, scans: list[cs.Scan]) -> list[cs.Scan]:
+    """The copy's scans after its counterfeiter sent 5 cookie-less requests from every
+    mobile /16 of the copy's countries the day before the first buyer scanned (as an
+    attack: what they see themselves does not count)."""
+    countries = {world.country_of[".".join(s.ip.split(".")[:2])] for s in scans}
+    start = scans[0].when - dt.timedelta(days=1)
+    extra = []
+    for country in sorted(countries):
+        for pool in world.carriers[country]:
+            for block in pool:
+                for _n in range(5):
+                    agent = f"agent-{rng.getrandbits(32)}"
+                    device = cs.Device(f"atk{rng.getrandbits(64):016x}", agent, False)
+                    when = start + dt.timedelta(minutes=len(extra))
+                    extra.append(cs.Scan(when, world.ip(block), device, country, attack=True))
+    return sorted(scans + extra)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--units", type=int, default=3000)
@@ -132,6 +177,7 @@ def main() -> None:
     parser.add_argument("--attacked", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--spaced", action="store_true", help="attacker: one request per /16")
+    parser.add_argument("--hidden", action="store_true", help="copies hidden by a flood")
     args = parser.parse_args()
     if args.spaced:
         cs.attack = spaced_attack
@@ -140,6 +186,9 @@ def main() -> None:
     genuine = [cs.genuine_life(world, rng) for _ in range(args.units)]
     clones = [cs.clone_campaign(world, rng, rescans=False) for _ in range(args.clones)]
     rescanned = [cs.clone_campaign(world, rng, rescans=True) for _ in range(args.clones)]
+    if args.hidden:
+        clones = [hidden(world, rng, scans) for scans in clones]
+        rescanned = [hidden(world, rng, scans) for scans in rescanned]
     attacks = {}
     for k in (1, 2, 4):  # the same draws as clone_sim
         attacked = []
@@ -164,7 +213,10 @@ def main() -> None:
         by8 = []
         for campaigns in (clones, rescanned):
             results = [cs.run(replay, scans) for scans in campaigns]
-            by8.append(sum(1 for f, n, _a in results if f and n <= 8) / len(results))
+            # hidden copies: the flood's requests raise the scan count, so: flagged at all
+            by8.append(
+                sum(1 for f, n, _a in results if f and (args.hidden or n <= 8)) / len(results)
+            )
         flipped = []
         for units in attacks.values():
             results = [cs.run(replay, scans) for scans in units]
