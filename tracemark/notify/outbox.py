@@ -58,7 +58,8 @@ class NotDead(ValueError):
 
 
 class Undeliverable(Exception):
-    """A message that no retry can deliver (its rule was deleted): dead at once."""
+    """A message that no retry can deliver (its rule or subscription was deleted): dead at
+    once."""
 
 
 def dedupe_key(firing_id: int, kind: MessageKind | str, recipient: str) -> str:
