@@ -26,7 +26,7 @@ import secrets
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from tracemark import audit
 from tracemark.epcis import documents as epcis
@@ -211,6 +211,7 @@ def active(session: Session, brand_id: int) -> list[QuerySubscription]:
     query = (
         select(QuerySubscription)
         .join(SavedQuery, SavedQuery.id == QuerySubscription.query_id)
+        .options(contains_eager(QuerySubscription.query))
         .where(QuerySubscription.brand_id == brand_id)
         .order_by(QuerySubscription.id)
     )
