@@ -128,6 +128,12 @@ def query(slug: str):
     """The brand's events matching EPCIS SimpleEventQuery parameters, by event time, a
     page at a time; a parameter it does not take is a ``QueryParameterException``."""
     query, limit, after, paging = query_of(request.args)
+    return answer(query, limit, after, paging)
+
+
+def answer(query: EventQuery, limit: int, after: Cursor | None, paging: str):
+    """One page of the events matching ``query``: this API's JSON, or an EPCIS query
+    document with the next page in a ``Link`` header (``Accept: application/ld+json``)."""
     epc_format, cbv_format = _formats()
     session = db_session()
     events, following = query_events(session, token().brand, query, limit, after)

@@ -8,13 +8,13 @@ Each change is audited by the core operation, naming the token.
 
 from __future__ import annotations
 
-from flask import jsonify
+from flask import jsonify, request
 from werkzeug.datastructures import MultiDict
 
 from api.access import ApiError, bp, budget_key, not_found, query_parameter_exception, requires
 from api.access import token as current_token
 from api.bodies import body_of
-from api.events import PAGING, query_of
+from api.events import PAGING, answer, query_of
 from tracemark import errors
 from tracemark.audit import Actor
 from tracemark.models import QuerySubscription, SavedQuery
@@ -105,6 +105,24 @@ def _pairs(params: dict[str, list[str]]):
 @requires("read")
 def get_query(slug: str, name: str):
     return jsonify(_query_json(_saved(name)))
+
+
+@bp.get("/brands/<slug>/queries/<name>/events")
+@rate_limited("api", key=budget_key)
+@requires("read")
+def query_events(slug: str, name: str):
+    """The saved query's events, as ``GET events`` answers them; only paging parameters
+    are taken (``perPage``/``limit``, ``nextPageToken``/``cursor``)."""
+    saved = _saved(name)
+    for parameter in request.args:
+        if parameter not in PAGING:
+            raise query_parameter_exception(
+                parameter,
+                f"{parameter}: a saved query's filters are its own; only paging is taken",
+                code="unknown_parameter",
+            )
+    _query, limit, after, paging = query_of(request.args)
+    return answer(subs.query_from_json(saved.filters), limit, after, paging)
 
 
 @bp.delete("/brands/<slug>/queries/<name>")

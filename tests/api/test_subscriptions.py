@@ -12,6 +12,7 @@ QUERIES = "/api/v1/brands/{slug}/queries"
 QUERY = "/api/v1/brands/{slug}/queries/{name}"
 SUBSCRIPTIONS = "/api/v1/brands/{slug}/queries/{name}/subscriptions"
 SUBSCRIPTION = "/api/v1/brands/{slug}/queries/{name}/subscriptions/{subscription_id}"
+RUN = "/api/v1/brands/{slug}/queries/{name}/events"
 HOOK = "https://erp.example/epcis"
 
 
@@ -144,3 +145,17 @@ def test_unsubscribing_and_deleting_stop_reports(client, db, tenant, conforms):
     assert client.get(tenant.url("queries/shipped"), headers=tenant.headers()).status_code == 404
     client.post(tenant.url("events"), headers=tenant.headers(), json=_shipping("urn:uuid:2"))
     assert _outbox(db, tenant.demo.brand.id) == []
+
+
+def test_a_saved_query_runs_at_its_events_address(client, tenant, conforms):
+    for event_id, step in (("urn:uuid:a", "shipping"), ("urn:uuid:b", "packing")):
+        client.post(tenant.url("events"), headers=tenant.headers(), json=_shipping(event_id, step))
+    _save(client, tenant, conforms)
+    url = tenant.url("queries/shipped/events")
+    page = conforms(client.get(url, headers=tenant.headers("read")), RUN)
+    assert [e["eventID"] for e in page["events"]] == ["urn:uuid:a"]
+    ld = client.get(url, headers=tenant.headers() | {"Accept": "application/ld+json"})
+    assert ld.get_json()["type"] == "EPCISQueryDocument"
+    refused = client.get(url, headers=tenant.headers(), query_string={"EQ_bizStep": "packing"})
+    assert refused.status_code == 400
+    assert conforms(refused, RUN)["error"] == "unknown_parameter"
