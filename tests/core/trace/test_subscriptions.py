@@ -214,3 +214,15 @@ def test_deleting_a_query_ends_its_subscriptions(db, demo):
         assert subs.active(session, demo.brand.id) == []
     _capture(db, demo.brand.id, _shipping("urn:uuid:ship-1"))
     assert _messages(db, demo.brand.id) == []
+
+
+def test_a_large_capture_is_reported_in_several_messages(db, demo, monkeypatch):
+    monkeypatch.setattr(subs, "MAX_EVENTS", 2)
+    _subscribe(db, demo.brand.id, "https://erp.example/hook")
+    _capture(db, demo.brand.id, *(_shipping(f"urn:uuid:s{i}", f"S{i}") for i in range(5)))
+    messages = _messages(db, demo.brand.id)
+    sizes = [
+        len(m.payload["epcisBody"]["queryResults"]["resultsBody"]["eventList"]) for m in messages
+    ]
+    assert sizes == [2, 2, 1]
+    assert len({m.dedupe_key for m in messages}) == 3
