@@ -9,6 +9,7 @@ from api import events as _events  # noqa: F401  (registers capture and queries 
 from api import links as _links  # noqa: F401  (resolver links)
 from api import production as _production  # noqa: F401  (batches, issuance, jobs)
 from api import reports as _reports  # noqa: F401  (scan statistics, traces)
+from api import subscriptions as _subscriptions  # noqa: F401  (named queries, subscribe)
 from api.access import bp
 
 __all__ = ["bp"]

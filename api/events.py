@@ -127,7 +127,13 @@ def capture_events(slug: str):
 def query(slug: str):
     """The brand's events matching EPCIS SimpleEventQuery parameters, by event time, a
     page at a time; a parameter it does not take is a ``QueryParameterException``."""
-    query, limit, after, paging = _query_of(request.args)
+    query, limit, after, paging = query_of(request.args)
+    return answer(query, limit, after, paging)
+
+
+def answer(query: EventQuery, limit: int, after: Cursor | None, paging: str):
+    """One page of the events matching ``query``: this API's JSON, or an EPCIS query
+    document with the next page in a ``Link`` header (``Accept: application/ld+json``)."""
     epc_format, cbv_format = _formats()
     session = db_session()
     events, following = query_events(session, token().brand, query, limit, after)
@@ -147,7 +153,7 @@ def query(slug: str):
     return response
 
 
-def _query_of(args) -> tuple[EventQuery, int, Cursor | None, str]:
+def query_of(args) -> tuple[EventQuery, int, Cursor | None, str]:
     """The query, page size, cursor and the name the client gives cursors (``cursor`` or
     ``nextPageToken``) from the query string.
 

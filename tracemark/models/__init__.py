@@ -22,6 +22,7 @@ from tracemark.models.rules import (
 )
 from tracemark.models.scans import PinAttempts, ScanEvent, UnitScanMark, UnitScanState
 from tracemark.models.security import LoginThrottle, RecoveryCode
+from tracemark.models.subscriptions import QuerySubscription, SavedQuery
 from tracemark.models.supply import LotStatus, MaterialLot, Supplier
 from tracemark.models.tokens import ApiToken
 from tracemark.models.trace import GenealogyEdge, SensorReading, TraceEvent, TraceEventObject
@@ -65,12 +66,14 @@ __all__ = [
     "PinAttempts",
     "Product",
     "PublishState",
+    "QuerySubscription",
     "RecoveryCode",
     "ResolverLink",
     "Role",
     "RollupWatermark",
     "Rule",
     "RuleFiring",
+    "SavedQuery",
     "ScanEvent",
     "ScanRollup",
     "SensorExcursion",

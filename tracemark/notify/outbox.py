@@ -31,7 +31,14 @@ from tracemark import audit
 from tracemark.audit import SYSTEM, Actor
 from tracemark.config import Settings
 from tracemark.errors import get_of_brand
-from tracemark.models import Brand, MessageKind, MessageStatus, OutboxMessage, Rule
+from tracemark.models import (
+    Brand,
+    MessageKind,
+    MessageStatus,
+    OutboxMessage,
+    QuerySubscription,
+    Rule,
+)
 from tracemark.models.base import utcnow
 from tracemark.notify import mail, webhooks
 
@@ -51,7 +58,8 @@ class NotDead(ValueError):
 
 
 class Undeliverable(Exception):
-    """A message that no retry can deliver (its rule was deleted): dead at once."""
+    """A message that no retry can deliver (its rule or subscription was deleted): dead at
+    once."""
 
 
 def dedupe_key(firing_id: int, kind: MessageKind | str, recipient: str) -> str:
@@ -243,11 +251,29 @@ def _sender(
             locale=brand.locale,
         )
         return functools.partial(mailer.send, email)
+    subscription_id = _subscription_of(payload)
+    if subscription_id is not None:  # a subscription's report: the document as it is
+        subscription = session.get(QuerySubscription, subscription_id)
+        if subscription is None or subscription.brand_id != message.brand_id:
+            raise Undeliverable("the subscription was cancelled: its secret is gone")
+        body = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+        return functools.partial(
+            transports.webhooks.send, message.recipient, body, subscription.secret, key
+        )
     rule = session.get(Rule, payload["rule"]["id"])
     if rule is None or rule.brand_id != message.brand_id:
         raise Undeliverable("the rule was deleted: its webhook secret is gone")
     body = json.dumps({**payload, "id": key}, sort_keys=True, separators=(",", ":")).encode()
     return functools.partial(transports.webhooks.send, message.recipient, body, rule.secret, key)
+
+
+def _subscription_of(payload: dict[str, Any]) -> int | None:
+    """The subscription a message reports to (an EPCIS query document naming its
+    ``subscriptionID``; see :mod:`tracemark.trace.subscriptions`), or None (a rule's)."""
+    if payload.get("type") != "EPCISQueryDocument":
+        return None
+    found = payload.get("epcisBody", {}).get("queryResults", {}).get("subscriptionID")
+    return int(found) if isinstance(found, str) and found.isdigit() else None
 
 
 def retry(session: Session, message: OutboxMessage, *, actor: Actor = SYSTEM) -> None:

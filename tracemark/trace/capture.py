@@ -16,7 +16,8 @@ by ``event_time``.
 The brand's enabled rules (:mod:`tracemark.quality.rules`) are evaluated on the events a capture
 stores — never on those it skips as held already — and their actions (holds, locks,
 outbox messages) are written under the same savepoint, so they commit or roll back with
-the events.
+the events. So are the reports of the brand's EPCIS subscriptions: one outbox message per
+subscription whose query matches stored events (:mod:`tracemark.trace.subscriptions`).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from tracemark.models import (
 )
 from tracemark.models.base import utcnow
 from tracemark.quality import rule_actions, rules
+from tracemark.trace import subscriptions
 from tracemark.trace.events import sites_by_location
 
 __all__ = ["CaptureResult", "EpcisError", "capture_document", "capture_event", "capture_events"]
@@ -241,6 +243,7 @@ def _store_once(session: Session, brand: Brand, records: list[EventRecord]) -> C
     resolved = _resolve(session, brand.id, fresh)
     sites = _sites(session, brand.id, fresh)
     brand_rules = rules.enabled_rules(session, brand.id)
+    brand_subscriptions = subscriptions.active(session, brand.id)
     recorded_at = utcnow()
     event_rows = []
     for record in fresh:
@@ -294,6 +297,8 @@ def _store_once(session: Session, brand: Brand, records: list[EventRecord]) -> C
             _insert_rows(session, model.__table__, rows)
         if brand_rules:
             _apply_rules(session, brand, brand_rules, ids, fresh, event_rows, resolved)
+        if brand_subscriptions:
+            subscriptions.report(session, brand, brand_subscriptions, ids)
     return CaptureResult([record.event_id for record in fresh], duplicates, declared)
 
 

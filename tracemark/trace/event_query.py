@@ -12,7 +12,7 @@ import binascii
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from tracemark.epcis import documents as epcis
@@ -134,6 +134,27 @@ def query_events(
     """
     if not 0 < limit <= MAX_LIMIT:
         raise ValueError(f"limit is 1 to {MAX_LIMIT}")
+    statement = matching(brand, query)
+    if after is not None:
+        at = after.event_time.astimezone(dt.UTC)
+        statement = statement.where(
+            or_(
+                TraceEvent.event_time > at,
+                and_(TraceEvent.event_time == at, TraceEvent.id > after.id),
+            )
+        )
+    statement = statement.order_by(TraceEvent.event_time, TraceEvent.id).limit(limit + 1)
+    events = list(session.scalars(statement))
+    if len(events) <= limit:
+        return events, None
+    events = events[:limit]
+    last = events[-1]
+    return events, Cursor(as_utc(last.event_time), last.id)
+
+
+def matching(brand: Brand, query: EventQuery) -> Select[tuple[TraceEvent]]:
+    """The brand's events matching ``query``, unordered: the one predicate of the query
+    API and of subscriptions (:mod:`tracemark.trace.subscriptions`)."""
     statement = select(TraceEvent).where(TraceEvent.brand_id == brand.id)
     for column, values in (
         (TraceEvent.event_type, query.event_type),
@@ -157,18 +178,4 @@ def query_events(
         if bound is not None:
             at = bound.astimezone(dt.UTC)
             statement = statement.where(column >= at if op == "ge" else column < at)
-    if after is not None:
-        at = after.event_time.astimezone(dt.UTC)
-        statement = statement.where(
-            or_(
-                TraceEvent.event_time > at,
-                and_(TraceEvent.event_time == at, TraceEvent.id > after.id),
-            )
-        )
-    statement = statement.order_by(TraceEvent.event_time, TraceEvent.id).limit(limit + 1)
-    events = list(session.scalars(statement))
-    if len(events) <= limit:
-        return events, None
-    events = events[:limit]
-    last = events[-1]
-    return events, Cursor(as_utc(last.event_time), last.id)
+    return statement
