@@ -48,12 +48,15 @@ def is_compressed(uri: str) -> bool:
 def same_as(uri: str, answer_uncompressed: Callable[[str], Response]) -> Response:
     """Answer a compressed request as its uncompressed URI would be answered, and name
     that URI (less the request's own query) in a ``Link`` header (``rel="owl:sameAs"``).
-    A partially compressed path that does not decompress is a 400; a single segment that
-    does not is not found."""
+    A partially compressed path that does not decompress is a 400 (for a signed label
+    address, the verdict page's 400, which says the code is not genuine); a single
+    segment that does not is not found."""
     path, _, query = uri.partition("?")
     try:
         uncompressed = compression.decompress(path, query)
     except compression.CompressionProblem as problem:
+        if path.startswith("/01/") and not wants_resolution(uri):
+            return answer_uncompressed(uri)
         if path.startswith("/01/"):
             return _error(
                 400, problem.reason, gettext("This is not a valid GS1 Digital Link address.")

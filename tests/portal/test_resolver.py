@@ -390,3 +390,14 @@ def test_a_provenance_statement_names_the_resolvers_linksets(db, client, item):
     from tracemark.content.statement_text import statement_lines
 
     assert statement_lines(statement)[-1] == f"links      {links['batch_linkset']}"
+
+
+def test_a_signed_address_that_does_not_decompress_is_the_verdict_pages_400(client):
+    """``/01/0/0?S=…`` reads as a partially compressed link that does not decompress: with a
+    signature it is a label's address, so the verdict page says it is not genuine."""
+    for path in ("/01/0/0?S=", "/01/0/0?S=AAAA"):
+        response = client.get(path)
+        assert response.status_code == 400, path
+        assert 'data-verdict="not_genuine"' in response.get_data(as_text=True), path
+    bare = client.get("/01/0/0", headers={"Accept": "application/json"})
+    assert bare.status_code == 400 and bare.get_json()["error"]
