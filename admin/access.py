@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import abort
+from flask import abort, make_response, request
 from flask_babel import gettext
 from sqlalchemy.orm import Session
 
@@ -66,6 +66,23 @@ def forbidden():
     return error_response(
         403, "forbidden", gettext("Only the brand's owners and staff can change its catalog.")
     )
+
+
+def refuse_unless_editor(member: Member, refusal=forbidden) -> None:
+    """Stop the request with ``refusal()`` (a 403) unless the member may change the brand's
+    data; views call it after looking up what they address, so a stranger still gets 404."""
+    if not member.can_edit:
+        abort(make_response(refusal()))
+
+
+def editor_form(member: Member, make_form, refusal=forbidden):
+    """The page's form for a member who may change the brand's data; None for one who only
+    reads, whose POST is stopped with ``refusal()`` (a 403)."""
+    if member.can_edit:
+        return make_form()
+    if request.method == "POST":
+        abort(make_response(refusal()))
+    return None
 
 
 def found_or_404(getter, member: Member, object_id: int):

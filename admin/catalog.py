@@ -13,7 +13,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from admin import forms
-from admin.access import Member, forbidden, found_or_404, member_of
+from admin.access import (
+    Member,
+    editor_form,
+    found_or_404,
+    member_of,
+    refuse_unless_editor,
+)
 from admin.views import bp
 from tracemark import catalog, errors
 from tracemark.models import BatchStatus
@@ -33,9 +39,7 @@ def _site_or_none(member: Member, site_id: int):
 @login_required
 def sites(slug: str):
     member = member_of(slug)
-    form = forms.SiteForm() if member.can_edit else None
-    if form is None and _posted():
-        return forbidden()
+    form = editor_form(member, forms.SiteForm)
     if form is not None and form.validate_on_submit():
         try:
             catalog.create_site(
@@ -65,9 +69,7 @@ def sites(slug: str):
 @login_required
 def products(slug: str):
     member = member_of(slug)
-    form = forms.ProductForm() if member.can_edit else None
-    if form is None and _posted():
-        return forbidden()
+    form = editor_form(member, forms.ProductForm)
     if form is not None and form.validate_on_submit():
         try:
             product = catalog.create_product(
@@ -95,16 +97,14 @@ def products(slug: str):
 def product(slug: str, product_id: int):
     member = member_of(slug)
     product = found_or_404(catalog.get_product, member, product_id)
-    if not member.can_edit:
-        if _posted():
-            return forbidden()
-        form = None
-    else:
-        texts = product.texts or {}
-        form = forms.ProductEditForm(
+    texts = product.texts or {}
+    form = editor_form(
+        member,
+        lambda: forms.ProductEditForm(
             name=product.name,
             **{f"texts_{locale}": texts.get(locale, {}) for locale in forms.LOCALES},
-        )
+        ),
+    )
     if form is not None and form.validate_on_submit():
         catalog.update_product(
             member.session, product, form.name.data, form.texts(), actor=member.actor
@@ -126,9 +126,7 @@ def product(slug: str, product_id: int):
 @login_required
 def batches(slug: str):
     member = member_of(slug)
-    form = forms.BatchForm() if member.can_edit else None
-    if form is None and _posted():
-        return forbidden()
+    form = editor_form(member, forms.BatchForm)
     if form is not None:
         form.set_products(catalog.products(member.session, member.brand))
         form.set_sites(catalog.sites(member.session, member.brand))
@@ -172,8 +170,7 @@ def batch(slug: str, batch_id: int):
 def update_batch(slug: str, batch_id: int):
     member = member_of(slug)
     batch = found_or_404(catalog.get_batch, member, batch_id)
-    if not member.can_edit:
-        return forbidden()
+    refuse_unless_editor(member)
     facts, status = _batch_forms(member, batch, "facts")
     if facts.validate_on_submit():
         catalog.update_batch(
@@ -195,8 +192,7 @@ def update_batch(slug: str, batch_id: int):
 def batch_status(slug: str, batch_id: int):
     member = member_of(slug)
     batch = found_or_404(catalog.get_batch, member, batch_id)
-    if not member.can_edit:
-        return forbidden()
+    refuse_unless_editor(member)
     facts, status = _batch_forms(member, batch, "status")
     if status.validate_on_submit():
         notice = status.notice()
@@ -282,7 +278,3 @@ def _batch_page(member: Member, batch, facts, status, issue_form=None, code: int
 def batch_page(member: Member, batch, *, issue_form=None, status: int = 200):
     """The batch page with its forms filled from ``batch`` (and ``issue_form`` as sent)."""
     return _batch_page(member, batch, *_batch_forms(member, batch, None), issue_form, status)
-
-
-def _posted() -> bool:
-    return request.method == "POST"

@@ -9,12 +9,18 @@ and within the cache lifetime everywhere else.
 from __future__ import annotations
 
 from babel.units import format_unit
-from flask import Response, abort, current_app, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_login import login_required
 
 from admin import content_forms as forms
-from admin.access import Member, forbidden, found_or_404, member_of
+from admin.access import (
+    Member,
+    editor_form,
+    found_or_404,
+    member_of,
+    refuse_unless_editor,
+)
 from admin.views import bp
 from tracemark import catalog, errors
 from tracemark.content import images
@@ -87,12 +93,7 @@ def story(slug: str, batch_id: int, locale: str):
     member = member_of(slug)
     batch, locale = _batch(member, batch_id), _locale(locale)
     found = content.story(member.session, batch, locale)
-    if not member.can_edit:
-        if request.method == "POST":
-            return forbidden()
-        form = None
-    else:
-        form = forms.StoryForm(obj=found)
+    form = editor_form(member, lambda: forms.StoryForm(obj=found))
     if form is not None and form.validate_on_submit():
         found, changed = content.save_story(
             member.session, batch, locale, form.title.data, form.body.data, actor=member.actor
@@ -119,8 +120,7 @@ def story_state(slug: str, batch_id: int, locale: str):
     member = member_of(slug)
     batch, locale = _batch(member, batch_id), _locale(locale)
     found = content.story(member.session, batch, locale) or abort(404)
-    if not member.can_edit:
-        return forbidden()
+    refuse_unless_editor(member)
     form = forms.StateForm()
     if not form.validate_on_submit():
         abort(400)
@@ -152,8 +152,7 @@ def story_preview(slug: str, batch_id: int, locale: str):
 def batch_image(slug: str, batch_id: int):
     member = member_of(slug)
     batch = _batch(member, batch_id)
-    if not member.can_edit:
-        return forbidden()
+    refuse_unless_editor(member)
     return _upload_image(member, batch)
 
 
@@ -165,8 +164,7 @@ def product_image(slug: str, product_id: int):
         product = catalog.get_product(member.session, member.brand, product_id)
     except errors.NotFound:
         abort(404)
-    if not member.can_edit:
-        return forbidden()
+    refuse_unless_editor(member)
     return _upload_image(member, product)
 
 
@@ -205,8 +203,7 @@ def _upload_page(member: Member, owner: Product | Batch, form, kind: str):
 def image_state(slug: str, image_id: int):
     member = member_of(slug)
     image = images.get_image(member.session, member.brand.id, image_id) or abort(404)
-    if not member.can_edit:
-        return forbidden()
+    refuse_unless_editor(member)
     form = forms.StateForm()
     if not form.validate_on_submit():
         abort(400)
@@ -225,8 +222,7 @@ def image_state(slug: str, image_id: int):
 def document_upload(slug: str, batch_id: int):
     member = member_of(slug)
     batch = _batch(member, batch_id)
-    if not member.can_edit:
-        return forbidden()
+    refuse_unless_editor(member)
     form = forms.DocumentForm()
     if form.validate_on_submit():
         upload = form.file.data
@@ -254,8 +250,7 @@ def document_upload(slug: str, batch_id: int):
 def document_state(slug: str, document_id: int):
     member = member_of(slug)
     document = content.get_document(member.session, member.brand.id, document_id) or abort(404)
-    if not member.can_edit:
-        return forbidden()
+    refuse_unless_editor(member)
     form = forms.StateForm()
     if not form.validate_on_submit():
         abort(400)

@@ -21,7 +21,7 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from admin import forms
-from admin.access import Member, found_or_404, member_of
+from admin.access import Member, found_or_404, member_of, refuse_unless_editor
 from admin.catalog import batch_page
 from admin.views import bp
 from tracemark import catalog
@@ -157,8 +157,7 @@ def issue_codes(slug: str, batch_id: int):
     """Queue a job for the batch; the same form sent twice queues one job."""
     member = member_of(slug)
     batch = _batch(member, batch_id)
-    if not member.can_edit:
-        return _forbidden()
+    refuse_unless_editor(member, _forbidden)
     form = forms.IssueForm()
     if not form.validate_on_submit():
         if form.request_key.errors:  # a fresh key, so that sending it again can work
@@ -187,8 +186,7 @@ def resume_job(slug: str, job_id: int):
     """Put a failed job back in the queue: the worker continues where it stopped."""
     member = member_of(slug)
     job = _job(member, job_id)
-    if not member.can_edit:
-        return _forbidden()
+    refuse_unless_editor(member, _forbidden)
     try:
         jobs.requeue(member.session, job, actor=member.actor)
     except jobs.NotFailed:
@@ -204,8 +202,7 @@ def prepare_labels(slug: str, job_id: int, fmt: str):
     member = member_of(slug)
     job = _job(member, job_id)
     label_format = _format(fmt)
-    if not member.can_edit:
-        return _forbidden()
+    refuse_unless_editor(member, _forbidden)
     try:
         label_renders.request_render(
             member.session, job, label_format, settings().label_dir, actor=member.actor
@@ -229,8 +226,7 @@ def download_labels(slug: str, job_id: int, fmt: str):
     member = member_of(slug)
     job = _job(member, job_id)
     label_format = _format(fmt)
-    if not member.can_edit:
-        return _forbidden()
+    refuse_unless_editor(member, _forbidden)
     found = label_renders.download(
         member.session, job, label_format, settings().label_dir, actor=member.actor
     )

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from admin import rule_forms
-from admin.access import Member, member_of
+from admin.access import Member, member_of, refuse_unless_editor
 from admin.views import bp
 from tracemark import catalog, errors
 from tracemark.models import MessageStatus, Rule
@@ -25,9 +25,11 @@ RECENT = 100
 DUPLICATE_NAME = _l("A rule with this name exists already.")
 
 
-def _editor(slug: str) -> Member | None:
+def _editor(slug: str) -> Member:
+    """The member, when they may manage the brand's rules (a 403 stops the request else)."""
     member = member_of(slug)
-    return member if member.can_edit else None
+    refuse_unless_editor(member, _forbidden)
+    return member
 
 
 def _forbidden():
@@ -75,8 +77,6 @@ def _save(member: Member, form: rule_forms.RuleForm, rule: Rule | None):
 @login_required
 def rules_list(slug: str):
     member = _editor(slug)
-    if member is None:
-        return _forbidden()
     form = rule_forms.RuleForm(**_policy())
     status = 200
     if form.is_submitted():
@@ -105,8 +105,6 @@ def _list_page(member: Member, form, language, status: int = 200):
 @login_required
 def rules_language(slug: str):
     member = _editor(slug)
-    if member is None:
-        return _forbidden()
     language = rule_forms.LanguageForm()
     if not language.validate_on_submit():
         return _list_page(member, rule_forms.RuleForm(formdata=None, **_policy()), language, 400)
@@ -120,8 +118,6 @@ def rules_language(slug: str):
 @login_required
 def rule(slug: str, rule_id: int):
     member = _editor(slug)
-    if member is None:
-        return _forbidden()
     rule = _rule(member, rule_id)
     form = rule_forms.RuleForm.of(rule, **_policy())
     status = 200
@@ -148,8 +144,6 @@ def _rule_page(member: Member, rule: Rule, form, delete_form, status: int = 200)
 @login_required
 def rule_state(slug: str, rule_id: int):
     member = _editor(slug)
-    if member is None:
-        return _forbidden()
     rule = _rule(member, rule_id)
     form = rule_forms.RuleStateForm()
     if not form.validate_on_submit():
@@ -164,8 +158,6 @@ def rule_state(slug: str, rule_id: int):
 @login_required
 def delete_rule(slug: str, rule_id: int):
     member = _editor(slug)
-    if member is None:
-        return _forbidden()
     rule = _rule(member, rule_id)
     delete_form = rule_forms.DeleteRuleForm()
     if not delete_form.validate_on_submit():
@@ -180,8 +172,6 @@ def delete_rule(slug: str, rule_id: int):
 @login_required
 def rule_activity(slug: str):
     member = _editor(slug)
-    if member is None:
-        return _forbidden()
     return render_template(
         "admin/rules/activity.html",
         member=member,
@@ -197,8 +187,6 @@ def rule_activity(slug: str):
 @login_required
 def retry_message(slug: str, message_id: int):
     member = _editor(slug)
-    if member is None:
-        return _forbidden()
     try:
         message = outbox.get_message(member.session, member.brand, message_id)
     except errors.NotFound:

@@ -14,7 +14,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from admin import trace_forms
-from admin.access import Member, forbidden, found_or_404, member_in_roles
+from admin.access import (
+    Member,
+    editor_form,
+    found_or_404,
+    member_in_roles,
+    refuse_unless_editor,
+)
 from admin.views import bp
 from tracemark import errors
 from tracemark.models import LotStatus, Role
@@ -41,9 +47,7 @@ def suppliers(slug: str):
     member, refused = tracer(slug)
     if refused:
         return refused
-    form = trace_forms.SupplierForm() if member.can_edit else None
-    if form is None and request.method == "POST":
-        return forbidden()
+    form = editor_form(member, trace_forms.SupplierForm)
     if form is not None and form.validate_on_submit():
         try:
             supply.create_supplier(
@@ -73,9 +77,7 @@ def material_lots(slug: str):
     member, refused = tracer(slug)
     if refused:
         return refused
-    form = trace_forms.LotForm() if member.can_edit else None
-    if form is None and request.method == "POST":
-        return forbidden()
+    form = editor_form(member, trace_forms.LotForm)
     known = supply.suppliers(member.session, member.brand)
     if form is not None:
         form.set_suppliers(known)
@@ -143,8 +145,7 @@ def lot_status(slug: str, lot_id: int):
     if refused:
         return refused
     lot = found_or_404(supply.get_lot, member, lot_id)
-    if not member.can_edit:
-        return forbidden()
+    refuse_unless_editor(member)
     form = trace_forms.LotStatusForm()
     if not form.validate_on_submit():
         return _lot_page(member, lot, form, 400)
