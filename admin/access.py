@@ -68,6 +68,15 @@ def forbidden():
     )
 
 
+def owner_of(slug: str, refusal) -> Member:
+    """The signed-in user's standing in the brand when they own it; a 404 when they have no
+    role in it, else the request is stopped with ``refusal()`` (a 403)."""
+    member = member_of(slug)
+    if member.role is not Role.OWNER:
+        abort(make_response(refusal()))
+    return member
+
+
 def refuse_unless_editor(member: Member, refusal=forbidden) -> None:
     """Stop the request with ``refusal()`` (a 403) unless the member may change the brand's
     data; views call it after looking up what they address, so a stranger still gets 404."""
@@ -90,3 +99,23 @@ def found_or_404(getter, member: Member, object_id: int):
         return getter(member.session, member.brand, object_id)
     except errors.NotFound:
         abort(404)
+
+
+def created(member: Member, form, create, refusals: dict):
+    """What ``create()`` made of a valid sent ``form``, committed; None when the form was not
+    sent whole, or when the core refused it: the refusal is then shown under the form's field
+    that ``refusals`` (``{exception type: (field name, message)}``, first match wins) names.
+
+    ``create`` calls the core operation and returns what it made (never None)."""
+    if form is None or not form.validate_on_submit():
+        return None
+    try:
+        made = create()
+    except tuple(refusals) as refused:
+        field, message = next(
+            shown for kind, shown in refusals.items() if isinstance(refused, kind)
+        )
+        form[field].errors.append(message)
+        return None
+    member.session.commit()
+    return made

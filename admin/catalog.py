@@ -15,6 +15,7 @@ from flask_login import login_required
 from admin import forms
 from admin.access import (
     Member,
+    created,
     editor_form,
     found_or_404,
     member_of,
@@ -40,23 +41,23 @@ def _site_or_none(member: Member, site_id: int):
 def sites(slug: str):
     member = member_of(slug)
     form = editor_form(member, forms.SiteForm)
-    if form is not None and form.validate_on_submit():
-        try:
-            catalog.create_site(
-                member.session,
-                member.brand,
-                form.name.data,
-                region=form.region.data or None,
-                country=form.country.data,
-                latitude=form.latitude.data,
-                longitude=form.longitude.data,
-                actor=member.actor,
-            )
-        except errors.Duplicate:
-            form.name.errors.append(DUPLICATES["name"])
-        else:
-            member.session.commit()
-            return redirect(url_for("admin.sites", slug=slug))
+    site = created(
+        member,
+        form,
+        lambda: catalog.create_site(
+            member.session,
+            member.brand,
+            form.name.data,
+            region=form.region.data or None,
+            country=form.country.data,
+            latitude=form.latitude.data,
+            longitude=form.longitude.data,
+            actor=member.actor,
+        ),
+        {errors.Duplicate: ("name", DUPLICATES["name"])},
+    )
+    if site is not None:
+        return redirect(url_for("admin.sites", slug=slug))
     return render_template(
         "admin/catalog/sites.html",
         member=member,
@@ -70,20 +71,22 @@ def sites(slug: str):
 def products(slug: str):
     member = member_of(slug)
     form = editor_form(member, forms.ProductForm)
-    if form is not None and form.validate_on_submit():
-        try:
-            product = catalog.create_product(
-                member.session, member.brand, form.gtin.data, form.name.data, actor=member.actor
-            )
-        except errors.Duplicate:
-            form.gtin.errors.append(DUPLICATES["gtin"])
-        except catalog.ForeignGtin:
-            form.gtin.errors.append(
-                _("This GTIN is not under one of your brand's GS1 company prefixes.")
-            )
-        else:
-            member.session.commit()
-            return redirect(url_for("admin.product", slug=slug, product_id=product.id))
+    product = created(
+        member,
+        form,
+        lambda: catalog.create_product(
+            member.session, member.brand, form.gtin.data, form.name.data, actor=member.actor
+        ),
+        {
+            errors.Duplicate: ("gtin", DUPLICATES["gtin"]),
+            catalog.ForeignGtin: (
+                "gtin",
+                _("This GTIN is not under one of your brand's GS1 company prefixes."),
+            ),
+        },
+    )
+    if product is not None:
+        return redirect(url_for("admin.product", slug=slug, product_id=product.id))
     return render_template(
         "admin/catalog/products.html",
         member=member,
@@ -130,24 +133,23 @@ def batches(slug: str):
     if form is not None:
         form.set_products(catalog.products(member.session, member.brand))
         form.set_sites(catalog.sites(member.session, member.brand))
-    if form is not None and form.validate_on_submit():
-        product = found_or_404(catalog.get_product, member, form.product.data)
-        try:
-            batch = catalog.create_batch(
-                member.session,
-                product,
-                form.lot.data,
-                production_date=form.production_date.data,
-                expiry_date=form.expiry_date.data,
-                site=_site_or_none(member, form.site.data),
-                line=form.line.data or None,
-                actor=member.actor,
-            )
-        except errors.Duplicate:
-            form.lot.errors.append(DUPLICATES["lot"])
-        else:
-            member.session.commit()
-            return redirect(url_for("admin.batch", slug=slug, batch_id=batch.id))
+    batch = created(
+        member,
+        form,
+        lambda: catalog.create_batch(
+            member.session,
+            found_or_404(catalog.get_product, member, form.product.data),
+            form.lot.data,
+            production_date=form.production_date.data,
+            expiry_date=form.expiry_date.data,
+            site=_site_or_none(member, form.site.data),
+            line=form.line.data or None,
+            actor=member.actor,
+        ),
+        {errors.Duplicate: ("lot", DUPLICATES["lot"])},
+    )
+    if batch is not None:
+        return redirect(url_for("admin.batch", slug=slug, batch_id=batch.id))
     return render_template(
         "admin/catalog/batches.html",
         member=member,

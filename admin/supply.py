@@ -16,6 +16,7 @@ from flask_login import login_required
 from admin import trace_forms
 from admin.access import (
     Member,
+    created,
     editor_form,
     found_or_404,
     member_in_roles,
@@ -48,21 +49,21 @@ def suppliers(slug: str):
     if refused:
         return refused
     form = editor_form(member, trace_forms.SupplierForm)
-    if form is not None and form.validate_on_submit():
-        try:
-            supply.create_supplier(
-                member.session,
-                member.brand,
-                form.name.data,
-                party_id=form.party_id.data or None,
-                country=form.country.data,
-                actor=member.actor,
-            )
-        except errors.Duplicate:
-            form.name.errors.append(DUPLICATES["name"])
-        else:
-            member.session.commit()
-            return redirect(url_for("admin.suppliers", slug=slug))
+    supplier = created(
+        member,
+        form,
+        lambda: supply.create_supplier(
+            member.session,
+            member.brand,
+            form.name.data,
+            party_id=form.party_id.data or None,
+            country=form.country.data,
+            actor=member.actor,
+        ),
+        {errors.Duplicate: ("name", DUPLICATES["name"])},
+    )
+    if supplier is not None:
+        return redirect(url_for("admin.suppliers", slug=slug))
     return render_template(
         "admin/supply/suppliers.html",
         member=member,
@@ -81,26 +82,26 @@ def material_lots(slug: str):
     known = supply.suppliers(member.session, member.brand)
     if form is not None:
         form.set_suppliers(known)
-    if form is not None and form.validate_on_submit():
-        supplier = found_or_404(supply.get_supplier, member, form.supplier.data)
-        try:
-            lot = supply.receive_lot(
-                member.session,
-                supplier,
-                form.material.data,
-                form.lot_number.data,
-                gtin=form.gtin.data,
-                epc_class=form.epc_class.data or None,
-                received_on=form.received_on.data,
-                actor=member.actor,
-            )
-        except errors.Duplicate:
-            form.lot_number.errors.append(DUPLICATES["epc_class"])
-        except ValueError:
-            form.epc_class.errors.append(_l("This class identifier is too long."))
-        else:
-            member.session.commit()
-            return redirect(url_for("admin.material_lot", slug=slug, lot_id=lot.id))
+    lot = created(
+        member,
+        form,
+        lambda: supply.receive_lot(
+            member.session,
+            found_or_404(supply.get_supplier, member, form.supplier.data),
+            form.material.data,
+            form.lot_number.data,
+            gtin=form.gtin.data,
+            epc_class=form.epc_class.data or None,
+            received_on=form.received_on.data,
+            actor=member.actor,
+        ),
+        {
+            errors.Duplicate: ("lot_number", DUPLICATES["epc_class"]),
+            ValueError: ("epc_class", _l("This class identifier is too long.")),
+        },
+    )
+    if lot is not None:
+        return redirect(url_for("admin.material_lot", slug=slug, lot_id=lot.id))
     filters = _filters(known)
     lots = supply.material_lots(member.session, member.brand, **filters)
     return render_template(
