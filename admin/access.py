@@ -53,13 +53,13 @@ def member_of(slug: str) -> Member:
     return Member(session, user, brand, role)
 
 
-def member_in_roles(slug: str, roles: frozenset[Role], message: str):
-    """The member, and the 403 (saying ``message``) to answer with when their role is not
-    one of ``roles``; None when it is. No role in the brand at all is a 404."""
+def member_in_roles(slug: str, roles: frozenset[Role], message: str) -> Member:
+    """The member when their role is one of ``roles``; else the request is stopped with a
+    403 saying ``message``. No role in the brand at all is a 404."""
     member = member_of(slug)
     if member.role not in roles:
-        return member, error_response(403, "forbidden", message)
-    return member, None
+        abort(make_response(error_response(403, "forbidden", message)))
+    return member
 
 
 def forbidden():

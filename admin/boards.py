@@ -35,8 +35,8 @@ class Listing:
     csv_rows: list[list]
 
 
-def operator(slug: str) -> tuple[Member, object | None]:
-    """The member, and the refusal to answer when their role may not see the boards."""
+def operator(slug: str) -> Member:
+    """The member, when their role may see the boards (a 403 stops the request else)."""
     message = gettext("The quality and supply-chain boards are for the brand's owners and staff.")
     return member_in_roles(slug, OPERATORS, message)
 

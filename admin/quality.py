@@ -5,7 +5,7 @@ data as a table and as CSV. Read from the board tables (``tracemark.reporting.qu
 
 from __future__ import annotations
 
-from flask import abort, make_response, request
+from flask import request
 from flask_babel import format_percent, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -244,9 +244,7 @@ class QualityBoard:
 
 
 def _board(slug: str) -> tuple[Member, FilterForm, QualityBoard | None, dict, list]:
-    member, refused = operator(slug)
-    if refused:
-        abort(make_response(refused))
+    member = operator(slug)
     products = analytics.product_names(member.session, member.brand.id)
     lines = quality.lines(member.session, member.brand.id)
     form, line = parse_board_filters(

@@ -35,9 +35,9 @@ DUPLICATES = {
 }
 
 
-def tracer(slug: str) -> tuple[Member, object | None]:
-    """The member, and the refusal to answer when their role does not read the supply
-    chain (marketing); no role at all is a 404."""
+def tracer(slug: str) -> Member:
+    """The member, when their role reads the supply chain (marketing does not: 403);
+    no role at all is a 404."""
     message = gettext("The supply chain is for the brand's owners, staff and regulators.")
     return member_in_roles(slug, TRACERS, message)
 
@@ -45,9 +45,7 @@ def tracer(slug: str) -> tuple[Member, object | None]:
 @bp.route("/brands/<slug>/suppliers", methods=["GET", "POST"])
 @login_required
 def suppliers(slug: str):
-    member, refused = tracer(slug)
-    if refused:
-        return refused
+    member = tracer(slug)
     form = editor_form(member, trace_forms.SupplierForm)
     supplier = created(
         member,
@@ -75,9 +73,7 @@ def suppliers(slug: str):
 @bp.route("/brands/<slug>/lots", methods=["GET", "POST"])
 @login_required
 def material_lots(slug: str):
-    member, refused = tracer(slug)
-    if refused:
-        return refused
+    member = tracer(slug)
     form = editor_form(member, trace_forms.LotForm)
     known = supply.suppliers(member.session, member.brand)
     if form is not None:
@@ -131,9 +127,7 @@ def _filters(known) -> dict:
 @bp.get("/brands/<slug>/lots/<id:lot_id>")
 @login_required
 def material_lot(slug: str, lot_id: int):
-    member, refused = tracer(slug)
-    if refused:
-        return refused
+    member = tracer(slug)
     lot = found_or_404(supply.get_lot, member, lot_id)
     return _lot_page(member, lot)
 
@@ -142,9 +136,7 @@ def material_lot(slug: str, lot_id: int):
 @login_required
 def lot_status(slug: str, lot_id: int):
     """Lock or release the lot; a repeated request changes nothing and records nothing."""
-    member, refused = tracer(slug)
-    if refused:
-        return refused
+    member = tracer(slug)
     lot = found_or_404(supply.get_lot, member, lot_id)
     refuse_unless_editor(member)
     form = trace_forms.LotStatusForm()

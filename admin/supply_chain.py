@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, make_response, request
+from flask import request
 from flask_babel import format_decimal, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -277,9 +277,7 @@ class SupplyBoard:
 
 
 def _board(slug: str) -> tuple[Member, FilterForm, SupplyBoard | None, dict, dict]:
-    member, refused = operator(slug)
-    if refused:
-        abort(make_response(refused))
+    member = operator(slug)
     products = analytics.product_names(member.session, member.brand.id)
     sites = {str(k): v for k, v in logistics.site_names(member.session, member.brand.id).items()}
     form, site = parse_board_filters(request.args, products, utcnow().date(), "site", sites)
