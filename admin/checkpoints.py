@@ -13,7 +13,7 @@ from flask_babel import get_locale
 from flask_login import login_required
 
 from admin import checkpoint_forms as forms
-from admin.access import Member, forbidden, member_of
+from admin.access import Member, forbidden, member_of, refuse_unless_editor
 from admin.views import bp
 from tracemark import errors
 from tracemark.models import CheckpointTemplate
@@ -82,8 +82,7 @@ def checkpoint_templates(slug: str):
 @login_required
 def seed_checkpoints(slug: str):
     member = member_of(slug)
-    if not member.can_edit:
-        return forbidden()
+    refuse_unless_editor(member)
     if not forms.SeedForm().validate_on_submit():
         abort(400)
     checkpoints.seed_standard(member.session, member.brand, actor=member.actor)
@@ -123,8 +122,7 @@ def checkpoint(slug: str, key: str):
     template = _template(member, key)
     if request.method == "GET":
         return _page(member, template)
-    if not member.can_edit:
-        return forbidden()
+    refuse_unless_editor(member)
     head = forms.TemplateHeadForm()
     if head.validate_on_submit():
         try:
@@ -158,8 +156,7 @@ def _saved(member: Member, before, after):
 def checkpoint_field(slug: str, key: str):
     member = member_of(slug)
     template = _template(member, key)
-    if not member.can_edit:
-        return forbidden()
+    refuse_unless_editor(member)
     form = forms.FieldForm()
     if form.validate_on_submit():
         try:
@@ -184,8 +181,7 @@ def checkpoint_field_action(slug: str, key: str, field: str):
     template = _template(member, key)
     if field not in {spec["name"] for spec in template.fields}:
         abort(404)
-    if not member.can_edit:
-        return forbidden()
+    refuse_unless_editor(member)
     form = forms.FieldActionForm()
     if not form.validate_on_submit():
         abort(400)
@@ -209,8 +205,7 @@ def checkpoint_active(slug: str, key: str):
     """Retire or reactivate the template."""
     member = member_of(slug)
     template = _template(member, key)
-    if not member.can_edit:
-        return forbidden()
+    refuse_unless_editor(member)
     form = forms.ActiveForm()
     if not form.validate_on_submit():
         abort(400)

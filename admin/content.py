@@ -121,10 +121,7 @@ def story_state(slug: str, batch_id: int, locale: str):
     batch, locale = _batch(member, batch_id), _locale(locale)
     found = content.story(member.session, batch, locale) or abort(404)
     refuse_unless_editor(member)
-    form = forms.StateForm()
-    if not form.validate_on_submit():
-        abort(400)
-    if content.set_state(found, form.value(), actor=member.actor):
+    if content.set_state(found, _state_sent(), actor=member.actor):
         _changed(member, {batch.id})
     return redirect(url_for("admin.story", slug=slug, batch_id=batch.id, locale=locale), 303)
 
@@ -204,11 +201,8 @@ def image_state(slug: str, image_id: int):
     member = member_of(slug)
     image = images.get_image(member.session, member.brand.id, image_id) or abort(404)
     refuse_unless_editor(member)
-    form = forms.StateForm()
-    if not form.validate_on_submit():
-        abort(400)
     try:
-        changed = images.set_state(image, form.value(), actor=member.actor)
+        changed = images.set_state(image, _state_sent(), actor=member.actor)
     except content.ContentError:
         abort(404)  # a story picture has no state of its own
     if changed:
@@ -251,10 +245,7 @@ def document_state(slug: str, document_id: int):
     member = member_of(slug)
     document = content.get_document(member.session, member.brand.id, document_id) or abort(404)
     refuse_unless_editor(member)
-    form = forms.StateForm()
-    if not form.validate_on_submit():
-        abort(400)
-    if content.set_state(document, form.value(), actor=member.actor):
+    if content.set_state(document, _state_sent(), actor=member.actor):
         _changed(member, {document.batch_id})
     return _to_batch(member, document.batch_id, "documents")
 
@@ -270,3 +261,12 @@ def document_download(slug: str, document_id: int):
     response.headers["Content-Disposition"] = f"attachment; filename=report-{document.id}.pdf"
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def _state_sent():
+    """The state the state button sends (published or hidden); a 400 when it is not sent
+    whole."""
+    form = forms.StateForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return form.value()

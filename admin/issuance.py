@@ -199,10 +199,7 @@ def resume_job(slug: str, job_id: int):
 @login_required
 def prepare_labels(slug: str, job_id: int, fmt: str):
     """Queue the job's label file in ``fmt`` (a failed one again; a ready one stays)."""
-    member = member_of(slug)
-    job = _job(member, job_id)
-    label_format = _format(fmt)
-    refuse_unless_editor(member, _forbidden)
+    member, job, label_format = _job_labels(slug, job_id, fmt)
     try:
         label_renders.request_render(
             member.session, job, label_format, settings().label_dir, actor=member.actor
@@ -223,10 +220,7 @@ def prepare_labels(slug: str, job_id: int, fmt: str):
 @login_required
 def download_labels(slug: str, job_id: int, fmt: str):
     """The job's label file as an attachment, once prepared (409 before)."""
-    member = member_of(slug)
-    job = _job(member, job_id)
-    label_format = _format(fmt)
-    refuse_unless_editor(member, _forbidden)
+    member, job, label_format = _job_labels(slug, job_id, fmt)
     found = label_renders.download(
         member.session, job, label_format, settings().label_dir, actor=member.actor
     )
@@ -274,3 +268,13 @@ def batch_progress(slug: str, batch_id: int):
     response = jsonify({"active": work.active, "jobs": payload})
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _job_labels(slug: str, job_id: int, fmt: str):
+    """The editor, their brand's job and the label format the address names (a 404 for an
+    unknown job or format, then a 403 for a reader)."""
+    member = member_of(slug)
+    job = _job(member, job_id)
+    label_format = _format(fmt)
+    refuse_unless_editor(member, _forbidden)
+    return member, job, label_format

@@ -17,7 +17,7 @@ from flask_babel import get_locale, gettext
 from flask_login import login_required
 
 from admin import checkpoint_forms as forms
-from admin.access import Member, found_or_404, member_of
+from admin.access import Member, found_or_404, member_of, refuse_unless_editor
 from admin.views import bp
 from tracemark import catalog
 from tracemark.models import CheckpointTemplate
@@ -67,8 +67,7 @@ def _page(member: Member, template, form, status: int = 200):
 @login_required
 def record(slug: str):
     member = member_of(slug)
-    if not member.can_edit:
-        return _refused()
+    refuse_unless_editor(member, _refused)
     template = _chosen(member)
     if template is None:
         return _page(member, None, None)
@@ -88,8 +87,7 @@ def record(slug: str):
 @login_required
 def record_post(slug: str):
     member = member_of(slug)
-    if not member.can_edit:
-        return _refused()
+    refuse_unless_editor(member, _refused)
     template = _chosen(member)
     if template is None:
         return _page(member, None, None, 400)
