@@ -12,7 +12,7 @@ from flask_babel import gettext
 from flask_login import login_required
 
 from admin import forms
-from admin.access import member_of, owner_of
+from admin.access import Member, member_of, owner_of
 from admin.views import bp
 from tracemark.codes import key_requests, keystore
 from tracemark.models import Role, SigningKey
@@ -23,10 +23,12 @@ def _owners_only():
     return error_response(403, "forbidden", gettext("Only the brand's owners manage its keys."))
 
 
-def _key(member, kid: str) -> SigningKey:
-    """The brand's key ``kid``; 404 for an unknown key or another brand's."""
+def _owner_key(slug: str, kid: str) -> tuple[Member, SigningKey]:
+    """The owner and their brand's key ``kid`` (a 403 for another role, then a 404 for an
+    unknown key or another brand's)."""
+    member = owner_of(slug, _owners_only)
     try:
-        return keystore.get_key(member.session, kid, member.brand)
+        return member, keystore.get_key(member.session, kid, member.brand)
     except keystore.KeyStateError:
         abort(404)
 
@@ -67,8 +69,7 @@ def request_key(slug: str):
 @bp.post("/brands/<slug>/keys/<kid>/retire")
 @login_required
 def retire_key(slug: str, kid: str):
-    member = owner_of(slug, _owners_only)
-    key = _key(member, kid)
+    member, key = _owner_key(slug, kid)
     try:
         keystore.retire_key(member.session, key, actor=member.actor)
     except keystore.KeyStateError:
@@ -80,8 +81,7 @@ def retire_key(slug: str, kid: str):
 @bp.post("/brands/<slug>/keys/<kid>/revoke")
 @login_required
 def revoke_key(slug: str, kid: str):
-    member = owner_of(slug, _owners_only)
-    key = _key(member, kid)
+    member, key = _owner_key(slug, kid)
     form = forms.RevokeKeyForm()
     if not form.validate_on_submit():
         return _page(member, form, 400)

@@ -39,6 +39,13 @@ def _chosen(member: Member) -> CheckpointTemplate | None:
     return template or abort(404)
 
 
+def _recorder(slug: str) -> tuple[Member, CheckpointTemplate | None]:
+    """The editor recording, and the checkpoint they chose (None before they choose one)."""
+    member = member_of(slug)
+    refuse_unless_editor(member, _refused)
+    return member, _chosen(member)
+
+
 def _code() -> str:
     return request.args.get("code", "")[: recording.MAX_IDENTIFIER_LENGTH]
 
@@ -66,9 +73,7 @@ def _page(member: Member, template, form, status: int = 200):
 @bp.get("/brands/<slug>/record")
 @login_required
 def record(slug: str):
-    member = member_of(slug)
-    refuse_unless_editor(member, _refused)
-    template = _chosen(member)
+    member, template = _recorder(slug)
     if template is None:
         return _page(member, None, None)
     code = _code()
@@ -86,9 +91,7 @@ def record(slug: str):
 @bp.post("/brands/<slug>/record")
 @login_required
 def record_post(slug: str):
-    member = member_of(slug)
-    refuse_unless_editor(member, _refused)
-    template = _chosen(member)
+    member, template = _recorder(slug)
     if template is None:
         return _page(member, None, None, 400)
     form = _form(member, template)

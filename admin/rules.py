@@ -46,9 +46,12 @@ def _policy() -> dict[str, bool]:
     }
 
 
-def _rule(member: Member, rule_id: int) -> Rule:
+def _editor_rule(slug: str, rule_id: int) -> tuple[Member, Rule]:
+    """The editor and their brand's rule ``rule_id`` (a 403 for a reader, then a 404 for a
+    rule of no such id in the brand)."""
+    member = _editor(slug)
     try:
-        return rules.get_rule(member.session, member.brand, rule_id)
+        return member, rules.get_rule(member.session, member.brand, rule_id)
     except errors.NotFound:
         abort(404)
 
@@ -117,8 +120,7 @@ def rules_language(slug: str):
 @bp.route("/brands/<slug>/rules/<id:rule_id>", methods=["GET", "POST"])
 @login_required
 def rule(slug: str, rule_id: int):
-    member = _editor(slug)
-    rule = _rule(member, rule_id)
+    member, rule = _editor_rule(slug, rule_id)
     form = rule_forms.RuleForm.of(rule, **_policy())
     status = 200
     if form.is_submitted():
@@ -143,8 +145,7 @@ def _rule_page(member: Member, rule: Rule, form, delete_form, status: int = 200)
 @bp.post("/brands/<slug>/rules/<id:rule_id>/state")
 @login_required
 def rule_state(slug: str, rule_id: int):
-    member = _editor(slug)
-    rule = _rule(member, rule_id)
+    member, rule = _editor_rule(slug, rule_id)
     form = rule_forms.RuleStateForm()
     if not form.validate_on_submit():
         return error_response(400, "bad_form", gettext("The request could not be understood."))
@@ -157,8 +158,7 @@ def rule_state(slug: str, rule_id: int):
 @bp.post("/brands/<slug>/rules/<id:rule_id>/delete")
 @login_required
 def delete_rule(slug: str, rule_id: int):
-    member = _editor(slug)
-    rule = _rule(member, rule_id)
+    member, rule = _editor_rule(slug, rule_id)
     delete_form = rule_forms.DeleteRuleForm()
     if not delete_form.validate_on_submit():
         form = rule_forms.RuleForm.of(rule, **_policy())
