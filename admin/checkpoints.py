@@ -31,17 +31,28 @@ def _texts(template: CheckpointTemplate, **values) -> dict:
     return {f"name_{locale}": text for locale, text in template.name.items()} | values
 
 
-def _list_page(member: Member, form, seed_form, status: int = 200):
+def checkpoint_page(page: str, member: Member, status: int = 200, **values):
+    """A checkpoint page (``page`` names its template) with what all of them show checkpoints
+    by: their labels in the request's language and the forms' names."""
     return render_template(
-        "admin/checkpoints/list.html",
+        page,
         member=member,
-        form=form,
-        seed_form=seed_form,
-        templates=checkpoints.templates(member.session, member.brand),
         label=checkpoints.label,
         locale=str(get_locale()),
         names=forms,
+        **values,
     ), status
+
+
+def _list_page(member: Member, form, seed_form, status: int = 200):
+    return checkpoint_page(
+        "admin/checkpoints/list.html",
+        member,
+        status,
+        form=form,
+        seed_form=seed_form,
+        templates=checkpoints.templates(member.session, member.brand),
+    )
 
 
 @bp.route("/brands/<slug>/checkpoints", methods=["GET", "POST"])
@@ -100,18 +111,16 @@ def _page(member: Member, template, head=None, field=None, status: int = 200):
             subject=template.subject,
             **_texts(template),
         )
-    return render_template(
+    return checkpoint_page(
         "admin/checkpoints/template.html",
-        member=member,
+        member,
+        status,
         template=template,
         head=head if editing else None,
         field_form=(field or forms.FieldForm(formdata=None)) if editing else None,
         action_form=forms.FieldActionForm() if editing else None,
         active_form=forms.ActiveForm() if editing else None,
-        label=checkpoints.label,
-        locale=str(get_locale()),
-        names=forms,
-    ), status
+    )
 
 
 @bp.route("/brands/<slug>/checkpoints/<key>", methods=["GET", "POST"])

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Response, abort, current_app, render_template, request
+from flask import Response, abort, current_app, request
 from flask_babel import get_locale, gettext
 from flask_login import login_required
 
 from admin import checkpoint_forms as forms
 from admin.access import Member, found_or_404, member_of, refuse_unless_editor
+from admin.checkpoints import checkpoint_page
 from admin.views import bp
 from tracemark import catalog
 from tracemark.models import CheckpointTemplate
@@ -57,17 +58,15 @@ def _form(member: Member, template: CheckpointTemplate, **kwargs):
 
 
 def _page(member: Member, template, form, status: int = 200):
-    return render_template(
+    return checkpoint_page(
         "admin/checkpoints/record.html",
-        member=member,
+        member,
+        status,
         template=template,
         templates=checkpoints.templates(member.session, member.brand, active_only=True),
         form=form,
         code=_code(),
-        label=checkpoints.label,
-        locale=str(get_locale()),
-        names=forms,
-    ), status
+    )
 
 
 @bp.get("/brands/<slug>/record")
@@ -106,9 +105,9 @@ def record_post(slug: str):
         return _page(member, template, form, 400)
     member.session.commit()
     batch = found_or_404(catalog.get_batch, member, subject.batch_id) if subject.batch_id else None
-    return render_template(
+    return checkpoint_page(
         "admin/checkpoints/recorded.html",
-        member=member,
+        member,
         template=template,
         recorded=recorded,
         when=dt.datetime.fromisoformat(recorded.event["eventTime"]),
@@ -117,9 +116,6 @@ def record_post(slug: str):
         site=_site(member, form),
         rows=recording.describe(template, recorded.event["tm:fields"], str(get_locale())),
         code=request.form.get("identifier", "") if form.kind.data == "label" else "",
-        names=forms,
-        label=checkpoints.label,
-        locale=str(get_locale()),
     )
 
 
