@@ -84,6 +84,16 @@ def refuse_unless_editor(member: Member, refusal=forbidden) -> None:
         abort(make_response(refusal()))
 
 
+def editing(slug: str, find, *args, refusal=forbidden):
+    """The member and what ``find(member, *args)`` looks up in their brand, for a member who
+    may change it: the lookup's 404 comes first, so a stranger learns nothing; a reader
+    is then stopped with ``refusal()`` (a 403)."""
+    member = member_of(slug)
+    found = find(member, *args)
+    refuse_unless_editor(member, refusal)
+    return member, found
+
+
 def editor_form(member: Member, make_form, refusal=forbidden):
     """The page's form for a member who may change the brand's data; None for one who only
     reads, whose POST is stopped with ``refusal()`` (a 403)."""

@@ -13,7 +13,7 @@ from flask_babel import get_locale
 from flask_login import login_required
 
 from admin import checkpoint_forms as forms
-from admin.access import Member, forbidden, member_of, refuse_unless_editor
+from admin.access import Member, editing, forbidden, member_of, refuse_unless_editor
 from admin.views import bp
 from tracemark import errors
 from tracemark.models import CheckpointTemplate
@@ -163,9 +163,7 @@ def _saved(member: Member, before, after):
 @bp.post("/brands/<slug>/checkpoints/<key>/fields")
 @login_required
 def checkpoint_field(slug: str, key: str):
-    member = member_of(slug)
-    template = _template(member, key)
-    refuse_unless_editor(member)
+    member, template = editing(slug, _template, key)
     form = forms.FieldForm()
     if form.validate_on_submit():
         try:
@@ -212,9 +210,7 @@ def checkpoint_field_action(slug: str, key: str, field: str):
 @login_required
 def checkpoint_active(slug: str, key: str):
     """Retire or reactivate the template."""
-    member = member_of(slug)
-    template = _template(member, key)
-    refuse_unless_editor(member)
+    member, template = editing(slug, _template, key)
     form = forms.ActiveForm()
     if not form.validate_on_submit():
         abort(400)

@@ -16,6 +16,7 @@ from flask_login import login_required
 from admin import content_forms as forms
 from admin.access import (
     Member,
+    editing,
     editor_form,
     found_or_404,
     member_of,
@@ -147,9 +148,7 @@ def story_preview(slug: str, batch_id: int, locale: str):
 @bp.post("/brands/<slug>/batches/<id:batch_id>/images")
 @login_required
 def batch_image(slug: str, batch_id: int):
-    member = member_of(slug)
-    batch = _batch(member, batch_id)
-    refuse_unless_editor(member)
+    member, batch = editing(slug, _batch, batch_id)
     return _upload_image(member, batch)
 
 
@@ -214,9 +213,7 @@ def image_state(slug: str, image_id: int):
 @bp.post("/brands/<slug>/batches/<id:batch_id>/documents")
 @login_required
 def document_upload(slug: str, batch_id: int):
-    member = member_of(slug)
-    batch = _batch(member, batch_id)
-    refuse_unless_editor(member)
+    member, batch = editing(slug, _batch, batch_id)
     form = forms.DocumentForm()
     if form.validate_on_submit():
         upload = form.file.data

@@ -21,7 +21,7 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from admin import forms
-from admin.access import Member, found_or_404, member_of, refuse_unless_editor
+from admin.access import Member, editing, found_or_404, member_of, refuse_unless_editor
 from admin.catalog import batch_page
 from admin.views import bp
 from tracemark import catalog
@@ -155,9 +155,7 @@ def _back_to(member: Member, job: IssuanceJob):
 @login_required
 def issue_codes(slug: str, batch_id: int):
     """Queue a job for the batch; the same form sent twice queues one job."""
-    member = member_of(slug)
-    batch = _batch(member, batch_id)
-    refuse_unless_editor(member, _forbidden)
+    member, batch = editing(slug, _batch, batch_id, refusal=_forbidden)
     form = forms.IssueForm()
     if not form.validate_on_submit():
         if form.request_key.errors:  # a fresh key, so that sending it again can work
@@ -184,9 +182,7 @@ def issue_codes(slug: str, batch_id: int):
 @login_required
 def resume_job(slug: str, job_id: int):
     """Put a failed job back in the queue: the worker continues where it stopped."""
-    member = member_of(slug)
-    job = _job(member, job_id)
-    refuse_unless_editor(member, _forbidden)
+    member, job = editing(slug, _job, job_id, refusal=_forbidden)
     try:
         jobs.requeue(member.session, job, actor=member.actor)
     except jobs.NotFailed:
