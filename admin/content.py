@@ -23,7 +23,7 @@ from admin.access import (
     refuse_unless_editor,
 )
 from admin.views import bp
-from tracemark import catalog, errors
+from tracemark import catalog
 from tracemark.content import images
 from tracemark.content import stories as content
 from tracemark.i18n import LOCALES
@@ -155,12 +155,7 @@ def batch_image(slug: str, batch_id: int):
 @bp.post("/brands/<slug>/products/<id:product_id>/images")
 @login_required
 def product_image(slug: str, product_id: int):
-    member = member_of(slug)
-    try:
-        product = catalog.get_product(member.session, member.brand, product_id)
-    except errors.NotFound:
-        abort(404)
-    refuse_unless_editor(member)
+    member, product = editing(slug, _product, product_id)
     return _upload_image(member, product)
 
 
@@ -197,9 +192,7 @@ def _upload_page(member: Member, owner: Product | Batch, form, kind: str):
 @bp.post("/brands/<slug>/images/<id:image_id>/state")
 @login_required
 def image_state(slug: str, image_id: int):
-    member = member_of(slug)
-    image = images.get_image(member.session, member.brand.id, image_id) or abort(404)
-    refuse_unless_editor(member)
+    member, image = editing(slug, _image, image_id)
     try:
         changed = images.set_state(image, _state_sent(), actor=member.actor)
     except content.ContentError:
@@ -239,9 +232,7 @@ def document_upload(slug: str, batch_id: int):
 @bp.post("/brands/<slug>/documents/<id:document_id>/state")
 @login_required
 def document_state(slug: str, document_id: int):
-    member = member_of(slug)
-    document = content.get_document(member.session, member.brand.id, document_id) or abort(404)
-    refuse_unless_editor(member)
+    member, document = editing(slug, _document, document_id)
     if content.set_state(document, _state_sent(), actor=member.actor):
         _changed(member, {document.batch_id})
     return _to_batch(member, document.batch_id, "documents")
@@ -267,3 +258,15 @@ def _state_sent():
     if not form.validate_on_submit():
         abort(400)
     return form.value()
+
+
+def _product(member: Member, product_id: int):
+    return found_or_404(catalog.get_product, member, product_id)
+
+
+def _image(member: Member, image_id: int):
+    return images.get_image(member.session, member.brand.id, image_id) or abort(404)
+
+
+def _document(member: Member, document_id: int):
+    return content.get_document(member.session, member.brand.id, document_id) or abort(404)
