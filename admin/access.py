@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import abort
+from flask import abort, make_response, request
 from flask_babel import gettext
 from sqlalchemy.orm import Session
 
@@ -53,13 +53,13 @@ def member_of(slug: str) -> Member:
     return Member(session, user, brand, role)
 
 
-def member_in_roles(slug: str, roles: frozenset[Role], message: str):
-    """The member, and the 403 (saying ``message``) to answer with when their role is not
-    one of ``roles``; None when it is. No role in the brand at all is a 404."""
+def member_in_roles(slug: str, roles: frozenset[Role], message: str) -> Member:
+    """The member when their role is one of ``roles``; else the request is stopped with a
+    403 saying ``message``. No role in the brand at all is a 404."""
     member = member_of(slug)
     if member.role not in roles:
-        return member, error_response(403, "forbidden", message)
-    return member, None
+        abort(make_response(error_response(403, "forbidden", message)))
+    return member
 
 
 def forbidden():
@@ -68,8 +68,64 @@ def forbidden():
     )
 
 
+def owner_of(slug: str, refusal) -> Member:
+    """The signed-in user's standing in the brand when they own it; a 404 when they have no
+    role in it, else the request is stopped with ``refusal()`` (a 403)."""
+    member = member_of(slug)
+    if member.role is not Role.OWNER:
+        abort(make_response(refusal()))
+    return member
+
+
+def refuse_unless_editor(member: Member, refusal=forbidden) -> None:
+    """Stop the request with ``refusal()`` (a 403) unless the member may change the brand's
+    data; views call it after looking up what they address, so a stranger still gets 404."""
+    if not member.can_edit:
+        abort(make_response(refusal()))
+
+
+def editing(slug: str, find, *args, refusal=forbidden):
+    """The member and what ``find(member, *args)`` looks up in their brand, for a member who
+    may change it: the lookup's 404 comes first, so a stranger learns nothing; a reader
+    is then stopped with ``refusal()`` (a 403)."""
+    member = member_of(slug)
+    found = find(member, *args)
+    refuse_unless_editor(member, refusal)
+    return member, found
+
+
+def editor_form(member: Member, make_form, refusal=forbidden):
+    """The page's form for a member who may change the brand's data; None for one who only
+    reads, whose POST is stopped with ``refusal()`` (a 403)."""
+    if member.can_edit:
+        return make_form()
+    if request.method == "POST":
+        abort(make_response(refusal()))
+    return None
+
+
 def found_or_404(getter, member: Member, object_id: int):
     try:
         return getter(member.session, member.brand, object_id)
     except errors.NotFound:
         abort(404)
+
+
+def created(member: Member, form, create, refusals: dict):
+    """What ``create()`` made of a valid sent ``form``, committed; None when the form was not
+    sent whole, or when the core refused it: the refusal is then shown under the form's field
+    that ``refusals`` (``{exception type: (field name, message)}``, first match wins) names.
+
+    ``create`` calls the core operation and returns what it made (never None)."""
+    if form is None or not form.validate_on_submit():
+        return None
+    try:
+        made = create()
+    except tuple(refusals) as refused:
+        field, message = next(
+            shown for kind, shown in refusals.items() if isinstance(refused, kind)
+        )
+        form[field].errors.append(message)
+        return None
+    member.session.commit()
+    return made

@@ -8,10 +8,9 @@ from flask_babel import gettext
 from flask_login import login_required
 
 from admin import forms
-from admin.access import member_of
+from admin.access import owner_of
 from admin.views import bp
 from tracemark.accounts import tokens as api_tokens
-from tracemark.models import Role
 from tracemark.web import error_response
 
 
@@ -40,9 +39,7 @@ def _page(member, form, created: str | None = None, status: int = 200):
 @bp.route("/brands/<slug>/tokens", methods=["GET", "POST"])
 @login_required
 def api_token_list(slug: str):
-    member = member_of(slug)
-    if member.role is not Role.OWNER:
-        return _owners_only()
+    member = owner_of(slug, _owners_only)
     form = forms.ApiTokenForm()
     if not form.validate_on_submit():
         return _page(member, form, status=400 if form.is_submitted() else 200)
@@ -60,9 +57,7 @@ def api_token_list(slug: str):
 @bp.post("/brands/<slug>/tokens/<prefix>/revoke")
 @login_required
 def revoke_api_token(slug: str, prefix: str):
-    member = member_of(slug)
-    if member.role is not Role.OWNER:
-        return _owners_only()
+    member = owner_of(slug, _owners_only)
     try:
         row = api_tokens.get_token(member.session, prefix, member.brand)
     except api_tokens.TokenError:

@@ -12,12 +12,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from flask import request
 from flask_babel import format_datetime, gettext, ngettext
 from werkzeug.datastructures import MultiDict
 
 from admin.access import Member, member_in_roles
 from admin.analytics import FilterForm, parse_filters
 from tracemark.models import Role
+from tracemark.models.base import utcnow
+from tracemark.reporting import analytics
 
 OPERATORS = frozenset({Role.OWNER, Role.STAFF})
 
@@ -35,8 +38,8 @@ class Listing:
     csv_rows: list[list]
 
 
-def operator(slug: str) -> tuple[Member, object | None]:
-    """The member, and the refusal to answer when their role may not see the boards."""
+def operator(slug: str) -> Member:
+    """The member, when their role may see the boards (a 403 stops the request else)."""
     message = gettext("The quality and supply-chain boards are for the brand's owners and staff.")
     return member_in_roles(slug, OPERATORS, message)
 
@@ -72,3 +75,17 @@ def days(count: int) -> str:
 
 def iso(value: dt.datetime | None) -> str:
     return value.isoformat() if value else ""
+
+
+def operator_board(slug: str, extra: str, choices_of, build):
+    """What a board page needs from the request: the operator, the filter form (its
+    ``extra`` filter one of ``choices_of(member)``), the board ``build(member, filters,
+    extra value, products)`` makes of valid filters (None else), the products and choices."""
+    member = operator(slug)
+    products = analytics.product_names(member.session, member.brand.id)
+    choices = choices_of(member)
+    form, value = parse_board_filters(request.args, products, utcnow().date(), extra, choices)
+    board = None
+    if form.filters is not None:
+        board = build(member, form.filters, value, products)
+    return member, form, board, products, choices

@@ -13,7 +13,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from admin import forms
-from admin.access import Member, forbidden, found_or_404, member_of
+from admin.access import (
+    Member,
+    created,
+    editor_form,
+    found_or_404,
+    member_of,
+    refuse_unless_editor,
+)
 from admin.views import bp
 from tracemark import catalog, errors
 from tracemark.models import BatchStatus
@@ -33,26 +40,24 @@ def _site_or_none(member: Member, site_id: int):
 @login_required
 def sites(slug: str):
     member = member_of(slug)
-    form = forms.SiteForm() if member.can_edit else None
-    if form is None and _posted():
-        return forbidden()
-    if form is not None and form.validate_on_submit():
-        try:
-            catalog.create_site(
-                member.session,
-                member.brand,
-                form.name.data,
-                region=form.region.data or None,
-                country=form.country.data,
-                latitude=form.latitude.data,
-                longitude=form.longitude.data,
-                actor=member.actor,
-            )
-        except errors.Duplicate:
-            form.name.errors.append(DUPLICATES["name"])
-        else:
-            member.session.commit()
-            return redirect(url_for("admin.sites", slug=slug))
+    form = editor_form(member, forms.SiteForm)
+    site = created(
+        member,
+        form,
+        lambda: catalog.create_site(
+            member.session,
+            member.brand,
+            form.name.data,
+            region=form.region.data or None,
+            country=form.country.data,
+            latitude=form.latitude.data,
+            longitude=form.longitude.data,
+            actor=member.actor,
+        ),
+        {errors.Duplicate: ("name", DUPLICATES["name"])},
+    )
+    if site is not None:
+        return redirect(url_for("admin.sites", slug=slug))
     return render_template(
         "admin/catalog/sites.html",
         member=member,
@@ -65,23 +70,23 @@ def sites(slug: str):
 @login_required
 def products(slug: str):
     member = member_of(slug)
-    form = forms.ProductForm() if member.can_edit else None
-    if form is None and _posted():
-        return forbidden()
-    if form is not None and form.validate_on_submit():
-        try:
-            product = catalog.create_product(
-                member.session, member.brand, form.gtin.data, form.name.data, actor=member.actor
-            )
-        except errors.Duplicate:
-            form.gtin.errors.append(DUPLICATES["gtin"])
-        except catalog.ForeignGtin:
-            form.gtin.errors.append(
-                _("This GTIN is not under one of your brand's GS1 company prefixes.")
-            )
-        else:
-            member.session.commit()
-            return redirect(url_for("admin.product", slug=slug, product_id=product.id))
+    form = editor_form(member, forms.ProductForm)
+    product = created(
+        member,
+        form,
+        lambda: catalog.create_product(
+            member.session, member.brand, form.gtin.data, form.name.data, actor=member.actor
+        ),
+        {
+            errors.Duplicate: ("gtin", DUPLICATES["gtin"]),
+            catalog.ForeignGtin: (
+                "gtin",
+                _("This GTIN is not under one of your brand's GS1 company prefixes."),
+            ),
+        },
+    )
+    if product is not None:
+        return redirect(url_for("admin.product", slug=slug, product_id=product.id))
     return render_template(
         "admin/catalog/products.html",
         member=member,
@@ -95,16 +100,14 @@ def products(slug: str):
 def product(slug: str, product_id: int):
     member = member_of(slug)
     product = found_or_404(catalog.get_product, member, product_id)
-    if not member.can_edit:
-        if _posted():
-            return forbidden()
-        form = None
-    else:
-        texts = product.texts or {}
-        form = forms.ProductEditForm(
+    texts = product.texts or {}
+    form = editor_form(
+        member,
+        lambda: forms.ProductEditForm(
             name=product.name,
             **{f"texts_{locale}": texts.get(locale, {}) for locale in forms.LOCALES},
-        )
+        ),
+    )
     if form is not None and form.validate_on_submit():
         catalog.update_product(
             member.session, product, form.name.data, form.texts(), actor=member.actor
@@ -126,30 +129,27 @@ def product(slug: str, product_id: int):
 @login_required
 def batches(slug: str):
     member = member_of(slug)
-    form = forms.BatchForm() if member.can_edit else None
-    if form is None and _posted():
-        return forbidden()
+    form = editor_form(member, forms.BatchForm)
     if form is not None:
         form.set_products(catalog.products(member.session, member.brand))
         form.set_sites(catalog.sites(member.session, member.brand))
-    if form is not None and form.validate_on_submit():
-        product = found_or_404(catalog.get_product, member, form.product.data)
-        try:
-            batch = catalog.create_batch(
-                member.session,
-                product,
-                form.lot.data,
-                production_date=form.production_date.data,
-                expiry_date=form.expiry_date.data,
-                site=_site_or_none(member, form.site.data),
-                line=form.line.data or None,
-                actor=member.actor,
-            )
-        except errors.Duplicate:
-            form.lot.errors.append(DUPLICATES["lot"])
-        else:
-            member.session.commit()
-            return redirect(url_for("admin.batch", slug=slug, batch_id=batch.id))
+    batch = created(
+        member,
+        form,
+        lambda: catalog.create_batch(
+            member.session,
+            found_or_404(catalog.get_product, member, form.product.data),
+            form.lot.data,
+            production_date=form.production_date.data,
+            expiry_date=form.expiry_date.data,
+            site=_site_or_none(member, form.site.data),
+            line=form.line.data or None,
+            actor=member.actor,
+        ),
+        {errors.Duplicate: ("lot", DUPLICATES["lot"])},
+    )
+    if batch is not None:
+        return redirect(url_for("admin.batch", slug=slug, batch_id=batch.id))
     return render_template(
         "admin/catalog/batches.html",
         member=member,
@@ -172,8 +172,7 @@ def batch(slug: str, batch_id: int):
 def update_batch(slug: str, batch_id: int):
     member = member_of(slug)
     batch = found_or_404(catalog.get_batch, member, batch_id)
-    if not member.can_edit:
-        return forbidden()
+    refuse_unless_editor(member)
     facts, status = _batch_forms(member, batch, "facts")
     if facts.validate_on_submit():
         catalog.update_batch(
@@ -195,8 +194,7 @@ def update_batch(slug: str, batch_id: int):
 def batch_status(slug: str, batch_id: int):
     member = member_of(slug)
     batch = found_or_404(catalog.get_batch, member, batch_id)
-    if not member.can_edit:
-        return forbidden()
+    refuse_unless_editor(member)
     facts, status = _batch_forms(member, batch, "status")
     if status.validate_on_submit():
         notice = status.notice()
@@ -282,7 +280,3 @@ def _batch_page(member: Member, batch, facts, status, issue_form=None, code: int
 def batch_page(member: Member, batch, *, issue_form=None, status: int = 200):
     """The batch page with its forms filled from ``batch`` (and ``issue_form`` as sent)."""
     return _batch_page(member, batch, *_batch_forms(member, batch, None), issue_form, status)
-
-
-def _posted() -> bool:
-    return request.method == "POST"

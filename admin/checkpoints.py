@@ -13,7 +13,7 @@ from flask_babel import get_locale
 from flask_login import login_required
 
 from admin import checkpoint_forms as forms
-from admin.access import Member, forbidden, member_of
+from admin.access import Member, editing, forbidden, member_of, refuse_unless_editor
 from admin.views import bp
 from tracemark import errors
 from tracemark.models import CheckpointTemplate
@@ -31,17 +31,28 @@ def _texts(template: CheckpointTemplate, **values) -> dict:
     return {f"name_{locale}": text for locale, text in template.name.items()} | values
 
 
-def _list_page(member: Member, form, seed_form, status: int = 200):
+def checkpoint_page(page: str, member: Member, status: int = 200, **values):
+    """A checkpoint page (``page`` names its template) with what all of them show checkpoints
+    by: their labels in the request's language and the forms' names."""
     return render_template(
-        "admin/checkpoints/list.html",
+        page,
         member=member,
-        form=form,
-        seed_form=seed_form,
-        templates=checkpoints.templates(member.session, member.brand),
         label=checkpoints.label,
         locale=str(get_locale()),
         names=forms,
+        **values,
     ), status
+
+
+def _list_page(member: Member, form, seed_form, status: int = 200):
+    return checkpoint_page(
+        "admin/checkpoints/list.html",
+        member,
+        status,
+        form=form,
+        seed_form=seed_form,
+        templates=checkpoints.templates(member.session, member.brand),
+    )
 
 
 @bp.route("/brands/<slug>/checkpoints", methods=["GET", "POST"])
@@ -82,8 +93,7 @@ def checkpoint_templates(slug: str):
 @login_required
 def seed_checkpoints(slug: str):
     member = member_of(slug)
-    if not member.can_edit:
-        return forbidden()
+    refuse_unless_editor(member)
     if not forms.SeedForm().validate_on_submit():
         abort(400)
     checkpoints.seed_standard(member.session, member.brand, actor=member.actor)
@@ -101,18 +111,16 @@ def _page(member: Member, template, head=None, field=None, status: int = 200):
             subject=template.subject,
             **_texts(template),
         )
-    return render_template(
+    return checkpoint_page(
         "admin/checkpoints/template.html",
-        member=member,
+        member,
+        status,
         template=template,
         head=head if editing else None,
         field_form=(field or forms.FieldForm(formdata=None)) if editing else None,
         action_form=forms.FieldActionForm() if editing else None,
         active_form=forms.ActiveForm() if editing else None,
-        label=checkpoints.label,
-        locale=str(get_locale()),
-        names=forms,
-    ), status
+    )
 
 
 @bp.route("/brands/<slug>/checkpoints/<key>", methods=["GET", "POST"])
@@ -123,8 +131,7 @@ def checkpoint(slug: str, key: str):
     template = _template(member, key)
     if request.method == "GET":
         return _page(member, template)
-    if not member.can_edit:
-        return forbidden()
+    refuse_unless_editor(member)
     head = forms.TemplateHeadForm()
     if head.validate_on_submit():
         try:
@@ -156,10 +163,7 @@ def _saved(member: Member, before, after):
 @bp.post("/brands/<slug>/checkpoints/<key>/fields")
 @login_required
 def checkpoint_field(slug: str, key: str):
-    member = member_of(slug)
-    template = _template(member, key)
-    if not member.can_edit:
-        return forbidden()
+    member, template = editing(slug, _template, key)
     form = forms.FieldForm()
     if form.validate_on_submit():
         try:
@@ -184,8 +188,7 @@ def checkpoint_field_action(slug: str, key: str, field: str):
     template = _template(member, key)
     if field not in {spec["name"] for spec in template.fields}:
         abort(404)
-    if not member.can_edit:
-        return forbidden()
+    refuse_unless_editor(member)
     form = forms.FieldActionForm()
     if not form.validate_on_submit():
         abort(400)
@@ -207,10 +210,7 @@ def checkpoint_field_action(slug: str, key: str, field: str):
 @login_required
 def checkpoint_active(slug: str, key: str):
     """Retire or reactivate the template."""
-    member = member_of(slug)
-    template = _template(member, key)
-    if not member.can_edit:
-        return forbidden()
+    member, template = editing(slug, _template, key)
     form = forms.ActiveForm()
     if not form.validate_on_submit():
         abort(400)

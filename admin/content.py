@@ -9,14 +9,21 @@ and within the cache lifetime everywhere else.
 from __future__ import annotations
 
 from babel.units import format_unit
-from flask import Response, abort, current_app, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_login import login_required
 
 from admin import content_forms as forms
-from admin.access import Member, forbidden, found_or_404, member_of
+from admin.access import (
+    Member,
+    editing,
+    editor_form,
+    found_or_404,
+    member_of,
+    refuse_unless_editor,
+)
 from admin.views import bp
-from tracemark import catalog, errors
+from tracemark import catalog
 from tracemark.content import images
 from tracemark.content import stories as content
 from tracemark.i18n import LOCALES
@@ -87,12 +94,7 @@ def story(slug: str, batch_id: int, locale: str):
     member = member_of(slug)
     batch, locale = _batch(member, batch_id), _locale(locale)
     found = content.story(member.session, batch, locale)
-    if not member.can_edit:
-        if request.method == "POST":
-            return forbidden()
-        form = None
-    else:
-        form = forms.StoryForm(obj=found)
+    form = editor_form(member, lambda: forms.StoryForm(obj=found))
     if form is not None and form.validate_on_submit():
         found, changed = content.save_story(
             member.session, batch, locale, form.title.data, form.body.data, actor=member.actor
@@ -119,12 +121,8 @@ def story_state(slug: str, batch_id: int, locale: str):
     member = member_of(slug)
     batch, locale = _batch(member, batch_id), _locale(locale)
     found = content.story(member.session, batch, locale) or abort(404)
-    if not member.can_edit:
-        return forbidden()
-    form = forms.StateForm()
-    if not form.validate_on_submit():
-        abort(400)
-    if content.set_state(found, form.value(), actor=member.actor):
+    refuse_unless_editor(member)
+    if content.set_state(found, _state_sent(), actor=member.actor):
         _changed(member, {batch.id})
     return redirect(url_for("admin.story", slug=slug, batch_id=batch.id, locale=locale), 303)
 
@@ -150,23 +148,14 @@ def story_preview(slug: str, batch_id: int, locale: str):
 @bp.post("/brands/<slug>/batches/<id:batch_id>/images")
 @login_required
 def batch_image(slug: str, batch_id: int):
-    member = member_of(slug)
-    batch = _batch(member, batch_id)
-    if not member.can_edit:
-        return forbidden()
+    member, batch = editing(slug, _batch, batch_id)
     return _upload_image(member, batch)
 
 
 @bp.post("/brands/<slug>/products/<id:product_id>/images")
 @login_required
 def product_image(slug: str, product_id: int):
-    member = member_of(slug)
-    try:
-        product = catalog.get_product(member.session, member.brand, product_id)
-    except errors.NotFound:
-        abort(404)
-    if not member.can_edit:
-        return forbidden()
+    member, product = editing(slug, _product, product_id)
     return _upload_image(member, product)
 
 
@@ -203,15 +192,9 @@ def _upload_page(member: Member, owner: Product | Batch, form, kind: str):
 @bp.post("/brands/<slug>/images/<id:image_id>/state")
 @login_required
 def image_state(slug: str, image_id: int):
-    member = member_of(slug)
-    image = images.get_image(member.session, member.brand.id, image_id) or abort(404)
-    if not member.can_edit:
-        return forbidden()
-    form = forms.StateForm()
-    if not form.validate_on_submit():
-        abort(400)
+    member, image = editing(slug, _image, image_id)
     try:
-        changed = images.set_state(image, form.value(), actor=member.actor)
+        changed = images.set_state(image, _state_sent(), actor=member.actor)
     except content.ContentError:
         abort(404)  # a story picture has no state of its own
     if changed:
@@ -223,10 +206,7 @@ def image_state(slug: str, image_id: int):
 @bp.post("/brands/<slug>/batches/<id:batch_id>/documents")
 @login_required
 def document_upload(slug: str, batch_id: int):
-    member = member_of(slug)
-    batch = _batch(member, batch_id)
-    if not member.can_edit:
-        return forbidden()
+    member, batch = editing(slug, _batch, batch_id)
     form = forms.DocumentForm()
     if form.validate_on_submit():
         upload = form.file.data
@@ -252,14 +232,8 @@ def document_upload(slug: str, batch_id: int):
 @bp.post("/brands/<slug>/documents/<id:document_id>/state")
 @login_required
 def document_state(slug: str, document_id: int):
-    member = member_of(slug)
-    document = content.get_document(member.session, member.brand.id, document_id) or abort(404)
-    if not member.can_edit:
-        return forbidden()
-    form = forms.StateForm()
-    if not form.validate_on_submit():
-        abort(400)
-    if content.set_state(document, form.value(), actor=member.actor):
+    member, document = editing(slug, _document, document_id)
+    if content.set_state(document, _state_sent(), actor=member.actor):
         _changed(member, {document.batch_id})
     return _to_batch(member, document.batch_id, "documents")
 
@@ -275,3 +249,24 @@ def document_download(slug: str, document_id: int):
     response.headers["Content-Disposition"] = f"attachment; filename=report-{document.id}.pdf"
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def _state_sent():
+    """The state the state button sends (published or hidden); a 400 when it is not sent
+    whole."""
+    form = forms.StateForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return form.value()
+
+
+def _product(member: Member, product_id: int):
+    return found_or_404(catalog.get_product, member, product_id)
+
+
+def _image(member: Member, image_id: int):
+    return images.get_image(member.session, member.brand.id, image_id) or abort(404)
+
+
+def _document(member: Member, document_id: int):
+    return content.get_document(member.session, member.brand.id, document_id) or abort(404)

@@ -35,9 +35,7 @@ def _reports(member, form):
 @bp.get("/brands/<slug>/reports")
 @login_required
 def forgery_board(slug: str):
-    member, refused = _reader(slug)
-    if refused:
-        return refused
+    member = _reader(slug)
     form = parse_filters(request.args, {}, utcnow().date())
     return board_page("admin/reports/board.html", member, form, _reports(member, form))
 
@@ -45,9 +43,7 @@ def forgery_board(slug: str):
 @bp.get("/brands/<slug>/reports.csv")
 @login_required
 def forgery_csv(slug: str):
-    member, refused = _reader(slug)
-    if refused:
-        return refused
+    member = _reader(slug)
     form = parse_filters(request.args, {}, utcnow().date())
     board = _reports(member, form)
     if board is None:
@@ -64,9 +60,7 @@ def forgery_csv(slug: str):
 @login_required
 def forgery_photo(slug: str, report_id: int):
     """A report's photo (stored re-encoded, without metadata), never cached."""
-    member, refused = _reader(slug)
-    if refused:
-        return refused
+    member = _reader(slug)
     found = member.session.get(ForgeryReport, report_id)
     if found is None or found.brand_id != member.brand.id or found.photo is None:
         abort(404)

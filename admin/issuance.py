@@ -21,7 +21,7 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from admin import forms
-from admin.access import Member, found_or_404, member_of
+from admin.access import Member, editing, found_or_404, member_of, refuse_unless_editor
 from admin.catalog import batch_page
 from admin.views import bp
 from tracemark import catalog
@@ -155,10 +155,7 @@ def _back_to(member: Member, job: IssuanceJob):
 @login_required
 def issue_codes(slug: str, batch_id: int):
     """Queue a job for the batch; the same form sent twice queues one job."""
-    member = member_of(slug)
-    batch = _batch(member, batch_id)
-    if not member.can_edit:
-        return _forbidden()
+    member, batch = editing(slug, _batch, batch_id, refusal=_forbidden)
     form = forms.IssueForm()
     if not form.validate_on_submit():
         if form.request_key.errors:  # a fresh key, so that sending it again can work
@@ -185,10 +182,7 @@ def issue_codes(slug: str, batch_id: int):
 @login_required
 def resume_job(slug: str, job_id: int):
     """Put a failed job back in the queue: the worker continues where it stopped."""
-    member = member_of(slug)
-    job = _job(member, job_id)
-    if not member.can_edit:
-        return _forbidden()
+    member, job = editing(slug, _job, job_id, refusal=_forbidden)
     try:
         jobs.requeue(member.session, job, actor=member.actor)
     except jobs.NotFailed:
@@ -201,11 +195,7 @@ def resume_job(slug: str, job_id: int):
 @login_required
 def prepare_labels(slug: str, job_id: int, fmt: str):
     """Queue the job's label file in ``fmt`` (a failed one again; a ready one stays)."""
-    member = member_of(slug)
-    job = _job(member, job_id)
-    label_format = _format(fmt)
-    if not member.can_edit:
-        return _forbidden()
+    member, job, label_format = _job_labels(slug, job_id, fmt)
     try:
         label_renders.request_render(
             member.session, job, label_format, settings().label_dir, actor=member.actor
@@ -226,11 +216,7 @@ def prepare_labels(slug: str, job_id: int, fmt: str):
 @login_required
 def download_labels(slug: str, job_id: int, fmt: str):
     """The job's label file as an attachment, once prepared (409 before)."""
-    member = member_of(slug)
-    job = _job(member, job_id)
-    label_format = _format(fmt)
-    if not member.can_edit:
-        return _forbidden()
+    member, job, label_format = _job_labels(slug, job_id, fmt)
     found = label_renders.download(
         member.session, job, label_format, settings().label_dir, actor=member.actor
     )
@@ -278,3 +264,13 @@ def batch_progress(slug: str, batch_id: int):
     response = jsonify({"active": work.active, "jobs": payload})
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _job_labels(slug: str, job_id: int, fmt: str):
+    """The editor, their brand's job and the label format the address names (a 404 for an
+    unknown job or format, then a 403 for a reader)."""
+    member = member_of(slug)
+    job = _job(member, job_id)
+    label_format = _format(fmt)
+    refuse_unless_editor(member, _forbidden)
+    return member, job, label_format

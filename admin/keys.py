@@ -12,7 +12,7 @@ from flask_babel import gettext
 from flask_login import login_required
 
 from admin import forms
-from admin.access import member_of
+from admin.access import Member, member_of, owner_of
 from admin.views import bp
 from tracemark.codes import key_requests, keystore
 from tracemark.models import Role, SigningKey
@@ -23,10 +23,12 @@ def _owners_only():
     return error_response(403, "forbidden", gettext("Only the brand's owners manage its keys."))
 
 
-def _key(member, kid: str) -> SigningKey:
-    """The brand's key ``kid``; 404 for an unknown key or another brand's."""
+def _owner_key(slug: str, kid: str) -> tuple[Member, SigningKey]:
+    """The owner and their brand's key ``kid`` (a 403 for another role, then a 404 for an
+    unknown key or another brand's)."""
+    member = owner_of(slug, _owners_only)
     try:
-        return keystore.get_key(member.session, kid, member.brand)
+        return member, keystore.get_key(member.session, kid, member.brand)
     except keystore.KeyStateError:
         abort(404)
 
@@ -53,9 +55,7 @@ def keys(slug: str):
 @bp.post("/brands/<slug>/keys/requests")
 @login_required
 def request_key(slug: str):
-    member = member_of(slug)
-    if member.role is not Role.OWNER:
-        return _owners_only()
+    member = owner_of(slug, _owners_only)
     form = forms.KeyRequestForm()
     if not form.validate_on_submit():
         return _page(member, forms.RevokeKeyForm(formdata=None), 400, request_form=form)
@@ -63,34 +63,32 @@ def request_key(slug: str):
     with contextlib.suppress(key_requests.AlreadyRequested):
         key_requests.request_key(member.session, member.brand, member.user, actor=member.actor)
     member.session.commit()
-    return redirect(url_for("admin.keys", slug=slug), code=303)
+    return _back(slug)
 
 
 @bp.post("/brands/<slug>/keys/<kid>/retire")
 @login_required
 def retire_key(slug: str, kid: str):
-    member = member_of(slug)
-    if member.role is not Role.OWNER:
-        return _owners_only()
-    key = _key(member, kid)
+    member, key = _owner_key(slug, kid)
     try:
         keystore.retire_key(member.session, key, actor=member.actor)
     except keystore.KeyStateError:
         return error_response(400, "key_state", gettext("A revoked key cannot be retired."))
     member.session.commit()
-    return redirect(url_for("admin.keys", slug=slug), code=303)
+    return _back(slug)
 
 
 @bp.post("/brands/<slug>/keys/<kid>/revoke")
 @login_required
 def revoke_key(slug: str, kid: str):
-    member = member_of(slug)
-    if member.role is not Role.OWNER:
-        return _owners_only()
-    key = _key(member, kid)
+    member, key = _owner_key(slug, kid)
     form = forms.RevokeKeyForm()
     if not form.validate_on_submit():
         return _page(member, form, 400)
     keystore.revoke_key(member.session, key, form.reason.data.strip(), actor=member.actor)
     member.session.commit()
+    return _back(slug)
+
+
+def _back(slug: str):
     return redirect(url_for("admin.keys", slug=slug), code=303)

@@ -66,9 +66,7 @@ def _page(member, form, status: int = 200, problem=None):
 @bp.route("/brands/<slug>/prefixes", methods=["GET", "POST"])
 @login_required
 def prefixes(slug: str):
-    member, refusal = _member(slug)
-    if refusal is not None:
-        return refusal
+    member = _member(slug)
     form = PrefixForm()
     if not form.validate_on_submit():
         return _page(member, form, status=400 if form.is_submitted() else 200)
@@ -84,9 +82,7 @@ def prefixes(slug: str):
 @bp.post("/brands/<slug>/prefixes/<string:company_prefix>/release")
 @login_required
 def release_prefix(slug: str, company_prefix: str):
-    member, refusal = _member(slug)
-    if refusal is not None:
-        return refusal
+    member = _member(slug)
     if not ReleasePrefixForm().validate_on_submit():
         return _page(member, PrefixForm(formdata=None), status=400)
     try:

@@ -5,7 +5,6 @@ data as a table and as CSV. Read from the board tables (``tracemark.reporting.qu
 
 from __future__ import annotations
 
-from flask import abort, make_response, request
 from flask_babel import format_percent, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -27,15 +26,13 @@ from admin.analytics import (
 from admin.boards import (
     Listing,
     iso,
-    operator,
-    parse_board_filters,
+    operator_board,
     when,
 )
 from admin.forms import STATUS_NAMES
 from admin.views import bp
-from tracemark.models.base import utcnow
 from tracemark.quality import checkpoints
-from tracemark.reporting import analytics, quality
+from tracemark.reporting import quality
 from tracemark.reporting.quality import QualityFilters, Yield
 
 CHARTS = {
@@ -243,21 +240,15 @@ class QualityBoard:
         )
 
 
-def _board(slug: str) -> tuple[Member, FilterForm, QualityBoard | None, dict, list]:
-    member, refused = operator(slug)
-    if refused:
-        abort(make_response(refused))
-    products = analytics.product_names(member.session, member.brand.id)
-    lines = quality.lines(member.session, member.brand.id)
-    form, line = parse_board_filters(
-        request.args, products, utcnow().date(), "line", {line: line for line in lines}
-    )
-    board = None
-    if form.filters is not None:
-        f = form.filters
+def _board(slug: str) -> tuple[Member, FilterForm, QualityBoard | None, dict, dict]:
+    def lines(member: Member) -> dict[str, str]:
+        return {line: line for line in quality.lines(member.session, member.brand.id)}
+
+    def build(member: Member, f, line: str | None, products: dict) -> QualityBoard:
         filters = QualityFilters(f.start, f.end, f.product_id, f.granularity, line=line)
-        board = QualityBoard(member, filters, products)
-    return member, form, board, products, lines
+        return QualityBoard(member, filters, products)
+
+    return operator_board(slug, "line", lines, build)
 
 
 @bp.get("/brands/<slug>/quality")
@@ -270,7 +261,7 @@ def quality_board(slug: str):
         form,
         board,
         products=products,
-        lines=[(line, line) for line in lines],
+        lines=list(lines.items()),
         percent=percent,
     )
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Response, abort, current_app, render_template, request
+from flask import Response, abort, current_app, request
 from flask_babel import get_locale, gettext
 from flask_login import login_required
 
 from admin import checkpoint_forms as forms
-from admin.access import Member, found_or_404, member_of
+from admin.access import Member, found_or_404, member_of, refuse_unless_editor
+from admin.checkpoints import checkpoint_page
 from admin.views import bp
 from tracemark import catalog
 from tracemark.models import CheckpointTemplate
@@ -39,6 +40,13 @@ def _chosen(member: Member) -> CheckpointTemplate | None:
     return template or abort(404)
 
 
+def _recorder(slug: str) -> tuple[Member, CheckpointTemplate | None]:
+    """The editor recording, and the checkpoint they chose (None before they choose one)."""
+    member = member_of(slug)
+    refuse_unless_editor(member, _refused)
+    return member, _chosen(member)
+
+
 def _code() -> str:
     return request.args.get("code", "")[: recording.MAX_IDENTIFIER_LENGTH]
 
@@ -50,26 +58,21 @@ def _form(member: Member, template: CheckpointTemplate, **kwargs):
 
 
 def _page(member: Member, template, form, status: int = 200):
-    return render_template(
+    return checkpoint_page(
         "admin/checkpoints/record.html",
-        member=member,
+        member,
+        status,
         template=template,
         templates=checkpoints.templates(member.session, member.brand, active_only=True),
         form=form,
         code=_code(),
-        label=checkpoints.label,
-        locale=str(get_locale()),
-        names=forms,
-    ), status
+    )
 
 
 @bp.get("/brands/<slug>/record")
 @login_required
 def record(slug: str):
-    member = member_of(slug)
-    if not member.can_edit:
-        return _refused()
-    template = _chosen(member)
+    member, template = _recorder(slug)
     if template is None:
         return _page(member, None, None)
     code = _code()
@@ -87,10 +90,7 @@ def record(slug: str):
 @bp.post("/brands/<slug>/record")
 @login_required
 def record_post(slug: str):
-    member = member_of(slug)
-    if not member.can_edit:
-        return _refused()
-    template = _chosen(member)
+    member, template = _recorder(slug)
     if template is None:
         return _page(member, None, None, 400)
     form = _form(member, template)
@@ -105,9 +105,9 @@ def record_post(slug: str):
         return _page(member, template, form, 400)
     member.session.commit()
     batch = found_or_404(catalog.get_batch, member, subject.batch_id) if subject.batch_id else None
-    return render_template(
+    return checkpoint_page(
         "admin/checkpoints/recorded.html",
-        member=member,
+        member,
         template=template,
         recorded=recorded,
         when=dt.datetime.fromisoformat(recorded.event["eventTime"]),
@@ -116,9 +116,6 @@ def record_post(slug: str):
         site=_site(member, form),
         rows=recording.describe(template, recorded.event["tm:fields"], str(get_locale())),
         code=request.form.get("identifier", "") if form.kind.data == "label" else "",
-        names=forms,
-        label=checkpoints.label,
-        locale=str(get_locale()),
     )
 
 

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from admin import resolver_forms as forms
-from admin.access import found_or_404, member_of
+from admin.access import found_or_404, member_of, refuse_unless_editor
 from admin.views import bp
 from tracemark import catalog
 from tracemark.models import ResolverLink
@@ -102,8 +102,7 @@ def edit_product_link(slug: str, product_id: int, link_id: int):
     member = member_of(slug)
     product = found_or_404(catalog.get_product, member, product_id)
     link = _link_of(member, product, link_id)
-    if not member.can_edit:
-        return _forbidden()
+    refuse_unless_editor(member, _forbidden)
     form = forms.LinkForm() if forms.LinkForm().is_submitted() else forms.LinkForm.of_link(link)
     status = 200
     if form.is_submitted():
@@ -137,28 +136,24 @@ def edit_product_link(slug: str, product_id: int, link_id: int):
 @login_required
 def default_product_link(slug: str, product_id: int, link_id: int):
     """Make the link the default of its level."""
-    member = member_of(slug)
-    product = found_or_404(catalog.get_product, member, product_id)
-    link = _link_of(member, product, link_id)
-    if not member.can_edit:
-        return _forbidden()
-    if not forms.DeleteLinkForm().validate_on_submit():
-        return _page(member, product, forms.LinkForm(formdata=None), status=400)
-    resolver_links.set_default(member.session, link, actor=member.actor)
-    member.session.commit()
-    return _back(slug, product)
+    return _change_link(slug, product_id, link_id, resolver_links.set_default)
 
 
 @bp.post("/brands/<slug>/products/<id:product_id>/links/<id:link_id>/delete")
 @login_required
 def delete_product_link(slug: str, product_id: int, link_id: int):
+    return _change_link(slug, product_id, link_id, resolver_links.delete_link)
+
+
+def _change_link(slug: str, product_id: int, link_id: int, operation):
+    """Apply ``operation`` (a core one taking the session, the link and the actor) to a
+    product's link, once the button's form is sent whole by an editor."""
     member = member_of(slug)
     product = found_or_404(catalog.get_product, member, product_id)
     link = _link_of(member, product, link_id)
-    if not member.can_edit:
-        return _forbidden()
+    refuse_unless_editor(member, _forbidden)
     if not forms.DeleteLinkForm().validate_on_submit():
         return _page(member, product, forms.LinkForm(formdata=None), status=400)
-    resolver_links.delete_link(member.session, link, actor=member.actor)
+    operation(member.session, link, actor=member.actor)
     member.session.commit()
     return _back(slug, product)

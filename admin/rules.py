@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from admin import rule_forms
-from admin.access import Member, member_of
+from admin.access import Member, member_of, refuse_unless_editor
 from admin.views import bp
 from tracemark import catalog, errors
 from tracemark.models import MessageStatus, Rule
@@ -25,9 +25,11 @@ RECENT = 100
 DUPLICATE_NAME = _l("A rule with this name exists already.")
 
 
-def _editor(slug: str) -> Member | None:
+def _editor(slug: str) -> Member:
+    """The member, when they may manage the brand's rules (a 403 stops the request else)."""
     member = member_of(slug)
-    return member if member.can_edit else None
+    refuse_unless_editor(member, _forbidden)
+    return member
 
 
 def _forbidden():
@@ -44,9 +46,12 @@ def _policy() -> dict[str, bool]:
     }
 
 
-def _rule(member: Member, rule_id: int) -> Rule:
+def _editor_rule(slug: str, rule_id: int) -> tuple[Member, Rule]:
+    """The editor and their brand's rule ``rule_id`` (a 403 for a reader, then a 404 for a
+    rule of no such id in the brand)."""
+    member = _editor(slug)
     try:
-        return rules.get_rule(member.session, member.brand, rule_id)
+        return member, rules.get_rule(member.session, member.brand, rule_id)
     except errors.NotFound:
         abort(404)
 
@@ -75,8 +80,6 @@ def _save(member: Member, form: rule_forms.RuleForm, rule: Rule | None):
 @login_required
 def rules_list(slug: str):
     member = _editor(slug)
-    if member is None:
-        return _forbidden()
     form = rule_forms.RuleForm(**_policy())
     status = 200
     if form.is_submitted():
@@ -105,8 +108,6 @@ def _list_page(member: Member, form, language, status: int = 200):
 @login_required
 def rules_language(slug: str):
     member = _editor(slug)
-    if member is None:
-        return _forbidden()
     language = rule_forms.LanguageForm()
     if not language.validate_on_submit():
         return _list_page(member, rule_forms.RuleForm(formdata=None, **_policy()), language, 400)
@@ -119,10 +120,7 @@ def rules_language(slug: str):
 @bp.route("/brands/<slug>/rules/<id:rule_id>", methods=["GET", "POST"])
 @login_required
 def rule(slug: str, rule_id: int):
-    member = _editor(slug)
-    if member is None:
-        return _forbidden()
-    rule = _rule(member, rule_id)
+    member, rule = _editor_rule(slug, rule_id)
     form = rule_forms.RuleForm.of(rule, **_policy())
     status = 200
     if form.is_submitted():
@@ -147,10 +145,7 @@ def _rule_page(member: Member, rule: Rule, form, delete_form, status: int = 200)
 @bp.post("/brands/<slug>/rules/<id:rule_id>/state")
 @login_required
 def rule_state(slug: str, rule_id: int):
-    member = _editor(slug)
-    if member is None:
-        return _forbidden()
-    rule = _rule(member, rule_id)
+    member, rule = _editor_rule(slug, rule_id)
     form = rule_forms.RuleStateForm()
     if not form.validate_on_submit():
         return error_response(400, "bad_form", gettext("The request could not be understood."))
@@ -163,10 +158,7 @@ def rule_state(slug: str, rule_id: int):
 @bp.post("/brands/<slug>/rules/<id:rule_id>/delete")
 @login_required
 def delete_rule(slug: str, rule_id: int):
-    member = _editor(slug)
-    if member is None:
-        return _forbidden()
-    rule = _rule(member, rule_id)
+    member, rule = _editor_rule(slug, rule_id)
     delete_form = rule_forms.DeleteRuleForm()
     if not delete_form.validate_on_submit():
         form = rule_forms.RuleForm.of(rule, **_policy())
@@ -180,8 +172,6 @@ def delete_rule(slug: str, rule_id: int):
 @login_required
 def rule_activity(slug: str):
     member = _editor(slug)
-    if member is None:
-        return _forbidden()
     return render_template(
         "admin/rules/activity.html",
         member=member,
@@ -197,8 +187,6 @@ def rule_activity(slug: str):
 @login_required
 def retry_message(slug: str, message_id: int):
     member = _editor(slug)
-    if member is None:
-        return _forbidden()
     try:
         message = outbox.get_message(member.session, member.brand, message_id)
     except errors.NotFound:

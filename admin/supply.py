@@ -14,7 +14,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from admin import trace_forms
-from admin.access import Member, forbidden, found_or_404, member_in_roles
+from admin.access import (
+    Member,
+    created,
+    editor_form,
+    found_or_404,
+    member_in_roles,
+    refuse_unless_editor,
+)
 from admin.views import bp
 from tracemark import errors
 from tracemark.models import LotStatus, Role
@@ -28,9 +35,9 @@ DUPLICATES = {
 }
 
 
-def tracer(slug: str) -> tuple[Member, object | None]:
-    """The member, and the refusal to answer when their role does not read the supply
-    chain (marketing); no role at all is a 404."""
+def tracer(slug: str) -> Member:
+    """The member, when their role reads the supply chain (marketing does not: 403);
+    no role at all is a 404."""
     message = gettext("The supply chain is for the brand's owners, staff and regulators.")
     return member_in_roles(slug, TRACERS, message)
 
@@ -38,27 +45,23 @@ def tracer(slug: str) -> tuple[Member, object | None]:
 @bp.route("/brands/<slug>/suppliers", methods=["GET", "POST"])
 @login_required
 def suppliers(slug: str):
-    member, refused = tracer(slug)
-    if refused:
-        return refused
-    form = trace_forms.SupplierForm() if member.can_edit else None
-    if form is None and request.method == "POST":
-        return forbidden()
-    if form is not None and form.validate_on_submit():
-        try:
-            supply.create_supplier(
-                member.session,
-                member.brand,
-                form.name.data,
-                party_id=form.party_id.data or None,
-                country=form.country.data,
-                actor=member.actor,
-            )
-        except errors.Duplicate:
-            form.name.errors.append(DUPLICATES["name"])
-        else:
-            member.session.commit()
-            return redirect(url_for("admin.suppliers", slug=slug))
+    member = tracer(slug)
+    form = editor_form(member, trace_forms.SupplierForm)
+    supplier = created(
+        member,
+        form,
+        lambda: supply.create_supplier(
+            member.session,
+            member.brand,
+            form.name.data,
+            party_id=form.party_id.data or None,
+            country=form.country.data,
+            actor=member.actor,
+        ),
+        {errors.Duplicate: ("name", DUPLICATES["name"])},
+    )
+    if supplier is not None:
+        return redirect(url_for("admin.suppliers", slug=slug))
     return render_template(
         "admin/supply/suppliers.html",
         member=member,
@@ -70,35 +73,31 @@ def suppliers(slug: str):
 @bp.route("/brands/<slug>/lots", methods=["GET", "POST"])
 @login_required
 def material_lots(slug: str):
-    member, refused = tracer(slug)
-    if refused:
-        return refused
-    form = trace_forms.LotForm() if member.can_edit else None
-    if form is None and request.method == "POST":
-        return forbidden()
+    member = tracer(slug)
+    form = editor_form(member, trace_forms.LotForm)
     known = supply.suppliers(member.session, member.brand)
     if form is not None:
         form.set_suppliers(known)
-    if form is not None and form.validate_on_submit():
-        supplier = found_or_404(supply.get_supplier, member, form.supplier.data)
-        try:
-            lot = supply.receive_lot(
-                member.session,
-                supplier,
-                form.material.data,
-                form.lot_number.data,
-                gtin=form.gtin.data,
-                epc_class=form.epc_class.data or None,
-                received_on=form.received_on.data,
-                actor=member.actor,
-            )
-        except errors.Duplicate:
-            form.lot_number.errors.append(DUPLICATES["epc_class"])
-        except ValueError:
-            form.epc_class.errors.append(_l("This class identifier is too long."))
-        else:
-            member.session.commit()
-            return redirect(url_for("admin.material_lot", slug=slug, lot_id=lot.id))
+    lot = created(
+        member,
+        form,
+        lambda: supply.receive_lot(
+            member.session,
+            found_or_404(supply.get_supplier, member, form.supplier.data),
+            form.material.data,
+            form.lot_number.data,
+            gtin=form.gtin.data,
+            epc_class=form.epc_class.data or None,
+            received_on=form.received_on.data,
+            actor=member.actor,
+        ),
+        {
+            errors.Duplicate: ("lot_number", DUPLICATES["epc_class"]),
+            ValueError: ("epc_class", _l("This class identifier is too long.")),
+        },
+    )
+    if lot is not None:
+        return redirect(url_for("admin.material_lot", slug=slug, lot_id=lot.id))
     filters = _filters(known)
     lots = supply.material_lots(member.session, member.brand, **filters)
     return render_template(
@@ -128,9 +127,7 @@ def _filters(known) -> dict:
 @bp.get("/brands/<slug>/lots/<id:lot_id>")
 @login_required
 def material_lot(slug: str, lot_id: int):
-    member, refused = tracer(slug)
-    if refused:
-        return refused
+    member = tracer(slug)
     lot = found_or_404(supply.get_lot, member, lot_id)
     return _lot_page(member, lot)
 
@@ -139,12 +136,9 @@ def material_lot(slug: str, lot_id: int):
 @login_required
 def lot_status(slug: str, lot_id: int):
     """Lock or release the lot; a repeated request changes nothing and records nothing."""
-    member, refused = tracer(slug)
-    if refused:
-        return refused
+    member = tracer(slug)
     lot = found_or_404(supply.get_lot, member, lot_id)
-    if not member.can_edit:
-        return forbidden()
+    refuse_unless_editor(member)
     form = trace_forms.LotStatusForm()
     if not form.validate_on_submit():
         return _lot_page(member, lot, form, 400)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, make_response, request
 from flask_babel import format_decimal, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -28,13 +27,12 @@ from admin.boards import (
     Listing,
     days,
     iso,
-    operator,
-    parse_board_filters,
+    operator_board,
     when,
 )
 from admin.views import bp
 from tracemark.models.base import utcnow
-from tracemark.reporting import analytics, logistics
+from tracemark.reporting import logistics
 from tracemark.reporting.logistics import AGES, Place, SupplyFilters
 
 CHARTS = {
@@ -277,19 +275,16 @@ class SupplyBoard:
 
 
 def _board(slug: str) -> tuple[Member, FilterForm, SupplyBoard | None, dict, dict]:
-    member, refused = operator(slug)
-    if refused:
-        abort(make_response(refused))
-    products = analytics.product_names(member.session, member.brand.id)
-    sites = {str(k): v for k, v in logistics.site_names(member.session, member.brand.id).items()}
-    form, site = parse_board_filters(request.args, products, utcnow().date(), "site", sites)
-    board = None
-    if form.filters is not None:
-        f = form.filters
+    def sites(member: Member) -> dict[str, str]:
+        names = logistics.site_names(member.session, member.brand.id)
+        return {str(k): v for k, v in names.items()}
+
+    def build(member: Member, f, site: str | None, products: dict) -> SupplyBoard:
         site_id = int(site) if site else None
         filters = SupplyFilters(f.start, f.end, f.product_id, f.granularity, site_id=site_id)
-        board = SupplyBoard(member, filters, products, utcnow())
-    return member, form, board, products, sites
+        return SupplyBoard(member, filters, products, utcnow())
+
+    return operator_board(slug, "site", sites, build)
 
 
 @bp.get("/brands/<slug>/supply-chain")

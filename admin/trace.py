@@ -60,9 +60,7 @@ def when(iso: str) -> dt.datetime:
 @login_required
 def trace_search_page(slug: str):
     """The search box; one match leads straight to its trace, several are offered."""
-    member, refused = tracer(slug)
-    if refused:
-        return refused
+    member = tracer(slug)
     query = request.args.get("q", "")
     error, matches = None, None
     if query.strip():
@@ -98,9 +96,7 @@ def _match_url(member: Member, match: trace_search.Match) -> str:
 @bp.get("/brands/<slug>/trace/units/<serial>")
 @login_required
 def trace_unit(slug: str, serial: str):
-    member, refused = tracer(slug)
-    if refused:
-        return refused
+    member = tracer(slug)
     if len(serial) > trace_search.MAX_QUERY or not serial.isprintable():
         abort(404)  # no serial has control characters (PostgreSQL refuses NUL in text)
     try:
@@ -113,9 +109,7 @@ def trace_unit(slug: str, serial: str):
 @bp.get("/brands/<slug>/trace/batches/<id:batch_id>")
 @login_required
 def trace_batch(slug: str, batch_id: int):
-    member, refused = tracer(slug)
-    if refused:
-        return refused
+    member = tracer(slug)
     try:
         found = genealogy.backward_from_batch(member.session, member.brand, batch_id)
     except genealogy.TraceNotFound:
@@ -149,9 +143,7 @@ QC_RESULTS = {"pass": _l("passed"), "fail": _l("failed")}
 @bp.get("/brands/<slug>/trace/batches/<id:batch_id>/forward")
 @login_required
 def trace_batch_forward(slug: str, batch_id: int):
-    member, refused = tracer(slug)
-    if refused:
-        return refused
+    member = tracer(slug)
     batch = found_or_404(catalog.get_batch, member, batch_id)
     [facts] = genealogy.batch_facts(member.session, member.brand.id, [_class_of(batch)])
     impact = recall.recall_impact(member.session, member.brand, facts.epc_class)
@@ -161,9 +153,7 @@ def trace_batch_forward(slug: str, batch_id: int):
 @bp.get("/brands/<slug>/trace/lots/<id:lot_id>")
 @login_required
 def trace_lot(slug: str, lot_id: int):
-    member, refused = tracer(slug)
-    if refused:
-        return refused
+    member = tracer(slug)
     lot = found_or_404(supply.get_lot, member, lot_id)
     impact = recall.recall_impact(member.session, member.brand, lot.epc_class)
     return _forward_page(member, impact, lot=lot)
@@ -205,9 +195,7 @@ def _impact(member: Member, lot_id: int):
 @bp.get("/brands/<slug>/lots/<id:lot_id>/recall")
 @login_required
 def lot_recall(slug: str, lot_id: int):
-    member, refused = tracer(slug)
-    if refused:
-        return refused
+    member = tracer(slug)
     lot, impact = _impact(member, lot_id)
     form = trace_forms.HoldForm(formdata=None) if member.role is Role.OWNER else None
     return _recall_page(member, lot, impact, form)
@@ -235,9 +223,7 @@ def _recall_page(member: Member, lot, impact, form, *, confirming: bool = False,
 @bp.get("/brands/<slug>/lots/<id:lot_id>/recall.csv")
 @login_required
 def lot_recall_csv(slug: str, lot_id: int):
-    member, refused = tracer(slug)
-    if refused:
-        return refused
+    member = tracer(slug)
     lot, impact = _impact(member, lot_id)
     return _download(recall.impact_csv(impact).encode(), "text/csv", lot, "csv")
 
@@ -245,9 +231,7 @@ def lot_recall_csv(slug: str, lot_id: int):
 @bp.get("/brands/<slug>/lots/<id:lot_id>/recall.pdf")
 @login_required
 def lot_recall_pdf(slug: str, lot_id: int):
-    member, refused = tracer(slug)
-    if refused:
-        return refused
+    member = tracer(slug)
     lot, impact = _impact(member, lot_id)
     out = io.BytesIO()
     recall.impact_pdf(impact, out)
@@ -273,9 +257,7 @@ def lot_recall_hold(slug: str, lot_id: int):
     first without ``confirmed``: the page then shows what will change and asks again.
     Batches already on hold or recalled are left as they are, so sending it twice holds
     nothing more and records nothing more."""
-    member, refused = tracer(slug)
-    if refused:
-        return refused
+    member = tracer(slug)
     lot, impact = _impact(member, lot_id)
     if member.role is not Role.OWNER:
         return error_response(
