@@ -4,18 +4,9 @@ import secrets
 
 import pytest
 
-from signing.gs1 import gtin_check_digit
+from tests.conftest import fresh_prefix, gtin_under
 from tracemark import catalog
 from tracemark.models import AuditLog, Product
-
-
-def gtin_under(prefix: str) -> str:
-    body = "0" + prefix + "".join(secrets.choice("0123456789") for _ in range(12 - len(prefix)))
-    return body + str(gtin_check_digit(body))
-
-
-def fresh_prefix() -> str:
-    return "77" + "".join(secrets.choice("0123456789") for _ in range(6))
 
 
 def _brand(session):

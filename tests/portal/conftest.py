@@ -6,7 +6,7 @@ import secrets
 
 import pytest
 
-from tests.conftest import PASSPHRASE
+from tests.conftest import PASSPHRASE, fresh_prefix
 from tests.helpers.admin import PASSWORD
 from tests.helpers.resolver import unique_gtin
 from tracemark import catalog
@@ -22,7 +22,7 @@ from tracemark.resolver.links import LinkData, add_link
 def item(db):
     """A product of its own GTIN with links at the GTIN and lot levels, one signed unit,
     and a regulator and a staff member of its brand."""
-    prefix = "78" + "".join(secrets.choice("0123456789") for _ in range(6))
+    prefix = fresh_prefix()
     gtin = unique_gtin("0" + prefix)
     with db.sessions.begin() as session:
         brand = catalog.create_brand(session, f"r-{secrets.token_hex(4)}", "Olivar", None)

@@ -7,6 +7,7 @@ import secrets
 
 import pytest
 
+from tests.conftest import fresh_prefix
 from tests.helpers.admin import login
 from tests.helpers.resolver import GS1, LINKSET, unique_gtin
 from tracemark import catalog
@@ -288,7 +289,7 @@ def test_only_the_prefix_holders_product_resolves(db, client):
     from tracemark.models import Product
     from tracemark.resolver.resolve import owning_product
 
-    prefix = "79" + "".join(secrets.choice("0123456789") for _ in range(6))
+    prefix = fresh_prefix()
     gtin = unique_gtin("0" + prefix)
     with db.sessions.begin() as session:
         squatter = catalog.create_brand(session, f"s-{secrets.token_hex(4)}", "Squatter", None)

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.conftest import fresh_prefix
 from tests.helpers.admin import PASSWORD
 from tests.helpers.browser import ARTIFACTS, watched_page
 from tests.helpers.resolver import unique_gtin
@@ -22,7 +23,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], ind
 @pytest.fixture
 def owner(db):
     """A brand holding a company prefix, a product under it, and the brand's owner."""
-    prefix = "76" + "".join(secrets.choice("0123456789") for _ in range(6))
+    prefix = fresh_prefix()
     email = f"owner-{secrets.token_hex(4)}@example.com"
     with db.sessions.begin() as session:
         brand = catalog.create_brand(session, f"links-{secrets.token_hex(4)}", "Link Oil Co.")
