@@ -36,6 +36,7 @@ from werkzeug.serving import make_server
 
 from signing.gs1 import gtin_check_digit
 from tests.helpers.browser import CHROMIUM, HOST, LAUNCH_ARGS, unavailable
+from tests.helpers.routing import compile_builders_once
 from tracemark import catalog
 from tracemark.accounts import users as accounts
 from tracemark.app import close, create_app
@@ -56,6 +57,7 @@ REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    compile_builders_once()
     config.addinivalue_line(
         "markers",
         "browser: drives a real headless Chromium (skipped without it unless "

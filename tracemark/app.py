@@ -86,7 +86,7 @@ def create_app(
         """Liveness: the process answers."""
         return {"status": "ok"}
 
-    head = migrate.head_revision(engine)
+    head = migrate.head_revision()
 
     @app.get("/readyz")
     def readyz():

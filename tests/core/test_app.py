@@ -10,7 +10,7 @@ def test_liveness_and_readiness_on_a_current_schema(client, db):
     assert client.get("/healthz").json == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json["revision"] == migrate.head_revision(db.engine)
+    assert ready.json["revision"] == migrate.head_revision()
 
 
 def test_a_schema_behind_the_code_is_not_ready(settings, tmp_path):

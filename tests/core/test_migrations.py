@@ -14,7 +14,7 @@ def test_migrations_reach_head_and_match_the_models(db):
 
 def test_upgrade_is_idempotent(db):
     migrate.migrate_to(db.engine)
-    assert migrate.current_revision(db.engine) == migrate.head_revision(db.engine)
+    assert migrate.current_revision(db.engine) == migrate.head_revision()
 
 
 def test_0002_turns_free_text_sites_into_site_rows(tmp_path):
