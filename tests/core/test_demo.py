@@ -1,6 +1,7 @@
+import datetime as dt
 import time
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tracemark import catalog, demo
 from tracemark.accounts import users as accounts
@@ -19,8 +20,14 @@ from tracemark.models import (
     LabelRender,
     OutboxMessage,
     Role,
+    TraceEvent,
 )
+from tracemark.models.base import utcnow
 from tracemark.quality import checkpoints, rules
+from tracemark.reporting import analytics, quality
+from tracemark.reporting.watermark import SETTLE
+from tracemark.scanning import scans
+from tracemark.scanning.scans import Client
 from tracemark.trace import capture
 
 
@@ -111,6 +118,59 @@ def test_the_demo_worker_runs_what_the_admin_app_queues(tmp_path):
     finally:
         stop.set()
     assert path is not None and len(path.read_text().splitlines()) == 8  # header + 7 codes
+
+
+def test_the_demo_worker_brings_the_boards_up_to_date(tmp_path):
+    """The boards say "brought up to date every few minutes": the demo's worker rolls up
+    new scans (marketing) and inspections (quality) by itself, with no ``tracemark
+    analytics rollup`` by hand. The new events are a minute old, past the rollups' wait
+    for stragglers (``SETTLE``), so the first idle turn of the worker counts them."""
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'demo.db'}", demo=True)
+    sample = demo.setup(settings, "http://127.0.0.1:5000").sample_url
+    sessions = make_sessionmaker(make_engine(settings.database_url))
+    a_minute_ago = utcnow() - dt.timedelta(minutes=1)
+    assert a_minute_ago < utcnow() - SETTLE
+    # three shoppers in Italy (where the demo's past has none), each on a network of their own
+    for n in range(3):
+        client = Client(ip=f"198.{n}.51.7", country="IT", locale="it")
+        scans.scan_code(sessions, sample, client, secret=b"demo", now=a_minute_ago)
+    with sessions.begin() as session:
+        brand = catalog.get_brand(session, demo.DEMO_SLUG)
+        product = catalog.find_batch(session, brand, demo.DEMO_LOT).product
+        catalog.create_batch(session, product, "L2402A", line="Line 4")
+        when = a_minute_ago.isoformat().replace("+00:00", "Z")
+        captured = capture.capture_event(session, brand, {
+            "type": "ObjectEvent", "eventID": "urn:uuid:demo-line-4", "eventTime": when,
+            "eventTimeZoneOffset": "+00:00", "action": "OBSERVE", "bizStep": "inspecting",
+            "disposition": "conformant",
+            "quantityList": [{"epcClass": "urn:epc:class:lgtin:9506000.013435.L2402A"}],
+            "tm:qc": [{"test": "fill_level", "result": "pass"}], "tm:line": "Line 4",
+        })  # fmt: skip
+        # recorded a minute ago too, so that it is settled
+        session.execute(
+            update(TraceEvent)
+            .where(TraceEvent.brand_id == brand.id, TraceEvent.event_id.in_(captured.captured))
+            .values(recorded_at=a_minute_ago)
+        )
+        brand_id = brand.id
+    today = utcnow().date()
+    board = analytics.Filters(today - dt.timedelta(days=1), today)
+
+    def boards() -> tuple[int, int]:
+        """Italy's scans on the marketing board, Line 4's inspections on the quality board."""
+        with sessions() as session:
+            countries = dict(analytics.breakdown(session, brand_id, board, "country"))
+            filters = quality.QualityFilters(board.start, board.end)
+            lines = quality.first_pass_yield(session, brand_id, filters)
+        italy = countries.get("IT", analytics.Counts()).scans
+        return italy, sum(y.inspected for _day, y in lines.get("Line 4", []))
+
+    assert boards() == (0, 0)  # not counted before the worker runs
+    stop = demo.start_worker(settings)
+    try:
+        assert _eventually(lambda: boards() == (3, 1), seconds=20)
+    finally:
+        stop.set()
 
 
 def test_the_demo_product_resolves_to_its_links(tmp_path):
