@@ -250,6 +250,71 @@ def test_the_demo_has_a_past_every_board_shows(tmp_path):
     engine.dispose()
 
 
+def test_a_fresh_demo_shows_figures_on_every_board_and_for_its_held_and_recalled_lots(tmp_path):
+    """What the marketing, quality and supply-chain boards read, over the demo's ninety
+    days: no figure is zero; the held and the recalled lot were sold and scanned (before,
+    and since, with what a held or recalled lot answers) and shipped, so their traces
+    (recall impact) name units, scans and shipments too."""
+    from tracemark.demo_history import HELD_LOT, RECALLED_LOT
+    from tracemark.epcis import identifiers as epc
+    from tracemark.reporting import logistics
+    from tracemark.trace import recall
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'demo.db'}", demo=True)
+    started = time.monotonic()
+    demo.setup(settings, "http://127.0.0.1:5000")
+    assert time.monotonic() - started < 30
+    now = utcnow()
+    days = {"start": now.date() - dt.timedelta(days=89), "end": now.date()}
+    engine = make_engine(settings.database_url)
+    with make_sessionmaker(engine)() as session:
+        brand = catalog.get_brand(session, demo.DEMO_SLUG)
+        lots = {batch.lot: batch for batch in catalog.batches(session, brand)}
+        held, recalled = lots[HELD_LOT], lots[RECALLED_LOT]
+        # marketing: every kind of scan, claims, and the two lots' scans, some withheld
+        marketing = analytics.Filters(**days)
+        totals = analytics.totals(session, brand.id, marketing)
+        assert all(getattr(totals, name) > 0 for name in analytics.COUNT_NAMES), totals
+        per_batch = dict(analytics.breakdown(session, brand.id, marketing, "batch"))
+        for batch in (held, recalled):
+            counts = per_batch[str(batch.id)]
+            assert counts.first_scans > 0 and counts.withheld > 0, (batch.lot, counts)
+        # quality: each line's yield, each supplier's pass rate (one failing), defects,
+        # and the held and recalled lots among the batches held, since days ago
+        board = quality.QualityFilters(**days)
+        per_line = quality.first_pass_yield(session, brand.id, board)
+        for line in ("Line 1", "Line 2", "Line 3"):
+            assert sum(y.inspected for _day, y in per_line[line]) > 0, line
+        rates = quality.supplier_pass_rates(session, brand.id, board)
+        assert len(rates) == 3 and all(y.inspected > 0 for _id, _name, y in rates)
+        assert any(y.passed < y.inspected for _id, _name, y in rates)
+        assert quality.defect_types(session, brand.id, board)
+        withheld = {b.lot: b for b in quality.held_batches(session, brand.id)}
+        assert {lot: b.status for lot, b in withheld.items()} == {
+            HELD_LOT: BatchStatus.ON_HOLD,
+            RECALLED_LOT: BatchStatus.RECALLED,
+        }
+        assert all(b.since < now - dt.timedelta(days=7) for b in withheld.values())
+        # supply chain: a shipment on its way, stock at the distribution centre, an alarm
+        supply = logistics.SupplyFilters(**days)
+        transit = logistics.in_transit(session, brand.id, supply, now)
+        assert transit.shipments == 1 and transit.objects > 0
+        names = logistics.site_names(session, brand.id)
+        places = logistics.stock(session, brand.id, supply, now)
+        stock = {names.get(place.place.site_id): place.total for place in places}
+        assert stock["Distribution centre Venlo"] >= 3  # the demo lot, the held and the recalled
+        assert logistics.excursions(session, brand.id, supply)
+        # traces: the two lots' recall impact
+        for batch in (held, recalled):
+            impact = recall.recall_impact(
+                session, brand, epc.lot_class(batch.product.gtin, batch.lot)
+            )
+            (affected,) = impact.batches
+            assert affected.units > 0 and 0 < affected.scanned_units <= affected.units
+            assert len(impact.shipments) == 1 and len(impact.scanned_by_country) >= 5
+    engine.dispose()
+
+
 def test_the_demo_labels_encode_the_address_it_serves():
     settings = demo.demo_settings("http://127.0.0.1:5123", {})
     assert settings.public_base_url == "http://127.0.0.1:5123" and settings.demo
