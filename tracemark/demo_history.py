@@ -4,8 +4,10 @@ user's first look tells a story.
 Consumer scans across countries and languages (mostly first scans, some repeats, a few
 labels cloned and scanned in several countries, forged codes sold in one market), the
 forgery reports shoppers sent, inspections on three lines with some failures, incoming
-lots from three suppliers (one failing its check), a shipment whose temperature logger
-raised an alarm, a batch on hold after a failed check and a recalled one.
+lots from three suppliers (one failing its check), shipments to the distribution centre
+(one whose temperature logger raised an alarm, one still on its way), a batch put on hold
+after a failed check and a recalled one, both sold and scanned before and after (their
+scans since then answered "on hold" and "recalled").
 
 Everything is drawn from one seeded random generator, relative to the day the demo is
 first set up, and written in bulk: it adds well under a second to the demo's start.
@@ -26,6 +28,7 @@ from tracemark.codes.printing import batch_urls
 from tracemark.epcis import identifiers as epc
 from tracemark.epcis.schema import EPCIS_CONTEXT
 from tracemark.models import Batch, Brand, ScanEvent, Site, Unit, UnitScanState
+from tracemark.models.base import as_utc
 from tracemark.reporting import forgery
 from tracemark.trace import capture, supply
 from tracemark.trace import events as trace
@@ -48,6 +51,12 @@ PAST_BATCHES = (
     ("L2321B", "Line 2", 6, None),
 )
 HELD_LOT, RECALLED_LOT = "L2317C", "L2311C"
+#: How many days ago the held lot was held and the recalled lot recalled.
+HELD_DAYS_AGO, RECALLED_DAYS_AGO = 9, 21
+#: What a scan of a unit answered once its batch was held or recalled.
+WITHHELD = {"on_hold": ("batch_on_hold", "on_hold"), "recalled": ("batch_recalled", "recalled")}
+#: The lot still on its way to the distribution centre.
+IN_TRANSIT_LOT = "L2321B"
 SUPPLIERS = (
     ("Olivar Coop", "ES", "Olive oil, bulk", "OIL", True),
     ("Vidros SA", "PT", "Bottle 1 l", "GLS", True),
@@ -79,7 +88,7 @@ def _at(rng: random.Random, today: dt.date, days_ago: float) -> dt.datetime:
 
 
 #: Past lots whose codes are issued (and scanned) too, with how many codes.
-ISSUED_PAST = {"L2307A": 250, "L2313A": 250}
+ISSUED_PAST = {"L2307A": 250, "L2313A": 250, RECALLED_LOT: 200, HELD_LOT: 150}
 
 
 def seed_batches(session: Session, batch: Batch, today: dt.date) -> dict[str, int]:
@@ -90,17 +99,21 @@ def seed_batches(session: Session, batch: Batch, today: dt.date) -> dict[str, in
 
 
 def seed(session: Session, brand: Brand, batch: Batch, lots: dict[str, int], today: dt.date):
-    """Second step: scans, clones, forgeries and reports, the supply chain, and the held
-    and recalled lots."""
+    """Second step: the held and recalled lots, the supply chain, scans, clones,
+    forgeries and reports."""
     rng = random.Random(2026)
     site = session.get(Site, batch.site_id)
-    _supply_chain(session, brand, batch, site, today)
-    scanned = [batch, *(session.get(Batch, lots[lot]) for lot in ISSUED_PAST)]
+    past_lots = {lot: session.get_one(Batch, batch_id) for lot, batch_id in lots.items()}
+    for lot, status, days_ago in (
+        (HELD_LOT, "on_hold", HELD_DAYS_AGO),
+        (RECALLED_LOT, "recalled", RECALLED_DAYS_AGO),
+    ):
+        catalog.set_batch_status(session, past_lots[lot], status, NOTICES[lot])
+        past_lots[lot].status_since = _at(rng, today, days_ago)  # sold, then held or recalled
+    _supply_chain(session, brand, batch, site, today, past_lots)
+    scanned = [batch, *(past_lots[lot] for lot in ISSUED_PAST)]
     _scans(session, rng, brand, scanned, today)
     _forgeries(session, rng, batch, today)
-    held, recalled = session.get(Batch, lots[HELD_LOT]), session.get(Batch, lots[RECALLED_LOT])
-    catalog.set_batch_status(session, held, "on_hold", NOTICES[HELD_LOT])
-    catalog.set_batch_status(session, recalled, "recalled", NOTICES[RECALLED_LOT])
     session.flush()
 
 
@@ -129,8 +142,11 @@ def _past_batches(session: Session, batch: Batch, site: Site, today: dt.date) ->
     return made
 
 
-def _supply_chain(session: Session, brand: Brand, batch: Batch, site: Site, today: dt.date):
-    """Incoming lots and their checks, and the demo lot's shipment with a cold-chain alarm."""
+def _supply_chain(
+    session: Session, brand: Brand, batch: Batch, site: Site, today: dt.date, lots: dict
+):
+    """Incoming lots and their checks, the demo lot's shipment with a cold-chain alarm,
+    the held and recalled lots' shipments, and one still in transit."""
     mill = site.location_id or "urn:epc:id:sgln:9506000.00000.0"
     site.location_id = mill
     hub = catalog.create_site(session, brand, "Distribution centre Venlo", country="NL")
@@ -177,6 +193,22 @@ def _supply_chain(session: Session, brand: Brand, batch: Batch, site: Site, toda
         action="OBSERVE", quantityList=[{"epcClass": lot_class, "quantity": 600, "uom": "EA"}],
         readPoint={"id": hub.location_id},
     ))  # fmt: skip
+    for lot, quantity in ((RECALLED_LOT, 200), (HELD_LOT, 150), (IN_TRANSIT_LOT, 300)):
+        past = lots[lot]
+        sent = dt.datetime.combine(past.production_date + dt.timedelta(days=2), dt.time(6), dt.UTC)
+        moved = [{"epcClass": epc.lot_class(past.product.gtin, lot), "quantity": quantity,
+                  "uom": "EA"}]  # fmt: skip
+        events.append(_event(
+            f"urn:uuid:{secrets.token_hex(8)}", sent, bizStep="shipping", action="OBSERVE",
+            quantityList=moved, readPoint={"id": mill},
+            destinationList=[{"type": "location", "destination": hub.location_id}],
+        ))  # fmt: skip
+        if lot != IN_TRANSIT_LOT:
+            events.append(_event(
+                f"urn:uuid:{secrets.token_hex(8)}", sent + dt.timedelta(days=2),
+                bizStep="receiving", action="OBSERVE", quantityList=moved,
+                readPoint={"id": hub.location_id},
+            ))  # fmt: skip
     session.flush()
     capture.capture_document(session, brand, {
         "@context": [EPCIS_CONTEXT], "type": "EPCISDocument", "schemaVersion": "2.0",
@@ -194,8 +226,9 @@ def _event(event_id: str, when: dt.datetime, **fields) -> dict:
 
 def _scans(session: Session, rng: random.Random, brand: Brand, batches: list, today: dt.date):
     """Consumer scans of the issued lots' units over the last :data:`DAYS` days (each
-    from a day after its lot was made): first scans, repeats, a few clones; each unit's
-    scan state kept in step."""
+    from a day after its lot was made): first scans, repeats, a few clones, and since a
+    lot was held or recalled, what that answers (:data:`WITHHELD`); each unit's scan
+    state kept in step."""
     weights = [w for _c, _l, w in MARKETS]
     events, states = [], []
     for index, lot in enumerate(batches):
@@ -207,8 +240,11 @@ def _scans(session: Session, rng: random.Random, brand: Brand, batches: list, to
         clones = set(scanned[:4])
         made = lot.production_date or today - dt.timedelta(days=DAYS)
         oldest = max(2, min(DAYS - 1, (today - made).days - 2))
+        withheld, since = WITHHELD.get(lot.status.value), as_utc(lot.status_since)
         for unit_id in scanned:
             rows = _unit_scans(rng, today, oldest, unit_id in clones, weights)
+            if withheld is not None:
+                rows = [(r[0], *withheld, *r[3:]) if r[0] >= since else r for r in rows]
             for when, verdict, reason, where, language, who in rows:
                 events.append({
                     "brand_id": brand.id, "unit_id": unit_id, "scanned_at": when,

@@ -1,6 +1,7 @@
+import datetime as dt
 import time
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tracemark import catalog, demo
 from tracemark.accounts import users as accounts
@@ -19,8 +20,14 @@ from tracemark.models import (
     LabelRender,
     OutboxMessage,
     Role,
+    TraceEvent,
 )
+from tracemark.models.base import utcnow
 from tracemark.quality import checkpoints, rules
+from tracemark.reporting import analytics, quality
+from tracemark.reporting.watermark import SETTLE
+from tracemark.scanning import scans
+from tracemark.scanning.scans import Client
 from tracemark.trace import capture
 
 
@@ -113,6 +120,59 @@ def test_the_demo_worker_runs_what_the_admin_app_queues(tmp_path):
     assert path is not None and len(path.read_text().splitlines()) == 8  # header + 7 codes
 
 
+def test_the_demo_worker_brings_the_boards_up_to_date(tmp_path):
+    """The boards say "brought up to date every few minutes": the demo's worker rolls up
+    new scans (marketing) and inspections (quality) by itself, with no ``tracemark
+    analytics rollup`` by hand. The new events are a minute old, past the rollups' wait
+    for stragglers (``SETTLE``), so the first idle turn of the worker counts them."""
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'demo.db'}", demo=True)
+    sample = demo.setup(settings, "http://127.0.0.1:5000").sample_url
+    sessions = make_sessionmaker(make_engine(settings.database_url))
+    a_minute_ago = utcnow() - dt.timedelta(minutes=1)
+    assert a_minute_ago < utcnow() - SETTLE
+    # three shoppers in Italy (where the demo's past has none), each on a network of their own
+    for n in range(3):
+        client = Client(ip=f"198.{n}.51.7", country="IT", locale="it")
+        scans.scan_code(sessions, sample, client, secret=b"demo", now=a_minute_ago)
+    with sessions.begin() as session:
+        brand = catalog.get_brand(session, demo.DEMO_SLUG)
+        product = catalog.find_batch(session, brand, demo.DEMO_LOT).product
+        catalog.create_batch(session, product, "L2402A", line="Line 4")
+        when = a_minute_ago.isoformat().replace("+00:00", "Z")
+        captured = capture.capture_event(session, brand, {
+            "type": "ObjectEvent", "eventID": "urn:uuid:demo-line-4", "eventTime": when,
+            "eventTimeZoneOffset": "+00:00", "action": "OBSERVE", "bizStep": "inspecting",
+            "disposition": "conformant",
+            "quantityList": [{"epcClass": "urn:epc:class:lgtin:9506000.013435.L2402A"}],
+            "tm:qc": [{"test": "fill_level", "result": "pass"}], "tm:line": "Line 4",
+        })  # fmt: skip
+        # recorded a minute ago too, so that it is settled
+        session.execute(
+            update(TraceEvent)
+            .where(TraceEvent.brand_id == brand.id, TraceEvent.event_id.in_(captured.captured))
+            .values(recorded_at=a_minute_ago)
+        )
+        brand_id = brand.id
+    today = utcnow().date()
+    board = analytics.Filters(today - dt.timedelta(days=1), today)
+
+    def boards() -> tuple[int, int]:
+        """Italy's scans on the marketing board, Line 4's inspections on the quality board."""
+        with sessions() as session:
+            countries = dict(analytics.breakdown(session, brand_id, board, "country"))
+            filters = quality.QualityFilters(board.start, board.end)
+            lines = quality.first_pass_yield(session, brand_id, filters)
+        italy = countries.get("IT", analytics.Counts()).scans
+        return italy, sum(y.inspected for _day, y in lines.get("Line 4", []))
+
+    assert boards() == (0, 0)  # not counted before the worker runs
+    stop = demo.start_worker(settings)
+    try:
+        assert _eventually(lambda: boards() == (3, 1), seconds=20)
+    finally:
+        stop.set()
+
+
 def test_the_demo_product_resolves_to_its_links(tmp_path):
     from tracemark.app import close, create_app
 
@@ -187,6 +247,71 @@ def test_the_demo_has_a_past_every_board_shows(tmp_path):
             BatchStatus.ON_HOLD in statuses.values() and BatchStatus.RECALLED in statuses.values()
         )
         assert statuses[demo.DEMO_LOT] is BatchStatus.RELEASED
+    engine.dispose()
+
+
+def test_a_fresh_demo_shows_figures_on_every_board_and_for_its_held_and_recalled_lots(tmp_path):
+    """What the marketing, quality and supply-chain boards read, over the demo's ninety
+    days: no figure is zero; the held and the recalled lot were sold and scanned (before,
+    and since, with what a held or recalled lot answers) and shipped, so their traces
+    (recall impact) name units, scans and shipments too."""
+    from tracemark.demo_history import HELD_LOT, RECALLED_LOT
+    from tracemark.epcis import identifiers as epc
+    from tracemark.reporting import logistics
+    from tracemark.trace import recall
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'demo.db'}", demo=True)
+    started = time.monotonic()
+    demo.setup(settings, "http://127.0.0.1:5000")
+    assert time.monotonic() - started < 30
+    now = utcnow()
+    days = {"start": now.date() - dt.timedelta(days=89), "end": now.date()}
+    engine = make_engine(settings.database_url)
+    with make_sessionmaker(engine)() as session:
+        brand = catalog.get_brand(session, demo.DEMO_SLUG)
+        lots = {batch.lot: batch for batch in catalog.batches(session, brand)}
+        held, recalled = lots[HELD_LOT], lots[RECALLED_LOT]
+        # marketing: every kind of scan, claims, and the two lots' scans, some withheld
+        marketing = analytics.Filters(**days)
+        totals = analytics.totals(session, brand.id, marketing)
+        assert all(getattr(totals, name) > 0 for name in analytics.COUNT_NAMES), totals
+        per_batch = dict(analytics.breakdown(session, brand.id, marketing, "batch"))
+        for batch in (held, recalled):
+            counts = per_batch[str(batch.id)]
+            assert counts.first_scans > 0 and counts.withheld > 0, (batch.lot, counts)
+        # quality: each line's yield, each supplier's pass rate (one failing), defects,
+        # and the held and recalled lots among the batches held, since days ago
+        board = quality.QualityFilters(**days)
+        per_line = quality.first_pass_yield(session, brand.id, board)
+        for line in ("Line 1", "Line 2", "Line 3"):
+            assert sum(y.inspected for _day, y in per_line[line]) > 0, line
+        rates = quality.supplier_pass_rates(session, brand.id, board)
+        assert len(rates) == 3 and all(y.inspected > 0 for _id, _name, y in rates)
+        assert any(y.passed < y.inspected for _id, _name, y in rates)
+        assert quality.defect_types(session, brand.id, board)
+        withheld = {b.lot: b for b in quality.held_batches(session, brand.id)}
+        assert {lot: b.status for lot, b in withheld.items()} == {
+            HELD_LOT: BatchStatus.ON_HOLD,
+            RECALLED_LOT: BatchStatus.RECALLED,
+        }
+        assert all(b.since < now - dt.timedelta(days=7) for b in withheld.values())
+        # supply chain: a shipment on its way, stock at the distribution centre, an alarm
+        supply = logistics.SupplyFilters(**days)
+        transit = logistics.in_transit(session, brand.id, supply, now)
+        assert transit.shipments == 1 and transit.objects > 0
+        names = logistics.site_names(session, brand.id)
+        places = logistics.stock(session, brand.id, supply, now)
+        stock = {names.get(place.place.site_id): place.total for place in places}
+        assert stock["Distribution centre Venlo"] >= 3  # the demo lot, the held and the recalled
+        assert logistics.excursions(session, brand.id, supply)
+        # traces: the two lots' recall impact
+        for batch in (held, recalled):
+            impact = recall.recall_impact(
+                session, brand, epc.lot_class(batch.product.gtin, batch.lot)
+            )
+            (affected,) = impact.batches
+            assert affected.units > 0 and 0 < affected.scanned_units <= affected.units
+            assert len(impact.shipments) == 1 and len(impact.scanned_by_country) >= 5
     engine.dispose()
 
 

@@ -33,6 +33,12 @@ LAUNCH_ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
+    # the same pixels on every run and machine, for the screenshot comparisons
+    # (tests/helpers/screenshots.py): no display colour profile, no font hinting, no
+    # subpixel (LCD) text
+    "--force-color-profile=srgb",
+    "--font-render-hinting=none",
+    "--disable-lcd-text",
 ]
 #: Elements whose box sticks out of the viewport on either side (RTL overflow to the
 #: start side is not scrollable, so scrollWidth alone would not see it).

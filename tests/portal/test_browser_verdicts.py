@@ -4,20 +4,24 @@ What the eye needs and only a browser can tell: the verdict's banner sits at the
 the screen (the language switcher takes one line), each kind of verdict has its own icon
 shape and its own tint (a copy is not a hold, a recall is not a forgery), the PIN form
 is not offered where claiming makes no sense, and nothing sticks out of the screen.
-Screenshots of every verdict go to ``test-artifacts/browser/verdicts/``. Guarded like
-the portal's browser test (see ``tests/portal/test_browser.py``).
+Screenshots of every verdict go to ``test-artifacts/browser/verdicts/`` and are compared
+with the references in ``tests/portal/screenshots/`` (eight verdicts, including a claimed
+code and a sent forgery report, in three locales; see :mod:`tests.helpers.screenshots`),
+so any change of layout, colour or wording is seen. Guarded like the portal's browser
+test (see ``tests/portal/test_browser.py``).
 """
 
 from __future__ import annotations
 
-import json
-import os
+import base64
+import random
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import PASSPHRASE, forge, furnish
 from tests.helpers.browser import ARTIFACTS, HOST, LOCALES, OUTSIDE_VIEWPORT, PHONE, watched_page
+from tests.helpers.screenshots import fixed_clock, mismatch
 from tracemark import catalog
 from tracemark.codes import issuance, pins
 from tracemark.codes.printing import batch_urls
@@ -36,6 +40,8 @@ TONES = {
 }
 #: how far down the screen the verdict's banner may start (the bar is one line)
 BANNER_TOP = 90
+#: the stored reference screenshots, ``<verdict>-<locale>.png`` (see tests/helpers/screenshots.py)
+SCREENSHOTS = Path(__file__).with_name("screenshots")
 
 
 def _paths(session, batch: Batch, pin_key: bytes | None = None) -> list[tuple[str, str]]:
@@ -46,8 +52,16 @@ def _paths(session, batch: Batch, pin_key: bytes | None = None) -> list[tuple[st
 
 
 @pytest.fixture
-def codes(db, demo, app) -> dict[str, dict[str, str]]:
-    """Per locale: a code in each verdict's state, and the PIN of the fresh one."""
+def codes(db, demo, app, monkeypatch) -> dict[str, dict[str, str]]:
+    """Per locale: a code in each verdict's state, and the PIN of the fresh one. The
+    serials and the clock are the same on every run, so the pages are too."""
+    fixed_clock(monkeypatch)
+    draw = random.Random(17)
+    monkeypatch.setattr(
+        issuance,
+        "new_serial",
+        lambda: base64.b32encode(draw.randbytes(8)).decode("ascii")[:13],
+    )
     n = len(LOCALES)
     issuance.issue(db.sessions, demo.batch.id, 4 * n, PASSPHRASE, with_pin=True)
     with db.sessions.begin() as session:
@@ -91,39 +105,6 @@ def codes(db, demo, app) -> dict[str, dict[str, str]]:
     return found
 
 
-#: The stored layout of each verdict's banner, by locale: what does not depend on the
-#: wording (where the banner starts and how wide it is, where its icon and headline
-#: start on the reading side, how big the icon is). A change beyond :data:`TOLERANCE`
-#: px is a layout change: look at the screenshots, then store the new layout with
-#: TRACEMARK_UPDATE_REFERENCES=1.
-REFERENCES = Path(__file__).with_name("verdict_layout.json")
-TOLERANCE = 4
-
-_BOXES = """() => {
-  const rtl = document.documentElement.dir === 'rtl';
-  const v = document.querySelector('[data-verdict]');
-  const box = (el) => el.getBoundingClientRect();
-  const start = (r) => Math.round(rtl ? r.right : r.left);
-  const b = box(v), i = box(v.querySelector('svg.verdict-icon'));
-  const h = box(v.querySelector('h1'));
-  return {banner: [Math.round(b.left), Math.round(b.top), Math.round(b.width)],
-          icon: [start(i), Math.round(i.width), Math.round(i.height)], headline: [start(h)]};
-}"""
-
-
-def _compare_layout(layouts: dict[str, dict]) -> None:
-    stored = json.loads(REFERENCES.read_text()) if REFERENCES.exists() else {}
-    if os.environ.get("TRACEMARK_UPDATE_REFERENCES") == "1":
-        stored.update(layouts)
-        REFERENCES.write_text(json.dumps(stored, indent=1, sort_keys=True) + "\n")
-        return
-    for key, layout in layouts.items():
-        assert key in stored, f"no stored layout for {key}: run with TRACEMARK_UPDATE_REFERENCES=1"
-        for part, numbers in layout.items():
-            off = [abs(a - b) for a, b in zip(numbers, stored[key][part], strict=True)]
-            assert max(off) <= TOLERANCE, f"{key} {part}: {numbers} vs stored {stored[key][part]}"
-
-
 def _look(page) -> dict:
     return page.evaluate(
         """() => {
@@ -151,7 +132,15 @@ def test_each_verdict_reads_at_a_glance_on_a_phone(browser, server, codes, local
     page, requests, errors = watched_page(context)
     shots = ARTIFACTS / "verdicts"
     shots.mkdir(parents=True, exist_ok=True)
-    looks, layouts = {}, {}
+    looks, problems = {}, []
+
+    def shoot(name: str) -> None:
+        """Save the page's screenshot and compare it with its stored reference."""
+        png = page.screenshot(
+            path=shots / f"{locale}-{name}.png", full_page=True, animations="disabled"
+        )
+        problems.append(mismatch(png, SCREENSHOTS / f"{name}-{locale}.png", shots))
+
     try:
         mine = codes[locale]
         for verdict in TONES:
@@ -166,8 +155,7 @@ def test_each_verdict_reads_at_a_glance_on_a_phone(browser, server, codes, local
             if verdict in ("suspicious_copy", "batch_recalled", "not_genuine"):
                 assert not look["pinForm"], f"a PIN form under {verdict}"
             assert page.evaluate(OUTSIDE_VIEWPORT) == []
-            layouts[f"{locale}/{verdict}"] = page.evaluate(_BOXES)
-            page.screenshot(path=shots / f"{locale}-{verdict}.png", full_page=True)
+            shoot(verdict)
             if verdict == "not_genuine":
                 # a forged label leads to the report form, and the report is sent
                 with page.expect_navigation():
@@ -179,7 +167,7 @@ def test_each_verdict_reads_at_a_glance_on_a_phone(browser, server, codes, local
                 with page.expect_navigation():
                     page.locator(".report-form button").click()
                 assert page.locator('[data-report="sent"] svg.verdict-icon').is_visible()
-                page.screenshot(path=shots / f"{locale}-report_sent.png", full_page=True)
+                shoot("report_sent")
             if verdict == "genuine_first_scan":
                 assert look["pinForm"]
                 # the owner claims it; the page then says so, with no form
@@ -190,10 +178,12 @@ def test_each_verdict_reads_at_a_glance_on_a_phone(browser, server, codes, local
                 page.goto(server + mine[verdict])
                 assert page.locator(".claimed").is_visible()
                 assert not page.locator("form.claim").count()
-                page.screenshot(path=shots / f"{locale}-claimed.png", full_page=True)
+                shoot("claimed")
     finally:
         context.close()
-    _compare_layout(layouts)
+    # every verdict looks as stored: a layout change shows as a failure with a diff picture
+    differing = [problem for problem in problems if problem]
+    assert not differing, "\n".join(differing)
     # distinct at a glance: a copy is not a hold, a recall is not a forgery
     for a, b in (("suspicious_copy", "batch_on_hold"), ("batch_recalled", "not_genuine")):
         assert looks[a]["tint"] != looks[b]["tint"] and looks[a]["frame"] != looks[b]["frame"]
