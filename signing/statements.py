@@ -35,6 +35,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from signing.codes import Status
 from signing.keyring import KeyEntry, KeyPurpose, KeyRing, KeyStatus
 from signing.keys import b64url, b64url_decode
 
@@ -48,18 +49,15 @@ ENVELOPE_MEMBERS = frozenset({"version", "id", "issued_at", "issuer"})
 _B64URL = re.compile(r"[A-Za-z0-9_-]+")
 
 
-class StatementStatus(enum.StrEnum):
-    """Outcome of verifying a statement; the values are stable machine codes."""
-
-    VALID = "valid"
-    MALFORMED = "malformed"
-    UNKNOWN_KEY = "unknown_key"
-    BAD_SIGNATURE = "bad_signature"
-    REVOKED_KEY = "revoked_key"
-    #: The key signs unit codes, not statements.
-    WRONG_KEY_PURPOSE = "wrong_key_purpose"
-    #: Signed by one brand's key but claiming to be issued by another brand.
-    WRONG_BRAND = "wrong_brand"
+#: Outcome of verifying a statement: the outcomes of verifying a code (:class:`Status`,
+#: with the same stable machine codes; ``WRONG_KEY_PURPOSE`` is then a key that signs unit
+#: codes), and ``WRONG_BRAND``: signed by one brand's key but claiming to be issued by
+#: another brand.
+StatementStatus = enum.StrEnum(
+    "StatementStatus",
+    [(status.name, status.value) for status in Status] + [("WRONG_BRAND", "wrong_brand")],
+    module=__name__,
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from tracemark.db import newest_of_brand
 from tracemark.models import AuditLog, User
 
 if TYPE_CHECKING:
@@ -148,13 +149,8 @@ def entries(
 
     Each entry's ``user`` is loaded.
     """
-    query = (
-        select(AuditLog)
-        .where(AuditLog.brand_id == brand_id)
-        .options(selectinload(AuditLog.user))
-        .order_by(AuditLog.id.desc())
-        .limit(max(1, min(limit, MAX_PAGE)))
-    )
+    query = newest_of_brand(AuditLog, brand_id, max(1, min(limit, MAX_PAGE)))
+    query = query.options(selectinload(AuditLog.user))
     if before_id is not None:
         query = query.where(AuditLog.id < before_id)
     return list(session.scalars(query))

@@ -18,6 +18,7 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    select,
     text,
 )
 from sqlalchemy import insert as generic_insert
@@ -26,6 +27,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
 
@@ -188,6 +190,24 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
 
 
 _T = TypeVar("_T")
+
+
+def newest_of_brand(model: type[_T], brand_id: int, limit: int) -> Select[tuple[_T]]:
+    """The query of the brand's latest ``limit`` rows of ``model`` (rows carry
+    ``brand_id`` and a growing ``id``), newest first: the recent lists of a brand's
+    pages. Callers may add loader options or conditions."""
+    return select(model).where(model.brand_id == brand_id).order_by(model.id.desc()).limit(limit)
+
+
+def lock_oldest(session: Session, model: type[_T], *where: ColumnElement[bool]) -> _T | None:
+    """The oldest (lowest id) row of ``model`` meeting ``where``, locked until the
+    transaction ends; None when there is none. Rows locked by other transactions are
+    skipped (``SKIP LOCKED`` on PostgreSQL), so workers claiming at once each take a
+    different row; SQLite's single writer makes them take turns instead."""
+    query = select(model).where(*where).order_by(model.id).limit(1)
+    return session.scalar(query.with_for_update(skip_locked=True))
+
+
 #: Values per IN list: well under SQLite's bound-parameter limit on every version.
 IN_LIST_SIZE = 500
 

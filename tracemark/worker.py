@@ -25,11 +25,12 @@ import threading
 import time
 from collections.abc import Callable
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracemark import audit
 from tracemark.codes import issuance, key_requests
+from tracemark.db import lock_oldest
 from tracemark.labels import renders as label_renders
 from tracemark.models import IssuanceJob, JobStatus, LabelRender
 from tracemark.models.base import utcnow
@@ -61,20 +62,12 @@ def claim_next(
     """Take the oldest claimable task of ``model`` for ``worker``; None when there is none."""
     now = now or utcnow()
     with sessions.begin() as session:
-        query = (
-            select(model)
-            .where(
-                or_(
-                    model.status == JobStatus.PENDING,
-                    (model.status == JobStatus.RUNNING)
-                    & or_(model.lease_until.is_(None), model.lease_until < now),
-                )
-            )
-            .order_by(model.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
+        claimable = or_(
+            model.status == JobStatus.PENDING,
+            (model.status == JobStatus.RUNNING)
+            & or_(model.lease_until.is_(None), model.lease_until < now),
         )
-        task = session.scalar(query)
+        task = lock_oldest(session, model, claimable)
         if task is None:
             return None
         # running from the claim on: a pending task under a lease is not claimable twice

@@ -33,6 +33,11 @@ class Context:
 pass_ctx = click.make_pass_decorator(Context)
 
 
+def echo_row(*fields: object) -> None:
+    """Print one row of a listing: its fields separated by tabs, so scripts can cut it."""
+    click.echo("\t".join(map(str, fields)))
+
+
 @click.group()
 @click.pass_context
 def main(ctx: click.Context) -> None:

@@ -6,7 +6,7 @@ import click
 
 from tracemark import catalog
 from tracemark.audit import CLI
-from tracemark.cli.base import Context, find_brand, find_product, main, pass_ctx
+from tracemark.cli.base import Context, echo_row, find_brand, find_product, main, pass_ctx
 from tracemark.scanning import risk
 
 
@@ -57,7 +57,7 @@ def brand_risk(ctx: Context, slug: str, settings: tuple[str, ...], reset: bool) 
         stored = catalog.set_risk_policy(session, the_brand, overrides, reset=reset, actor=CLI)
         policy = risk.RiskPolicy.from_overrides(stored)
     for name, value in vars(policy).items():
-        click.echo(f"{name}\t{value}")
+        echo_row(name, value)
 
 
 @main.group()

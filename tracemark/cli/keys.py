@@ -10,6 +10,7 @@ from signing import KeyPurpose
 from tracemark.audit import CLI
 from tracemark.cli.base import (
     Context,
+    echo_row,
     find_brand,
     key_passphrase,
     main,
@@ -54,10 +55,8 @@ def keys_list(ctx: Context, brand_slug: str | None) -> None:
         if brand_slug:
             query = query.where(Brand.slug == brand_slug)
         for key, slug in session.execute(query):
-            click.echo(
-                f"{key.kid}\t{slug}\t{key.status.value}\t{key.created_at:%Y-%m-%d}"
-                f"\t{key.purpose.value}"
-            )
+            created = f"{key.created_at:%Y-%m-%d}"
+            echo_row(key.kid, slug, key.status.value, created, key.purpose.value)
 
 
 @keys.command("retire")

@@ -9,7 +9,7 @@ from tracemark.accounts import second_factor
 from tracemark.accounts import tokens as api_tokens
 from tracemark.accounts import users as accounts
 from tracemark.audit import CLI
-from tracemark.cli.base import Context, find_brand, main, pass_ctx
+from tracemark.cli.base import Context, echo_row, find_brand, main, pass_ctx
 from tracemark.models import Role, User
 
 
@@ -122,10 +122,8 @@ def tokens_list(ctx: Context, brand_slug: str | None) -> None:
         for row in api_tokens.tokens(session, the_brand):
             state = "revoked" if row.is_revoked else "active"
             used = f"{row.last_used_at:%Y-%m-%d %H:%M}" if row.last_used_at else "never"
-            click.echo(
-                f"{row.prefix}\t{row.brand.slug}\t{row.name}\t{row.scopes.replace(' ', ',')}"
-                f"\t{state}\t{used}"
-            )
+            scopes = row.scopes.replace(" ", ",")
+            echo_row(row.prefix, row.brand.slug, row.name, scopes, state, used)
 
 
 @tokens.command("revoke")

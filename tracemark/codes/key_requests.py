@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tracemark import audit
 from tracemark.codes import keystore
+from tracemark.db import lock_oldest, newest_of_brand
 from tracemark.models import Brand, KeyRequest, KeyRequestStatus, User
 from tracemark.models.base import utcnow
 
@@ -55,13 +56,7 @@ def request_key(
 
 def recent_requests(session: Session, brand: Brand, limit: int = RECENT) -> list[KeyRequest]:
     """The brand's latest requests, newest first."""
-    query = (
-        select(KeyRequest)
-        .where(KeyRequest.brand_id == brand.id)
-        .order_by(KeyRequest.id.desc())
-        .limit(limit)
-    )
-    return list(session.scalars(query))
+    return list(session.scalars(newest_of_brand(KeyRequest, brand.id, limit)))
 
 
 def pending(session: Session, brand: Brand) -> KeyRequest | None:
@@ -79,14 +74,7 @@ def fulfil_next(sessions: sessionmaker[Session], passphrase: str) -> KeyRequest 
     reason, rather than blocking the queue behind it.
     """
     with sessions.begin() as session:
-        query = (
-            select(KeyRequest)
-            .where(KeyRequest.status == KeyRequestStatus.PENDING)
-            .order_by(KeyRequest.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        )
-        request = session.scalar(query)
+        request = lock_oldest(session, KeyRequest, KeyRequest.status == KeyRequestStatus.PENDING)
         if request is None:
             return None
         brand = session.get_one(Brand, request.brand_id)

@@ -544,17 +544,13 @@ def event_json(
     sign, hours, minutes = offset[0], int(offset[1:3]), int(offset[4:6])
     delta = dt.timedelta(hours=hours, minutes=minutes) * (-1 if sign == "-" else 1)
     local = event_time.astimezone(dt.timezone(delta))
-    out: dict[str, Any] = {"type": event_type}
-    if event_id:
-        out["eventID"] = event_id
-    out["eventTime"] = _isoformat(local)
-    out["eventTimeZoneOffset"] = offset
-    if recorded_at is not None:
-        out["recordTime"] = _iso(recorded_at)
-    if action:
-        out["action"] = action
-    if parent_id:
-        out["parentID"] = parent_id
+    out: dict[str, Any] = {
+        "type": event_type,
+        **_present(eventID=event_id),
+        "eventTime": _isoformat(local),
+        "eventTimeZoneOffset": offset,
+        **_present(recordTime=recorded_at and _iso(recorded_at), action=action, parentID=parent_id),
+    }
     for key, role in EPC_LISTS.items():
         ids = [epc for r, epc, _q, _u in objects if r == role]
         if ids:
@@ -571,21 +567,20 @@ def event_json(
                 items.append(item)
         if items:
             out[key] = items
-    if transformation_id:
-        out["transformationID"] = transformation_id
-    if biz_step:
-        out["bizStep"] = biz_step
-    if disposition:
-        out["disposition"] = disposition
-    if read_point:
-        out["readPoint"] = {"id": read_point}
-    if biz_location:
-        out["bizLocation"] = {"id": biz_location}
-    if sources:
-        out["sourceList"] = sources
-    if destinations:
-        out["destinationList"] = destinations
-    if error_declaration:
-        out["errorDeclaration"] = error_declaration
-    out.update(data)
-    return out
+    out |= _present(
+        transformationID=transformation_id,
+        bizStep=biz_step,
+        disposition=disposition,
+        readPoint=read_point and {"id": read_point},
+        bizLocation=biz_location and {"id": biz_location},
+        sourceList=sources,
+        destinationList=destinations,
+        errorDeclaration=error_declaration,
+    )
+    return out | data
+
+
+def _present(**members: Any) -> dict[str, Any]:
+    """The ``members`` that have a value, in order: EPCIS JSON leaves an absent member
+    out (no ``null``, no empty string or list)."""
+    return {name: value for name, value in members.items() if value}

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKeyConstraint, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKeyConstraint, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracemark.models.base import Base, str_enum, utcnow
-from tracemark.models.units import IssuanceJob, JobStatus
+from tracemark.models.base import Base, str_enum
+from tracemark.models.units import IssuanceJob, JobStatus, WorkerTask
 
 
 class LabelFormat(enum.StrEnum):
@@ -19,7 +18,7 @@ class LabelFormat(enum.StrEnum):
     CSV = "csv"
 
 
-class LabelRender(Base):
+class LabelRender(WorkerTask, Base):
     """The labels of one issuance job in one format: a print run's file.
 
     Rendered by the worker under a lease like issuance jobs (``status``, ``lease_until``,
@@ -49,12 +48,6 @@ class LabelRender(Base):
     total: Mapped[int] = mapped_column(Integer)
     done: Mapped[int] = mapped_column(Integer, default=0)
     file_name: Mapped[str | None] = mapped_column(String(200))
-    error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    started_at: Mapped[dt.datetime | None]
-    finished_at: Mapped[dt.datetime | None]
-    lease_until: Mapped[dt.datetime | None]
-    worker: Mapped[str | None] = mapped_column(String(100))
 
     job: Mapped[IssuanceJob] = relationship(
         primaryjoin="LabelRender.job_id == IssuanceJob.id", foreign_keys=[job_id], viewonly=True

@@ -11,7 +11,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     ForeignKey,
-    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -20,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracemark.models.base import Base, BigId, str_enum, utcnow
-from tracemark.models.trace import TraceEvent
+from tracemark.models.trace import TraceEvent, event_fk
 
 
 class Operator(enum.StrEnum):
@@ -87,11 +86,7 @@ class RuleFiring(Base):
 
     __tablename__ = "rule_firing"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["event_id", "brand_id"],
-            ["trace_event.id", "trace_event.brand_id"],
-            ondelete="CASCADE",
-        ),
+        event_fk(),
         UniqueConstraint("rule_id", "event_id"),
         Index("ix_rule_firing_brand_id_id", "brand_id", "id"),
         Index("ix_rule_firing_event", "event_id"),

@@ -26,6 +26,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tracemark.models.base import Base, BigId, utcnow
 from tracemark.models.catalog import Site
 
+
+def event_fk() -> ForeignKeyConstraint:
+    """The key of a row that belongs to one trace event (``event_id``): the event must be
+    of the row's brand, and deleting the event deletes the row."""
+    return ForeignKeyConstraint(
+        ["event_id", "brand_id"],
+        ["trace_event.id", "trace_event.brand_id"],
+        ondelete="CASCADE",
+    )
+
+
 #: Longest identifier (EPC, class, location, party) kept.
 ID_LENGTH = 300
 
@@ -103,11 +114,7 @@ class TraceEventObject(Base):
 
     __tablename__ = "trace_event_object"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["event_id", "brand_id"],
-            ["trace_event.id", "trace_event.brand_id"],
-            ondelete="CASCADE",
-        ),
+        event_fk(),
         ForeignKeyConstraint(["batch_id", "brand_id"], ["batch.id", "batch.brand_id"]),
         ForeignKeyConstraint(["lot_id", "brand_id"], ["material_lot.id", "material_lot.brand_id"]),
         Index("ix_trace_event_object_event", "event_id"),
@@ -139,11 +146,7 @@ class GenealogyEdge(Base):
 
     __tablename__ = "genealogy_edge"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["event_id", "brand_id"],
-            ["trace_event.id", "trace_event.brand_id"],
-            ondelete="CASCADE",
-        ),
+        event_fk(),
         Index("ix_genealogy_edge_output", "brand_id", "output_epc", "input_epc"),
         Index("ix_genealogy_edge_input", "brand_id", "input_epc", "output_epc"),
         Index("ix_genealogy_edge_event", "event_id"),
@@ -167,11 +170,7 @@ class SensorReading(Base):
 
     __tablename__ = "sensor_reading"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["event_id", "brand_id"],
-            ["trace_event.id", "trace_event.brand_id"],
-            ondelete="CASCADE",
-        ),
+        event_fk(),
         Index("ix_sensor_reading_event", "event_id"),
     )
 

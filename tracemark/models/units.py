@@ -20,7 +20,22 @@ class JobStatus(enum.StrEnum):
     FAILED = "failed"
 
 
-class IssuanceJob(Base):
+class WorkerTask:
+    """The columns of a task the worker runs (:mod:`tracemark.worker`): when it was asked
+    for, started and finished, why it failed, and the lease of the worker running it.
+    Each task keeps its own ``status`` (a :class:`JobStatus` column named per table)."""
+
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[dt.datetime | None]
+    finished_at: Mapped[dt.datetime | None]
+    #: The worker running the task holds it until this time, renewing it as it goes; a
+    #: task whose lease ran out (its worker died) is taken over by the next worker.
+    lease_until: Mapped[dt.datetime | None]
+    worker: Mapped[str | None] = mapped_column(String(100))
+
+
+class IssuanceJob(WorkerTask, Base):
     """A request to issue ``requested`` codes for a batch.
 
     ``issued`` advances in the same transaction as each chunk of units, so it is always
@@ -50,14 +65,6 @@ class IssuanceJob(Base):
     status: Mapped[JobStatus] = mapped_column(
         str_enum(JobStatus, "job_status"), default=JobStatus.PENDING
     )
-    error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    started_at: Mapped[dt.datetime | None]
-    finished_at: Mapped[dt.datetime | None]
-    #: The worker running the job holds it until this time, renewing it as it goes; a
-    #: job whose lease ran out (its worker died) is taken over by the next worker.
-    lease_until: Mapped[dt.datetime | None]
-    worker: Mapped[str | None] = mapped_column(String(100))
     #: The key of the form (or API call) that asked for the job: the same request sent
     #: twice (a double submit) finds the first job instead of queueing a second.
     request_key: Mapped[str | None] = mapped_column(String(64))

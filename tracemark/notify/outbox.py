@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tracemark import audit
 from tracemark.audit import SYSTEM, Actor
 from tracemark.config import Settings
+from tracemark.db import newest_of_brand
 from tracemark.errors import get_of_brand
 from tracemark.models import (
     Brand,
@@ -294,13 +295,7 @@ def retry(session: Session, message: OutboxMessage, *, actor: Actor = SYSTEM) ->
 
 def messages(session: Session, brand: Brand, limit: int = 100) -> list[OutboxMessage]:
     """The brand's most recent messages, newest first."""
-    query = (
-        select(OutboxMessage)
-        .where(OutboxMessage.brand_id == brand.id)
-        .order_by(OutboxMessage.id.desc())
-        .limit(limit)
-    )
-    return list(session.scalars(query))
+    return list(session.scalars(newest_of_brand(OutboxMessage, brand.id, limit)))
 
 
 def get_message(session: Session, brand: Brand, message_id: int) -> OutboxMessage:

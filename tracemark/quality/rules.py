@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, selectinload
 from tracemark import audit
 from tracemark.accounts import users as accounts
 from tracemark.audit import SYSTEM, Actor
+from tracemark.db import newest_of_brand
 from tracemark.epcis import documents as epcis
 from tracemark.errors import Duplicate, get_of_brand, insert_unique
 from tracemark.models import Brand, Operator, Role, Rule, RuleFiring
@@ -249,14 +250,8 @@ def get_rule(session: Session, brand: Brand, rule_id: int) -> Rule:
 
 def firings(session: Session, brand: Brand, limit: int = 100) -> list[RuleFiring]:
     """The brand's most recent firings, newest first, each with its event loaded."""
-    query = (
-        select(RuleFiring)
-        .where(RuleFiring.brand_id == brand.id)
-        .options(selectinload(RuleFiring.event))
-        .order_by(RuleFiring.id.desc())
-        .limit(limit)
-    )
-    return list(session.scalars(query))
+    query = newest_of_brand(RuleFiring, brand.id, limit)
+    return list(session.scalars(query.options(selectinload(RuleFiring.event))))
 
 
 # --- evaluation -------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Text,
@@ -46,7 +46,10 @@ from tracemark.models import (
 )
 from tracemark.models.base import as_utc
 from tracemark.reporting import quality
-from tracemark.reporting.watermark import SETTLE, RollupRun, run_batches
+from tracemark.reporting.watermark import Rollup, RollupRun, RunOptions
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 #: The watermark row of the board tables.
 NAME = "trace_boards"
@@ -69,27 +72,10 @@ GONE_STEPS = (
 __all__ = ["GONE_STEPS", "NAME", "TRANSIT_STEPS", "roll_up"]
 
 
-def roll_up(
-    sessions: sessionmaker[Session],
-    *,
-    batch_size: int = BATCH_SIZE,
-    now: dt.datetime | None = None,
-    settle: dt.timedelta = SETTLE,
-    max_batches: int | None = None,
-) -> RollupRun:
-    """Bring the board tables up to the events recorded until ``now - settle``. Safe to
-    run from several processes at once."""
-    return run_batches(
-        sessions,
-        NAME,
-        TraceEvent,
-        TraceEvent.recorded_at,
-        _apply_batch,
-        batch_size=batch_size,
-        now=now,
-        settle=settle,
-        max_batches=max_batches,
-    )
+def roll_up(sessions: sessionmaker[Session], **options: Unpack[RunOptions]) -> RollupRun:
+    """Bring the board tables up to the events recorded until ``now - settle``
+    (:meth:`Rollup.run`). Safe to run from several processes at once."""
+    return _BOARDS.run(sessions, **options)
 
 
 def _apply_batch(session: Session, low: int, high: int) -> None:
@@ -97,6 +83,9 @@ def _apply_batch(session: Session, low: int, high: int) -> None:
     _inspections(session, low, high)
     _places(session, low, high)
     session.execute(_excursions_statement(dialect_name(session)), {"low": low, "high": high})
+
+
+_BOARDS = Rollup(NAME, TraceEvent, TraceEvent.recorded_at, _apply_batch, BATCH_SIZE)
 
 
 # -- inspections ---------------------------------------------------------------------------

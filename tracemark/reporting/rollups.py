@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     String,
@@ -43,7 +44,10 @@ from tracemark.db import dialect_name, insert_for, utc_day
 from tracemark.models import Batch, ScanEvent, ScanRollup, Unit, UnitScanState
 from tracemark.models.analytics import ALL_PRODUCTS
 from tracemark.models.base import utcnow
-from tracemark.reporting.watermark import SETTLE, RollupRun, lock_watermark, run_batches
+from tracemark.reporting.watermark import Rollup, RollupRun, RunOptions, lock_watermark
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 #: The watermark row of the scan rollup.
 NAME = "scan_rollup"
@@ -68,29 +72,13 @@ SCAN_COUNTS = ("scans", "first_scans", "repeat_scans", "suspicious", "not_genuin
 
 
 def roll_up(
-    sessions: sessionmaker[Session],
-    *,
-    batch_size: int = BATCH_SIZE,
-    now: dt.datetime | None = None,
-    settle: dt.timedelta = SETTLE,
-    max_batches: int | None = None,
-    all_claims: bool = False,
+    sessions: sessionmaker[Session], *, all_claims: bool = False, **options: Unpack[RunOptions]
 ) -> RollupRun:
-    """Count the events added since the last run (up to ``now - settle``), then recount
-    the recent claims (all of them with ``all_claims``, e.g. after restoring a backup).
-    Safe to run from several processes at once."""
-    now = now or utcnow()
-    run = run_batches(
-        sessions,
-        NAME,
-        ScanEvent,
-        ScanEvent.scanned_at,
-        _count_batch,
-        batch_size=batch_size,
-        now=now,
-        settle=settle,
-        max_batches=max_batches,
-    )
+    """Count the events added since the last run (up to ``now - settle``, see
+    :meth:`Rollup.run`), then recount the recent claims (all of them with ``all_claims``,
+    e.g. after restoring a backup). Safe to run from several processes at once."""
+    now = options["now"] = options.get("now") or utcnow()
+    run = _SCANS.run(sessions, **options)
     with sessions.begin() as session:
         _recount_claims(session, now, all_claims)
     return run
@@ -99,6 +87,9 @@ def roll_up(
 def _count_batch(session: Session, low: int, high: int) -> None:
     """Add the counts of the events ``low < id <= high`` to their day buckets."""
     session.execute(_add_statement(dialect_name(session)), {"low": low, "high": high})
+
+
+_SCANS = Rollup(NAME, ScanEvent, ScanEvent.scanned_at, _count_batch, BATCH_SIZE)
 
 
 @cache

@@ -1,5 +1,5 @@
-"""Reading new events after a stored watermark, in batches: the scheme behind the scan
-rollups (:mod:`tracemark.reporting.rollups`) and the board tables
+"""Reading new events after a stored watermark, in batches: the one roll-up (:class:`Rollup`)
+behind the scan rollups (:mod:`tracemark.reporting.rollups`) and the board tables
 (:mod:`tracemark.reporting.board_rollup`).
 
 A watermark row (``rollup_watermark``, one per name) holds the last event id counted. A
@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,6 +27,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from tracemark.db import insert_for
 from tracemark.models import RollupWatermark
 from tracemark.models.base import utcnow
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 #: Events younger than this are left for the next run (see the module docstring).
 SETTLE = dt.timedelta(seconds=30)
@@ -58,40 +61,56 @@ def lock_watermark(session: Session, now: dt.datetime, name: str) -> RollupWater
     return session.execute(select(RollupWatermark).where(RollupWatermark.name == name)).scalar_one()
 
 
-def run_batches(
-    sessions: sessionmaker[Session],
-    name: str,
-    model: Any,
-    time_column: Any,
-    apply: Callable[[Session, int, int], None],
-    *,
-    batch_size: int,
-    now: dt.datetime | None = None,
-    settle: dt.timedelta = SETTLE,
-    max_batches: int | None = None,
-) -> RollupRun:
-    """Hand the settled events of ``model`` after watermark ``name`` to ``apply``.
+class RunOptions(TypedDict, total=False):
+    """How far one run of a :class:`Rollup` goes (the keywords of :meth:`Rollup.run`)."""
 
-    ``apply(session, low, high)`` updates its tables from the events ``low < id <= high``
-    (at most ``batch_size``, all older than ``now - settle`` by ``time_column``) in the
-    batch's transaction, which then moves the watermark to ``high``. Runs until no
-    settled event is left, or ``max_batches``. Safe to run from several processes at once.
+    batch_size: int | None
+    now: dt.datetime | None
+    settle: dt.timedelta
+    max_batches: int | None
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """Tables kept from the events of ``model`` after the watermark row ``name``.
+
+    ``apply(session, low, high)`` updates the tables from the events ``low < id <= high``
+    in the batch's transaction; ``time_column`` is the event's time that decides whether
+    it has settled; ``batch_size`` is the events per transaction unless a run says.
     """
-    now = now or utcnow()
-    ensure_watermark(sessions, name)
-    events = batches = last = 0
-    while max_batches is None or batches < max_batches:
-        with sessions.begin() as session:
-            watermark = lock_watermark(session, now, name)
-            low = last = watermark.last_event_id
-            high = _settled_end(session, model, time_column, low, batch_size, now - settle)
-            if high is None:
-                break
-            apply(session, low, high)
-            watermark.last_event_id = last = high
-            session.flush()
-        events, batches = events + high - low, batches + 1
-    return RollupRun(events, batches, last)
+
+    name: str
+    model: Any
+    time_column: Any
+    apply: Callable[[Session, int, int], None]
+    batch_size: int
+
+    def run(self, sessions: sessionmaker[Session], **options: Unpack[RunOptions]) -> RollupRun:
+        """Hand the settled events after the watermark to ``apply``.
+
+        A batch holds at most ``batch_size`` events, all older than ``now - settle``
+        (defaults: the rollup's batch size, the current time, :data:`SETTLE`); its
+        transaction then moves the watermark to its last id. Runs until no settled event
+        is left, or ``max_batches``. Safe to run from several processes at once.
+        """
+        batch_size = options.get("batch_size") or self.batch_size
+        now = options.get("now") or utcnow()
+        horizon = now - options.get("settle", SETTLE)
+        max_batches = options.get("max_batches")
+        ensure_watermark(sessions, self.name)
+        events = batches = last = 0
+        while max_batches is None or batches < max_batches:
+            with sessions.begin() as session:
+                watermark = lock_watermark(session, now, self.name)
+                low = last = watermark.last_event_id
+                high = _settled_end(session, self.model, self.time_column, low, batch_size, horizon)
+                if high is None:
+                    break
+                self.apply(session, low, high)
+                watermark.last_event_id = last = high
+                session.flush()
+            events, batches = events + high - low, batches + 1
+        return RollupRun(events, batches, last)
 
 
 def _settled_end(

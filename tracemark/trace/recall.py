@@ -363,16 +363,7 @@ def impact_csv(impact: RecallImpact) -> str:
         writer.writerow(line)
 
     for item in impact.batches:
-        b = item.batch
-        row(
-            section="batch",
-            batch_lot=b.lot,
-            gtin=b.gtin,
-            product=b.product,
-            batch_status=b.status,
-            units=item.units,
-            scanned_units=item.scanned_units,
-        )
+        row(section="batch", **_batch_cells(item))
     for s in impact.shipments:
         row(
             section="shipment",
@@ -388,6 +379,20 @@ def impact_csv(impact: RecallImpact) -> str:
     for country, count in impact.scanned_by_country.items():
         row(section="scans", country=country or "unknown", scanned_units=count)
     return out.getvalue()
+
+
+def _batch_cells(item: AffectedBatch) -> dict[str, object]:
+    """An affected batch's cells, in column order: a CSV ``batch`` row and a line of the
+    PDF's batch list."""
+    b = item.batch
+    return {
+        "batch_lot": b.lot,
+        "gtin": b.gtin,
+        "product": b.product,
+        "batch_status": b.status,
+        "units": item.units,
+        "scanned_units": item.scanned_units,
+    }
 
 
 #: The report's margins and text size, in points (on A4).
@@ -408,11 +413,7 @@ def impact_pdf(impact: RecallImpact, out: BinaryIO) -> int:
         "",
         "Batches: lot, GTIN, product, status, units, scanned units",
     ]
-    lines += [
-        f"  {b.batch.lot}  {b.batch.gtin}  {b.batch.product}  {b.batch.status}"
-        f"  {b.units}  {b.scanned_units}"
-        for b in impact.batches
-    ]
+    lines += ["  " + "  ".join(map(str, _batch_cells(b).values())) for b in impact.batches]
     lines += ["", "Shipments: time, batch, destination, site, country, quantity"]
     lines += [
         f"  {s.time}  {s.lot}  {s.destination}  {s.site or '-'}  {s.country or '-'}"

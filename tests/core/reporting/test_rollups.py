@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
@@ -17,6 +18,7 @@ from tracemark.cli import main
 from tracemark.models import ScanEvent, ScanRollup
 from tracemark.models.analytics import ALL_PRODUCTS
 from tracemark.reporting import rollups
+from tracemark.reporting.watermark import SETTLE
 
 
 def direct(scans: list[Scan], brand_id: int, dimension: str) -> dict:
@@ -92,7 +94,7 @@ def test_events_still_settling_wait_for_the_next_run(db, units):
     fresh = add_scans(db, units, 20, seed=5, start=NOW - dt.timedelta(seconds=5), days=3 / 86400)
     assert rollups.roll_up(db.sessions, now=NOW).events == 50
     assert_matches(db, old, units[0].brand_id)
-    later = NOW + rollups.SETTLE
+    later = NOW + SETTLE
     assert rollups.roll_up(db.sessions, now=later).events == 20
     assert_matches(db, old + fresh, units[0].brand_id)
 
@@ -167,7 +169,7 @@ def test_a_runner_dying_mid_batch_leaves_counts_and_watermark_as_they_were(db, u
         real(*args)
         raise RuntimeError("runner died")
 
-    monkeypatch.setattr(rollups, "_count_batch", dies_after_counting)
+    monkeypatch.setattr(rollups, "_SCANS", replace(rollups._SCANS, apply=dies_after_counting))
     with pytest.raises(RuntimeError):
         rollups.roll_up(db.sessions, now=NOW)
     assert rolled(db, units[0].brand_id, "total") == {}

@@ -88,6 +88,9 @@ def test_scanned_units_count_once_each_by_country_most_first_unknown_included(db
     assert countries == [("unknown", "2"), ("PT", "1")]
     shown = _pdf_text(impact)
     assert "1 batches, 4 units, 3 scanned" in shown and "unknown 2" in shown
+    (batch_row,) = [r for r in rows if r["section"] == "batch"]
+    facts = ("batch_lot", "gtin", "product", "batch_status", "units", "scanned_units")
+    assert " ".join(batch_row[name] for name in facts) in " ".join(shown.split())
 
 
 def test_units_issued_later_count_in_the_report(db, demo, chain):
