@@ -124,7 +124,7 @@ def _portal(app, cases: int) -> int:
 #: total over both documents and both databases passes 10,000. Operations without
 #: parameters (the documents themselves, the key set) have one possible request, so the
 #: counts come from the nine integration and two verify operations.
-FAST, SLOW_INTEGRATION, SLOW_PORTAL = 30, 400, 700
+FAST, SLOW_INTEGRATION, SLOW_PORTAL = 12, 400, 700
 
 
 def test_integration_api_survives_fuzzing(fuzz_app, db):
