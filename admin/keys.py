@@ -81,10 +81,10 @@ def retire_key(slug: str, kid: str):
 def revoke_key(slug: str, kid: str):
     member, key = _owner_key(slug, kid)
     form = forms.RevokeKeyForm()
-    if not form.validate_on_submit():
-        return _page(member, form, 400)
-    keystore.revoke_key(member.session, key, form.reason.data.strip(), actor=member.actor)
-    return _done(member)
+    if form.validate_on_submit():
+        keystore.revoke_key(member.session, key, form.reason.data.strip(), actor=member.actor)
+        return _done(member)
+    return _page(member, form, 400)
 
 
 def _done(member: Member):
