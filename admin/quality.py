@@ -48,6 +48,8 @@ def _tick(value: float) -> str:
 class QualityBoard:
     """The board of one brand under one set of filters."""
 
+    #: What ``admin.boards.operator_page`` and ``operator_csv`` read: the page's template,
+    #: the filter the board adds to the scans board's, and the tables it gives as CSV.
     template = "admin/boards/quality.html"
     extra = "line"
     tables = frozenset({*CHARTS, *LISTINGS})

@@ -49,6 +49,8 @@ assert set(AGE_NAMES) == set(AGES)
 class SupplyBoard:
     """The board of one brand under one set of filters, as of ``now``."""
 
+    #: What ``admin.boards.operator_page`` and ``operator_csv`` read: the page's template,
+    #: the filter the board adds to the scans board's, and the tables it gives as CSV.
     template = "admin/boards/supply_chain.html"
     extra = "site"
     tables = frozenset({*CHARTS, *LISTINGS})
