@@ -7,6 +7,8 @@ sessions (``accounts.end_sessions``) and starts this one afresh. Each change is 
 
 from __future__ import annotations
 
+import functools
+
 import segno
 from flask import current_app, flash, redirect, render_template, session, url_for
 from flask_babel import gettext
@@ -118,11 +120,32 @@ def account():
     return _page(auth.signed_in_user())
 
 
-@bp.post("/account/password")
-@login_required
-@rate_limited("login")
-def change_password():
-    user = auth.signed_in_user()
+def _back():
+    return redirect(url_for("admin.account"), code=303)
+
+
+def _sends_secret(rule: str, *, second_factor_on: bool | None = None):
+    """Register ``view(user)`` as the account page's POST ``rule``, which sends a password or
+    a code: for the signed-in user only, and drawing on the sign-in budget. With
+    ``second_factor_on``, the change makes sense only while the second factor is on (True)
+    or off (False); otherwise (a stale page, a second submit) the user is sent back to the
+    page."""
+
+    def register(view):
+        @functools.wraps(view)
+        def post():
+            user = auth.signed_in_user()
+            if second_factor_on not in (None, second_factor.is_enabled(user)):
+                return _back()
+            return view(user)
+
+        return bp.post(rule)(login_required(rate_limited("login")(post)))
+
+    return register
+
+
+@_sends_secret("/account/password")
+def change_password(user: User):
     form = PasswordForm()
     if form.validate_on_submit():
         if not accounts.check_password(user, form.current_password.data):
@@ -131,17 +154,12 @@ def change_password():
             accounts.set_password(db_session(), user, form.new_password.data)
             _restart(user)
             flash(gettext("Your password is changed. Your other sessions have ended."))
-            return redirect(url_for("admin.account"), code=303)
+            return _back()
     return _page(user, password=form, status=400)
 
 
-@bp.post("/account/second-factor")
-@login_required
-@rate_limited("login")
-def enable_second_factor():
-    user = auth.signed_in_user()
-    if second_factor.is_enabled(user):
-        return redirect(url_for("admin.account"), code=303)
+@_sends_secret("/account/second-factor", second_factor_on=False)
+def enable_second_factor(user: User):
     form = EnableForm()
     if form.validate_on_submit():
         secret = _enrolment(user)
@@ -155,13 +173,8 @@ def enable_second_factor():
     return _page(user, enable=form, status=400)
 
 
-@bp.post("/account/second-factor/disable")
-@login_required
-@rate_limited("login")
-def disable_second_factor():
-    user = auth.signed_in_user()
-    if not second_factor.is_enabled(user):
-        return redirect(url_for("admin.account"), code=303)
+@_sends_secret("/account/second-factor/disable", second_factor_on=True)
+def disable_second_factor(user: User):
     form = DisableForm()
     if form.validate_on_submit():
         db = db_session()
@@ -173,6 +186,6 @@ def disable_second_factor():
             second_factor.disable(db, user)
             _restart(user)
             flash(gettext("Two-step sign-in is off. Your other sessions have ended."))
-            return redirect(url_for("admin.account"), code=303)
+            return _back()
     form.code.data = ""
     return _page(user, disable=form, status=400)

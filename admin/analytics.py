@@ -222,10 +222,25 @@ class Board:
 
     # sections
 
+    def _line_chart(
+        self, chart: str, description: str, y_title: str, series: list, value, **axis
+    ) -> charts.Chart:
+        """The chart ``chart`` as lines over the board's periods (see
+        :func:`charts.line_chart` for ``series``, ``value`` and ``axis``)."""
+        return charts.line_chart(
+            chart,
+            str(CHARTS[chart]),
+            description,
+            str(GRANULARITY_NAMES[self.filters.granularity]),
+            y_title,
+            [self.period_label(start, short=True) for start, _ in self.timeline],
+            series,
+            value,
+            **axis,
+        )
+
     def _time_section(self, chart: str) -> Section:
         timeline = self.timeline
-        labels = [self.period_label(start, short=True) for start, _ in timeline]
-        x_title = str(GRANULARITY_NAMES[self.filters.granularity])
         period = gettext("Period")
         csv_starts = [start.isoformat() for start, _ in timeline]
         if chart == "time":
@@ -235,13 +250,10 @@ class Board:
                 (name, f"tm-series-{i}", [getattr(c, f) for _, c in timeline])
                 for i, (name, f) in enumerate(zip(names, fields, strict=True))
             ]
-            drawn = charts.line_chart(
+            drawn = self._line_chart(
                 chart,
-                str(CHARTS[chart]),
                 gettext("Scans per period: all, first scans of a code and repeat scans."),
-                x_title,
                 gettext("Scans"),
-                labels,
                 series,
                 number,
             )
@@ -256,13 +268,10 @@ class Board:
             return Section(chart, drawn, [period, *names], rows, ["period", *fields], raw)
         if chart == "claims":
             values = [c.claims for _, c in timeline]
-            drawn = charts.line_chart(
+            drawn = self._line_chart(
                 chart,
-                str(CHARTS[chart]),
                 gettext("Units claimed with their scratch-off PIN, per period."),
-                x_title,
                 gettext("Claims"),
-                labels,
                 [(gettext("Claims"), "tm-series-0", values)],
                 number,
             )
@@ -272,13 +281,10 @@ class Board:
                 chart, drawn, [period, gettext("Claims")], rows, ["period", "claims"], raw
             )
         rates = [c.suspicious_rate or 0.0 for _, c in timeline]
-        drawn = charts.line_chart(
+        drawn = self._line_chart(
             chart,
-            str(CHARTS[chart]),
             gettext("Share of scans judged a possible copy, per period."),
-            x_title,
             gettext("Suspicious scans"),
-            labels,
             [(gettext("Suspicious scans"), "tm-series-3", rates)],
             percent,
             whole=False,

@@ -17,7 +17,7 @@ from flask_babel import format_datetime, gettext, ngettext
 from werkzeug.datastructures import MultiDict
 
 from admin.access import Member, member_in_roles
-from admin.analytics import FilterForm, parse_filters
+from admin.analytics import FilterForm, board_csv, board_page, parse_filters
 from tracemark.models import Role
 from tracemark.models.base import utcnow
 from tracemark.reporting import analytics
@@ -77,15 +77,35 @@ def iso(value: dt.datetime | None) -> str:
     return value.isoformat() if value else ""
 
 
-def operator_board(slug: str, extra: str, choices_of, build):
-    """What a board page needs from the request: the operator, the filter form (its
-    ``extra`` filter one of ``choices_of(member)``), the board ``build(member, filters,
-    extra value, products)`` makes of valid filters (None else), the products and choices."""
+def operator_board(slug: str, kind):
+    """What a board page needs from the request: the operator, the filter form, the board
+    of valid filters (None else), the products and the choices of the extra filter.
+
+    ``kind`` is the board's class (``QualityBoard``, ``SupplyBoard``): its ``extra`` names
+    the filter it adds (``line`` or ``site``), ``kind.choices(member)`` gives that filter's
+    choices (value: name, in the order shown) and ``kind.of(member, filters, value,
+    products)`` makes the board."""
     member = operator(slug)
     products = analytics.product_names(member.session, member.brand.id)
-    choices = choices_of(member)
-    form, value = parse_board_filters(request.args, products, utcnow().date(), extra, choices)
+    choices = kind.choices(member)
+    form, value = parse_board_filters(request.args, products, utcnow().date(), kind.extra, choices)
     board = None
     if form.filters is not None:
-        board = build(member, form.filters, value, products)
+        board = kind.of(member, form.filters, value, products)
     return member, form, board, products, choices
+
+
+def operator_page(slug: str, kind, **context):
+    """The page of the board ``kind`` (see :func:`operator_board`) from its ``template``,
+    given ``context`` besides the board, its filters and the extra filter's choices."""
+    member, form, board, products, choices = operator_board(slug, kind)
+    return board_page(
+        kind.template, member, form, board, products=products, choices=choices, **context
+    )
+
+
+def operator_csv(slug: str, kind, chart: str):
+    """The table ``chart`` of the board ``kind`` as CSV: one of ``kind.tables``, which the
+    board's ``item(chart)`` gives."""
+    member, form, board, _, _ = operator_board(slug, kind)
+    return board_csv(member, form, board, chart, kind.tables, kind.item)

@@ -13,7 +13,7 @@ from flask_babel import get_locale
 from flask_login import login_required
 
 from admin import checkpoint_forms as forms
-from admin.access import Member, editing, forbidden, member_of, refuse_unless_editor
+from admin.access import Member, editing, editor_form, member_of, refuse_unless_editor
 from admin.views import bp
 from tracemark import errors
 from tracemark.models import CheckpointTemplate
@@ -44,27 +44,12 @@ def checkpoint_page(page: str, member: Member, status: int = 200, **values):
     ), status
 
 
-def _list_page(member: Member, form, seed_form, status: int = 200):
-    return checkpoint_page(
-        "admin/checkpoints/list.html",
-        member,
-        status,
-        form=form,
-        seed_form=seed_form,
-        templates=checkpoints.templates(member.session, member.brand),
-    )
-
-
 @bp.route("/brands/<slug>/checkpoints", methods=["GET", "POST"])
 @login_required
 def checkpoint_templates(slug: str):
     member = member_of(slug)
-    if not member.can_edit:
-        if request.method == "POST":
-            return forbidden()
-        return _list_page(member, None, None)
-    form = forms.TemplateForm()
-    if form.validate_on_submit():
+    form = editor_form(member, forms.TemplateForm)
+    if form is not None and form.validate_on_submit():
         try:
             template = checkpoints.create_template(
                 member.session,
@@ -85,8 +70,14 @@ def checkpoint_templates(slug: str):
             member.session.commit()
             return redirect(url_for("admin.checkpoint", slug=slug, key=template.key), 303)
         member.session.rollback()
-    status = 400 if request.method == "POST" else 200
-    return _list_page(member, form, forms.SeedForm(), status)
+    return checkpoint_page(
+        "admin/checkpoints/list.html",
+        member,
+        400 if request.method == "POST" else 200,
+        form=form,
+        seed_form=forms.SeedForm() if form is not None else None,
+        templates=checkpoints.templates(member.session, member.brand),
+    )
 
 
 @bp.post("/brands/<slug>/checkpoints/standard")

@@ -88,6 +88,11 @@ def _to_batch(member: Member, batch_id: int, anchor: str):
     return redirect(path, code=303)
 
 
+def _to_product(member: Member, product_id: int, anchor: str):
+    path = url_for("admin.product", slug=member.brand.slug, product_id=product_id, _anchor=anchor)
+    return redirect(path, code=303)
+
+
 @bp.route("/brands/<slug>/batches/<id:batch_id>/stories/<locale>", methods=["GET", "POST"])
 @login_required
 def story(slug: str, batch_id: int, locale: str):
@@ -162,19 +167,32 @@ def product_image(slug: str, product_id: int):
 def _upload_image(member: Member, owner: Product | Batch):
     form = forms.ImageForm()
     kind = "product" if isinstance(owner, Product) else "batch"
+    back = _to_product if kind == "product" else _to_batch
+    return _upload(
+        member,
+        owner,
+        form,
+        kind,
+        lambda: images.add_image(
+            member.session, owner, form.read(), form.alt.data or "", actor=member.actor
+        ),
+        forms.IMAGE_ERRORS,
+        lambda: back(member, owner.id, "images"),
+    )
+
+
+def _upload(member: Member, owner: Product | Batch, form, kind: str, store, refusals, done):
+    """Store a file sent whole through ``store()``, commit (a draft: nothing public
+    changed) and answer ``done()``. A form not sent whole, or a file the core refuses
+    (``refusals`` says why, by the refusal's reason), gets the upload form alone (400)."""
     if form.validate_on_submit():
         try:
-            images.add_image(
-                member.session, owner, form.read(), form.alt.data or "", actor=member.actor
-            )
+            store()
         except content.ContentError as error:
-            form.refuse(forms.IMAGE_ERRORS, error.reason)
+            form.refuse(refusals, error.reason)
         else:
-            member.session.commit()  # a draft: nothing public changed
-            if kind == "product":
-                path = url_for("admin.product", slug=member.brand.slug, product_id=owner.id)
-                return redirect(f"{path}#images", code=303)
-            return _to_batch(member, owner.id, "images")
+            member.session.commit()
+            return done()
     return _upload_page(member, owner, form, kind)
 
 
@@ -199,8 +217,7 @@ def image_state(slug: str, image_id: int):
         abort(404)  # a story picture has no state of its own
     if changed:
         _changed(member, None)  # every batch of the product shows its pictures
-    path = url_for("admin.product", slug=slug, product_id=image.product_id)
-    return redirect(f"{path}#images", code=303)
+    return _to_product(member, image.product_id, "images")
 
 
 @bp.post("/brands/<slug>/batches/<id:batch_id>/documents")
@@ -208,25 +225,24 @@ def image_state(slug: str, image_id: int):
 def document_upload(slug: str, batch_id: int):
     member, batch = editing(slug, _batch, batch_id)
     form = forms.DocumentForm()
-    if form.validate_on_submit():
-        upload = form.file.data
-        try:
-            content.attach_document(
-                member.session,
-                batch,
-                form.title.data,
-                form.read(),
-                filename=upload.filename or "report.pdf",
-                issuer=form.issuer.data or None,
-                issued_on=form.issued_on.data,
-                actor=member.actor,
-            )
-        except content.ContentError as error:
-            form.refuse(forms.DOCUMENT_ERRORS, error.reason)
-        else:
-            member.session.commit()
-            return _to_batch(member, batch.id, "documents")
-    return _upload_page(member, batch, form, "document")
+    return _upload(
+        member,
+        batch,
+        form,
+        "document",
+        lambda: content.attach_document(
+            member.session,
+            batch,
+            form.title.data,
+            form.read(),
+            filename=form.file.data.filename or "report.pdf",
+            issuer=form.issuer.data or None,
+            issued_on=form.issued_on.data,
+            actor=member.actor,
+        ),
+        forms.DOCUMENT_ERRORS,
+        lambda: _to_batch(member, batch.id, "documents"),
+    )
 
 
 @bp.post("/brands/<slug>/documents/<id:document_id>/state")

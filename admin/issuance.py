@@ -151,6 +151,13 @@ def _back_to(member: Member, job: IssuanceJob):
     return redirect(f"{target}#job-{job.id}", code=303)
 
 
+def _done(member: Member, job: IssuanceJob):
+    """Commit what the view changed (the operation audited itself) and go back to the job's
+    row."""
+    member.session.commit()
+    return _back_to(member, job)
+
+
 @bp.post("/brands/<slug>/batches/<id:batch_id>/jobs")
 @login_required
 def issue_codes(slug: str, batch_id: int):
@@ -174,8 +181,7 @@ def issue_codes(slug: str, batch_id: int):
         return _back_to(member, repeated.job)
     except (keystore.KeyStateError, issuance.BatchRecalled):
         return batch_page(member, batch, status=409)  # the page says why
-    member.session.commit()
-    return _back_to(member, job)
+    return _done(member, job)
 
 
 @bp.post("/brands/<slug>/jobs/<id:job_id>/resume")
@@ -187,8 +193,7 @@ def resume_job(slug: str, job_id: int):
         jobs.requeue(member.session, job, actor=member.actor)
     except jobs.NotFailed:
         return error_response(409, "not_failed", gettext("Only a failed job can be resumed."))
-    member.session.commit()
-    return _back_to(member, job)
+    return _done(member, job)
 
 
 @bp.post("/brands/<slug>/jobs/<id:job_id>/labels/<fmt>")
@@ -208,8 +213,7 @@ def prepare_labels(slug: str, job_id: int, fmt: str):
                 "The codes are still being issued: labels can be prepared once the job is done."
             ),
         )
-    member.session.commit()
-    return _back_to(member, job)
+    return _done(member, job)
 
 
 @bp.get("/brands/<slug>/jobs/<id:job_id>/labels/<fmt>")

@@ -62,8 +62,7 @@ def request_key(slug: str):
     # a double submit, or another owner asking too: one key is on its way
     with contextlib.suppress(key_requests.AlreadyRequested):
         key_requests.request_key(member.session, member.brand, member.user, actor=member.actor)
-    member.session.commit()
-    return _back(slug)
+    return _done(member)
 
 
 @bp.post("/brands/<slug>/keys/<kid>/retire")
@@ -74,8 +73,7 @@ def retire_key(slug: str, kid: str):
         keystore.retire_key(member.session, key, actor=member.actor)
     except keystore.KeyStateError:
         return error_response(400, "key_state", gettext("A revoked key cannot be retired."))
-    member.session.commit()
-    return _back(slug)
+    return _done(member)
 
 
 @bp.post("/brands/<slug>/keys/<kid>/revoke")
@@ -83,12 +81,14 @@ def retire_key(slug: str, kid: str):
 def revoke_key(slug: str, kid: str):
     member, key = _owner_key(slug, kid)
     form = forms.RevokeKeyForm()
-    if not form.validate_on_submit():
-        return _page(member, form, 400)
-    keystore.revoke_key(member.session, key, form.reason.data.strip(), actor=member.actor)
+    if form.validate_on_submit():
+        keystore.revoke_key(member.session, key, form.reason.data.strip(), actor=member.actor)
+        return _done(member)
+    return _page(member, form, 400)
+
+
+def _done(member: Member):
+    """Commit what the view changed (the operation audited itself) and go back to the keys
+    page."""
     member.session.commit()
-    return _back(slug)
-
-
-def _back(slug: str):
-    return redirect(url_for("admin.keys", slug=slug), code=303)
+    return redirect(url_for("admin.keys", slug=member.brand.slug), code=303)

@@ -15,24 +15,17 @@ from admin.analytics import (
     GRANULARITY_NAMES,
     TOP,
     Board,
-    FilterForm,
     Section,
     _rate,
-    board_csv,
-    board_page,
     number,
     percent,
 )
-from admin.boards import (
-    Listing,
-    iso,
-    operator_board,
-    when,
-)
+from admin.boards import Listing, iso, operator_csv, operator_page, when
 from admin.forms import STATUS_NAMES
 from admin.views import bp
 from tracemark.quality import checkpoints
 from tracemark.reporting import quality
+from tracemark.reporting.analytics import Filters
 from tracemark.reporting.quality import QualityFilters, Yield
 
 CHARTS = {
@@ -55,12 +48,30 @@ def _tick(value: float) -> str:
 class QualityBoard:
     """The board of one brand under one set of filters."""
 
+    #: What ``admin.boards.operator_page`` and ``operator_csv`` read: the page's template,
+    #: the filter the board adds to the scans board's, and the tables it gives as CSV.
+    template = "admin/boards/quality.html"
+    extra = "line"
+    tables = frozenset({*CHARTS, *LISTINGS})
+
     def __init__(self, member: Member, filters: QualityFilters, products: dict[str, str]):
         self.session, self.brand_id = member.session, member.brand.id
         self.filters, self.products = filters, products
         self.brand = member.brand
         # the scans board's labels of periods
         self.periods = Board(member, filters, products)
+
+    @staticmethod
+    def choices(member: Member) -> dict[str, str]:
+        return {line: line for line in quality.lines(member.session, member.brand.id)}
+
+    @classmethod
+    def of(cls, member: Member, f: Filters, line: str | None, products: dict) -> QualityBoard:
+        filters = QualityFilters(f.start, f.end, f.product_id, f.granularity, line=line)
+        return cls(member, filters, products)
+
+    def item(self, chart: str) -> Section | Listing:
+        return self.held() if chart == "held" else self.section(chart)
 
     def _per_line(self) -> dict:
         if not hasattr(self, "_lines"):
@@ -240,41 +251,16 @@ class QualityBoard:
         )
 
 
-def _board(slug: str) -> tuple[Member, FilterForm, QualityBoard | None, dict, dict]:
-    def lines(member: Member) -> dict[str, str]:
-        return {line: line for line in quality.lines(member.session, member.brand.id)}
-
-    def build(member: Member, f, line: str | None, products: dict) -> QualityBoard:
-        filters = QualityFilters(f.start, f.end, f.product_id, f.granularity, line=line)
-        return QualityBoard(member, filters, products)
-
-    return operator_board(slug, "line", lines, build)
-
-
 @bp.get("/brands/<slug>/quality")
 @login_required
 def quality_board(slug: str):
-    member, form, board, products, lines = _board(slug)
-    return board_page(
-        "admin/boards/quality.html",
-        member,
-        form,
-        board,
-        products=products,
-        lines=list(lines.items()),
-        percent=percent,
-    )
+    return operator_page(slug, QualityBoard, percent=percent)
 
 
 @bp.get("/brands/<slug>/quality/<chart>.csv")
 @login_required
 def quality_csv(slug: str, chart: str):
-    member, form, board, _, _ = _board(slug)
-    return board_csv(member, form, board, chart, {*CHARTS, *LISTINGS}, _item)
-
-
-def _item(board: QualityBoard, chart: str):
-    return board.held() if chart == "held" else board.section(chart)
+    return operator_csv(slug, QualityBoard, chart)
 
 
 def _rate_bars(

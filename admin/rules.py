@@ -6,13 +6,13 @@ roles get 403); every change is audited. A dead outbox message can be sent again
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, url_for
+from flask import abort, make_response, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from admin import rule_forms
-from admin.access import Member, member_of, refuse_unless_editor
+from admin.access import Member, found_or_404, member_of, refuse_unless_editor
 from admin.views import bp
 from tracemark import catalog, errors
 from tracemark.models import MessageStatus, Rule
@@ -50,10 +50,17 @@ def _editor_rule(slug: str, rule_id: int) -> tuple[Member, Rule]:
     """The editor and their brand's rule ``rule_id`` (a 403 for a reader, then a 404 for a
     rule of no such id in the brand)."""
     member = _editor(slug)
-    try:
-        return member, rules.get_rule(member.session, member.brand, rule_id)
-    except errors.NotFound:
-        abort(404)
+    return member, found_or_404(rules.get_rule, member, rule_id)
+
+
+def _sent(make_form):
+    """The form of a button, valid; else the request is stopped with a 400 (such a form has
+    nothing a person could correct, so there is no page to show it again)."""
+    form = make_form()
+    if not form.validate_on_submit():
+        message = gettext("The request could not be understood.")
+        abort(make_response(error_response(400, "bad_form", message)))
+    return form
 
 
 def _save(member: Member, form: rule_forms.RuleForm, rule: Rule | None):
@@ -146,9 +153,7 @@ def _rule_page(member: Member, rule: Rule, form, delete_form, status: int = 200)
 @login_required
 def rule_state(slug: str, rule_id: int):
     member, rule = _editor_rule(slug, rule_id)
-    form = rule_forms.RuleStateForm()
-    if not form.validate_on_submit():
-        return error_response(400, "bad_form", gettext("The request could not be understood."))
+    form = _sent(rule_forms.RuleStateForm)
     enabled = form.enabled.data == "1"
     if rules.set_enabled(member.session, rule, enabled, actor=member.actor):
         member.session.commit()
@@ -187,12 +192,8 @@ def rule_activity(slug: str):
 @login_required
 def retry_message(slug: str, message_id: int):
     member = _editor(slug)
-    try:
-        message = outbox.get_message(member.session, member.brand, message_id)
-    except errors.NotFound:
-        abort(404)
-    if not rule_forms.RetryForm().validate_on_submit():
-        return error_response(400, "bad_form", gettext("The request could not be understood."))
+    message = found_or_404(outbox.get_message, member, message_id)
+    _sent(rule_forms.RetryForm)
     try:
         outbox.retry(member.session, message, actor=member.actor)
     except outbox.NotDead:

@@ -98,30 +98,29 @@ def material_lots(slug: str):
     )
     if lot is not None:
         return redirect(url_for("admin.material_lot", slug=slug, lot_id=lot.id))
-    filters = _filters(known)
-    lots = supply.material_lots(member.session, member.brand, **filters)
     return render_template(
         "admin/supply/lots.html",
         member=member,
         form=form,
-        lots=lots,
+        **_listed(member, known),
         suppliers=known,
-        filters=filters,
         status_names=trace_forms.LOT_STATUS_NAMES,
-        more=len(lots) >= supply.MAX_LOTS,
     )
 
 
-def _filters(known) -> dict:
-    """The list's filters from the query string; a value that names nothing is ignored."""
+def _listed(member: Member, known) -> dict:
+    """The lots listed under the query string's filters (a value that names nothing is
+    ignored), the filters, and whether the list was cut at :data:`supply.MAX_LOTS`."""
     supplier_id = request.args.get("supplier", type=int)
     status = request.args.get("status", "")
     text = request.args.get("q", "")[:64].strip()
-    return {
+    filters = {
         "supplier_id": supplier_id if supplier_id in {s.id for s in known} else None,
         "status": status if status in {s.value for s in LotStatus} else None,
         "text": text if text.isprintable() else None,
     }
+    lots = supply.material_lots(member.session, member.brand, **filters)
+    return {"lots": lots, "filters": filters, "more": len(lots) >= supply.MAX_LOTS}
 
 
 @bp.get("/brands/<slug>/lots/<id:lot_id>")

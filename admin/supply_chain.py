@@ -17,22 +17,14 @@ from admin.analytics import (
     GRANULARITY_NAMES,
     TOP,
     Board,
-    FilterForm,
     Section,
-    board_csv,
-    board_page,
     number,
 )
-from admin.boards import (
-    Listing,
-    days,
-    iso,
-    operator_board,
-    when,
-)
+from admin.boards import Listing, days, iso, operator_csv, operator_page, when
 from admin.views import bp
 from tracemark.models.base import utcnow
 from tracemark.reporting import logistics
+from tracemark.reporting.analytics import Filters
 from tracemark.reporting.logistics import AGES, Place, SupplyFilters
 
 CHARTS = {
@@ -57,6 +49,12 @@ assert set(AGE_NAMES) == set(AGES)
 class SupplyBoard:
     """The board of one brand under one set of filters, as of ``now``."""
 
+    #: What ``admin.boards.operator_page`` and ``operator_csv`` read: the page's template,
+    #: the filter the board adds to the scans board's, and the tables it gives as CSV.
+    template = "admin/boards/supply_chain.html"
+    extra = "site"
+    tables = frozenset({*CHARTS, *LISTINGS})
+
     def __init__(
         self, member: Member, filters: SupplyFilters, products: dict[str, str], now: dt.datetime
     ) -> None:
@@ -65,6 +63,22 @@ class SupplyBoard:
         self.periods = Board(member, filters, products)
         self.sites = logistics.site_names(self.session, self.brand_id)
         self.locations = logistics.site_locations(self.session, self.brand_id)
+
+    @staticmethod
+    def choices(member: Member) -> dict[str, str]:
+        names = logistics.site_names(member.session, member.brand.id)
+        return {str(k): v for k, v in names.items()}
+
+    @classmethod
+    def of(cls, member: Member, f: Filters, site: str | None, products: dict) -> SupplyBoard:
+        site_id = int(site) if site else None
+        filters = SupplyFilters(f.start, f.end, f.product_id, f.granularity, site_id=site_id)
+        return cls(member, filters, products, utcnow())
+
+    def item(self, chart: str) -> Section | Listing:
+        if chart in LISTINGS:
+            return getattr(self, chart)(logistics.MAX_ROWS)
+        return self.section(chart)
 
     def place(self, place: Place) -> str:
         if place.site_id is not None and place.site_id in self.sites:
@@ -274,41 +288,13 @@ class SupplyBoard:
         )  # fmt: skip
 
 
-def _board(slug: str) -> tuple[Member, FilterForm, SupplyBoard | None, dict, dict]:
-    def sites(member: Member) -> dict[str, str]:
-        names = logistics.site_names(member.session, member.brand.id)
-        return {str(k): v for k, v in names.items()}
-
-    def build(member: Member, f, site: str | None, products: dict) -> SupplyBoard:
-        site_id = int(site) if site else None
-        filters = SupplyFilters(f.start, f.end, f.product_id, f.granularity, site_id=site_id)
-        return SupplyBoard(member, filters, products, utcnow())
-
-    return operator_board(slug, "site", sites, build)
-
-
 @bp.get("/brands/<slug>/supply-chain")
 @login_required
 def supply_chain_board(slug: str):
-    member, form, board, products, sites = _board(slug)
-    return board_page(
-        "admin/boards/supply_chain.html",
-        member,
-        form,
-        board,
-        products=products,
-        sites=sites,
-    )
+    return operator_page(slug, SupplyBoard)
 
 
 @bp.get("/brands/<slug>/supply-chain/<chart>.csv")
 @login_required
 def supply_chain_csv(slug: str, chart: str):
-    member, form, board, _, _ = _board(slug)
-    return board_csv(member, form, board, chart, {*CHARTS, *LISTINGS}, _item)
-
-
-def _item(board: SupplyBoard, chart: str):
-    if chart in LISTINGS:
-        return getattr(board, chart)(logistics.MAX_ROWS)
-    return board.section(chart)
+    return operator_csv(slug, SupplyBoard, chart)

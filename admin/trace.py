@@ -19,6 +19,7 @@ from flask_login import login_required
 
 from admin import forms, trace_forms
 from admin.access import Member, found_or_404
+from admin.checkpoint_forms import DISPOSITION_NAMES
 from admin.supply import tracer
 from admin.views import bp
 from tracemark import catalog
@@ -29,11 +30,9 @@ from tracemark.trace import genealogy, recall, supply
 from tracemark.trace import search as trace_search
 from tracemark.web import error_response
 
-#: CBV dispositions a QC result reports; others are shown as written.
-DISPOSITIONS = {
-    "conformant": _l("Conformant"),
-    "non_conformant": _l("Non-conformant"),
-}
+#: CBV dispositions a QC result reports, named as the checkpoint forms name them; others
+#: are shown as written.
+DISPOSITIONS = {d: DISPOSITION_NAMES[d] for d in ("conformant", "non_conformant")}
 #: Why a reading is an excursion (``genealogy.Excursion.reason``).
 EXCURSION_REASONS = {
     "ALARM_CONDITION": _l("Alarm"),
@@ -117,20 +116,30 @@ def trace_batch(slug: str, batch_id: int):
     return _backward_page(member, found)
 
 
-def _backward_page(member: Member, found: genealogy.BackwardTrace):
-    names = {lot.epc_class: lot.lot_number for lot in found.lots}
-    names |= {b.epc_class: b.lot for b in (found.batch, *found.input_batches)}
+def _trace_page(page: str, member: Member, **values) -> str:
+    """A trace page (``page`` names its template) with what all of them show batches and
+    lots by: the names of their statuses, numbers and times."""
     return render_template(
-        "admin/trace/backward.html",
+        page,
         member=member,
-        disposition_name=disposition_name,
-        reasons=EXCURSION_REASONS,
-        trace=found,
-        names=names,
         batch_status=forms.STATUS_NAMES,
         lot_status=trace_forms.LOT_STATUS_NAMES,
         number=number,
         when=when,
+        **values,
+    )
+
+
+def _backward_page(member: Member, found: genealogy.BackwardTrace):
+    names = {lot.epc_class: lot.lot_number for lot in found.lots}
+    names |= {b.epc_class: b.lot for b in (found.batch, *found.input_batches)}
+    return _trace_page(
+        "admin/trace/backward.html",
+        member,
+        disposition_name=disposition_name,
+        reasons=EXCURSION_REASONS,
+        trace=found,
+        names=names,
         test_labels=checkpoints.field_labels(member.session, member.brand, str(get_locale())),
         results=QC_RESULTS,
     )
@@ -171,16 +180,8 @@ def _forward_page(member: Member, impact: recall.RecallImpact, *, lot=None, batc
         names[trace.lot.epc_class] = trace.lot.lot_number
     if batch is not None:
         names[batch.epc_class] = batch.lot
-    return render_template(
-        "admin/trace/forward.html",
-        member=member,
-        impact=impact,
-        lot=lot,
-        batch=batch,
-        names=names,
-        batch_status=forms.STATUS_NAMES,
-        number=number,
-        when=when,
+    return _trace_page(
+        "admin/trace/forward.html", member, impact=impact, lot=lot, batch=batch, names=names
     )
 
 
@@ -203,19 +204,15 @@ def lot_recall(slug: str, lot_id: int):
 
 def _recall_page(member: Member, lot, impact, form, *, confirming: bool = False, code=200):
     to_hold = [b for b in impact.batches if b.batch.status == BatchStatus.RELEASED.value]
-    page = render_template(
+    page = _trace_page(
         "admin/trace/recall.html",
-        member=member,
+        member,
         lot=lot,
         impact=impact,
         form=form,
         confirming=confirming,
         to_hold=to_hold,
         scanned=sum(b.scanned_units for b in impact.batches),
-        batch_status=forms.STATUS_NAMES,
-        lot_status=trace_forms.LOT_STATUS_NAMES,
-        number=number,
-        when=when,
     )
     return page, code
 

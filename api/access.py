@@ -13,7 +13,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, g, request, send_from_directory
+from flask import Blueprint, g, jsonify, request, send_from_directory
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from tracemark.accounts import tokens as api_tokens
@@ -140,6 +141,18 @@ def requires(scope: str):
         return checked
 
     return decorate
+
+
+def made(session: Session, payload: Any, status: int = 201, location: str | None = None):
+    """Commit what the request made (its operation audited itself) and answer with it:
+    ``payload`` as JSON with ``status`` (201 Created; 202 Accepted for queued work) and,
+    when given, the ``Location`` of what was made."""
+    session.commit()
+    response = jsonify(payload)
+    response.status_code = status
+    if location is not None:
+        response.headers["Location"] = location
+    return response
 
 
 def not_found() -> ApiError:

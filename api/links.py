@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from api.access import ApiError, bp, budget_key, not_found, requires, token
+from api.access import ApiError, bp, budget_key, made, not_found, requires, token
 from api.bodies import body_of
 from tracemark import catalog, errors
 from tracemark.audit import Actor
@@ -92,10 +92,7 @@ def create_link(slug: str, gtin: str):
         )
     except resolver_links.LinkError as problem:
         raise _refused(problem) from None
-    session.commit()
-    response = jsonify(link_json(link, product.gtin))
-    response.status_code = 201
-    return response
+    return made(session, link_json(link, product.gtin))
 
 
 @bp.put("/brands/<slug>/links/<id:link_id>")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import jsonify, request, url_for
 
-from api.access import ApiError, bp, budget_key, not_found, requires, token
+from api.access import ApiError, bp, budget_key, made, not_found, requires, token
 from api.bodies import body_of, date_field
 from tracemark import catalog, errors
 from tracemark.audit import Actor
@@ -105,10 +105,7 @@ def create_batch(slug: str):
         raise ApiError(409, "duplicate_lot", "The product has a batch with this lot.") from None
     except ValueError as exc:
         raise ApiError(422, "invalid_batch", str(exc)) from None
-    session.commit()
-    response = jsonify(batch_json(batch))
-    response.status_code = 201
-    return response
+    return made(session, batch_json(batch))
 
 
 @bp.post("/brands/<slug>/batches/<path:lot>/issuance")
@@ -142,11 +139,7 @@ def issue(slug: str, lot: str):
         raise ApiError(409, "batch_recalled", "A recalled batch gets no new codes.") from None
     except keystore.KeyStateError:
         raise ApiError(409, "no_active_key", "The brand has no active signing key.") from None
-    session.commit()
-    response = jsonify(job_json(job))
-    response.status_code = 202
-    response.headers["Location"] = url_for("integration.job", slug=slug, job_id=job.id)
-    return response
+    return made(session, job_json(job), 202, url_for("integration.job", slug=slug, job_id=job.id))
 
 
 @bp.get("/brands/<slug>/jobs/<id:job_id>")

@@ -11,7 +11,15 @@ from __future__ import annotations
 from flask import jsonify, request
 from werkzeug.datastructures import MultiDict
 
-from api.access import ApiError, bp, budget_key, not_found, query_parameter_exception, requires
+from api.access import (
+    ApiError,
+    bp,
+    budget_key,
+    made,
+    not_found,
+    query_parameter_exception,
+    requires,
+)
 from api.access import token as current_token
 from api.bodies import body_of
 from api.events import PAGING, answer, query_of
@@ -87,11 +95,7 @@ def save_query(slug: str):
         )  # fmt: skip
     except subs.SubscriptionError as error:
         raise _refused(error) from None
-    session.commit()
-    response = jsonify(_query_json(saved))
-    response.status_code = 201
-    response.headers["Location"] = f"/api/v1/brands/{slug}/queries/{saved.name}"
-    return response
+    return made(session, _query_json(saved), location=f"/api/v1/brands/{slug}/queries/{saved.name}")
 
 
 def _pairs(params: dict[str, list[str]]):
@@ -169,16 +173,11 @@ def subscribe(slug: str, name: str):
         )  # fmt: skip
     except subs.SubscriptionError as error:
         raise _refused(error) from None
-    session.commit()
     answer = _subscription_json(subscription)
     if "signatureToken" not in body:
         answer["signatureToken"] = subscription.secret
-    response = jsonify(answer)
-    response.status_code = 201
-    response.headers["Location"] = (
-        f"/api/v1/brands/{slug}/queries/{saved.name}/subscriptions/{subscription.id}"
-    )
-    return response
+    location = f"/api/v1/brands/{slug}/queries/{saved.name}/subscriptions/{subscription.id}"
+    return made(session, answer, location=location)
 
 
 def _subscription(name: str, subscription_id: int) -> QuerySubscription:
