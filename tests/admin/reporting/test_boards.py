@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from unittest import mock
 
 import pytest
+from sqlalchemy import update
 
 from tests.core.reporting.board_chain import NOW, ROLLUP_NOW, World, build, late_fail
 from tests.helpers.admin import PASSWORD, assert_no_inline_code, login
 from tracemark.accounts import users as accounts
-from tracemark.models import Brand, Role
+from tracemark.models import Batch, Brand, Role
 from tracemark.reporting import board_rollup
 
 ROLES = ("owner", "staff", "marketing", "regulator", "outsider")
@@ -134,6 +135,24 @@ def test_quality_csvs_hold_each_charts_data(app, boards):
     assert names == [["North", "2", "1", "0.5000"], ["South", "1", "1", "1.0000"]]
     held = csv_rows(client.get(f"{boards.quality}/held.csv?{OCTOBER}"))
     assert [row[1:5] for row in held[1:]] == [["B2", "Olive oil 1 l", "L1", "on_hold"]]
+
+
+def test_a_held_lot_splitting_into_a_formula_is_inert_in_semicolon_csv(app, db, boards):
+    """A lot ``X;=1+1`` is valid GS1; a spreadsheet whose list separator is ``;`` (de,
+    fr, es, pt) splits it into ``X`` and ``=1+1``, which must not run."""
+    batch_id = boards.world.batches["B2"]
+    with db.sessions.begin() as session:
+        session.execute(update(Batch).where(Batch.id == batch_id).values(lot="X;=1+1"))
+    try:
+        response = client_as(app, boards, "owner").get(f"{boards.quality}/held.csv?{OCTOBER}")
+    finally:
+        with db.sessions.begin() as session:
+            session.execute(update(Batch).where(Batch.id == batch_id).values(lot="B2"))
+    assert [row[1] for row in csv_rows(response)[1:]] == ["X;'=1+1"]
+    document = response.get_data(as_text=True)
+    pieces = [piece.lstrip('" ') for line in document.splitlines() for piece in line.split(";")]
+    assert any(piece.startswith("'=1+1") for piece in pieces)
+    assert not any(piece.startswith("=") for piece in pieces)
 
 
 def test_the_line_filter(app, boards):

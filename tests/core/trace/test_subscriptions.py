@@ -153,7 +153,19 @@ def test_identifier_filters_match_as_the_query_api_does(db, demo):
 
 @pytest.mark.parametrize(
     "url",
-    ["http://erp.example/hook", "https://127.0.0.1/hook", "https://10.0.0.8/x", "ftp://x", ""],
+    [
+        "http://erp.example/hook",
+        "https://127.0.0.1/hook",
+        "https://10.0.0.8/x",
+        "ftp://x",
+        "",
+        # the forms a rule's webhook is refused in (tests/core/notify/test_webhook_addresses)
+        "https://2130706433/x",
+        "https://127.1/x",
+        "https://[::127.0.0.1]/x",
+        "https://[64:ff9b::a9fe:a9fe]/x",
+        "https://[2002:7f00:1::1]/x",
+    ],
 )
 def test_a_webhook_a_rule_could_not_call_is_refused(db, demo, url):
     with db.sessions.begin() as session:
