@@ -86,3 +86,20 @@ DRAWN = """(svg) => ({
   values: Object.fromEntries([...svg.querySelectorAll('g.tm-bar')].map(
     (g) => [g.dataset.label, g.dataset.value])),
 })"""
+
+
+def axe_violations(page) -> list[str]:
+    """What axe-core (bundled by ``axe-playwright-python``) finds wrong on the page as it
+    is now, one line per rule and element: every rule axe runs by default, WCAG 2.x A and
+    AA and axe's best practices alike. Evaluated through the DevTools protocol, so the
+    page's Content-Security-Policy does not stand in the way."""
+    from axe_playwright_python.base import AXE_SCRIPT
+
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE_SCRIPT)
+    results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{rule['id']} ({rule['impact']}) {node['target']}: {node['failureSummary']}"
+        for rule in results["violations"]
+        for node in rule["nodes"]
+    ]

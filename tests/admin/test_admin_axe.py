@@ -1,0 +1,84 @@
+"""axe-core finds nothing wrong on any admin page an owner can open, in any of the admin's
+languages, at a laptop's size; nor on the sign-in page.
+
+The pages are those of the route walk (``tests/admin/test_route_walk.py``): every GET
+route an owner may read, with the walk's values for its parameters, filled with the walk's
+objects (a product, a batch with codes, a story, a document, a picture, a supplier and
+its lot, a rule and a failed message, a checkpoint template and a recorded file, an API
+token, a resolver link, a forgery report). Whatever answers with something else than an
+HTML page (a CSV, a PDF, a JSON progress report) is left out, so a new page is checked
+as soon as the walk knows its route. One browser, one page, the pages one after
+another. Guarded like the portal's browser test (see ``tests/portal/test_browser.py``).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.admin.test_route_walk import (  # noqa: F401  (fixtures)
+    ACCESS,
+    ACCOUNT_ROUTES,
+    World,
+    _admin_rules,
+    _client,
+    _path,
+    settings,
+    world,
+)
+from tests.helpers.admin import PASSWORD
+from tests.helpers.browser import LAPTOP, axe_violations
+from tracemark.i18n import COOKIE, LOCALES
+
+pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], indirect=True)]
+
+
+def _owner_pages(app, walk: World) -> list[str]:
+    """The paths of every admin page an owner reads, as the walk builds them, that answer
+    with HTML."""
+    client = _client(app, walk, "owner")
+    pages = []
+    for rule, method in _admin_rules(app):
+        if method != "GET":
+            continue
+        account = ACCOUNT_ROUTES.get((rule.endpoint, method))
+        if account is not None and account["owner"] != 200:
+            continue
+        if account is None and "owner" not in ACCESS[rule.endpoint].read:
+            continue
+        path = _path(rule, walk.mine)
+        answer = client.get(path)
+        if answer.status_code == 200 and answer.mimetype == "text/html":
+            pages.append(path)
+    return pages
+
+
+def test_no_admin_page_breaks_an_accessibility_rule_in_any_language(app, browser, server, world):  # noqa: F811
+    pages = _owner_pages(app, world)
+    assert len(pages) > 30, pages  # the walk's pages, not a handful
+    context = browser.new_context(viewport=LAPTOP)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    found: dict[str, list[str]] = {}
+    language = lambda locale: context.add_cookies(  # noqa: E731
+        [{"name": COOKIE, "value": locale, "url": server}]
+    )
+    try:
+        for locale in LOCALES:
+            language(locale)
+            assert page.goto(f"{server}/admin/login").status == 200
+            if violations := axe_violations(page):
+                found[f"{locale} /admin/login"] = violations
+        page.fill("input[name=email]", world.emails["owner"])
+        page.fill("input[name=password]", PASSWORD)
+        with page.expect_navigation():
+            page.click("button[type=submit]")
+        for locale in LOCALES:
+            language(locale)
+            for path in pages:
+                response = page.goto(server + path)
+                assert response is not None and response.status == 200, (locale, path)
+                if violations := axe_violations(page):
+                    found[f"{locale} {path}"] = violations
+    finally:
+        context.close()
+    assert found == {}, "\n".join(f"{where}: {v}" for where, vs in found.items() for v in vs)

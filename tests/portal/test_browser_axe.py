@@ -1,0 +1,177 @@
+"""axe-core finds nothing wrong on any kind of portal page, in any of the portal's
+languages, as a phone shows it.
+
+Each locale gets its own codes, so every verdict is seen as a shopper sees it there: the
+start page, a first scan (with its stories, picture, test report and journey), a code
+scanned before, a possible copy, a hold, a recall, a revoked key, a forged label and its
+report form (empty, refused, sent), the PIN claim (refused, expired form, accepted) and
+the owner's page after it, a malformed code (400) and an address with nothing (404).
+One browser, one page, the pages one after another. Guarded like the portal's browser
+test (see ``tests/portal/test_browser.py``).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import PASSPHRASE, forge, furnish, make_brand
+from tests.helpers.browser import PHONE, axe_violations
+from tests.helpers.content import photo
+from tracemark import catalog
+from tracemark.codes import issuance, keystore, pins
+from tracemark.codes.printing import batch_urls
+from tracemark.config import Settings
+from tracemark.content import images
+from tracemark.i18n import LOCALES
+from tracemark.models import Batch, BatchStatus, PublishState
+
+pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], indirect=True)]
+
+#: A code address that is no code: the verdict page's 400.
+MALFORMED = "/01/09506000134353/10/L2401A/21/X?S=1.ABCDE." + "A" * 103
+
+
+@pytest.fixture
+def settings(db) -> Settings:
+    """Rate limits that eight languages' worth of scans, claims and reports stay under."""
+    return Settings(
+        database_url=db.url,
+        secret_key="test",
+        key_passphrase=PASSPHRASE,
+        pin_secret="test-pin-secret",
+        scan_rate_limit="10000/minute",
+        claim_rate_limit="1000/hour",
+        report_rate_limit="1000/hour",
+    )
+
+
+def _paths(session, batch: Batch, pin_key: bytes | None = None) -> list[tuple[str, str]]:
+    return [
+        (url[url.index("/01/") :], pin)
+        for _s, url, pin in batch_urls(session, batch, "http://x", pin_key)
+    ]
+
+
+@pytest.fixture
+def codes(db, demo, app) -> dict[str, dict[str, str]]:
+    """Per locale: a fresh code with its PIN, one scanned before, a copied one; and codes
+    shared by every locale whose verdict a visit does not change."""
+    n = len(LOCALES)
+    issuance.issue(db.sessions, demo.batch.id, 3 * n + 1, PASSPHRASE, with_pin=True)
+    revoked = make_brand(db.sessions)
+    issuance.issue(db.sessions, revoked.batch.id, 1, PASSPHRASE)
+    with db.sessions.begin() as session:
+        batch = session.merge(demo.batch)
+        batch.product.brand.name = "Demo Olive Oil Co."
+        furnish(session, batch)
+        bottle = images.add_image(session, batch.product, photo((800, 600)), "The bottle")
+        images.set_state(bottle, PublishState.PUBLISHED)
+        held = catalog.create_batch(session, batch.product, "L2401H")
+        recalled = catalog.create_batch(session, batch.product, "L2401R")
+        held_id, recalled_id = held.id, recalled.id
+        keystore.revoke_key(session, keystore.get_key(session, revoked.kid), "leaked")
+    for batch_id in (held_id, recalled_id):
+        issuance.issue(db.sessions, batch_id, 1, PASSPHRASE)
+    with db.sessions.begin() as session:
+        catalog.set_batch_status(session, session.get(Batch, held_id), BatchStatus.ON_HOLD, {})
+        catalog.set_batch_status(
+            session,
+            session.get(Batch, recalled_id),
+            BatchStatus.RECALLED,
+            {"en": "Return it to the shop for a refund."},
+        )
+        pin_key = pins.brand_pin_key("test-pin-secret", demo.brand.id)
+        main = _paths(session, session.merge(demo.batch), pin_key)
+        shared = {
+            "batch_on_hold": _paths(session, session.get(Batch, held_id))[0][0],
+            "batch_recalled": _paths(session, session.get(Batch, recalled_id))[0][0],
+            "revoked_key": _paths(session, session.merge(revoked.batch))[0][0],
+            "not_genuine": forge(main[-1][0]),
+            "malformed": MALFORMED,
+            "not_found": "/nothing-here",
+            "home": "/",
+        }
+    client = app.test_client()
+    found = {}
+    for i, locale in enumerate(LOCALES):
+        fresh, before, copied = main[3 * i : 3 * i + 3]
+        client.get(before[0])
+        for network in range(8):  # eight phones in eight places: a copied label
+            shopper = app.test_client()
+            shopper.get(copied[0], environ_base={"REMOTE_ADDR": f"198.{network}.51.7"})
+        found[locale] = {
+            **shared,
+            "genuine_first_scan": fresh[0],
+            "genuine_scanned_before": before[0],
+            "suspicious_copy": copied[0],
+            "pin": fresh[1],
+        }
+    return found
+
+
+def _submit(page, form: str) -> None:
+    with page.expect_navigation():
+        page.locator(f"{form} button[type=submit]").click()
+
+
+def test_no_portal_page_breaks_an_accessibility_rule_in_any_language(browser, server, codes):
+    context = browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    found: dict[str, list[str]] = {}
+
+    def check(kind: str, status: int | None = None, response=None) -> None:
+        if response is not None:
+            assert response.status == status, (locale, kind, response.status)
+        violations = axe_violations(page)
+        if violations:
+            found[f"{locale}/{kind}"] = violations
+
+    try:
+        for locale, mine in codes.items():
+            page.goto(f"{server}/lang/{locale}?next=/")  # the switcher's cookie
+            for kind, status in (
+                ("home", 200),
+                ("not_found", 404),
+                ("malformed", 400),
+                ("genuine_scanned_before", 200),
+                ("suspicious_copy", 200),
+                ("batch_on_hold", 200),
+                ("batch_recalled", 200),
+                ("revoked_key", 200),
+            ):
+                check(kind, status, page.goto(server + mine[kind]))
+            # a forged label, its report form, a refused report and a sent one
+            check("not_genuine", 200, page.goto(server + mine["not_genuine"]))
+            with page.expect_navigation():
+                page.locator("[data-report-link]").click()
+            check("report_form")
+            _submit(page, ".report-form")  # no place at all: refused
+            assert page.locator("[data-error]").count() == 1
+            check("report_refused")
+            page.fill("#shop", "Mercado Central")
+            page.fill("#city", "Valencia")
+            _submit(page, ".report-form")
+            check("report_sent")
+            # a first scan, and the claims made from it
+            fresh = server + mine["genuine_first_scan"]
+            check("genuine_first_scan", 200, page.goto(fresh))
+            page.evaluate("document.querySelector('input[name=csrf_token]').value = 'stale'")
+            page.fill("#pin", "1")
+            _submit(page, "form.claim")
+            check("claim_expired_form")
+            page.goto(fresh)
+            page.fill("#pin", "1")
+            _submit(page, "form.claim")
+            check("claim_wrong_pin")
+            page.goto(fresh)
+            page.fill("#pin", mine["pin"])
+            _submit(page, "form.claim")
+            assert page.locator("[data-claim]").get_attribute("data-claim") == "claimed"
+            check("claimed")
+            page.goto(fresh)
+            assert page.locator("[data-owner]").count() == 1
+            check("owner_page")
+    finally:
+        context.close()
+    assert found == {}, "\n".join(f"{where}: {v}" for where, vs in found.items() for v in vs)
