@@ -88,6 +88,12 @@ DRAWN = """(svg) => ({
 })"""
 
 
+#: axe-core's findings as one line per rule and element (only these cross back to Python).
+_AXE_RUN = """() => axe.run(document, {resultTypes: ['violations']}).then((results) =>
+  results.violations.flatMap((rule) => rule.nodes.map((node) =>
+    `${rule.id} (${rule.impact}) ${node.target.join(' ')}: ${node.failureSummary}`)))"""
+
+
 def axe_violations(page) -> list[str]:
     """What axe-core (bundled by ``axe-playwright-python``) finds wrong on the page as it
     is now, one line per rule and element: every rule axe runs by default, WCAG 2.x A and
@@ -97,9 +103,4 @@ def axe_violations(page) -> list[str]:
 
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.evaluate(AXE_SCRIPT)
-    results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
-    return [
-        f"{rule['id']} ({rule['impact']}) {node['target']}: {node['failureSummary']}"
-        for rule in results["violations"]
-        for node in rule["nodes"]
-    ]
+    return page.evaluate(_AXE_RUN)

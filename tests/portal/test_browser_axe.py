@@ -5,25 +5,31 @@ Each locale gets its own codes, so every verdict is seen as a shopper sees it th
 start page, a first scan (with its stories, picture, test report and journey), a code
 scanned before, a possible copy, a hold, a recall, a revoked key, a forged label and its
 report form (empty, refused, sent), the PIN claim (refused, expired form, accepted) and
-the owner's page after it, a malformed code (400) and an address with nothing (404).
+the owner's page after it, a malformed code and an address that is no Digital Link
+(400), an address with nothing (404), and a genuine label as the brand's staff see it
+(with their button to record a checkpoint).
 One browser, one page, the pages one after another. Guarded like the portal's browser
 test (see ``tests/portal/test_browser.py``).
 """
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
 from tests.conftest import PASSPHRASE, forge, furnish, make_brand
+from tests.helpers.admin import PASSWORD
 from tests.helpers.browser import PHONE, axe_violations
 from tests.helpers.content import photo
 from tracemark import catalog
+from tracemark.accounts import users as accounts
 from tracemark.codes import issuance, keystore, pins
 from tracemark.codes.printing import batch_urls
 from tracemark.config import Settings
 from tracemark.content import images
 from tracemark.i18n import LOCALES
-from tracemark.models import Batch, BatchStatus, PublishState
+from tracemark.models import Batch, BatchStatus, PublishState, Role
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], indirect=True)]
 
@@ -88,9 +94,14 @@ def codes(db, demo, app) -> dict[str, dict[str, str]]:
             "revoked_key": _paths(session, session.merge(revoked.batch))[0][0],
             "not_genuine": forge(main[-1][0]),
             "malformed": MALFORMED,
+            "bad_address": "/01/09506000134353",  # a wrong check digit: the resolver's 400
             "not_found": "/nothing-here",
             "home": "/",
         }
+        staff = accounts.create_user(session, f"staff-{secrets.token_hex(4)}@example.com",
+                                     PASSWORD, "Staff")  # fmt: skip
+        accounts.grant(session, staff, session.merge(demo.brand), Role.STAFF)
+        shared["staff"] = staff.email
     client = app.test_client()
     found = {}
     for i, locale in enumerate(LOCALES):
@@ -134,6 +145,7 @@ def test_no_portal_page_breaks_an_accessibility_rule_in_any_language(browser, se
                 ("home", 200),
                 ("not_found", 404),
                 ("malformed", 400),
+                ("bad_address", 400),
                 ("genuine_scanned_before", 200),
                 ("suspicious_copy", 200),
                 ("batch_on_hold", 200),
@@ -156,6 +168,7 @@ def test_no_portal_page_breaks_an_accessibility_rule_in_any_language(browser, se
             # a first scan, and the claims made from it
             fresh = server + mine["genuine_first_scan"]
             check("genuine_first_scan", 200, page.goto(fresh))
+            assert page.locator("section.documents, section.journey, .pictures img").count() == 3
             page.evaluate("document.querySelector('input[name=csrf_token]').value = 'stale'")
             page.fill("#pin", "1")
             _submit(page, "form.claim")
@@ -172,6 +185,15 @@ def test_no_portal_page_breaks_an_accessibility_rule_in_any_language(browser, se
             page.goto(fresh)
             assert page.locator("[data-owner]").count() == 1
             check("owner_page")
+        # the brand's staff, signed in, get a button to record a checkpoint
+        page.goto(f"{server}/admin/login")
+        page.fill("input[name=email]", codes["en"]["staff"])
+        page.fill("input[name=password]", PASSWORD)
+        _submit(page, "form.admin-form")
+        for locale, mine in codes.items():
+            page.goto(f"{server}/lang/{locale}?next=/")
+            check("staff_view", 200, page.goto(server + mine["genuine_scanned_before"]))
+            assert page.locator("[data-record-checkpoint]").count() == 1
     finally:
         context.close()
     assert found == {}, "\n".join(f"{where}: {v}" for where, vs in found.items() for v in vs)
