@@ -22,14 +22,13 @@ from tests.conftest import PASSPHRASE, forge, furnish, make_brand
 from tests.helpers.admin import PASSWORD
 from tests.helpers.browser import PHONE, axe_violations
 from tests.helpers.content import photo
-from tracemark import catalog
+from tests.helpers.verdicts import code_paths, genuine_states, held_and_recalled
 from tracemark.accounts import users as accounts
 from tracemark.codes import issuance, keystore, pins
-from tracemark.codes.printing import batch_urls
 from tracemark.config import Settings
 from tracemark.content import images
 from tracemark.i18n import LOCALES
-from tracemark.models import Batch, BatchStatus, PublishState, Role
+from tracemark.models import PublishState, Role
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], indirect=True)]
 
@@ -51,13 +50,6 @@ def settings(db) -> Settings:
     )
 
 
-def _paths(session, batch: Batch, pin_key: bytes | None = None) -> list[tuple[str, str]]:
-    return [
-        (url[url.index("/01/") :], pin)
-        for _s, url, pin in batch_urls(session, batch, "http://x", pin_key)
-    ]
-
-
 @pytest.fixture
 def codes(db, demo, app) -> dict[str, dict[str, str]]:
     """Per locale: a fresh code with its PIN, one scanned before, a copied one; and codes
@@ -72,26 +64,15 @@ def codes(db, demo, app) -> dict[str, dict[str, str]]:
         furnish(session, batch)
         bottle = images.add_image(session, batch.product, photo((800, 600)), "The bottle")
         images.set_state(bottle, PublishState.PUBLISHED)
-        held = catalog.create_batch(session, batch.product, "L2401H")
-        recalled = catalog.create_batch(session, batch.product, "L2401R")
-        held_id, recalled_id = held.id, recalled.id
         keystore.revoke_key(session, keystore.get_key(session, revoked.kid), "leaked")
-    for batch_id in (held_id, recalled_id):
-        issuance.issue(db.sessions, batch_id, 1, PASSPHRASE)
+    (on_hold,), (gone,) = held_and_recalled(db.sessions, demo.batch, 1)
     with db.sessions.begin() as session:
-        catalog.set_batch_status(session, session.get(Batch, held_id), BatchStatus.ON_HOLD, {})
-        catalog.set_batch_status(
-            session,
-            session.get(Batch, recalled_id),
-            BatchStatus.RECALLED,
-            {"en": "Return it to the shop for a refund."},
-        )
         pin_key = pins.brand_pin_key("test-pin-secret", demo.brand.id)
-        main = _paths(session, session.merge(demo.batch), pin_key)
+        main = code_paths(session, session.merge(demo.batch), pin_key)
         shared = {
-            "batch_on_hold": _paths(session, session.get(Batch, held_id))[0][0],
-            "batch_recalled": _paths(session, session.get(Batch, recalled_id))[0][0],
-            "revoked_key": _paths(session, session.merge(revoked.batch))[0][0],
+            "batch_on_hold": on_hold,
+            "batch_recalled": gone,
+            "revoked_key": code_paths(session, session.merge(revoked.batch))[0][0],
             "not_genuine": forge(main[-1][0]),
             "malformed": MALFORMED,
             "bad_address": "/01/09506000134353",  # a wrong check digit: the resolver's 400
@@ -102,21 +83,9 @@ def codes(db, demo, app) -> dict[str, dict[str, str]]:
                                      PASSWORD, "Staff")  # fmt: skip
         accounts.grant(session, staff, session.merge(demo.brand), Role.STAFF)
         shared["staff"] = staff.email
-    client = app.test_client()
-    found = {}
-    for i, locale in enumerate(LOCALES):
-        fresh, before, copied = main[3 * i : 3 * i + 3]
-        client.get(before[0])
-        for network in range(8):  # eight phones in eight places: a copied label
-            shopper = app.test_client()
-            shopper.get(copied[0], environ_base={"REMOTE_ADDR": f"198.{network}.51.7"})
-        found[locale] = {
-            **shared,
-            "genuine_first_scan": fresh[0],
-            "genuine_scanned_before": before[0],
-            "suspicious_copy": copied[0],
-            "pin": fresh[1],
-        }
+    found = genuine_states(app, main, LOCALES)
+    for mine in found.values():
+        mine.update(shared)
     return found
 
 
