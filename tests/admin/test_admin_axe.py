@@ -1,5 +1,5 @@
 """axe-core finds nothing wrong on any admin page an owner can open, in any of the admin's
-languages, at a laptop's size; nor on the sign-in page.
+languages, at a laptop's size; nor on the sign-in pages (password, then second factor).
 
 The pages are those of the route walk (``tests/admin/test_route_walk.py``): every GET
 route an owner may read, with the walk's values for its parameters, filled with the walk's
@@ -13,7 +13,11 @@ another. Guarded like the portal's browser test (see ``tests/portal/test_browser
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+import pyotp
 import pytest
+from sqlalchemy import select
 
 from tests.admin.test_route_walk import (  # noqa: F401  (fixtures)
     ACCESS,
@@ -27,7 +31,9 @@ from tests.admin.test_route_walk import (  # noqa: F401  (fixtures)
 )
 from tests.helpers.admin import PASSWORD
 from tests.helpers.browser import LAPTOP, axe_violations
+from tracemark.accounts import second_factor
 from tracemark.i18n import COOKIE, LOCALES
+from tracemark.models import User
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], indirect=True)]
 
@@ -52,33 +58,49 @@ def _owner_pages(app, walk: World) -> list[str]:
     return pages
 
 
-def test_no_admin_page_breaks_an_accessibility_rule_in_any_language(app, browser, server, world):  # noqa: F811
+def _sign_in(page, server: str, email: str) -> None:
+    page.goto(f"{server}/admin/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.click("form.admin-form button[type=submit]")
+
+
+def test_no_admin_page_breaks_an_accessibility_rule_in_any_language(
+    app,
+    db,
+    browser,
+    server,
+    world,  # noqa: F811
+):
     pages = _owner_pages(app, world)
     assert len(pages) > 30, pages  # the walk's pages, not a handful
+    with db.sessions.begin() as session:  # staff sign in with a second factor
+        staff = session.scalar(select(User).where(User.email == world.emails["staff"]))
+        staff.totp_secret = second_factor.encrypt_secret(pyotp.random_base32(), "test", staff.id)
     context = browser.new_context(viewport=LAPTOP)
     context.set_default_timeout(10_000)
     page = context.new_page()
     found: dict[str, list[str]] = {}
-    language = lambda locale: context.add_cookies(  # noqa: E731
-        [{"name": COOKIE, "value": locale, "url": server}]
-    )
-    try:
+
+    def check(paths: list[str]) -> None:
+        """Every path in every locale."""
         for locale in LOCALES:
-            language(locale)
-            assert page.goto(f"{server}/admin/login").status == 200
-            if violations := axe_violations(page):
-                found[f"{locale} /admin/login"] = violations
-        page.fill("input[name=email]", world.emails["owner"])
-        page.fill("input[name=password]", PASSWORD)
-        with page.expect_navigation():
-            page.click("button[type=submit]")
-        for locale in LOCALES:
-            language(locale)
-            for path in pages:
+            context.add_cookies([{"name": COOKIE, "value": locale, "url": server}])
+            for path in paths:
                 response = page.goto(server + path)
                 assert response is not None and response.status == 200, (locale, path)
                 if violations := axe_violations(page):
                     found[f"{locale} {path}"] = violations
+
+    try:
+        check(["/admin/login"])
+        _sign_in(page, server, world.emails["staff"])
+        assert urlsplit(page.url).path == "/admin/login/code"
+        check(["/admin/login/code"])
+        context.clear_cookies()
+        _sign_in(page, server, world.emails["owner"])
+        check(pages)
     finally:
         context.close()
     assert found == {}, "\n".join(f"{where}: {v}" for where, vs in found.items() for v in vs)
