@@ -1,7 +1,7 @@
 """axe-core finds nothing wrong on any admin page an owner can open, in any of the admin's
 languages, at a laptop's size; nor on the sign-in pages (password, then second factor).
 
-The pages are those of the route walk (``tests/admin/test_route_walk.py``): every GET
+The pages are those of the route walk (``tests/helpers/route_walk.py``): every GET
 route an owner may read, with the walk's values for its parameters, filled with the walk's
 objects (a product, a batch with codes, a story, a document, a picture, a supplier and
 its lot, a rule and a failed message, a checkpoint template and a recorded file, an API
@@ -19,18 +19,17 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from tests.admin.test_route_walk import (  # noqa: F401  (fixtures)
+from tests.helpers.admin import PASSWORD
+from tests.helpers.browser import LAPTOP, axe_violations
+from tests.helpers.route_walk import (
     ACCESS,
     ACCOUNT_ROUTES,
     World,
-    _admin_rules,
-    _client,
-    _path,
-    settings,
-    world,
+    admin_rules,
+    client_as,
+    make_world,
+    path_for,
 )
-from tests.helpers.admin import PASSWORD
-from tests.helpers.browser import LAPTOP, axe_violations
 from tracemark.accounts import second_factor
 from tracemark.i18n import COOKIE, LOCALES
 from tracemark.models import User
@@ -38,12 +37,17 @@ from tracemark.models import User
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], indirect=True)]
 
 
+@pytest.fixture
+def world(db) -> World:
+    return make_world(db)
+
+
 def _owner_pages(app, walk: World) -> list[str]:
     """The paths of every admin page an owner reads, as the walk builds them, that answer
     with HTML."""
-    client = _client(app, walk, "owner")
+    client = client_as(app, walk, "owner")
     pages = []
-    for rule, method in _admin_rules(app):
+    for rule, method in admin_rules(app):
         if method != "GET":
             continue
         account = ACCOUNT_ROUTES.get((rule.endpoint, method))
@@ -51,7 +55,7 @@ def _owner_pages(app, walk: World) -> list[str]:
             continue
         if account is None and "owner" not in ACCESS[rule.endpoint].read:
             continue
-        path = _path(rule, walk.mine)
+        path = path_for(rule, walk.mine)
         answer = client.get(path)
         if answer.status_code == 200 and answer.mimetype == "text/html":
             pages.append(path)
@@ -71,7 +75,7 @@ def test_no_admin_page_breaks_an_accessibility_rule_in_any_language(
     db,
     browser,
     server,
-    world,  # noqa: F811
+    world,
 ):
     pages = _owner_pages(app, world)
     assert len(pages) > 30, pages  # the walk's pages, not a handful
