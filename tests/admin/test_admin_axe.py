@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.helpers.admin import PASSWORD
-from tests.helpers.browser import LAPTOP, axe_violations
+from tests.helpers.browser import LAPTOP, axe_violations, load_axe
 from tests.helpers.route_walk import (
     ACCESS,
     ACCOUNT_ROUTES,
@@ -83,6 +83,7 @@ def test_no_admin_page_breaks_an_accessibility_rule_in_any_language(
         staff = session.scalar(select(User).where(User.email == world.emails["staff"]))
         staff.totp_secret = second_factor.encrypt_secret(pyotp.random_base32(), "test", staff.id)
     context = browser.new_context(viewport=LAPTOP)
+    load_axe(context)
     context.set_default_timeout(10_000)
     page = context.new_page()
     found: dict[str, list[str]] = {}

@@ -94,11 +94,21 @@ _AXE_RUN = """() => axe.run(document, {resultTypes: ['violations']}).then((resul
     `${rule.id} (${rule.impact}) ${node.target.join(' ')}: ${node.failureSummary}`)))"""
 
 
+def load_axe(context) -> None:
+    """Have axe-core (bundled by ``axe-playwright-python``) in every page ``context``
+    opens from now on, put there by the browser itself before the page's own code (no
+    copy of it crosses to the browser per page, as :func:`axe_violations` must send it
+    otherwise). The page's Content-Security-Policy does not apply to it."""
+    from axe_playwright_python.base import AXE_FILE_PATH
+
+    context.add_init_script(path=AXE_FILE_PATH)
+
+
 def axe_violations(page) -> list[str]:
-    """What axe-core (bundled by ``axe-playwright-python``) finds wrong on the page as it
-    is now, one line per rule and element: every rule axe runs by default, WCAG 2.x A and
-    AA and axe's best practices alike. Evaluated through the DevTools protocol, so the
-    page's Content-Security-Policy does not stand in the way."""
+    """What axe-core finds wrong on the page as it is now, one line per rule and element:
+    every rule axe runs by default, WCAG 2.x A and AA and axe's best practices alike.
+    Evaluated through the DevTools protocol, so the page's Content-Security-Policy does
+    not stand in the way."""
     from axe_playwright_python.base import AXE_SCRIPT
 
     if not page.evaluate("() => typeof window.axe === 'object'"):

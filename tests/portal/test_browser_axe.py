@@ -20,7 +20,7 @@ import pytest
 
 from tests.conftest import PASSPHRASE, forge, furnish, make_brand
 from tests.helpers.admin import PASSWORD
-from tests.helpers.browser import PHONE, axe_violations
+from tests.helpers.browser import PHONE, axe_violations, load_axe
 from tests.helpers.content import photo
 from tests.helpers.verdicts import code_paths, genuine_states, held_and_recalled
 from tracemark.accounts import users as accounts
@@ -96,6 +96,7 @@ def _submit(page, form: str) -> None:
 
 def test_no_portal_page_breaks_an_accessibility_rule_in_any_language(browser, server, codes):
     context = browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True)
+    load_axe(context)
     context.set_default_timeout(10_000)
     page = context.new_page()
     found: dict[str, list[str]] = {}
