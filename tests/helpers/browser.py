@@ -92,3 +92,31 @@ DRAWN = """(svg) => ({
   values: Object.fromEntries([...svg.querySelectorAll('g.tm-bar')].map(
     (g) => [g.dataset.label, g.dataset.value])),
 })"""
+
+
+#: axe-core's findings as one line per rule and element (only these cross back to Python).
+_AXE_RUN = """() => axe.run(document, {resultTypes: ['violations']}).then((results) =>
+  results.violations.flatMap((rule) => rule.nodes.map((node) =>
+    `${rule.id} (${rule.impact}) ${node.target.join(' ')}: ${node.failureSummary}`)))"""
+
+
+def load_axe(context) -> None:
+    """Have axe-core (bundled by ``axe-playwright-python``) in every page ``context``
+    opens from now on, put there by the browser itself before the page's own code (no
+    copy of it crosses to the browser per page, as :func:`axe_violations` must send it
+    otherwise). The page's Content-Security-Policy does not apply to it."""
+    from axe_playwright_python.base import AXE_FILE_PATH
+
+    context.add_init_script(path=AXE_FILE_PATH)
+
+
+def axe_violations(page) -> list[str]:
+    """What axe-core finds wrong on the page as it is now, one line per rule and element:
+    every rule axe runs by default, WCAG 2.x A and AA and axe's best practices alike.
+    Evaluated through the DevTools protocol, so the page's Content-Security-Policy does
+    not stand in the way."""
+    from axe_playwright_python.base import AXE_SCRIPT
+
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE_SCRIPT)
+    return page.evaluate(_AXE_RUN)

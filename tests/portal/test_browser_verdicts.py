@@ -22,10 +22,8 @@ import pytest
 from tests.conftest import PASSPHRASE, forge, furnish
 from tests.helpers.browser import ARTIFACTS, HOST, LOCALES, OUTSIDE_VIEWPORT, PHONE, watched_page
 from tests.helpers.screenshots import fixed_clock, mismatch
-from tracemark import catalog
+from tests.helpers.verdicts import code_paths, genuine_states, held_and_recalled
 from tracemark.codes import issuance, pins
-from tracemark.codes.printing import batch_urls
-from tracemark.models import Batch, BatchStatus
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], indirect=True)]
 
@@ -42,13 +40,6 @@ TONES = {
 BANNER_TOP = 90
 #: the stored reference screenshots, ``<verdict>-<locale>.png`` (see tests/helpers/screenshots.py)
 SCREENSHOTS = Path(__file__).with_name("screenshots")
-
-
-def _paths(session, batch: Batch, pin_key: bytes | None = None) -> list[tuple[str, str]]:
-    return [
-        (url[url.index("/01/") :], pin)
-        for _s, url, pin in batch_urls(session, batch, "http://x", pin_key)
-    ]
 
 
 @pytest.fixture
@@ -68,40 +59,15 @@ def codes(db, demo, app, monkeypatch) -> dict[str, dict[str, str]]:
         batch = session.merge(demo.batch)
         batch.product.brand.name = "Demo Olive Oil Co."
         furnish(session, batch, journey=())
-        held = catalog.create_batch(session, batch.product, "L2401H")
-        recalled = catalog.create_batch(session, batch.product, "L2401R")
-        held_id, recalled_id = held.id, recalled.id
-    for batch_id in (held_id, recalled_id):
-        issuance.issue(db.sessions, batch_id, n, PASSPHRASE)
-    with db.sessions.begin() as session:
-        catalog.set_batch_status(session, session.get(Batch, held_id), BatchStatus.ON_HOLD, {})
-        catalog.set_batch_status(
-            session,
-            session.get(Batch, recalled_id),
-            BatchStatus.RECALLED,
-            {"en": "Return it to the shop for a refund."},
-        )
+    on_hold, gone = held_and_recalled(db.sessions, demo.batch, n)
+    with db.sessions() as session:
         pin_key = pins.brand_pin_key("test-pin-secret", demo.brand.id)
-        main = _paths(session, session.merge(demo.batch), pin_key)
-        on_hold = _paths(session, session.get(Batch, held_id))
-        gone = _paths(session, session.get(Batch, recalled_id))
-    client = app.test_client()
-    found = {}
+        main = code_paths(session, session.merge(demo.batch), pin_key)
+    found = genuine_states(app, main, LOCALES)
     for i, locale in enumerate(LOCALES):
-        fresh, before, copied, other = main[4 * i : 4 * i + 4]
-        client.get(before[0])
-        for network in range(8):  # eight phones in eight places: a copied label
-            shopper = app.test_client()
-            shopper.get(copied[0], environ_base={"REMOTE_ADDR": f"198.{network}.51.7"})
-        found[locale] = {
-            "genuine_first_scan": fresh[0],
-            "pin": fresh[1],
-            "genuine_scanned_before": before[0],
-            "suspicious_copy": copied[0],
-            "batch_on_hold": on_hold[i][0],
-            "batch_recalled": gone[i][0],
-            "not_genuine": forge(other[0]),
-        }
+        found[locale].update(
+            batch_on_hold=on_hold[i], batch_recalled=gone[i], not_genuine=forge(main[3 * n + i][0])
+        )
     return found
 
 
