@@ -402,3 +402,31 @@ def test_a_signed_address_that_does_not_decompress_is_the_verdict_pages_400(clie
         assert 'data-verdict="not_genuine"' in response.get_data(as_text=True), path
     bare = client.get("/01/0/0", headers={"Accept": "application/json"})
     assert bare.status_code == 400 and bare.get_json()["error"]
+
+
+def test_the_recall_status_is_the_prefix_holders_batchs(db, client):
+    """Two brands registered one GTIN before prefixes existed: the recall status document,
+    like every other answer, speaks for the brand holding the GTIN's prefix."""
+    from tracemark.models import BatchStatus, Product
+    from tracemark.models.base import utcnow
+
+    prefix = fresh_prefix()
+    gtin = unique_gtin("0" + prefix)
+    with db.sessions.begin() as session:
+        squatter = catalog.create_brand(session, f"s-{secrets.token_hex(4)}", "Squatter", None)
+        early = Product(brand_id=squatter.id, gtin=gtin, name="registered first", texts={})
+        session.add(early)
+        session.flush()
+        recalled = catalog.create_batch(session, early, "L1")
+        recalled.status, recalled.status_since = BatchStatus.RECALLED, utcnow()
+        recalled.notice = {"en": "Squatter's recall."}
+        holder = catalog.create_brand(session, f"h-{secrets.token_hex(4)}", "Holder", None)
+        session.add(BrandPrefix(brand_id=holder.id, prefix=prefix))  # (as held before 0022)
+        own = Product(brand_id=holder.id, gtin=gtin, name="the holder's", texts={})
+        session.add(own)
+        session.flush()
+        catalog.create_batch(session, own, "L1")
+    status_link = client.get(f"/01/{gtin}/10/L1?linkType=gs1:recallStatus")
+    assert status_link.status_code == 307
+    document = client.get(status_link.headers["Location"]).get_json()
+    assert (document["status"], document["notice"]) == ("released", {})

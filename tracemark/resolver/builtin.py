@@ -21,7 +21,7 @@ from tracemark.i18n import N_, translate
 from tracemark.models import Batch, BatchStatus, Document, Product, PublishState
 from tracemark.models.base import as_utc
 from tracemark.resolver.identifiers import DigitalLink, qualifier_path
-from tracemark.resolver.resolve import Link
+from tracemark.resolver.resolve import Link, owning_product
 
 
 def recall_status_path(gtin: str, lot: str) -> str:
@@ -118,13 +118,13 @@ def batch_links(
 
 def recall_status(session: Session, gtin: str, lot: str) -> dict[str, Any] | None:
     """The recall status document of a batch (status, since when, the brand's notice by
-    language), or None when no product of that GTIN has a batch of that lot."""
-    batch = session.scalar(
-        select(Batch)
-        .join(Product, Product.id == Batch.product_id)
-        .where(Product.gtin == gtin, Batch.lot == lot)
-        .order_by(Product.id)
-    )
+    language), or None when the GTIN's product has no batch of that lot. The product is
+    the one the resolver answers for (:func:`owning_product`), so a brand that registered
+    another's GTIN before prefixes existed cannot speak for its batches."""
+    product = owning_product(session, gtin)
+    if product is None:
+        return None
+    batch = session.scalar(select(Batch).where(Batch.product_id == product.id, Batch.lot == lot))
     if batch is None:
         return None
     since = as_utc(batch.status_since)
