@@ -430,3 +430,45 @@ def test_the_recall_status_is_the_prefix_holders_batchs(db, client):
     assert status_link.status_code == 307
     document = client.get(status_link.headers["Location"]).get_json()
     assert (document["status"], document["notice"]) == ("released", {})
+
+
+def test_a_regulator_finds_the_signed_provenance_statement_in_the_batchs_linkset(db, item):
+    """The statement is a link of the regulators' tier: the brand's regulators (and its
+    members) see it at the lot's level and open it; the public sees no trace of it."""
+    from flask import url_for
+
+    from tests.helpers.content import statement_settings
+    from tracemark.app import close, create_app
+    from tracemark.models import Product
+
+    app = create_app(statement_settings(db), {"TESTING": True})
+    try:
+        with db.sessions() as session:
+            product = session.query(Product).filter_by(gtin=item["gtin"]).one()
+            batch_id = session.query(Batch).filter_by(product_id=product.id, lot="L1").one().id
+        with app.test_request_context():
+            expected = "http://localhost" + url_for(
+                "admin.statement", slug=item["slug"], batch_id=batch_id
+            )
+        path = f"/01/{item['gtin']}/10/L1?linkType=linkset"
+        public = app.test_client().get(path)
+        assert expected not in public.get_data(as_text=True) + public.headers["Link"]
+        regulator = app.test_client()
+        assert login(regulator, item["people"][Role.REGULATOR]).status_code == 302
+        response = regulator.get(path)
+        context = response.get_json()["linkset"][0]
+        statements = [t for t in context[f"{GS1}traceability"] if t["href"] == expected]
+        assert statements and statements[0]["type"] == "application/json"
+        assert expected in response.headers["Link"]
+        assert response.headers["Cache-Control"] == "no-store"
+        signed = regulator.get(expected)
+        assert signed.status_code == 200 and set(signed.get_json()) == {
+            "protected",
+            "payload",
+            "signature",
+        }
+        # the GTIN's own level names no batch, so no statement there
+        top = regulator.get(f"/01/{item['gtin']}?linkType=linkset").get_data(as_text=True)
+        assert "statement.json" not in top
+    finally:
+        close(app)

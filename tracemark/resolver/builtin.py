@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracemark.i18n import N_, translate
-from tracemark.models import Batch, BatchStatus, Document, Product, PublishState
+from tracemark.models import Audience, Batch, BatchStatus, Document, Product, PublishState
 from tracemark.models.base import as_utc
 from tracemark.resolver.identifiers import DigitalLink, qualifier_path
 from tracemark.resolver.resolve import Link, owning_product
@@ -33,6 +33,13 @@ def traceability_path(slug: str, gtin: str, lot: str) -> str:
     """Where the integration API serves the batch's EPCIS document: a bearer token of the
     brand with the ``read`` scope opens it, anyone else gets the API's 401 or 403."""
     return f"/api/v1/brands/{quote(slug, safe='')}/batches/{quote(lot, safe='')}/events?gtin={gtin}"
+
+
+def statement_path(slug: str, batch_id: int) -> str:
+    """Where the admin app's regulator view signs and serves the batch's provenance
+    statement to the brand's members (regulators among them); anyone else gets a login
+    page or a 404."""
+    return f"/admin/brands/{quote(slug, safe='')}/provenance/batches/{batch_id}/statement.json"
 
 
 def document_path(document_id: int) -> str:
@@ -68,9 +75,9 @@ def batch_links(
     base: str,
     languages: Sequence[str],
 ) -> list[Link]:
-    """The batch's recall status, its EPCIS document and its published test reports, at
-    the lot's level; none when the URI names no lot or the product has no batch of that
-    lot."""
+    """The batch's recall status, its EPCIS document, its signed provenance statement
+    (for regulators, ``Audience.REGULATOR``) and its published test reports, at the lot's
+    level; none when the URI names no lot or the product has no batch of that lot."""
     lot = identifier.lot
     if lot is None:
         return []
@@ -94,6 +101,15 @@ def batch_links(
             title=_title(languages, N_("Traceability events (EPCIS)")),
             media_type="application/json",
             level=level,
+            builtin=True,
+        ),
+        Link(
+            link_type="gs1:traceability",
+            href=base + statement_path(product.brand.slug, batch.id),
+            title=_title(languages, N_("Signed provenance statement")),
+            media_type="application/json",
+            level=level,
+            audience=Audience.REGULATOR,
             builtin=True,
         ),
     ]
