@@ -285,18 +285,25 @@ def test_the_resolvers_json_answers_are_as_documented(db, client, item):
     ]
 
 
-def test_only_the_prefix_holders_product_resolves(db, client):
+def _registered_first(session, gtin: str):
+    """A product of ``gtin`` registered before brands held prefixes, by a brand that never
+    held the GTIN's prefix."""
     from tracemark.models import Product
+
+    squatter = catalog.create_brand(session, f"s-{secrets.token_hex(4)}", "Squatter", None)
+    early = Product(brand_id=squatter.id, gtin=gtin, name="registered first", texts={})
+    session.add(early)
+    session.flush()
+    return early
+
+
+def test_only_the_prefix_holders_product_resolves(db, client):
     from tracemark.resolver.resolve import owning_product
 
     prefix = fresh_prefix()
     gtin = unique_gtin("0" + prefix)
     with db.sessions.begin() as session:
-        squatter = catalog.create_brand(session, f"s-{secrets.token_hex(4)}", "Squatter", None)
-        # registered before brands held prefixes, by a brand that never held this one
-        early = Product(brand_id=squatter.id, gtin=gtin, name="registered first", texts={})
-        session.add(early)
-        session.flush()
+        early = _registered_first(session, gtin)
         assert owning_product(session, gtin).id == early.id
         with pytest.raises(LinkError) as raised:
             add_link(session, early, LinkData("gs1:pip", "https://squatter.example", {"en": "x"}))
@@ -413,11 +420,7 @@ def test_the_recall_status_is_the_prefix_holders_batchs(db, client):
     prefix = fresh_prefix()
     gtin = unique_gtin("0" + prefix)
     with db.sessions.begin() as session:
-        squatter = catalog.create_brand(session, f"s-{secrets.token_hex(4)}", "Squatter", None)
-        early = Product(brand_id=squatter.id, gtin=gtin, name="registered first", texts={})
-        session.add(early)
-        session.flush()
-        recalled = catalog.create_batch(session, early, "L1")
+        recalled = catalog.create_batch(session, _registered_first(session, gtin), "L1")
         recalled.status, recalled.status_since = BatchStatus.RECALLED, utcnow()
         recalled.notice = {"en": "Squatter's recall."}
         holder = catalog.create_brand(session, f"h-{secrets.token_hex(4)}", "Holder", None)
