@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 import secrets
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import fresh_prefix
 from tests.helpers.resolver import GS1, LINKSET, unique_gtin
+from tests.openapi_support import OpenApiDocument
 from tracemark import catalog
 from tracemark.resolver.compression import compress
 
@@ -198,9 +200,11 @@ def test_there_is_a_default_link_even_for_an_item_without_links_of_its_own(db, c
         brand = catalog.create_brand(session, f"bare-{secrets.token_hex(4)}", "Bare", None)
         catalog.claim_prefix(session, brand, prefix)
         catalog.create_product(session, brand, gtin, "Linkless oil")
+    document = OpenApiDocument.load(Path(__file__).resolve().parents[2] / "portal" / "openapi.yaml")
     for path in (f"/01/{gtin}", f"/01/{gtin}/22/V1", f"/01/{gtin}/10/NOBATCH/"):
         response = client.get(path)
         assert response.status_code == 200, path
+        assert not document.errors(response, "/01/{gtin}"), path
         (context,) = response.get_json()["linkset"]
         assert context["anchor"] == f"http://localhost{path.rstrip('/')}"
         assert context["itemDescription"] == "Linkless oil"
