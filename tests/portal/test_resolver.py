@@ -475,3 +475,36 @@ def test_a_regulator_finds_the_signed_provenance_statement_in_the_batchs_linkset
         assert "statement.json" not in top
     finally:
         close(app)
+
+
+def test_links_of_a_variant_and_of_one_unit_answer_at_their_own_levels(db, client, item):
+    """Links as data at every level a GTIN has: the variant (/22/) and the unit (/21/,
+    /235/) levels answer with their own links, and the levels above do not see them."""
+    from tracemark.models import Product
+
+    with db.sessions.begin() as session:
+        product = session.query(Product).filter_by(gtin=item["gtin"]).one()
+        for qualifiers, target in (
+            ("/22/V1", "https://olivar.example/variant"),
+            ("/10/L1/21/S9", "https://olivar.example/unit-s9"),
+            ("/235/TPX-9", "https://olivar.example/tpx-9"),
+        ):
+            add_link(
+                session,
+                product,
+                LinkData("gs1:instructions", target, {"en": "Use"}, qualifiers=qualifiers),
+            )
+    gtin, asked = item["gtin"], "?linkType=gs1:instructions"
+    for path, target in (
+        (f"/01/{gtin}/22/V1", "https://olivar.example/variant"),
+        (f"/01/{gtin}/22/V1/10/L1", "https://olivar.example/variant"),  # up to the variant
+        (f"/01/{gtin}/10/L1/21/S9", "https://olivar.example/unit-s9"),
+        (f"/01/{gtin}/235/TPX-9", "https://olivar.example/tpx-9"),
+    ):
+        response = client.get(path + asked)
+        assert (response.status_code, response.headers.get("Location")) == (307, target), path
+    for path in (f"/01/{gtin}", f"/01/{gtin}/10/L1", f"/01/{gtin}/10/L1/21/S8"):
+        assert client.get(path + asked).status_code == 404, path
+    context = client.get(f"/01/{gtin}/10/L1/21/S9?linkType=linkset").get_json()["linkset"][0]
+    assert [t["href"] for t in context[f"{GS1}instructions"]] == ["https://olivar.example/unit-s9"]
+    assert f"{GS1}pip" in context and f"{GS1}recallStatus" in context  # the levels above
