@@ -109,6 +109,12 @@ def section(member: Member, batch: Batch, form: forms.IssueForm | None = None) -
 def _refusal(member: Member, batch: Batch) -> str | None:
     if batch.status is BatchStatus.RECALLED:
         return gettext("This batch is recalled: it gets no new codes.")
+    try:
+        catalog.check_not_foreign(member.session, batch.brand_id, batch.product.gtin)
+    except catalog.ForeignGtin:
+        return gettext(
+            "This product's GTIN is under another brand's GS1 company prefix: it gets no new codes."
+        )
     if not keystore.active_keys(member.session, member.brand):
         return gettext(
             "This brand has no active signing key: an operator creates one with the "
@@ -179,7 +185,7 @@ def issue_codes(slug: str, batch_id: int):
         )
     except issuance.DuplicateRequest as repeated:
         return _back_to(member, repeated.job)
-    except (keystore.KeyStateError, issuance.BatchRecalled):
+    except (keystore.KeyStateError, issuance.BatchRecalled, catalog.ForeignGtin):
         return batch_page(member, batch, status=409)  # the page says why
     return _done(member, job)
 

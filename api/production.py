@@ -137,6 +137,10 @@ def issue(slug: str, lot: str):
         return jsonify(job_json(exc.job))
     except issuance.BatchRecalled:
         raise ApiError(409, "batch_recalled", "A recalled batch gets no new codes.") from None
+    except catalog.ForeignGtin:
+        raise ApiError(
+            409, "foreign_gtin", "The GTIN is under another brand's company prefix."
+        ) from None
     except keystore.KeyStateError:
         raise ApiError(409, "no_active_key", "The brand has no active signing key.") from None
     return made(session, job_json(job), 202, url_for("integration.job", slug=slug, job_id=job.id))

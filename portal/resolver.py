@@ -64,7 +64,7 @@ def same_as(uri: str, answer_uncompressed: Callable[[str], Response]) -> Respons
         abort(404)
     response = answer_uncompressed(uncompressed)
     # the identifier the compressed segment stands for, without the request's own query
-    entry = linkset.header_entry(base() + compression.decompress(path), "owl:sameAs")
+    entry = linkset.same_as_entry(base() + compression.decompress(path))
     existing = response.headers.get("Link")
     response.headers["Link"] = f"{existing}, {entry}" if existing else entry
     return response
@@ -137,7 +137,9 @@ def answer(uri: str) -> Response:
     resolution = resolve(db_session(), identifier, base=base(), languages=languages, user=_viewer())
     if resolution is None:
         return _error(404, "unknown_identifier", gettext("We know no product with this GTIN."))
-    if wants_linkset:
+    if wants_linkset or (link_type is None and not resolution.links):
+        # an item with no link of its own yet: its linkset is the default link
+        # (``linkTypeDefaultCanBeLinkset``), so every request URI has one
         response = _linkset_response(resolution, languages)
     else:
         response = _redirect(resolution, link_type, languages, query)

@@ -222,11 +222,21 @@ def check_gtin_owner(session: Session, brand: Brand, gtin14: str) -> None:
     """:raises ForeignGtin: the GTIN is under no GS1 company prefix the brand holds
     (another brand's, or nobody's): a brand names products, and publishes links and
     codes, only under the prefixes GS1 licensed to it (see :func:`claim_prefix`)."""
-    holder = prefix_holder(session, gtin14)
-    if holder is not None and holder != brand.id:
-        raise ForeignGtin(f"GTIN {gtin14} is under another brand's company prefix")
+    holder = check_not_foreign(session, brand.id, gtin14)
     if holder is None:
         raise ForeignGtin(f"GTIN {gtin14} is under none of the brand's company prefixes")
+
+
+def check_not_foreign(session: Session, brand_id: int, gtin14: str) -> int | None:
+    """The brand holding the GTIN's prefix (None: nobody, as for products registered
+    before brands held prefixes, which keep working).
+
+    :raises ForeignGtin: another brand holds it, so this one may not speak for the GTIN.
+    """
+    holder = prefix_holder(session, gtin14)
+    if holder is not None and holder != brand_id:
+        raise ForeignGtin(f"GTIN {gtin14} is under another brand's company prefix")
+    return holder
 
 
 def create_product(

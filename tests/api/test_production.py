@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import PASSPHRASE, gtin_under
+from tests.conftest import PASSPHRASE, fresh_prefix, gtin_under
 from tracemark import catalog
 from tracemark.codes import issuance, keystore
 from tracemark.models import Batch, BatchStatus, IssuanceJob, JobStatus
@@ -174,3 +174,19 @@ def test_jobs_of_another_brand_are_not_found(db, client, tenant, other, conforms
     assert client.get(other.url(f"jobs/{job.id}"), headers=other.headers()).status_code == 200
     with db.sessions() as session:
         assert session.get_one(IssuanceJob, job.id).status == JobStatus.DONE
+
+
+def test_a_gtin_under_another_brands_prefix_gets_no_codes(db, client, tenant, other, conforms):
+    from tracemark.models import BrandPrefix, Product
+
+    url = tenant.url("batches/L2401A/issuance")
+    prefix = fresh_prefix()
+    with db.sessions.begin() as session:
+        session.get_one(Product, tenant.demo.product.id).gtin = gtin_under(prefix)
+        session.add(BrandPrefix(brand_id=other.demo.brand.id, prefix=prefix))
+    refused = client.post(url, headers=tenant.headers(), json={"count": 1})
+    assert refused.status_code == 409
+    assert conforms(refused, ISSUE, "post")["error"] == "foreign_gtin"
+    with db.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(IssuanceJob).where(
+            IssuanceJob.brand_id == tenant.demo.brand.id)) == 0  # fmt: skip

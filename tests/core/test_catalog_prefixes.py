@@ -74,3 +74,24 @@ def test_the_command_line_records_a_prefix(db, settings):
     assert f"holds prefix {prefix}" in result.output
     refused = runner.invoke(main, ["brand", "prefix", slug, "12"], env=env)
     assert refused.exit_code == 2 and "4 to 12 digits" in refused.output
+
+
+def test_no_codes_are_issued_for_a_gtin_under_another_brands_prefix(db):
+    from tests.conftest import PASSPHRASE
+    from tracemark.codes import issuance, keystore
+    from tracemark.models import BrandPrefix
+
+    prefix = fresh_prefix()
+    with db.sessions.begin() as session:
+        early, holder = _brand(session), _brand(session)
+        keystore.create_key(session, early, PASSPHRASE)
+        # registered before brands held prefixes, under a prefix nobody held then
+        product = Product(brand_id=early.id, gtin=gtin_under(prefix), name="older", texts={})
+        session.add(product)
+        session.flush()
+        batch = catalog.create_batch(session, product, "L1")
+        assert issuance.create_job(session, batch, 1).requested == 1  # still nobody's
+        session.add(BrandPrefix(brand_id=holder.id, prefix=prefix))  # (as held before 0022)
+        session.flush()
+        with pytest.raises(catalog.ForeignGtin):
+            issuance.create_job(session, batch, 1)

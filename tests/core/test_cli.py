@@ -178,3 +178,16 @@ def test_labels_prune_reports_what_it_deleted(run, tmp_path):
     assert run("labels-prune", "--days", "30") == "1 label files deleted (5 bytes)\n"
     assert not part.exists()
     run("labels-prune", "--days", "-1", expect=2)
+
+
+def test_no_codes_for_a_gtin_under_another_brands_prefix(run, db, demo):
+    from tracemark import catalog
+    from tracemark.models import BrandPrefix, Product
+
+    prefix = fresh_prefix()
+    with db.sessions.begin() as session:  # a GTIN registered before its prefix was claimed
+        session.get_one(Product, demo.product.id).gtin = gtin_under(prefix)
+        holder = catalog.create_brand(session, f"h-{demo.brand.slug}", "Holder")
+        session.add(BrandPrefix(brand_id=holder.id, prefix=prefix))
+    out = run("issue", demo.batch.lot, "--brand", demo.brand.slug, "--count", "1", expect=1)
+    assert "another brand's company prefix" in out

@@ -285,18 +285,25 @@ def test_the_resolvers_json_answers_are_as_documented(db, client, item):
     ]
 
 
-def test_only_the_prefix_holders_product_resolves(db, client):
+def _registered_first(session, gtin: str):
+    """A product of ``gtin`` registered before brands held prefixes, by a brand that never
+    held the GTIN's prefix."""
     from tracemark.models import Product
+
+    squatter = catalog.create_brand(session, f"s-{secrets.token_hex(4)}", "Squatter", None)
+    early = Product(brand_id=squatter.id, gtin=gtin, name="registered first", texts={})
+    session.add(early)
+    session.flush()
+    return early
+
+
+def test_only_the_prefix_holders_product_resolves(db, client):
     from tracemark.resolver.resolve import owning_product
 
     prefix = fresh_prefix()
     gtin = unique_gtin("0" + prefix)
     with db.sessions.begin() as session:
-        squatter = catalog.create_brand(session, f"s-{secrets.token_hex(4)}", "Squatter", None)
-        # registered before brands held prefixes, by a brand that never held this one
-        early = Product(brand_id=squatter.id, gtin=gtin, name="registered first", texts={})
-        session.add(early)
-        session.flush()
+        early = _registered_first(session, gtin)
         assert owning_product(session, gtin).id == early.id
         with pytest.raises(LinkError) as raised:
             add_link(session, early, LinkData("gs1:pip", "https://squatter.example", {"en": "x"}))
@@ -402,3 +409,102 @@ def test_a_signed_address_that_does_not_decompress_is_the_verdict_pages_400(clie
         assert 'data-verdict="not_genuine"' in response.get_data(as_text=True), path
     bare = client.get("/01/0/0", headers={"Accept": "application/json"})
     assert bare.status_code == 400 and bare.get_json()["error"]
+
+
+def test_the_recall_status_is_the_prefix_holders_batchs(db, client):
+    """Two brands registered one GTIN before prefixes existed: the recall status document,
+    like every other answer, speaks for the brand holding the GTIN's prefix."""
+    from tracemark.models import BatchStatus, Product
+    from tracemark.models.base import utcnow
+
+    prefix = fresh_prefix()
+    gtin = unique_gtin("0" + prefix)
+    with db.sessions.begin() as session:
+        recalled = catalog.create_batch(session, _registered_first(session, gtin), "L1")
+        recalled.status, recalled.status_since = BatchStatus.RECALLED, utcnow()
+        recalled.notice = {"en": "Squatter's recall."}
+        holder = catalog.create_brand(session, f"h-{secrets.token_hex(4)}", "Holder", None)
+        session.add(BrandPrefix(brand_id=holder.id, prefix=prefix))  # (as held before 0022)
+        own = Product(brand_id=holder.id, gtin=gtin, name="the holder's", texts={})
+        session.add(own)
+        session.flush()
+        catalog.create_batch(session, own, "L1")
+    status_link = client.get(f"/01/{gtin}/10/L1?linkType=gs1:recallStatus")
+    assert status_link.status_code == 307
+    document = client.get(status_link.headers["Location"]).get_json()
+    assert (document["status"], document["notice"]) == ("released", {})
+
+
+def test_a_regulator_finds_the_signed_provenance_statement_in_the_batchs_linkset(db, item):
+    """The statement is a link of the regulators' tier: the brand's regulators (and its
+    members) see it at the lot's level and open it; the public sees no trace of it."""
+    from flask import url_for
+
+    from tests.helpers.content import statement_settings
+    from tracemark.app import close, create_app
+    from tracemark.models import Product
+
+    app = create_app(statement_settings(db), {"TESTING": True})
+    try:
+        with db.sessions() as session:
+            product = session.query(Product).filter_by(gtin=item["gtin"]).one()
+            batch_id = session.query(Batch).filter_by(product_id=product.id, lot="L1").one().id
+        with app.test_request_context():
+            expected = "http://localhost" + url_for(
+                "admin.statement", slug=item["slug"], batch_id=batch_id
+            )
+        path = f"/01/{item['gtin']}/10/L1?linkType=linkset"
+        public = app.test_client().get(path)
+        assert expected not in public.get_data(as_text=True) + public.headers["Link"]
+        regulator = app.test_client()
+        assert login(regulator, item["people"][Role.REGULATOR]).status_code == 302
+        response = regulator.get(path)
+        context = response.get_json()["linkset"][0]
+        statements = [t for t in context[f"{GS1}traceability"] if t["href"] == expected]
+        assert statements and statements[0]["type"] == "application/json"
+        assert expected in response.headers["Link"]
+        assert response.headers["Cache-Control"] == "no-store"
+        signed = regulator.get(expected)
+        assert signed.status_code == 200 and set(signed.get_json()) == {
+            "protected",
+            "payload",
+            "signature",
+        }
+        # the GTIN's own level names no batch, so no statement there
+        top = regulator.get(f"/01/{item['gtin']}?linkType=linkset").get_data(as_text=True)
+        assert "statement.json" not in top
+    finally:
+        close(app)
+
+
+def test_links_of_a_variant_and_of_one_unit_answer_at_their_own_levels(db, client, item):
+    """Links as data at every level a GTIN has: the variant (/22/) and the unit (/21/,
+    /235/) levels answer with their own links, and the levels above do not see them."""
+    from tracemark.models import Product
+
+    with db.sessions.begin() as session:
+        product = session.query(Product).filter_by(gtin=item["gtin"]).one()
+        for qualifiers, target in (
+            ("/22/V1", "https://olivar.example/variant"),
+            ("/10/L1/21/S9", "https://olivar.example/unit-s9"),
+            ("/235/TPX-9", "https://olivar.example/tpx-9"),
+        ):
+            add_link(
+                session,
+                product,
+                LinkData("gs1:instructions", target, {"en": "Use"}, qualifiers=qualifiers),
+            )
+    gtin, asked = item["gtin"], "?linkType=gs1:instructions"
+    for path, target in (
+        (f"/01/{gtin}/22/V1", "https://olivar.example/variant"),
+        (f"/01/{gtin}/22/V1/10/L1", "https://olivar.example/variant"),  # up to the variant
+        (f"/01/{gtin}/10/L1/21/S9", "https://olivar.example/unit-s9"),
+        (f"/01/{gtin}/235/TPX-9", "https://olivar.example/tpx-9"),
+    ):
+        response = client.get(path + asked)
+        assert (response.status_code, response.headers.get("Location")) == (307, target), path
+    for path in (f"/01/{gtin}", f"/01/{gtin}/10/L1", f"/01/{gtin}/10/L1/21/S8"):
+        assert client.get(path + asked).status_code == 404, path
+    context = client.get(f"/01/{gtin}/10/L1/21/S9?linkType=linkset").get_json()["linkset"][0]
+    assert [t["href"] for t in context[f"{GS1}instructions"]] == ["https://olivar.example/unit-s9"]
+    assert f"{GS1}pip" in context and f"{GS1}recallStatus" in context  # the levels above

@@ -9,10 +9,15 @@ docs/operations.md), the JSON-LD context link (a SHOULD), and gs1:handledBy redi
 from __future__ import annotations
 
 import re
+import secrets
+from pathlib import Path
 
 import pytest
 
+from tests.conftest import fresh_prefix
 from tests.helpers.resolver import GS1, LINKSET, unique_gtin
+from tests.openapi_support import OpenApiDocument
+from tracemark import catalog
 from tracemark.resolver.compression import compress
 
 #: A media type as IANA registers them: type/subtype.
@@ -183,3 +188,58 @@ def test_every_answer_links_to_its_linkset_redirects_included(client, item):
         client.head(f"/01/{gtin}"),
     ):
         assert entry in response.headers["Link"]
+
+
+def test_there_is_a_default_link_even_for_an_item_without_links_of_its_own(db, client):
+    """ "For any request URI … there SHALL be a default link at the entry level or higher":
+    for a product its brand gave no link yet, the linkset is that default (as the
+    description file's ``linkTypeDefaultCanBeLinkset`` says), never a 404."""
+    prefix = fresh_prefix()
+    gtin = unique_gtin("0" + prefix)
+    with db.sessions.begin() as session:
+        brand = catalog.create_brand(session, f"bare-{secrets.token_hex(4)}", "Bare", None)
+        catalog.claim_prefix(session, brand, prefix)
+        catalog.create_product(session, brand, gtin, "Linkless oil")
+    document = OpenApiDocument.load(Path(__file__).resolve().parents[2] / "portal" / "openapi.yaml")
+    for path in (f"/01/{gtin}", f"/01/{gtin}/22/V1", f"/01/{gtin}/10/NOBATCH/"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert not document.errors(response, "/01/{gtin}"), path
+        (context,) = response.get_json()["linkset"]
+        assert context["anchor"] == f"http://localhost{path.rstrip('/')}"
+        assert context["itemDescription"] == "Linkless oil"
+        assert 'rel="linkset"' in response.headers["Link"]
+    assert client.head(f"/01/{gtin}").status_code == 200
+    # a link type asked for and missing is still the 404 it was
+    assert client.get(f"/01/{gtin}?linkType=gs1:pip").status_code == 404
+    assert client.get("/.well-known/gs1resolver").get_json()["linkTypeDefaultCanBeLinkset"]
+
+
+def test_every_link_of_the_link_header_is_titled_and_typed_compressed_or_not(client, item):
+    """GS1's test suite reads the ``Link`` header: each entry has a target, a ``rel`` and a
+    ``title``, and asking for each GS1 link type redirects to that entry's target."""
+    gtin = item["gtin"]
+    entry = re.compile(r'<(?P<href>[^>]+)>; rel="(?P<rel>[^"]+)"(?P<params>[^,]*)')
+    for path in (f"/01/{gtin}/10/L1", compress(f"/01/{gtin}/10/L1")):
+        response = client.get(path, headers={"Accept-Language": "fr"})
+        entries = list(entry.finditer(response.headers["Link"]))
+        assert len(entries) == response.headers["Link"].count("<"), path
+        for found in entries:
+            assert 'title="' in found["params"] or "title*=" in found["params"], found[0]
+        targets = [found["href"] for found in entries]
+        assert response.headers["Location"] in targets
+    for found in entries:
+        if found["rel"].startswith(GS1) and found["rel"] != f"{GS1}pip":
+            redirect = client.get(f"/01/{gtin}/10/L1?linkType={found['rel']}")
+            assert redirect.status_code == 307 and redirect.headers["Location"] in targets
+
+
+def test_only_gtin_key_qualifiers_are_accepted(client, item):
+    """/22/, /10/, /21/ and /235/ qualify a GTIN; /254/ (a GLN extension) qualifies a GLN
+    (414), no primary key this resolver serves, so under /01/ it is a syntax error."""
+    gtin = item["gtin"]
+    response = client.get(f"/01/{gtin}/254/X1", headers={"Accept": "application/json"})
+    assert response.status_code == 400 and response.get_json()["error"] == "unknown_qualifier"
+    described = client.get("/.well-known/gs1resolver").get_json()
+    assert described["supportedQualifiers"] == {"01": ["22", "10", "21", "235"]}
+    assert described["supportedPrimaryKeys"] == ["01"]

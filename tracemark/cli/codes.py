@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from tracemark.audit import CLI
+from tracemark.catalog import ForeignGtin
 from tracemark.cli.base import Context, find_batch, key_passphrase, main, pass_ctx
 from tracemark.codes import issuance, keystore
 from tracemark.models import IssuanceJob
@@ -37,7 +38,7 @@ def issue(ctx, lot, count, brand_slug, gtin, resume_job, workers, queue) -> None
             the_batch = find_batch(session, lot, brand_slug, gtin)
             try:
                 job = issuance.create_job(session, the_batch, count, actor=CLI)
-            except (keystore.KeyStateError, issuance.BatchRecalled) as exc:
+            except (keystore.KeyStateError, issuance.BatchRecalled, ForeignGtin) as exc:
                 raise click.ClickException(str(exc)) from exc
         job_id, total = job.id, job.requested
     if queue:

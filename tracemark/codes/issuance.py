@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from signing.codes import message_prefix, new_serial
-from tracemark import audit
+from tracemark import audit, catalog
 from tracemark.audit import SYSTEM, Actor
 from tracemark.codes.keystore import active_key, private_key_of
 from tracemark.db import bulk_insert
@@ -80,6 +80,8 @@ def create_job(
 
     :raises ValueError: ``count`` out of range; :raises keystore.KeyStateError: the brand
         has no active key; :raises BatchRecalled: the batch is recalled;
+        :raises catalog.ForeignGtin: another brand holds the GTIN's company prefix (a
+        product registered before prefixes existed, under a prefix since claimed);
         :raises DuplicateRequest: a job was created for ``request_key`` already.
     """
     if not 0 < count <= MAX_JOB_SIZE:
@@ -88,6 +90,7 @@ def create_job(
         _refuse_repeat(session, batch.brand_id, request_key)
     if batch.status == BatchStatus.RECALLED:
         raise BatchRecalled(f"batch {batch.lot!r} is recalled")
+    catalog.check_not_foreign(session, batch.brand_id, batch.product.gtin)
     key = active_key(session, batch.product.brand)
     job = IssuanceJob(
         brand_id=batch.brand_id,

@@ -18,10 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracemark.i18n import N_, translate
-from tracemark.models import Batch, BatchStatus, Document, Product, PublishState
+from tracemark.models import Audience, Batch, BatchStatus, Document, Product, PublishState
 from tracemark.models.base import as_utc
 from tracemark.resolver.identifiers import DigitalLink, qualifier_path
-from tracemark.resolver.resolve import Link
+from tracemark.resolver.resolve import Link, owning_product
 
 
 def recall_status_path(gtin: str, lot: str) -> str:
@@ -33,6 +33,13 @@ def traceability_path(slug: str, gtin: str, lot: str) -> str:
     """Where the integration API serves the batch's EPCIS document: a bearer token of the
     brand with the ``read`` scope opens it, anyone else gets the API's 401 or 403."""
     return f"/api/v1/brands/{quote(slug, safe='')}/batches/{quote(lot, safe='')}/events?gtin={gtin}"
+
+
+def statement_path(slug: str, batch_id: int) -> str:
+    """Where the admin app's regulator view signs and serves the batch's provenance
+    statement to the brand's members (regulators among them); anyone else gets a login
+    page or a 404."""
+    return f"/admin/brands/{quote(slug, safe='')}/provenance/batches/{batch_id}/statement.json"
 
 
 def document_path(document_id: int) -> str:
@@ -68,9 +75,9 @@ def batch_links(
     base: str,
     languages: Sequence[str],
 ) -> list[Link]:
-    """The batch's recall status, its EPCIS document and its published test reports, at
-    the lot's level; none when the URI names no lot or the product has no batch of that
-    lot."""
+    """The batch's recall status, its EPCIS document, its signed provenance statement
+    (for regulators, ``Audience.REGULATOR``) and its published test reports, at the lot's
+    level; none when the URI names no lot or the product has no batch of that lot."""
     lot = identifier.lot
     if lot is None:
         return []
@@ -96,6 +103,15 @@ def batch_links(
             level=level,
             builtin=True,
         ),
+        Link(
+            link_type="gs1:traceability",
+            href=base + statement_path(product.brand.slug, batch.id),
+            title=_title(languages, N_("Signed provenance statement")),
+            media_type="application/json",
+            level=level,
+            audience=Audience.REGULATOR,
+            builtin=True,
+        ),
     ]
     documents = session.scalars(
         select(Document)
@@ -118,13 +134,13 @@ def batch_links(
 
 def recall_status(session: Session, gtin: str, lot: str) -> dict[str, Any] | None:
     """The recall status document of a batch (status, since when, the brand's notice by
-    language), or None when no product of that GTIN has a batch of that lot."""
-    batch = session.scalar(
-        select(Batch)
-        .join(Product, Product.id == Batch.product_id)
-        .where(Product.gtin == gtin, Batch.lot == lot)
-        .order_by(Product.id)
-    )
+    language), or None when the GTIN's product has no batch of that lot. The product is
+    the one the resolver answers for (:func:`owning_product`), so a brand that registered
+    another's GTIN before prefixes existed cannot speak for its batches."""
+    product = owning_product(session, gtin)
+    if product is None:
+        return None
+    batch = session.scalar(select(Batch).where(Batch.product_id == product.id, Batch.lot == lot))
     if batch is None:
         return None
     since = as_utc(batch.status_since)

@@ -69,6 +69,12 @@ def linkset_entry(base: str, path: str) -> str:
     return header_entry(linkset_url(base, path), "linkset", type=LINKSET_TYPE, title="Linkset")
 
 
+def same_as_entry(uncompressed: str) -> str:
+    """The ``Link`` header entry of a compressed request naming its uncompressed URI,
+    titled like every link the resolver exposes."""
+    return header_entry(uncompressed, "owl:sameAs", title="Uncompressed GS1 Digital Link")
+
+
 def link_header(resolution: Resolution, base: str) -> str:
     """The ``Link`` header of a resolver answer: the linkset, then every link the caller
     may see (target, relation type, title, language, media type)."""

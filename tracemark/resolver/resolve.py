@@ -173,7 +173,11 @@ def resolve(
         if visible(row.audience, tier)
     ]
     links.extend(builtin.verification_link(identifier, base, languages))
-    links.extend(builtin.batch_links(session, product, identifier, base, languages))
+    links.extend(
+        link
+        for link in builtin.batch_links(session, product, identifier, base, languages)
+        if visible(link.audience, tier)
+    )
     links.sort(key=lambda link: (rank[link.level], not link.is_default))
     return Resolution(identifier, product.brand_id, _description(product, languages), links, tier)
 

@@ -213,6 +213,25 @@ def test_form_errors_are_translated(app, shop, db):
     }
 
 
+def test_a_gtin_under_another_brands_prefix_is_refused_codes(app, shop, db):
+    from tests.conftest import fresh_prefix, gtin_under
+    from tracemark.models import BrandPrefix, Product
+
+    client = signed_in(app, shop)
+    key = _KEY.search(client.get(batch_path(shop)).get_data(as_text=True)).group(1)
+    prefix = fresh_prefix()
+    with db.sessions.begin() as session:  # a GTIN registered before its prefix was claimed
+        session.get_one(Product, shop.product_id).gtin = gtin_under(prefix)
+        session.add(BrandPrefix(brand_id=shop.other.id, prefix=prefix))
+    message = "GS1 company prefix: it gets no new codes."
+    page = client.get(batch_path(shop)).get_data(as_text=True)
+    assert "data-refusal" in page and "data-issue-form" not in page
+    refused = issue(client, shop, "5", key=key)
+    assert refused.status_code == 409 and message in refused.get_data(as_text=True)
+    with db.sessions() as session:
+        assert session.query(IssuanceJob).filter_by(batch_id=shop.batch_id).count() == 0
+
+
 def test_a_recalled_batch_or_a_brand_without_key_is_refused(app, shop, db):
     client = signed_in(app, shop)
     html = client.get(batch_path(shop)).get_data(as_text=True)
