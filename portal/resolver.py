@@ -137,7 +137,7 @@ def answer(uri: str) -> Response:
     resolution = resolve(db_session(), identifier, base=base(), languages=languages, user=_viewer())
     if resolution is None:
         return _error(404, "unknown_identifier", gettext("We know no product with this GTIN."))
-    if wants_linkset or (link_type is None and not resolution.links):
+    if wants_linkset or (link_type is None and resolution.choose(None, languages) is None):
         # an item with no link of its own yet: its linkset is the default link
         # (``linkTypeDefaultCanBeLinkset``), so every request URI has one
         response = _linkset_response(resolution, languages)

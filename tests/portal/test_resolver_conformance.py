@@ -215,6 +215,25 @@ def test_there_is_a_default_link_even_for_an_item_without_links_of_its_own(db, c
     assert client.get("/.well-known/gs1resolver").get_json()["linkTypeDefaultCanBeLinkset"]
 
 
+def test_a_batch_with_only_built_in_links_answers_with_its_linkset(db, client):
+    """A batch has built-in links (its recall status, its test reports) even where its
+    brand gave it and its product no link: those are not the default a shopper lands on,
+    the linkset is; asked for by type, the recall status still answers."""
+    prefix = fresh_prefix()
+    gtin = unique_gtin("0" + prefix)
+    with db.sessions.begin() as session:
+        brand = catalog.create_brand(session, f"bare-{secrets.token_hex(4)}", "Bare", None)
+        catalog.claim_prefix(session, brand, prefix)
+        product = catalog.create_product(session, brand, gtin, "Linkless oil")
+        catalog.create_batch(session, product, "B1")
+    response, context = _linkset(client, f"/01/{gtin}/10/B1")
+    assert GS1 + "recallStatus" in context
+    assert GS1 + "defaultLink" not in context
+    assert 'rel="linkset"' in response.headers["Link"]
+    recall = client.get(f"/01/{gtin}/10/B1?linkType=gs1:recallStatus")
+    assert recall.status_code == 307
+
+
 def test_every_link_of_the_link_header_is_titled_and_typed_compressed_or_not(client, item):
     """GS1's test suite reads the ``Link`` header: each entry has a target, a ``rel`` and a
     ``title``, and asking for each GS1 link type redirects to that entry's target."""

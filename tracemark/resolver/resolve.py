@@ -63,11 +63,17 @@ class Resolution:
         The most specific level having such a link wins; within it, the first link whose
         language matches the client's earliest language, else one without a language,
         else the first. Without a link type, links flagged default come first, and with
-        none flagged the most specific level's first link is the default; the flag
-        chooses the link type, the languages then choose among its links.
+        none flagged the most specific level's first link of the brand's own is the
+        default; the flag chooses the link type, the languages then choose among its
+        links. A built-in link (recall status, test reports…) is the default only when
+        flagged (the verdict page of a signed unit): where the brand gave no link, the
+        answer is None and the linkset is the default, not a JSON document a shopper
+        would land on.
         """
         if link_type is None:
-            flagged = [link for link in self.links if link.is_default] or self.links
+            flagged = [link for link in self.links if link.is_default] or [
+                link for link in self.links if not link.builtin
+            ]
             if not flagged:
                 return None
             link_type = flagged[0].link_type
