@@ -196,9 +196,7 @@ def _from_idpat(identifier: str, scheme: str, body: str) -> Epc:
         raise MalformedEpc("an idpat URN has the scheme's fields and ends in .* (every serial)")
     named = fields[: fields.index("*")]
     digits = [f for i, f in enumerate(named) if f or i == 0]  # an empty reference: see above
-    if not all(_DIGITS.fullmatch(f) for f in digits) or any(
-        f != "*" for f in fields[len(named) :]
-    ):
+    if not all(_DIGITS.fullmatch(f) for f in digits) or any(f != "*" for f in fields[len(named) :]):
         raise MalformedEpc("an idpat URN names digits, then * in every field after")
     if named and not 6 <= len(named[0]) <= 12:
         raise MalformedEpc("a company prefix has 6 to 12 digits")

@@ -219,8 +219,10 @@ def _sensor_element(element: Any, prefixes: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     reports = []
     for child in element:
-        name = _split(child.tag)[1]
-        if name == "sensorMetadata":
+        namespace, name = _split(child.tag)
+        if namespace is not None and namespace not in NAMESPACES:  # an extension element
+            out[_key(child.tag, prefixes)] = _value(child, prefixes)
+        elif name == "sensorMetadata":
             out["sensorMetadata"] = _attributes(child, prefixes)
         elif name == "sensorReport":
             reports.append(_attributes(child, prefixes))

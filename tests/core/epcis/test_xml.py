@@ -103,8 +103,9 @@ def test_a_schema_failure_in_xml_names_the_json_path_of_the_field():
 
 def test_association_transaction_and_declared_xml_events_keep_their_values(db, demo):
     """The shapes of GS1's XML/AssociationEvent, XML/WithSensorData, XML/WithEventHashID
-    and XML/WithErrorDeclaration examples: typed sensor values, repeated
-    certificationInfo, a hash eventID, an error declaration with an extension."""
+    and XML/WithErrorDeclaration examples: typed sensor values, an extension element in
+    a sensor element, repeated certificationInfo, a hash eventID, an error declaration
+    with an extension."""
     document = document_from_xml((HERE / "association_transaction_2_0.xml").read_bytes())
     assoc, deal, declared = document["epcisBody"]["eventList"]
     alarm, texts = assoc["sensorElementList"][0]["sensorReport"]
@@ -114,6 +115,7 @@ def test_association_transaction_and_declared_xml_events_keep_their_values(db, d
         "booleanValue": True,
     }
     assert texts["hexBinaryValue"] == "f0f0" and texts["uriValue"] == "https://example.com/E1"
+    assert assoc["sensorElementList"][0]["ex:calibration"] == {"ex:lab": "Lab 4"}
     assert deal["certificationInfo"] == ["https://cert.example/1", "https://cert.example/2"]
     assert declared["errorDeclaration"]["ex:note"] == "wrong lot"
     assert declared["persistentDisposition"] == {
