@@ -6,6 +6,7 @@ import copy
 import pytest
 from sqlalchemy import select
 
+from tests.helpers.epcis import epcis_document as _doc
 from tracemark.epcis import documents as epcis
 from tracemark.epcis.schema import EPCIS_CONTEXTS
 from tracemark.models import SensorReading, TraceEvent
@@ -38,17 +39,6 @@ def _event(kind, event_id, **fields):
         "eventTimeZoneOffset": "+01:00",
     }
     return base | fields
-
-
-def _doc(events, context=EPCIS_CONTEXTS[0], **header):
-    """A document of ``events`` under ``context``, with ``header`` members added."""
-    return {
-        "@context": [context, {"example": "https://ns.example.com/epcis/"}],
-        "type": "EPCISDocument",
-        "schemaVersion": "2.0",
-        "creationDate": "2026-03-03T00:00:00Z",
-        "epcisBody": {"eventList": events},
-    } | header
 
 
 #: One event of each shape the standard's examples show.

@@ -8,7 +8,7 @@ import copy
 import pytest
 from sqlalchemy import select
 
-from tests.core.epcis.test_event_shapes import _doc
+from tests.helpers.epcis import epcis_document as _doc
 from tracemark.epcis import documents as epcis
 from tracemark.epcis.schema import EPCIS_CONTEXTS
 from tracemark.models import TraceEvent
