@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,7 +28,15 @@ from tracemark.epcis.schema import EVENT_SCHEMAS
 from tracemark.models.base import utcnow
 from tracemark.trace import capture
 from tracemark.trace import events as trace
-from tracemark.trace.event_query import DEFAULT_LIMIT, MAX_LIMIT, Cursor, EventQuery, query_events
+from tracemark.trace.event_query import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    ORDER_COLUMNS,
+    QUANTITY_OPS,
+    Cursor,
+    EventQuery,
+    query_events,
+)
 from tracemark.web import db_session, rate_limited
 
 #: SimpleEventQuery parameters of ``GET events`` → :class:`EventQuery` fields. A value
@@ -61,8 +71,21 @@ TIMES = {
     "GE_recordTime": "recorded_since",
     "LT_recordTime": "recorded_until",
 }
-#: Page size and continuation: this API's names and the EPCIS REST binding's.
-PAGING = {"limit": "limit", "perPage": "limit", "cursor": "cursor", "nextPageToken": "cursor"}
+#: ``EQ_``/``GT_``/``GE_``/``LT_``/``LE_quantity``: a quantity element's quantity.
+QUANTITIES = {f"{op}_quantity": op for op in QUANTITY_OPS}
+#: How an answer is laid out, not which events match: page size and continuation (this
+#: API's names and the EPCIS REST binding's), order, and a cap on the events answered
+#: (``eventCountLimit``: the first N, in one page). A saved query takes none of them.
+PAGING = {
+    "limit": "limit",
+    "perPage": "limit",
+    "cursor": "cursor",
+    "nextPageToken": "cursor",
+    "orderBy": "order_by",
+    "orderDirection": "order_direction",
+    "eventCountLimit": "count_limit",
+}
+ORDER_DIRECTIONS = ("ASC", "DESC")
 #: Identifier filters are EPC URNs or Digital Links: checked as capture checks them.
 IDENTIFIERS = {"read_point", "biz_location"}
 CHOICES = {
@@ -127,16 +150,37 @@ def capture_events(slug: str):
 def query(slug: str):
     """The brand's events matching EPCIS SimpleEventQuery parameters, by event time, a
     page at a time; a parameter it does not take is a ``QueryParameterException``."""
-    query, limit, after, paging = query_of(request.args)
-    return answer(query, limit, after, paging)
+    query, layout = query_of(request.args)
+    return answer(query, layout)
 
 
-def answer(query: EventQuery, limit: int, after: Cursor | None, paging: str):
+@dataclass(frozen=True)
+class Layout:
+    """How an answer is laid out (the :data:`PAGING` parameters): page size, the cursor
+    continued from and the name the client gives cursors (``cursor`` or
+    ``nextPageToken``), order, and whether the answer is one page only
+    (``eventCountLimit``)."""
+
+    limit: int = DEFAULT_LIMIT
+    after: Cursor | None = None
+    paging: str = "cursor"
+    order_by: str = "eventTime"
+    descending: bool = False
+    one_page: bool = False
+
+
+def answer(query: EventQuery, layout: Layout):
     """One page of the events matching ``query``: this API's JSON, or an EPCIS query
     document with the next page in a ``Link`` header (``Accept: application/ld+json``)."""
     epc_format, cbv_format = _formats()
     session = db_session()
-    events, following = query_events(session, token().brand, query, limit, after)
+    events, following = query_events(
+        session, token().brand, query, layout.limit, layout.after,
+        order_by=layout.order_by, descending=layout.descending,
+    )  # fmt: skip
+    if layout.one_page:
+        following = None
+    paging = layout.paging
     serialized = _spell_terms(trace.serialize(session, events, epc_format), cbv_format)
     next_cursor = following.encode() if following is not None else None
     if request.accept_mimetypes.best_match(("application/json", LD_JSON)) != LD_JSON:
@@ -153,16 +197,16 @@ def answer(query: EventQuery, limit: int, after: Cursor | None, paging: str):
     return response
 
 
-def query_of(args) -> tuple[EventQuery, int, Cursor | None, str]:
-    """The query, page size, cursor and the name the client gives cursors (``cursor`` or
-    ``nextPageToken``) from the query string.
+def query_of(args) -> tuple[EventQuery, Layout]:
+    """The query and the answer's layout from the query string.
 
     :raises ApiError: a ``QueryParameterException`` for a parameter unknown or unsupported
         (``unknown_parameter``) or a value it does not take (``bad_parameter``).
     """
     values: dict[str, Any] = {}
     matches: list[tuple[str, tuple[str, ...]]] = []
-    limit, after = DEFAULT_LIMIT, None
+    quantities: list[tuple[str, float]] = []
+    layout: dict[str, Any] = {}
     # the next page's address names the cursor as the client names its paging
     paging = "nextPageToken" if "perPage" in args or "nextPageToken" in args else "cursor"
     for name in args:
@@ -202,26 +246,59 @@ def query_of(args) -> tuple[EventQuery, int, Cursor | None, str]:
             if len(given) != 1:
                 raise query_parameter_exception(name, f"{name} is given once")
             values[TIMES[name]] = _time(name, given[0])
+        elif name in QUANTITIES:
+            if len(given) != 1:
+                raise query_parameter_exception(name, f"{name} is given once")
+            quantities.append((QUANTITIES[name], _number(name, given[0])))
         elif name in PAGING:
             if len(given) != 1:
                 raise query_parameter_exception(name, f"{name} is given once")
-            if PAGING[name] == "limit":
-                limit = _limit(name, given[0])
-            else:
-                try:
-                    after = Cursor.decode(given[0])
-                except ValueError:
-                    raise query_parameter_exception(
-                        name, f"{name} is not one this API gave"
-                    ) from None
+            _lay_out(layout, name, given[0])
         else:
             raise query_parameter_exception(
                 name,
                 f"{name} is not a query parameter this API takes; it takes "
-                + ", ".join([*FILTERS, *MATCHES, *TIMES, *PAGING]),
+                + ", ".join([*FILTERS, *MATCHES, *TIMES, *QUANTITIES, *PAGING]),
                 code="unknown_parameter",
             )
-    return EventQuery(**values, matches=tuple(matches)), limit, after, paging
+    if "count_limit" in layout:
+        if "limit" in layout:
+            raise query_parameter_exception(
+                "eventCountLimit", "eventCountLimit answers one page: it takes no page size"
+            )
+        layout["limit"], layout["one_page"] = layout.pop("count_limit"), True
+    query = EventQuery(**values, matches=tuple(matches), quantities=tuple(quantities))
+    return query, Layout(paging=paging, **layout)
+
+
+def _lay_out(layout: dict[str, Any], name: str, value: str) -> None:
+    """One :data:`PAGING` parameter into ``layout``'s :class:`Layout` fields."""
+    field = PAGING[name]
+    if field in ("limit", "count_limit"):
+        layout[field] = _limit(name, value)
+    elif field == "cursor":
+        try:
+            layout["after"] = Cursor.decode(value)
+        except ValueError:
+            raise query_parameter_exception(name, f"{name} is not one this API gave") from None
+    elif field == "order_by":
+        if value not in ORDER_COLUMNS:
+            raise query_parameter_exception(name, "orderBy is eventTime or recordTime")
+        layout["order_by"] = value
+    elif value not in ORDER_DIRECTIONS:
+        raise query_parameter_exception(name, "orderDirection is ASC or DESC")
+    else:
+        layout["descending"] = value == "DESC"
+
+
+def _number(name: str, value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise query_parameter_exception(name, f"{name} is a number") from None
+    if not math.isfinite(number):
+        raise query_parameter_exception(name, f"{name} is a number")
+    return number
 
 
 def _formats() -> tuple[str, str | None]:

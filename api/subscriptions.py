@@ -84,9 +84,9 @@ def save_query(slug: str):
     for name in params:
         if name in PAGING:
             raise query_parameter_exception(
-                name, f"{name} pages an answer: a saved query has none", code="unknown_parameter"
+                name, f"{name} lays out an answer: a saved query has none", code="unknown_parameter"
             )
-    query, _limit, _after, _paging = query_of(MultiDict(list(_pairs(params))))
+    query, _layout = query_of(MultiDict(list(_pairs(params))))
     session = db_session()
     try:
         saved = subs.save_query(
@@ -115,8 +115,8 @@ def get_query(slug: str, name: str):
 @rate_limited("api", key=budget_key)
 @requires("read")
 def query_events(slug: str, name: str):
-    """The saved query's events, as ``GET events`` answers them; only paging parameters
-    are taken (``perPage``/``limit``, ``nextPageToken``/``cursor``)."""
+    """The saved query's events, as ``GET events`` answers them; only layout parameters
+    are taken (paging, ``orderBy``, ``orderDirection``, ``eventCountLimit``)."""
     saved = _saved(name)
     for parameter in request.args:
         if parameter not in PAGING:
@@ -125,8 +125,8 @@ def query_events(slug: str, name: str):
                 f"{parameter}: a saved query's filters are its own; only paging is taken",
                 code="unknown_parameter",
             )
-    _query, limit, after, paging = query_of(request.args)
-    return answer(subs.query_from_json(saved.filters), limit, after, paging)
+    _query, layout = query_of(request.args)
+    return answer(subs.query_from_json(saved.filters), layout)
 
 
 @bp.delete("/brands/<slug>/queries/<name>")

@@ -92,6 +92,16 @@ def _ids(client, tenant, query, headers=None):
         ({"GE_recordTime": "2000-01-01T00:00:00Z", "EQ_bizStep": "shipping"}, ["urn:uuid:ship"]),
         ({"LT_recordTime": "2000-01-01T00:00:00Z"}, []),
         ({"EQ_readPoint": SGLN_URN, "EQ_bizStep": "shipping"}, []),  # all must hold
+        ({"EQ_quantity": "2"}, ["urn:uuid:ship"]),
+        ({"GE_quantity": "2", "LT_quantity": "2.5"}, ["urn:uuid:ship"]),
+        ({"GT_quantity": "2"}, []),
+        ({"orderDirection": "DESC"}, ["urn:uuid:ship", "urn:uuid:pack", "urn:uuid:make"]),
+        (
+            {"orderBy": "eventTime", "orderDirection": "ASC", "EQ_bizStep": "shipping|packing"},
+            ["urn:uuid:pack", "urn:uuid:ship"],
+        ),
+        ({"eventCountLimit": "2"}, ["urn:uuid:make", "urn:uuid:pack"]),
+        ({"eventCountLimit": "1", "orderDirection": "DESC"}, ["urn:uuid:ship"]),
     ],
 )
 def test_standard_query_parameters_find_any_spelling(client, tenant, query, expected):
@@ -103,8 +113,13 @@ def test_standard_query_parameters_find_any_spelling(client, tenant, query, expe
     ("query", "code"),
     [
         ({"EQ_foo": "x"}, "unknown_parameter"),
-        ({"orderBy": "eventTime"}, "unknown_parameter"),
-        ({"EQ_quantity": "2"}, "unknown_parameter"),
+        ({"EQ_uom": "KGM"}, "unknown_parameter"),
+        ({"orderBy": "bizStep"}, "bad_parameter"),
+        ({"orderDirection": "UP"}, "bad_parameter"),
+        ({"EQ_quantity": "two"}, "bad_parameter"),
+        ({"LT_quantity": "nan"}, "bad_parameter"),
+        ({"eventCountLimit": "0"}, "bad_parameter"),
+        ({"eventCountLimit": "2", "perPage": "1"}, "bad_parameter"),
         ({"MATCH_epc": "urn:epc:id:sgtin:0614141.812345"}, "bad_parameter"),
         ({"EQ_readPoint": "https://id.gs1.org/414/0614141123453"}, "bad_parameter"),
         ({"eventType": "NoSuchEvent"}, "bad_parameter"),
@@ -195,6 +210,33 @@ def test_per_page_and_next_page_token_page_through(client, tenant):
     following = client.get(link[1 : link.index(">")], headers=headers)
     rest = following.get_json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
     assert [e["eventID"] for e in rest] == ["urn:uuid:ship"]
+
+
+def test_newest_first_pages_keep_their_order_and_a_count_limit_has_no_next_page(
+    client, tenant, conforms
+):
+    _capture(client, tenant)
+    first = client.get(
+        tenant.url("events"),
+        headers=tenant.headers(),
+        query_string={"orderDirection": "DESC", "limit": "2"},
+    )
+    page = conforms(first, EVENTS)
+    assert [e["eventID"] for e in page["events"]] == ["urn:uuid:ship", "urn:uuid:pack"]
+    rest = client.get(
+        tenant.url("events"),
+        headers=tenant.headers(),
+        query_string={"orderDirection": "DESC", "cursor": page["next_cursor"]},
+    ).get_json()
+    assert [e["eventID"] for e in rest["events"]] == ["urn:uuid:make"]
+    capped = client.get(
+        tenant.url("events"),
+        headers=tenant.headers() | {"Accept": "application/ld+json"},
+        query_string={"eventCountLimit": "2"},
+    )
+    assert "Link" not in capped.headers
+    listed = capped.get_json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+    assert [e["eventID"] for e in listed] == ["urn:uuid:make", "urn:uuid:pack"]
 
 
 def test_epcis_xml_is_captured_through_the_api(client, tenant, conforms):

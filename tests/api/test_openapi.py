@@ -49,3 +49,13 @@ def test_every_operation_documents_the_access_errors(document):
 def test_scopes_are_the_documented_ones(document):
     documented = document.spec["components"]["schemas"]["Error"]["properties"]["scope"]["enum"]
     assert documented == list(api_tokens.SCOPES)
+
+
+def test_the_capture_operation_names_every_accepted_context(document):
+    """The accepted @context URLs are named where clients read them, as capture takes
+    them (the error of an unsupported one names the same list)."""
+    from tracemark.epcis.schema import EPCIS_CONTEXTS
+
+    capture = document.spec["paths"]["/api/v1/brands/{slug}/events"]["post"]
+    named = re.findall(r"`(https://[^`]+\.jsonld)`", capture["description"])
+    assert sorted(named) == sorted(EPCIS_CONTEXTS)

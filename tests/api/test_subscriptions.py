@@ -96,8 +96,13 @@ def test_bad_queries_and_webhooks_are_refused(client, tenant, conforms):
     unknown = client.post(url, headers=headers, json={"name": "q", "query": {"EQ_colour": "red"}})
     assert unknown.status_code == 400
     assert conforms(unknown, QUERIES, "post")["error"] == "unknown_parameter"
-    paging = client.post(url, headers=headers, json={"name": "q", "query": {"perPage": "5"}})
-    assert paging.status_code == 400
+    for layout in ({"perPage": "5"}, {"orderDirection": "DESC"}, {"eventCountLimit": "3"}):
+        paging = client.post(url, headers=headers, json={"name": "q", "query": layout})
+        assert paging.status_code == 400
+    quantities = {"name": "big", "query": {"GE_quantity": "10", "EQ_bizStep": "shipping"}}
+    assert client.post(url, headers=headers, json=quantities).status_code == 201
+    saved = client.get(tenant.url("queries/big"), headers=headers).get_json()
+    assert saved["query"] == {"GE_quantity": ["10"], "EQ_bizStep": ["shipping"]}
     bad_name = client.post(url, headers=headers, json={"name": "a b", "query": {}})
     assert bad_name.status_code == 422
     _save(client, tenant, conforms, "q")

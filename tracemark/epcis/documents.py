@@ -201,7 +201,7 @@ def _check_event(event: Any, path: str) -> None:
 
 
 def _check_context(context: Any) -> None:
-    names = [context] if isinstance(context, str) else context
+    names = [context] if isinstance(context, str) else context if isinstance(context, list) else []
     if not any(isinstance(name, str) and name in EPCIS_CONTEXTS for name in names):
         raise EpcisError(
             "unsupported_context",
@@ -221,6 +221,36 @@ _TRANSFORMATION_LISTS = (
 )
 
 
+#: The lists that name an event's objects, per type: one of them names one (EPCIS 2.0
+#: §7.4 and GS1's JSON schema; an empty list names nothing, and is left out on export).
+_OBJECTS_NAMED = {
+    "ObjectEvent": ("epcList", "quantityList"),
+    "AggregationEvent": ("childEPCs", "childQuantityList"),
+    "AssociationEvent": ("childEPCs", "childQuantityList"),
+    "TransactionEvent": ("epcList", "quantityList"),
+}
+_NO_OBJECTS = {
+    "ObjectEvent": "an ObjectEvent names its objects (epcList or quantityList),"
+    " or reports sensor data (sensorElementList) at a readPoint",
+    "AggregationEvent": "an AggregationEvent names its children (childEPCs or"
+    " childQuantityList) unless its action is DELETE",
+    "AssociationEvent": "an AssociationEvent names its children (childEPCs or"
+    " childQuantityList) unless its action is DELETE",
+    "TransactionEvent": "a TransactionEvent names its objects (epcList or quantityList)"
+    " unless its action is DELETE",
+}
+
+
+def _names_objects(event: dict[str, Any], kind: str) -> bool:
+    """Whether the event names what the standard requires it to (see _OBJECTS_NAMED)."""
+    epcs, quantities = _OBJECTS_NAMED[kind]
+    if event.get(epcs) or event.get(quantities):
+        return True
+    if kind == "ObjectEvent":
+        return bool(event.get("sensorElementList") and "readPoint" in event)
+    return event.get("action") == "DELETE"
+
+
 def _check_rules(event: dict[str, Any], path: str) -> None:
     """The standard's rules between fields of a schema-valid event (EPCIS 2.0 §7.4)."""
     kind = event["type"]
@@ -235,6 +265,15 @@ def _check_rules(event: dict[str, Any], path: str) -> None:
         raise EpcisError(
             "rule_violation", f"{path}.parentID", "an AssociationEvent names its parentID"
         )
+    if kind == "ObjectEvent" and "ilmd" in event and action != "ADD":
+        raise EpcisError(
+            "rule_violation",
+            f"{path}.ilmd",
+            f"an ObjectEvent with action {action} has no ilmd: instance/lot master data"
+            " is stated when the objects are commissioned (action ADD)",
+        )
+    if kind in _OBJECTS_NAMED and not _names_objects(event, kind):
+        raise EpcisError("rule_violation", f"{path}.{_OBJECTS_NAMED[kind][0]}", _NO_OBJECTS[kind])
     if kind == "TransformationEvent" and not any(event.get(k) for k in _TRANSFORMATION_LISTS):
         raise EpcisError(
             "rule_violation",
@@ -266,11 +305,18 @@ def _check(schema: _Schema, instance: Any, path: str) -> None:
         message = _message(error)
         if error.validator == "additionalProperties":  # name the unknown field
             known = set(error.schema.get("properties", {}))
+            extensible = bool(error.schema.get("patternProperties"))
             unknown = sorted(
-                key for key in error.instance if key not in known and not _EXTENSION.match(key)
+                key
+                for key in error.instance
+                if key not in known and not (extensible and _EXTENSION.match(key))
             )
             where += f"[{json.dumps(unknown[0])}]" if unknown else ""
-            message = "unknown field (extension fields are prefix:name)"
+            message = (
+                "unknown field (extension fields are prefix:name)"
+                if extensible
+                else "unknown field (this member takes only " + ", ".join(sorted(known)) + ")"
+            )
         elif error.validator == "required":  # point at the missing field
             missing = [key for key in error.validator_value if key not in error.instance]
             where += _member(missing[0]) if missing else ""

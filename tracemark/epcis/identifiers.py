@@ -165,7 +165,8 @@ def _from_urn(identifier: str) -> Epc:
     if len(fields) != expected:
         raise MalformedEpc(f"an {scheme.upper()} URN has {expected} fields separated by dots")
     prefix, reference = fields[0], fields[1]
-    if not (_DIGITS.fullmatch(prefix) and _DIGITS.fullmatch(reference)):
+    # a 12-digit company prefix leaves an SGLN's, PGLN's, GRAI's or GDTI's reference empty
+    if not (_DIGITS.fullmatch(prefix) and (reference == "" or _DIGITS.fullmatch(reference))):
         raise MalformedEpc("the company prefix and reference are digits")
     if len(prefix) + len(reference) != spec.digits or not 6 <= len(prefix) <= 12:
         raise MalformedEpc(
@@ -194,7 +195,8 @@ def _from_idpat(identifier: str, scheme: str, body: str) -> Epc:
     if len(fields) != (3 if spec.tail and spec.digits else 2) or fields[-1] != "*":
         raise MalformedEpc("an idpat URN has the scheme's fields and ends in .* (every serial)")
     named = fields[: fields.index("*")]
-    if not all(_DIGITS.fullmatch(f) for f in named) or any(f != "*" for f in fields[len(named) :]):
+    digits = [f for i, f in enumerate(named) if f or i == 0]  # an empty reference: see above
+    if not all(_DIGITS.fullmatch(f) for f in digits) or any(f != "*" for f in fields[len(named) :]):
         raise MalformedEpc("an idpat URN names digits, then * in every field after")
     if named and not 6 <= len(named[0]) <= 12:
         raise MalformedEpc("a company prefix has 6 to 12 digits")

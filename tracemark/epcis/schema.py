@@ -60,6 +60,7 @@ PATTERN_NAMES = {
     _TIME["pattern"]: "a date and time with its offset (2026-10-01T10:00:00.000+02:00)",
     _OFFSET["pattern"]: "a time-zone offset (±hh:mm)",
     _TERM["pattern"]: "a term without spaces",
+    "^[A-Fa-f0-9]+$": "hexadecimal digits",
 }
 _EPC_LIST = {"type": "array", "maxItems": MAX_IDS, "items": _URI}
 _QUANTITY_LIST = {
@@ -91,6 +92,13 @@ _SENSOR_REPORT = {
         "minValue": _NUMBER,
         "maxValue": _NUMBER,
         "meanValue": _NUMBER,
+        "sDev": _NUMBER,
+        "percRank": _NUMBER,
+        "percValue": _NUMBER,
+        "stringValue": {"type": "string"},
+        "booleanValue": {"type": "boolean"},
+        "hexBinaryValue": {"type": "string", "pattern": "^[A-Fa-f0-9]+$"},
+        "uriValue": _URI,
         "uom": {"type": "string", "maxLength": 8},
         "time": _TIME,
         "deviceID": _URI,
@@ -111,7 +119,15 @@ _SENSOR_ELEMENT_LIST = {
         "type": "object",
         "required": ["sensorReport"],
         "properties": {
-            "sensorMetadata": {"type": "object", "properties": {"time": _TIME, "deviceID": _URI}},
+            "sensorMetadata": {
+                "type": "object",
+                "properties": {
+                    "time": _TIME,
+                    "startTime": _TIME,
+                    "endTime": _TIME,
+                    "deviceID": _URI,
+                },
+            },
             "sensorReport": {
                 "type": "array",
                 "minItems": 1,
@@ -277,7 +293,9 @@ DOCUMENT_SCHEMA: dict[str, Any] = {
     "required": ["@context", "type", "schemaVersion", "creationDate", "epcisBody"],
     "properties": {
         # which contexts: checked in ``documents``, whose error names the accepted ones
-        "@context": {"anyOf": [{"type": "string"}, {"type": "array", "maxItems": 20}]},
+        "@context": {
+            "anyOf": [{"type": "string"}, {"type": "array", "maxItems": 20}, {"type": "object"}]
+        },
         "type": {"const": "EPCISDocument"},
         "schemaVersion": {"enum": ["2.0", "2.0.0"]},
         "creationDate": _TIME,

@@ -43,6 +43,8 @@ _SENSOR_NUMBERS = {
     "value", "minValue", "maxValue", "meanValue", "sDev", "percRank", "percValue",
 }  # fmt: skip
 _WRAPPERS = ("extension", "baseExtension")
+#: xsd:boolean's spellings (anything else reaches the schema as text, which names it).
+_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 
 
 def document_from_xml(data: bytes) -> dict[str, Any]:
@@ -179,11 +181,17 @@ def _event(element: Any, kind: str, prefixes: dict[str, str]) -> dict[str, Any]:
                 for key in ("set", "unset")
                 if any(_split(i.tag)[1] == key for i in child)
             }
-        elif name == "certificationInfo":
-            event[name] = _text(child)
+        elif name == "certificationInfo":  # repeatable: one URI, or a list of them
+            given = event.get(name)
+            value = _text(child)
+            event[name] = value if given is None else [*_as_list(given), value]
         else:
             event[name] = _text(child)
     return event
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 def _quantity(element: Any) -> dict[str, Any]:
@@ -198,7 +206,12 @@ def _attributes(element: Any, prefixes: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in element.attrib.items():
         key = _key(name, prefixes)
-        out[key] = _number(value) if key in _SENSOR_NUMBERS else value
+        if key in _SENSOR_NUMBERS:
+            out[key] = _number(value)
+        elif key == "booleanValue" and value in _BOOLEANS:
+            out[key] = _BOOLEANS[value]
+        else:
+            out[key] = value
     return out
 
 
@@ -206,8 +219,10 @@ def _sensor_element(element: Any, prefixes: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     reports = []
     for child in element:
-        name = _split(child.tag)[1]
-        if name == "sensorMetadata":
+        namespace, name = _split(child.tag)
+        if namespace is not None and namespace not in NAMESPACES:  # an extension element
+            out[_key(child.tag, prefixes)] = _value(child, prefixes)
+        elif name == "sensorMetadata":
             out["sensorMetadata"] = _attributes(child, prefixes)
         elif name == "sensorReport":
             reports.append(_attributes(child, prefixes))

@@ -25,6 +25,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     cast,
+    delete,
     func,
     or_,
     select,
@@ -39,14 +40,15 @@ from tracemark.models import (
     InspectionFirst,
     MaterialLot,
     ObjectPlace,
+    RollupWatermark,
     SensorExcursion,
     SensorReading,
     TraceEvent,
     TraceEventObject,
 )
-from tracemark.models.base import as_utc
+from tracemark.models.base import as_utc, utcnow
 from tracemark.reporting import quality
-from tracemark.reporting.watermark import Rollup, RollupRun, RunOptions
+from tracemark.reporting.watermark import Rollup, RollupRun, RunOptions, lock_watermark
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -69,7 +71,7 @@ GONE_STEPS = (
     "disposing",
 )
 
-__all__ = ["GONE_STEPS", "NAME", "TRANSIT_STEPS", "roll_up"]
+__all__ = ["GONE_STEPS", "NAME", "TRANSIT_STEPS", "retract", "roll_up"]
 
 
 def roll_up(sessions: sessionmaker[Session], **options: Unpack[RunOptions]) -> RollupRun:
@@ -101,6 +103,19 @@ class _Subject:
 
 def _inspections(session: Session, low: int, high: int) -> None:
     """First inspections and defect counts of the inspection events ``low < id <= high``."""
+    firsts, defects = _counted(session, TraceEvent.id > low, TraceEvent.id <= high)
+    _save_firsts(session, list(firsts.values()))
+    _add_defects(session, defects)
+
+
+_FirstKey = tuple[int, str, int]
+
+
+def _counted(
+    session: Session, *where: Any, declared: bool = False
+) -> tuple[dict[_FirstKey, dict[str, Any]], dict[tuple, int]]:
+    """The first inspection of each subject among the inspection events ``where``
+    selects (not declared in error, unless ``declared``), and their defects per day."""
     event = TraceEvent
     # the text test only narrows the rows read; quality.is_inspection decides
     rows = session.execute(
@@ -108,23 +123,22 @@ def _inspections(session: Session, low: int, high: int) -> None:
             event.id, event.brand_id, event.batch_id, event.event_time, event.biz_step,
             event.disposition, event.data,
         ).where(
-            event.id > low,
-            event.id <= high,
-            event.error_declared_at.is_(None),
+            *where,
+            true() if declared else event.error_declared_at.is_(None),
             or_(event.biz_step == "inspecting", cast(event.data, Text).like('%"tm:qc"%')),
         )
     ).all()  # fmt: skip
     found = [row for row in rows if quality.is_inspection(row.biz_step, row.data)]
+    firsts: dict[_FirstKey, dict[str, Any]] = {}
+    defects: dict[tuple, int] = defaultdict(int)
     if not found:
-        return
+        return firsts, defects
     subjects = _subjects(session, [row.id for row in found])
     batch_ids = {s.batch_id for ss in subjects.values() for s in ss if s.batch_id}
     batch_ids |= {row.batch_id for row in found if row.batch_id}
     batches = _batches(session, batch_ids)
     lot_ids = {s.lot_id for ss in subjects.values() for s in ss if s.lot_id}
     suppliers = _suppliers(session, lot_ids)
-    firsts: dict[tuple[int, str, int], dict[str, Any]] = {}
-    defects: dict[tuple, int] = defaultdict(int)
     for row in found:
         outcome = quality.inspection_outcome(row.data, row.disposition)
         when = as_utc(row.event_time)
@@ -153,48 +167,108 @@ def _inspections(session: Session, low: int, high: int) -> None:
                 firsts[key] = candidate
         for defect in outcome.defects:
             defects[(row.brand_id, when.date(), product_id, line, defect)] += 1
+    return firsts, defects
+
+
+def _save_firsts(session: Session, firsts: list[dict[str, Any]]) -> None:
+    """Upsert first inspections: a held one is replaced only by an earlier one."""
+    if not firsts:
+        return
     insert_ = insert_for(session)
-    if firsts:
-        table = InspectionFirst.__table__
-        statement = insert_(table)
-        excluded = statement.excluded
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["brand_id", "kind", "subject_id"],
-                set_={
-                    name: excluded[name]
-                    for name in (
-                        "event_id",
-                        "first_at",
-                        "passed",
-                        "product_id",
-                        "line",
-                        "supplier_id",
-                    )
-                },
-                where=or_(
-                    excluded.first_at < table.c.first_at,
-                    and_(
-                        excluded.first_at == table.c.first_at,
-                        excluded.event_id < table.c.event_id,
-                    ),
+    table = InspectionFirst.__table__
+    statement = insert_(table)
+    excluded = statement.excluded
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["brand_id", "kind", "subject_id"],
+            set_={
+                name: excluded[name]
+                for name in (
+                    "event_id",
+                    "first_at",
+                    "passed",
+                    "product_id",
+                    "line",
+                    "supplier_id",
+                )
+            },
+            where=or_(
+                excluded.first_at < table.c.first_at,
+                and_(
+                    excluded.first_at == table.c.first_at,
+                    excluded.event_id < table.c.event_id,
                 ),
             ),
-            list(firsts.values()),
-        )
-    if defects:
-        table = DefectDay.__table__
-        statement = insert_(table)
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["brand_id", "day", "product_id", "line", "defect"],
-                set_={"failures": table.c.failures + statement.excluded.failures},
-            ),
-            [
-                {"brand_id": b, "day": d, "product_id": p, "line": li, "defect": x, "failures": n}
-                for (b, d, p, li, x), n in defects.items()
-            ],
-        )
+        ),
+        firsts,
+    )
+
+
+def _add_defects(session: Session, defects: dict[tuple, int], sign: int = 1) -> None:
+    """Add (``sign`` -1: take away) failures to the days' defect counts."""
+    if not defects:
+        return
+    insert_ = insert_for(session)
+    table = DefectDay.__table__
+    statement = insert_(table)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["brand_id", "day", "product_id", "line", "defect"],
+            set_={"failures": table.c.failures + statement.excluded.failures},
+        ),
+        [
+            {
+                "brand_id": b,
+                "day": d,
+                "product_id": p,
+                "line": li,
+                "defect": x,
+                "failures": sign * n,
+            }
+            for (b, d, p, li, x), n in defects.items()
+        ],
+    )
+
+
+def retract(session: Session, event_ids: list[int]) -> None:
+    """Take events just declared in error out of the quality board rows already rolled
+    up from them (those after the watermark are left out when they are read): their
+    defects are subtracted, and a first inspection that was theirs goes to the subject's
+    first inspection among the counted events left, if it has one. The watermark row is
+    locked, so a concurrent roll-up neither counts them nor races this."""
+    if session.scalar(select(RollupWatermark.name).where(RollupWatermark.name == NAME)) is None:
+        return  # nothing rolled up yet
+    watermark = lock_watermark(session, utcnow(), NAME).last_event_id
+    counted = [event_id for event_id in event_ids if event_id <= watermark]
+    if not counted:
+        return
+    firsts, defects = _counted(session, TraceEvent.id.in_(counted), declared=True)
+    _add_defects(session, defects, -1)
+    held = InspectionFirst
+    theirs = set()
+    for brand_id, kind, subject_id in firsts:
+        gone = session.execute(
+            delete(held).where(
+                held.brand_id == brand_id, held.kind == kind, held.subject_id == subject_id,
+                held.event_id.in_(counted),
+            )
+        )  # fmt: skip
+        if gone.rowcount:
+            theirs.add((brand_id, kind, subject_id))
+    if not theirs:
+        return
+    obj = TraceEventObject
+    ids = {kind: [s for _b, k, s in theirs if k == kind] for kind in ("unit", "batch", "lot")}
+    about = select(obj.event_id).where(
+        or_(obj.unit_id.in_(ids["unit"]), obj.batch_id.in_(ids["batch"]),
+            obj.lot_id.in_(ids["lot"]))
+    )  # fmt: skip
+    others = select(TraceEvent.id).where(
+        or_(TraceEvent.id.in_(about), TraceEvent.batch_id.in_(ids["batch"])),
+        TraceEvent.id <= watermark,
+    )
+    refirsts, _defects = _counted(session, TraceEvent.id.in_(others))
+    _save_firsts(session, [row for key, row in refirsts.items() if key in theirs])
 
 
 def _subjects(session: Session, event_ids: list[int]) -> dict[int, list[_Subject]]:

@@ -49,6 +49,7 @@ from tracemark.models import (
 )
 from tracemark.models.base import utcnow
 from tracemark.quality import rule_actions, rules
+from tracemark.reporting import board_rollup
 from tracemark.trace import subscriptions
 from tracemark.trace.events import sites_by_location
 
@@ -205,8 +206,9 @@ def _sort(
 def _declare(session: Session, declarations: list[tuple[_Held, EventRecord]]) -> None:
     """Mark held events as declared in error: they stay queryable with their
     declaration, and their genealogy edges, sensor readings and the supply-chain board's
-    excursions from them go. (Board rows already rolled up from the event's inspection
-    or its objects' places are not recomputed; events after it replace them.)"""
+    excursions from them go, and so do the quality board's first inspections and defects
+    rolled up from them (:func:`board_rollup.retract`). (Object places already rolled up
+    from it are not recomputed; events after it replace them.)"""
     for found, record in declarations:
         session.execute(
             update(TraceEvent)
@@ -220,6 +222,7 @@ def _declare(session: Session, declarations: list[tuple[_Held, EventRecord]]) ->
         session.execute(delete(GenealogyEdge).where(GenealogyEdge.event_id.in_(chunk)))
         session.execute(delete(SensorReading).where(SensorReading.event_id.in_(chunk)))
         session.execute(delete(SensorExcursion).where(SensorExcursion.event_id.in_(chunk)))
+    board_rollup.retract(session, ids)
 
 
 def _store(session: Session, brand: Brand, records: list[EventRecord]) -> CaptureResult:

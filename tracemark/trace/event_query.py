@@ -47,7 +47,7 @@ class EventQuery:
     ``EQ_bizLocation``, any spelling of the GLN), eventID (``EQ_eventID``), identifiers by
     role (``matches``: a key of :data:`MATCH_ROLES` → identifiers in any spelling; a
     pattern such as ``urn:epc:idpat:sgtin:…*`` matches every serial or lot of its GTIN),
-    and event and record time ranges (``GE_`` inclusive, ``LT_`` exclusive)."""
+    event and record time ranges (``GE_`` inclusive, ``LT_`` exclusive) and quantities."""
 
     event_type: tuple[str, ...] = ()
     action: tuple[str, ...] = ()
@@ -61,6 +61,9 @@ class EventQuery:
     until: dt.datetime | None = None
     recorded_since: dt.datetime | None = None
     recorded_until: dt.datetime | None = None
+    #: ``EQ_``/``GT_``/``GE_``/``LT_``/``LE_quantity``: ``(op, value)`` pairs, each held by
+    #: one of the event's quantity elements (any list), all together.
+    quantities: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("event_type", "action", "biz_step", "disposition", "read_point",
@@ -70,8 +73,17 @@ class EventQuery:
                 object.__setattr__(self, name, (value,))
 
 
+#: Comparison operators of the quantity filters.
+QUANTITY_OPS = ("EQ", "GT", "GE", "LT", "LE")
+#: ``orderBy`` values → the column a page is ordered by.
+ORDER_COLUMNS = {"eventTime": TraceEvent.event_time, "recordTime": TraceEvent.recorded_at}
+
+
 @dataclass(frozen=True)
 class Cursor:
+    """The last event of a page: its time in the page's order (event or record time)
+    and its id."""
+
     event_time: dt.datetime
     id: int
 
@@ -126,30 +138,35 @@ def query_events(
     query: EventQuery,
     limit: int = DEFAULT_LIMIT,
     after: Cursor | None = None,
+    *,
+    order_by: str = "eventTime",
+    descending: bool = False,
 ) -> tuple[list[TraceEvent], Cursor | None]:
-    """One page of the brand's events matching ``query``, by event time, and the cursor
-    of the next page (None when this is the last).
+    """One page of the brand's events matching ``query``, by event time (or record
+    time, ``order_by`` a key of :data:`ORDER_COLUMNS`), oldest first unless
+    ``descending``, and the cursor of the next page (None when this is the last).
 
     :raises ValueError: ``limit`` outside 1 to :data:`MAX_LIMIT`.
     """
     if not 0 < limit <= MAX_LIMIT:
         raise ValueError(f"limit is 1 to {MAX_LIMIT}")
+    column = ORDER_COLUMNS[order_by]
     statement = matching(brand, query)
     if after is not None:
         at = after.event_time.astimezone(dt.UTC)
-        statement = statement.where(
-            or_(
-                TraceEvent.event_time > at,
-                and_(TraceEvent.event_time == at, TraceEvent.id > after.id),
-            )
-        )
-    statement = statement.order_by(TraceEvent.event_time, TraceEvent.id).limit(limit + 1)
+        beyond = (column < at, TraceEvent.id < after.id) if descending else (
+            column > at, TraceEvent.id > after.id
+        )  # fmt: skip
+        statement = statement.where(or_(beyond[0], and_(column == at, beyond[1])))
+    keys = (column.desc(), TraceEvent.id.desc()) if descending else (column, TraceEvent.id)
+    statement = statement.order_by(*keys).limit(limit + 1)
     events = list(session.scalars(statement))
     if len(events) <= limit:
         return events, None
     events = events[:limit]
     last = events[-1]
-    return events, Cursor(as_utc(last.event_time), last.id)
+    when = last.event_time if order_by == "eventTime" else last.recorded_at
+    return events, Cursor(as_utc(when), last.id)
 
 
 def matching(brand: Brand, query: EventQuery) -> Select[tuple[TraceEvent]]:
@@ -178,4 +195,13 @@ def matching(brand: Brand, query: EventQuery) -> Select[tuple[TraceEvent]]:
         if bound is not None:
             at = bound.astimezone(dt.UTC)
             statement = statement.where(column >= at if op == "ge" else column < at)
+    for op, value in query.quantities:
+        quantity = TraceEventObject.quantity
+        held = {"EQ": quantity == value, "GT": quantity > value, "GE": quantity >= value,
+                "LT": quantity < value, "LE": quantity <= value}[op]  # fmt: skip
+        statement = statement.where(
+            TraceEvent.id.in_(
+                select(TraceEventObject.event_id).where(TraceEventObject.brand_id == brand.id, held)
+            )
+        )
     return statement

@@ -71,6 +71,8 @@ def query_to_json(query: EventQuery) -> dict[str, Any]:
             out[name] = list(getattr(query, name))
     if query.matches:
         out["matches"] = [[role, list(values)] for role, values in query.matches]
+    if query.quantities:
+        out["quantities"] = [[op, value] for op, value in query.quantities]
     for name in ("since", "until", "recorded_since", "recorded_until"):
         value = getattr(query, name)
         if value is not None:
@@ -83,6 +85,8 @@ def query_from_json(data: dict[str, Any]) -> EventQuery:
     for name, value in data.items():
         if name == "matches":
             values[name] = tuple((role, tuple(items)) for role, items in value)
+        elif name == "quantities":
+            values[name] = tuple((op, float(number)) for op, number in value)
         elif name in ("since", "until", "recorded_since", "recorded_until"):
             values[name] = dt.datetime.fromisoformat(value)
         else:

@@ -124,3 +124,40 @@ def test_a_declared_sensor_alarm_leaves_the_supply_chain_board(db, demo):
     assert excursions() == []
     board_rollup.roll_up(db.sessions, settle=dt.timedelta(0))
     assert excursions() == []
+
+
+def test_a_declared_inspection_leaves_the_quality_board_and_the_next_one_is_first(db, demo):
+    from tracemark.models import DefectDay, InspectionFirst
+
+    chain = build_chain(db.sessions, demo)
+    qc = next(e for e in chain_events(chain) if e["eventID"] == "urn:uuid:qc-a")
+    again = copy.deepcopy(qc) | {
+        "eventID": "urn:uuid:qc-a-again",
+        "eventTime": "2026-10-02T11:00:00+02:00",
+        "disposition": "conformant",
+        "tm:qc": [{"test": "peroxide", "result": "pass", "value": 12, "uom": "meq/kg"}],
+    }
+    with db.sessions.begin() as session:
+        capture.capture_event(session, session.merge(demo.brand), again)
+    board_rollup.roll_up(db.sessions, settle=dt.timedelta(0))
+
+    def board():
+        with db.sessions() as session:
+            firsts = session.execute(
+                select(TraceEvent.event_id, InspectionFirst.passed)
+                .join(TraceEvent, TraceEvent.id == InspectionFirst.event_id)
+                .where(InspectionFirst.brand_id == chain.brand_id)
+            ).all()
+            failures = session.scalars(
+                select(DefectDay.failures).where(DefectDay.brand_id == chain.brand_id)
+            ).all()
+        return sorted(firsts), sum(failures)
+
+    assert board() == ([("urn:uuid:qc-a", False)], 1)
+    with db.sessions.begin() as session:
+        declared = qc | {"errorDeclaration": {"declarationTime": "2026-10-03T00:00:00Z"}}
+        result = capture.capture_event(session, session.merge(demo.brand), declared)
+        assert result.declared == ["urn:uuid:qc-a"]
+    assert board() == ([("urn:uuid:qc-a-again", True)], 0)
+    board_rollup.roll_up(db.sessions, settle=dt.timedelta(0))  # nothing counted twice
+    assert board() == ([("urn:uuid:qc-a-again", True)], 0)

@@ -6,6 +6,7 @@ import copy
 import pytest
 from sqlalchemy import select
 
+from tests.helpers.epcis import epcis_document as _doc
 from tracemark.epcis import documents as epcis
 from tracemark.epcis.schema import EPCIS_CONTEXTS
 from tracemark.models import SensorReading, TraceEvent
@@ -38,16 +39,6 @@ def _event(kind, event_id, **fields):
         "eventTimeZoneOffset": "+01:00",
     }
     return base | fields
-
-
-def _doc(events, context=EPCIS_CONTEXTS[0]):
-    return {
-        "@context": [context, {"example": "https://ns.example.com/epcis/"}],
-        "type": "EPCISDocument",
-        "schemaVersion": "2.0",
-        "creationDate": "2026-03-03T00:00:00Z",
-        "epcisBody": {"eventList": events},
-    }
 
 
 #: One event of each shape the standard's examples show.
@@ -273,6 +264,62 @@ def _without(name, *keys, **changes):
             "rule_violation",
             "eventID",
             "eventID of the event it declares",
+        ),
+        (
+            _without("object with quantities and ILMD", action="OBSERVE"),
+            "rule_violation",
+            "ilmd",
+            "action OBSERVE has no ilmd",
+        ),
+        (
+            _without("object with an EPC list", epcList=[]),
+            "rule_violation",
+            "epcList",
+            "an ObjectEvent names its objects",
+        ),
+        (
+            _without("object with sensor data and a read point, no objects", "readPoint"),
+            "rule_violation",
+            "epcList",
+            "sensor data (sensorElementList) at a readPoint",
+        ),
+        (
+            _without("aggregation ADD", "childEPCs"),
+            "rule_violation",
+            "childEPCs",
+            "names its children (childEPCs or childQuantityList) unless its action is DELETE",
+        ),
+        (
+            _without("association ADD", "childEPCs", "childQuantityList"),
+            "rule_violation",
+            "childEPCs",
+            "names its children",
+        ),
+        (
+            _without("transaction ADD", "epcList"),
+            "rule_violation",
+            "epcList",
+            "a TransactionEvent names its objects (epcList or quantityList) unless",
+        ),
+        (
+            _without(
+                "transaction ADD",
+                sourceList=[{"type": "location", "source": SGLN, "example:note": "dock 4"}],
+            ),
+            "schema_violation",
+            'sourceList[0]["example:note"]',
+            "this member takes only source, type",
+        ),
+        (
+            _without(
+                "object with sensor data and a read point, no objects",
+                sensorElementList=[
+                    {"sensorReport": [{"type": "Temperature", "hexBinaryValue": "0xZZ"}]}
+                ],
+            ),
+            "schema_violation",
+            "sensorElementList[0].sensorReport[0].hexBinaryValue",
+            "hexadecimal digits",
         ),
     ],
 )

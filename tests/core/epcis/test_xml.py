@@ -99,3 +99,38 @@ def test_a_schema_failure_in_xml_names_the_json_path_of_the_field():
     with pytest.raises(EpcisError) as refused:
         epcis.validate_document(document_from_xml(data))
     assert refused.value.path == "$.epcisBody.eventList[1].action"
+
+
+def test_association_transaction_and_declared_xml_events_keep_their_values(db, demo):
+    """The shapes of GS1's XML/AssociationEvent, XML/WithSensorData, XML/WithEventHashID
+    and XML/WithErrorDeclaration examples: typed sensor values, an extension element in
+    a sensor element, repeated certificationInfo, a hash eventID, an error declaration
+    with an extension."""
+    document = document_from_xml((HERE / "association_transaction_2_0.xml").read_bytes())
+    assoc, deal, declared = document["epcisBody"]["eventList"]
+    alarm, texts = assoc["sensorElementList"][0]["sensorReport"]
+    assert alarm == {
+        "type": "AbsoluteHumidity",
+        "exception": "ALARM_CONDITION",
+        "booleanValue": True,
+    }
+    assert texts["hexBinaryValue"] == "f0f0" and texts["uriValue"] == "https://example.com/E1"
+    assert assoc["sensorElementList"][0]["ex:calibration"] == {"ex:lab": "Lab 4"}
+    assert deal["certificationInfo"] == ["https://cert.example/1", "https://cert.example/2"]
+    assert declared["errorDeclaration"]["ex:note"] == "wrong lot"
+    assert declared["persistentDisposition"] == {
+        "set": ["completeness_verified"],
+        "unset": ["completeness_inferred"],
+    }
+    with db.sessions.begin() as session:
+        result = capture.capture_document(session, demo.brand, document)
+        assert result.captured == [assoc["eventID"], "urn:uuid:x-tx-1", "urn:uuid:x-declared"]
+        stored = session.scalars(
+            select(TraceEvent)
+            .where(TraceEvent.brand_id == demo.brand.id)
+            .order_by(TraceEvent.event_time)
+        ).all()
+        back = trace.serialize(session, stored, "Never_Translates")
+    assert back[0]["sensorElementList"] == assoc["sensorElementList"]
+    assert back[1]["certificationInfo"] == deal["certificationInfo"]
+    assert back[2]["errorDeclaration"] == declared["errorDeclaration"]

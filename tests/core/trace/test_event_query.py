@@ -100,19 +100,24 @@ def test_pages_follow_one_another_without_gaps_or_repeats(db, demo, chain):
     assert seen == ALL and pages == 3
 
 
-def test_an_event_captured_later_with_a_later_time_is_on_a_later_page(db, demo, chain):
+def _receive(db, demo, event_id: str, when: str) -> None:
+    """Capture, on its own, a receiving of a pallet at ``when``."""
     from tests.core.trace.trace_chain import document, event
     from tracemark.trace import capture
 
+    with db.sessions.begin() as session:
+        received = event(
+            "ObjectEvent", event_id, when, action="OBSERVE",
+            bizStep="receiving", epcList=["urn:epc:id:sscc:0614141.1234567890"],
+        )  # fmt: skip
+        capture.capture_document(session, session.merge(demo.brand), document([received]))
+
+
+def test_an_event_captured_later_with_a_later_time_is_on_a_later_page(db, demo, chain):
     with db.sessions() as session:
         brand = session.merge(demo.brand)
         first, after = query_events(session, brand, EventQuery(), limit=6)
-    with db.sessions.begin() as session:
-        late = event(
-            "ObjectEvent", "urn:uuid:late", "2026-10-05T09:00:00+02:00", action="OBSERVE",
-            bizStep="receiving", epcList=["urn:epc:id:sscc:0614141.1234567890"],
-        )  # fmt: skip
-        capture.capture_document(session, session.merge(demo.brand), document([late]))
+    _receive(db, demo, "urn:uuid:late", "2026-10-05T09:00:00+02:00")
     with db.sessions() as session:
         rest, end = query_events(session, session.merge(demo.brand), EventQuery(), after=after)
     assert [e.event_id for e in first + rest] == [*ALL, "urn:uuid:late"] and end is None
@@ -153,3 +158,47 @@ def test_a_cursor_survives_its_round_trip():
 def test_what_this_module_did_not_make_is_not_a_cursor(value):
     with pytest.raises(ValueError, match="not a cursor"):
         Cursor.decode(value)
+
+
+@pytest.mark.parametrize(
+    ("quantities", "expected"),
+    [
+        ((("EQ", 3.0),), ["urn:uuid:t2", "urn:uuid:ship-b"]),
+        ((("GT", 500.0),), ["urn:uuid:recv-oil"]),
+        ((("GE", 500.0),), ["urn:uuid:recv-oil", "urn:uuid:t1"]),
+        ((("LT", 4.0),), ["urn:uuid:t2", "urn:uuid:ship-b"]),
+        ((("LE", 4.0),), ["urn:uuid:t1", "urn:uuid:t2", "urn:uuid:ship-b"]),
+        ((("GE", 300.0), ("LE", 500.0)), ["urn:uuid:t1", "urn:uuid:t2"]),
+        ((("EQ", 7.0),), []),
+    ],
+)
+def test_quantity_filters_hold_on_a_quantity_element(db, demo, chain, quantities, expected):
+    assert _ids(db, demo, EventQuery(quantities=quantities)) == expected
+
+
+def test_pages_newest_first_follow_one_another(db, demo, chain):
+    seen, after = [], None
+    with db.sessions() as session:
+        brand = session.merge(demo.brand)
+        while True:
+            events, after = query_events(
+                session, brand, EventQuery(), limit=3, after=after, descending=True
+            )
+            seen += [event.event_id for event in events]
+            if after is None:
+                break
+            after = Cursor.decode(after.encode())
+    assert seen == ALL[::-1]
+
+
+def test_by_record_time_a_late_capture_of_an_early_event_comes_last(db, demo, chain):
+    _receive(db, demo, "urn:uuid:early", "2026-08-01T09:00:00+02:00")
+    assert _ids(db, demo, EventQuery())[0] == "urn:uuid:early"
+    assert _ids(db, demo, EventQuery(), order_by="recordTime")[-1] == "urn:uuid:early"
+    newest = _ids(db, demo, EventQuery(), order_by="recordTime", descending=True)
+    assert newest[0] == "urn:uuid:early"
+    with db.sessions() as session:  # pages by record time
+        brand = session.merge(demo.brand)
+        first, after = query_events(session, brand, EventQuery(), limit=7, order_by="recordTime")
+        rest, end = query_events(session, brand, EventQuery(), after=after, order_by="recordTime")
+    assert [e.event_id for e in first + rest][-1] == "urn:uuid:early" and end is None

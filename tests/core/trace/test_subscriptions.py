@@ -238,3 +238,16 @@ def test_a_large_capture_is_reported_in_several_messages(db, demo, monkeypatch):
     ]
     assert sizes == [2, 2, 1]
     assert len({m.dedupe_key for m in messages}) == 3
+
+
+def test_a_saved_querys_filters_read_back_as_they_were_saved():
+    import datetime as dt
+
+    query = EventQuery(
+        event_type=("ObjectEvent",),
+        biz_step=("shipping",),
+        matches=(("any", ("urn:epc:id:sscc:0614141.1234567890",)),),
+        since=dt.datetime(2026, 10, 1, tzinfo=dt.UTC),
+        quantities=(("GE", 10.0), ("LT", 12.5)),
+    )
+    assert subs.query_from_json(json.loads(json.dumps(subs.query_to_json(query)))) == query
