@@ -311,6 +311,7 @@ def test_the_backward_trace_of_a_unit_shows_its_whole_history(app, shop):
     assert 'data-test="peroxide">peroxide: nicht bestanden' in page  # the result in words
     assert 'data-excursion="gs1:Temperature"' in page and "31,5" in page  # German decimals
     assert page.count("<tr data-edge>") == 2
+    assert "<td>500 l</td>" in page and "LTR" not in page  # Babel's unit, not UN/CEFACT's code
     # links both ways: to the lots, the batch page, the forward trace
     assert shop.url(f"/lots/{shop.chain.oil_lot}") in page
     assert shop.url(f"/batches/{shop.chain.batch_a}") in page
