@@ -22,7 +22,7 @@ from admin.access import Member, found_or_404
 from admin.checkpoint_forms import DISPOSITION_NAMES
 from admin.supply import tracer
 from admin.views import bp
-from tracemark import catalog
+from tracemark import catalog, i18n
 from tracemark.epcis import identifiers as epc
 from tracemark.models import BatchStatus, Role
 from tracemark.quality import checkpoints
@@ -49,6 +49,10 @@ def disposition_name(disposition: str | None) -> str:
 
 def number(value) -> str:
     return format_decimal(value)
+
+
+def quantity(value, uom: str | None) -> str:
+    return i18n.quantity_text(value, uom, str(get_locale()))
 
 
 def when(iso: str) -> dt.datetime:
@@ -125,6 +129,7 @@ def _trace_page(page: str, member: Member, **values) -> str:
         batch_status=forms.STATUS_NAMES,
         lot_status=trace_forms.LOT_STATUS_NAMES,
         number=number,
+        quantity=quantity,
         when=when,
         **values,
     )

@@ -13,7 +13,9 @@ import functools
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
+from babel.units import format_unit
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -103,3 +105,23 @@ def translate(locale: str | None, message: str, **params: object) -> str:
     chosen = normalize(locale) or DEFAULT
     text = _catalog(chosen if chosen in LOCALES else DEFAULT).gettext(message)
     return text % params if params else text
+
+
+#: UN/CEFACT units of measure (as EPCIS quantities name them) → CLDR units, so a quantity
+#: reads "12.500 kg" or "500 l" in the reader's language. Counts (``EA``, ``H87``) have no
+#: unit word; other codes are shown as written after the number.
+CLDR_UNITS = {
+    "KGM": "mass-kilogram", "GRM": "mass-gram", "TNE": "mass-tonne", "LBR": "mass-pound",
+    "LTR": "volume-liter", "MLT": "volume-milliliter", "MTQ": "volume-cubic-meter",
+    "MTR": "length-meter", "CMT": "length-centimeter", "MMT": "length-millimeter",
+}  # fmt: skip
+COUNTS = frozenset({"EA", "H87", "C62"})
+
+
+def quantity_text(value: float, uom: str | None, locale: str) -> str:
+    """``value`` in ``uom`` as the reader writes it: Babel's number and unit symbol for
+    the units it knows, the bare number for counts, else the number and the code."""
+    if uom in CLDR_UNITS:
+        return format_unit(value, CLDR_UNITS[uom], length="short", locale=locale)
+    number = format_decimal(value, locale=locale)
+    return number if not uom or uom in COUNTS else f"{number} {uom}"

@@ -34,3 +34,21 @@ def test_the_choice_and_the_cookie_come_before_the_header():
         assert select_locale() == "ja"
     with app.test_request_context("/?lang=ar", headers=headers):
         assert select_locale() == "ar"
+
+
+@pytest.mark.parametrize(
+    ("value", "uom", "locale", "expected"),
+    [
+        (12500.0, "KGM", "de", "12.500 kg"),
+        (12500.0, "KGM", "en", "12,500 kg"),
+        (500, "LTR", "de", "500 l"),
+        (0.75, "LTR", "fr", "0,75\u202fl"),  # French: a narrow no-break space
+        (4, "EA", "en", "4"),  # a count has no unit word
+        (1500.5, "XYZ", "de", "1.500,5 XYZ"),  # an unknown code is shown as written
+        (3, None, "en", "3"),
+    ],
+)
+def test_a_quantity_reads_in_the_readers_numbers_and_units(value, uom, locale, expected):
+    from tracemark.i18n import quantity_text
+
+    assert quantity_text(value, uom, locale) == expected

@@ -86,3 +86,16 @@ def test_key_set_is_published_as_jwks(client, demo):
     assert kids[demo.kid]["crv"] == "Ed25519"
     assert kids[demo.kid]["tm_status"] == "active"
     assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_a_revoked_key_is_told_in_a_shoppers_words(client, db, demo, issued):
+    """No talk of signing keys: the brand withdrew the code, and whom to ask."""
+    with db.sessions.begin() as session:
+        keystore.revoke_key(session, keystore.get_key(session, demo.kid), "leaked")
+    html = client.get(_path(issued[3])).get_data(as_text=True)
+    main = re.search(r"<main.*?</main>", html, re.S).group(0)
+    text = re.sub(r"<[^>]+>", " ", main)
+    assert "the brand has withdrawn this code" in text and "please contact" in text
+    assert not re.search(r"\b(key|signing|signature|revoked)\b", text, re.I), text
+    german = client.get(_path(issued[3]), headers={"Accept-Language": "de"})
+    assert "Die Marke hat diesen Code zurückgezogen" in german.get_data(as_text=True)

@@ -429,6 +429,7 @@ def test_a_status_change_drops_the_notices_written_for_the_old_status(app, shop,
     page = f"{base(shop)}/batches/{shop.batch_id}"
     form = admin.get(page).get_data(as_text=True)
     assert "data-notice-warning" in form and form.count('<details class="admin-notice"') == 8
+    assert not re.search(r'<details class="admin-notice"[^>]*\bopen\b', form)  # collapsed
     old = {f"status-notice_{locale}": text for locale, text in held.items()}
     # every notice left as it was: refused, the form says why
     same = admin.post(

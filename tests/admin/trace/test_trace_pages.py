@@ -151,6 +151,23 @@ def test_lot_field_errors_are_in_the_pages_language(app, shop, db):
     assert errors_of(answer)["gtin"] and errors_of(answer)["gtin"] != english
 
 
+def test_the_lot_form_says_what_it_needs_of_gtin_and_class_identifier(app, shop, db):
+    """Neither field is called optional: one of the two is needed, and the form says so."""
+    client = signed_in(app, shop)
+    form = client.get(shop.url("/lots")).get_data(as_text=True)
+    for name in ("gtin", "epc_class"):
+        label = re.search(rf'<label for="{name}">(.*?)</label>', form).group(1)
+        assert "optional" not in label.lower(), label
+    assert "(or the class identifier below)" in form
+    supplier_id = _supplier_id(db, shop, "Olivar Coop")
+    data = {"material": "Salt", "supplier": supplier_id, "lot_number": "S-9"}
+    neither = post(client, shop.url("/lots"), data)
+    assert neither.status_code == 200 and "class identifier" in errors_of(neither)["gtin"]
+    class_only = post(client, shop.url("/lots"), {**data, "epc_class": "urn:x:salt"})
+    assert class_only.status_code == 302
+    assert _count(db, MaterialLot, brand_id=shop.brand_id, lot_number="S-9") == 1
+
+
 def test_a_supplier_of_another_brand_cannot_receive_a_lot(app, shop, db):
     with db.sessions() as session:
         foreign = session.scalar(
@@ -294,10 +311,29 @@ def test_the_backward_trace_of_a_unit_shows_its_whole_history(app, shop):
     assert 'data-test="peroxide">peroxide: nicht bestanden' in page  # the result in words
     assert 'data-excursion="gs1:Temperature"' in page and "31,5" in page  # German decimals
     assert page.count("<tr data-edge>") == 2
+    assert "<td>500 l</td>" in page and "LTR" not in page  # Babel's unit, not UN/CEFACT's code
     # links both ways: to the lots, the batch page, the forward trace
     assert shop.url(f"/lots/{shop.chain.oil_lot}") in page
     assert shop.url(f"/batches/{shop.chain.batch_a}") in page
     assert shop.url(f"/trace/batches/{shop.chain.batch_a}/forward") in page
+
+
+def test_a_qc_test_named_after_a_checkpoint_field_shows_its_label_in_the_trace(app, shop, db):
+    from tracemark.quality import checkpoints
+
+    with db.sessions.begin() as session:
+        brand = session.get_one(Batch, shop.chain.batch_a).product.brand
+        checkpoints.create_template(
+            session, brand, "oil-lab", {"en": "Oil lab"}, biz_step="inspecting",
+            subject="batch",
+            fields=[{"name": "peroxide", "type": "passfail", "required": True,
+                     "label": {"en": "Peroxide value", "de": "Peroxidzahl"}}],
+        )  # fmt: skip
+    unit = shop.chain.units_a[0]
+    page = signed_in(app, shop, "regulator", language="de").get(shop.url(f"/trace/units/{unit}"))
+    html = page.get_data(as_text=True)
+    assert 'data-test="peroxide">Peroxidzahl: nicht bestanden' in html
+    assert "peroxide:" not in html
 
 
 def test_the_batch_page_links_to_its_traces(app, shop):
