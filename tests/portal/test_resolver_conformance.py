@@ -193,32 +193,9 @@ def test_every_answer_links_to_its_linkset_redirects_included(client, item):
 def test_there_is_a_default_link_even_for_an_item_without_links_of_its_own(db, client):
     """ "For any request URI … there SHALL be a default link at the entry level or higher":
     for a product its brand gave no link yet, the linkset is that default (as the
-    description file's ``linkTypeDefaultCanBeLinkset`` says), never a 404."""
-    prefix = fresh_prefix()
-    gtin = unique_gtin("0" + prefix)
-    with db.sessions.begin() as session:
-        brand = catalog.create_brand(session, f"bare-{secrets.token_hex(4)}", "Bare", None)
-        catalog.claim_prefix(session, brand, prefix)
-        catalog.create_product(session, brand, gtin, "Linkless oil")
-    document = OpenApiDocument.load(Path(__file__).resolve().parents[2] / "portal" / "openapi.yaml")
-    for path in (f"/01/{gtin}", f"/01/{gtin}/22/V1", f"/01/{gtin}/10/NOBATCH/"):
-        response = client.get(path)
-        assert response.status_code == 200, path
-        assert not document.errors(response, "/01/{gtin}"), path
-        (context,) = response.get_json()["linkset"]
-        assert context["anchor"] == f"http://localhost{path.rstrip('/')}"
-        assert context["itemDescription"] == "Linkless oil"
-        assert 'rel="linkset"' in response.headers["Link"]
-    assert client.head(f"/01/{gtin}").status_code == 200
-    # a link type asked for and missing is still the 404 it was
-    assert client.get(f"/01/{gtin}?linkType=gs1:pip").status_code == 404
-    assert client.get("/.well-known/gs1resolver").get_json()["linkTypeDefaultCanBeLinkset"]
-
-
-def test_a_batch_with_only_built_in_links_answers_with_its_linkset(db, client):
-    """A batch has built-in links (its recall status, its test reports) even where its
-    brand gave it and its product no link: those are not the default a shopper lands on,
-    the linkset is; asked for by type, the recall status still answers."""
+    description file's ``linkTypeDefaultCanBeLinkset`` says), never a 404. So it is for
+    a batch of it: its built-in links (recall status, test reports) are not the default
+    a shopper lands on, though asked for by type they answer."""
     prefix = fresh_prefix()
     gtin = unique_gtin("0" + prefix)
     with db.sessions.begin() as session:
@@ -226,12 +203,27 @@ def test_a_batch_with_only_built_in_links_answers_with_its_linkset(db, client):
         catalog.claim_prefix(session, brand, prefix)
         product = catalog.create_product(session, brand, gtin, "Linkless oil")
         catalog.create_batch(session, product, "B1")
-    response, context = _linkset(client, f"/01/{gtin}/10/B1")
-    assert GS1 + "recallStatus" in context
-    assert GS1 + "defaultLink" not in context
-    assert 'rel="linkset"' in response.headers["Link"]
-    recall = client.get(f"/01/{gtin}/10/B1?linkType=gs1:recallStatus")
-    assert recall.status_code == 307
+    document = OpenApiDocument.load(Path(__file__).resolve().parents[2] / "portal" / "openapi.yaml")
+    for path in (
+        f"/01/{gtin}",
+        f"/01/{gtin}/22/V1",
+        f"/01/{gtin}/10/NOBATCH/",
+        f"/01/{gtin}/10/B1",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert not document.errors(response, "/01/{gtin}"), path
+        (context,) = response.get_json()["linkset"]
+        assert context["anchor"] == f"http://localhost{path.rstrip('/')}"
+        assert context["itemDescription"] == "Linkless oil"
+        assert 'rel="linkset"' in response.headers["Link"]
+        assert GS1 + "defaultLink" not in context
+    assert GS1 + "recallStatus" in context  # the batch's, last of the paths
+    assert client.get(f"/01/{gtin}/10/B1?linkType=gs1:recallStatus").status_code == 307
+    assert client.head(f"/01/{gtin}").status_code == 200
+    # a link type asked for and missing is still the 404 it was
+    assert client.get(f"/01/{gtin}?linkType=gs1:pip").status_code == 404
+    assert client.get("/.well-known/gs1resolver").get_json()["linkTypeDefaultCanBeLinkset"]
 
 
 def test_every_link_of_the_link_header_is_titled_and_typed_compressed_or_not(client, item):
