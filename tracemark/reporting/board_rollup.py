@@ -83,7 +83,7 @@ def roll_up(sessions: sessionmaker[Session], **options: Unpack[RunOptions]) -> R
 def _apply_batch(session: Session, low: int, high: int) -> None:
     """Update the board tables from the events ``low < id <= high``."""
     _inspections(session, low, high)
-    _places(session, low, high)
+    _places(session, TraceEvent.id > low, TraceEvent.id <= high)
     session.execute(_excursions_statement(dialect_name(session)), {"low": low, "high": high})
 
 
@@ -231,9 +231,10 @@ def _add_defects(session: Session, defects: dict[tuple, int], sign: int = 1) -> 
 
 
 def retract(session: Session, event_ids: list[int]) -> None:
-    """Take events just declared in error out of the quality board rows already rolled
-    up from them (those after the watermark are left out when they are read): their
-    defects are subtracted, and a first inspection that was theirs goes to the subject's
+    """Take events just declared in error out of the board rows already rolled up from
+    them (those after the watermark are left out when they are read): the objects they
+    placed are placed again from their other events, their defects are subtracted, and
+    a first inspection that was theirs goes to the subject's
     first inspection among the counted events left, if it has one. The watermark row is
     locked, so a concurrent roll-up neither counts them nor races this."""
     if session.scalar(select(RollupWatermark.name).where(RollupWatermark.name == NAME)) is None:
@@ -242,6 +243,7 @@ def retract(session: Session, event_ids: list[int]) -> None:
     counted = [event_id for event_id in event_ids if event_id <= watermark]
     if not counted:
         return
+    _replace_places(session, counted, watermark)
     firsts, defects = _counted(session, TraceEvent.id.in_(counted), declared=True)
     _add_defects(session, defects, -1)
     held = InspectionFirst
@@ -269,6 +271,26 @@ def retract(session: Session, event_ids: list[int]) -> None:
     )
     refirsts, _defects = _counted(session, TraceEvent.id.in_(others))
     _save_firsts(session, [row for key, row in refirsts.items() if key in theirs])
+
+
+def _replace_places(session: Session, declared: list[int], watermark: int) -> None:
+    """Objects whose stored place came from an event now declared in error (their own
+    event, or their container's they followed) go back to where their counted events up
+    to the watermark leave them, or off the board where none places them."""
+    place = ObjectPlace
+    by_brand: dict[int, set[str]] = defaultdict(set)
+    for chunk in chunked(declared):
+        for brand_id, epc in session.execute(
+            select(place.brand_id, place.epc).where(place.event_id.in_(chunk))
+        ):
+            by_brand[brand_id].add(epc)
+    obj = TraceEventObject
+    for brand_id, epcs in by_brand.items():
+        for chunk in chunked(sorted(epcs)):
+            session.execute(delete(place).where(place.brand_id == brand_id, place.epc.in_(chunk)))
+            _places(
+                session, TraceEvent.id <= watermark, obj.brand_id == brand_id, obj.epc.in_(chunk)
+            )
 
 
 def _subjects(session: Session, event_ids: list[int]) -> dict[int, list[_Subject]]:
@@ -333,8 +355,8 @@ def _state(role: str, event_type: str, action: str | None, biz_step: str) -> str
     return "transit" if biz_step in TRANSIT_STEPS else "site"
 
 
-def _places(session: Session, low: int, high: int) -> None:
-    """Move every object the events ``low < id <= high`` name to where its latest event
+def _places(session: Session, *where: Any) -> None:
+    """Move every object the events ``where`` selects name to where its latest event
     (by event time) leaves it. An event that names no place and neither ships nor
     consumes the object (an inspection, say) does not move it. An object stays
     ``since`` the first of its events in a row at the same place; an event older than
@@ -351,7 +373,7 @@ def _places(session: Session, low: int, high: int) -> None:
             func.coalesce(event.biz_location, event.read_point, ""), event.parent_id,
         )
         .join(event, event.id == obj.event_id)
-        .where(event.id > low, event.id <= high, event.error_declared_at.is_(None))
+        .where(*where, event.error_declared_at.is_(None))
     ).all()  # fmt: skip
     moves: dict[tuple[int, str], list[_Move]] = defaultdict(list)
     for (

@@ -207,8 +207,8 @@ def _declare(session: Session, declarations: list[tuple[_Held, EventRecord]]) ->
     """Mark held events as declared in error: they stay queryable with their
     declaration, and their genealogy edges, sensor readings and the supply-chain board's
     excursions from them go, and so do the quality board's first inspections and defects
-    rolled up from them (:func:`board_rollup.retract`). (Object places already rolled up
-    from it are not recomputed; events after it replace them.)"""
+    rolled up from them, and the objects it placed go back to where their other events
+    leave them (:func:`board_rollup.retract`)."""
     for found, record in declarations:
         session.execute(
             update(TraceEvent)

@@ -126,6 +126,36 @@ def test_a_declared_sensor_alarm_leaves_the_supply_chain_board(db, demo):
     assert excursions() == []
 
 
+def test_a_declared_shipment_takes_back_the_places_it_gave(db, demo):
+    """The case of lot L2401A was in transit after its shipping event; declared in
+    error, that event placed nothing: the case leaves the board (no other event places
+    it), lot L2402B's shipment stays, and a later roll-up counts nothing back."""
+    from tracemark.models import ObjectPlace
+
+    chain = build_chain(db.sessions, demo)
+    board_rollup.roll_up(db.sessions, settle=dt.timedelta(0))
+
+    def in_transit():
+        with db.sessions() as session:
+            return set(
+                session.scalars(
+                    select(ObjectPlace.epc).where(
+                        ObjectPlace.brand_id == chain.brand_id, ObjectPlace.state == "transit"
+                    )
+                )
+            )
+
+    lot_b = {epc for epc in in_transit() if "L2402B" in epc}
+    assert len(lot_b) == 1 and len(in_transit()) == 2  # the case and lot L2402B
+    shipped = next(e for e in chain_events(chain) if e["eventID"] == "urn:uuid:ship-case")
+    with db.sessions.begin() as session:
+        declared = shipped | {"errorDeclaration": {"declarationTime": "2026-10-05T00:00:00Z"}}
+        capture.capture_event(session, session.merge(demo.brand), declared)
+    assert in_transit() == lot_b
+    board_rollup.roll_up(db.sessions, settle=dt.timedelta(0))
+    assert in_transit() == lot_b
+
+
 def test_a_declared_inspection_leaves_the_quality_board_and_the_next_one_is_first(db, demo):
     from tracemark.models import DefectDay, InspectionFirst
 
