@@ -276,17 +276,30 @@ def retract(session: Session, event_ids: list[int]) -> None:
 def _replace_places(session: Session, declared: list[int], watermark: int) -> None:
     """Objects whose stored place came from an event now declared in error (their own
     event, or their container's they followed) go back to where their counted events up
-    to the watermark leave them, or off the board where none places them."""
-    place = ObjectPlace
-    by_brand: dict[int, set[str]] = defaultdict(set)
-    for chunk in chunked(declared):
-        for brand_id, epc in session.execute(
-            select(place.brand_id, place.epc).where(place.event_id.in_(chunk))
-        ):
-            by_brand[brand_id].add(epc)
+    to the watermark leave them, or off the board where none places them.
+
+    Found through the objects the events name and, :data:`MAX_NESTING` deep, what was
+    packed in those: both are index lookups, where the event id of the stored places has
+    no index (no other reader asks for it)."""
     obj = TraceEventObject
-    for brand_id, epcs in by_brand.items():
-        for chunk in chunked(sorted(epcs)):
+    named: set[tuple[int, str]] = set()
+    for chunk in chunked(declared):
+        named.update(session.execute(select(obj.brand_id, obj.epc).where(obj.event_id.in_(chunk))))
+    reached = _held_places(session, list(named))
+    outer = list(reached)
+    for _ in range(MAX_NESTING):
+        packed = _held_places(session, outer, by_container=True)
+        packed = {key: row for key, row in packed.items() if key not in reached}
+        if not packed:
+            break
+        reached.update(packed)
+        outer = list(packed)
+    gone = set(declared)
+    stale = {key for key, row in reached.items() if row["event_id"] in gone}
+    place = ObjectPlace
+    for brand_id in {brand for brand, _epc in stale}:
+        epcs = sorted(epc for brand, epc in stale if brand == brand_id)
+        for chunk in chunked(epcs):
             session.execute(delete(place).where(place.brand_id == brand_id, place.epc.in_(chunk)))
             _places(
                 session, TraceEvent.id <= watermark, obj.brand_id == brand_id, obj.epc.in_(chunk)
