@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import operator
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select
@@ -74,7 +75,9 @@ class EventQuery:
 
 
 #: Comparison operators of the quantity filters.
-QUANTITY_OPS = ("EQ", "GT", "GE", "LT", "LE")
+_COMPARE = {"EQ": operator.eq, "GT": operator.gt, "GE": operator.ge, "LT": operator.lt,
+            "LE": operator.le}  # fmt: skip
+QUANTITY_OPS = tuple(_COMPARE)
 #: ``orderBy`` values → the column a page is ordered by.
 ORDER_COLUMNS = {"eventTime": TraceEvent.event_time, "recordTime": TraceEvent.recorded_at}
 
@@ -165,8 +168,7 @@ def query_events(
         return events, None
     events = events[:limit]
     last = events[-1]
-    when = last.event_time if order_by == "eventTime" else last.recorded_at
-    return events, Cursor(as_utc(when), last.id)
+    return events, Cursor(as_utc(getattr(last, column.key)), last.id)
 
 
 def matching(brand: Brand, query: EventQuery) -> Select[tuple[TraceEvent]]:
@@ -196,9 +198,7 @@ def matching(brand: Brand, query: EventQuery) -> Select[tuple[TraceEvent]]:
             at = bound.astimezone(dt.UTC)
             statement = statement.where(column >= at if op == "ge" else column < at)
     for op, value in query.quantities:
-        quantity = TraceEventObject.quantity
-        held = {"EQ": quantity == value, "GT": quantity > value, "GE": quantity >= value,
-                "LT": quantity < value, "LE": quantity <= value}[op]  # fmt: skip
+        held = _COMPARE[op](TraceEventObject.quantity, value)
         statement = statement.where(
             TraceEvent.id.in_(
                 select(TraceEventObject.event_id).where(TraceEventObject.brand_id == brand.id, held)
