@@ -6,9 +6,9 @@ import secrets
 
 import pytest
 
-from tests.conftest import PASSPHRASE, fresh_prefix
+from tests.conftest import PASSPHRASE
 from tests.helpers.admin import PASSWORD
-from tests.helpers.resolver import unique_gtin
+from tests.helpers.resolver import product_of_new_brand
 from tracemark import catalog
 from tracemark.accounts import tokens as api_tokens
 from tracemark.accounts import users as accounts
@@ -22,12 +22,9 @@ from tracemark.resolver.links import LinkData, add_link
 def item(db):
     """A product of its own GTIN with links at the GTIN and lot levels, one signed unit,
     and a regulator and a staff member of its brand."""
-    prefix = fresh_prefix()
-    gtin = unique_gtin("0" + prefix)
     with db.sessions.begin() as session:
-        brand = catalog.create_brand(session, f"r-{secrets.token_hex(4)}", "Olivar", None)
-        catalog.claim_prefix(session, brand, prefix)
-        product = catalog.create_product(session, brand, gtin, "Olive oil 1 l")
+        product = product_of_new_brand(session, "Olivar", "Olive oil 1 l")
+        brand, gtin = product.brand, product.gtin
         product.texts = {"fr": {"name": "Huile d'olive 1 l"}}
         batch = catalog.create_batch(session, product, "L1")
         keystore.create_key(session, brand, PASSPHRASE)

@@ -9,13 +9,11 @@ docs/operations.md), the JSON-LD context link (a SHOULD), and gs1:handledBy redi
 from __future__ import annotations
 
 import re
-import secrets
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import fresh_prefix
-from tests.helpers.resolver import GS1, LINKSET, unique_gtin
+from tests.helpers.resolver import GS1, LINKSET, product_of_new_brand, unique_gtin
 from tests.openapi_support import OpenApiDocument
 from tracemark import catalog
 from tracemark.resolver.compression import compress
@@ -196,13 +194,10 @@ def test_there_is_a_default_link_even_for_an_item_without_links_of_its_own(db, c
     description file's ``linkTypeDefaultCanBeLinkset`` says), never a 404. So it is for
     a batch of it: its built-in links (recall status, test reports) are not the default
     a shopper lands on, though asked for by type they answer."""
-    prefix = fresh_prefix()
-    gtin = unique_gtin("0" + prefix)
     with db.sessions.begin() as session:
-        brand = catalog.create_brand(session, f"bare-{secrets.token_hex(4)}", "Bare", None)
-        catalog.claim_prefix(session, brand, prefix)
-        product = catalog.create_product(session, brand, gtin, "Linkless oil")
+        product = product_of_new_brand(session, "Bare", "Linkless oil")
         catalog.create_batch(session, product, "B1")
+        gtin = product.gtin
     document = OpenApiDocument.load(Path(__file__).resolve().parents[2] / "portal" / "openapi.yaml")
     for path in (
         f"/01/{gtin}",

@@ -9,11 +9,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import fresh_prefix
 from tests.helpers.admin import PASSWORD
 from tests.helpers.browser import ARTIFACTS, watched_page
-from tests.helpers.resolver import unique_gtin
-from tracemark import catalog
+from tests.helpers.resolver import product_of_new_brand
 from tracemark.accounts import users as accounts
 from tracemark.models import Role
 
@@ -23,12 +21,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db", ["sqlite"], ind
 @pytest.fixture
 def owner(db):
     """A brand holding a company prefix, a product under it, and the brand's owner."""
-    prefix = fresh_prefix()
     email = f"owner-{secrets.token_hex(4)}@example.com"
     with db.sessions.begin() as session:
-        brand = catalog.create_brand(session, f"links-{secrets.token_hex(4)}", "Link Oil Co.")
-        catalog.claim_prefix(session, brand, prefix)
-        product = catalog.create_product(session, brand, unique_gtin("0" + prefix), "Oil")
+        product = product_of_new_brand(session, "Link Oil Co.", "Oil")
+        brand = product.brand
         user = accounts.create_user(session, email, PASSWORD, "Link owner")
         accounts.grant(session, user, brand, Role.OWNER)
         return brand.slug, product.id, product.gtin, email
