@@ -11,6 +11,9 @@ adds candidate rules on top, so each candidate is measured on the same scans in 
   N places in the window (one cookie-less browser adds at most N places);
 * ``flood N``: a place from which N or more devices new in the window scanned the unit
   stops counting (withdrawn, also retroactively);
+* ``adopt before`` / ``adopt all``: an implicit claim, once per unit: when a device with
+  its cookie comes back on a later day, the places counted before its first scan (or all
+  counted until then) stop counting, as the first claim with the PIN does;
 * ``places=N`` / ``countries=N``: a brand's thresholds.
 
 ``--spaced`` replaces the attacker's burst of 60 requests with one request per /16 two
@@ -49,6 +52,8 @@ CANDIDATES: list[tuple[str, dict]] = [
     ("burst 24h x1", {"burst": (24, 1)}),
     ("daycap 2 + places=7", {"daycap": 2, "places": 7}),
     ("burst 1h x1 + places=7", {"burst": (1, 1), "places": 7}),
+    ("adopt before", {"adopt": "before"}),
+    ("adopt all", {"adopt": "all"}),
     ("agent 1", {"agentcap": 1}),
     ("agent 2", {"agentcap": 2}),
     ("agent 3", {"agentcap": 3}),
@@ -73,7 +78,7 @@ class Replay:
     def new_unit(self) -> dict:
         return {"day": set(), "window": set(), "state": None, "owners": set(),
                 "claimed": False, "count": 0, "counted": [], "agents": {},
-                "origins": {}, "places": set()}  # fmt: skip
+                "origins": {}, "places": set(), "first": {}, "adopted": False}  # fmt: skip
 
     def scan(self, unit: dict, scan: cs.Scan) -> tuple[bool, int]:
         rule = self.rule
@@ -97,7 +102,16 @@ class Replay:
             following = state[0] == window - 1
             state[:] = [window, state[2], 0, state[4], 0] if following else [window, 0, 0, 0, 0]
         owner = device_id in unit["owners"]
+        if is_scan and rule.get("adopt") and known and not unit["adopted"]:
+            first = unit["first"].get(device_id)
+            if first is not None and first.date() < day:  # back on a later day: adopted
+                unit["adopted"] = True
+                before = first if rule["adopt"] == "before" else scan.when
+                for i, start in enumerate((state[0], state[0] + 1)):
+                    state[1 + i] -= sum(1 for t, w in unit["counted"] if w == start and t <= before)
+                unit["counted"] = [(t, w) for t, w in unit["counted"] if t > before]
         if is_scan:
+            unit["first"].setdefault(device_id, scan.when)
             unit["count"] += 1
             for i, start in enumerate((window, window + 1)):
                 keys = [("origin", device_id), ("place", block), ("country", country)]
@@ -178,7 +192,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--spaced", action="store_true", help="attacker: one request per /16")
     parser.add_argument("--hidden", action="store_true", help="copies hidden by a flood")
+    parser.add_argument(
+        "--agent-skew", type=float, default=0.0, help="Zipf exponent of the agents' shares"
+    )
     args = parser.parse_args()
+    cs.skew_agents(args.agent_skew)
     if args.spaced:
         cs.attack = spaced_attack
     rng = random.Random(args.seed)
@@ -198,7 +216,7 @@ def main() -> None:
             extra = cs.attack(world, rng, blocks, start)
             after = cs.Scan(start + dt.timedelta(days=2), world.ip(rng.choice(world.cities)[1][0]),
                             cs.new_device(rng), None)  # fmt: skip
-            attacked.append(sorted(scans + extra + [after]))
+            attacked.append((sorted([*scans, after]), sorted([*scans, *extra, after])))
         attacks[k] = attacked
     print(f"clone_rules: seed {args.seed}, {args.units:,} genuine units, {args.clones} clones, "
           f"{args.attacked} attacked{' (spaced attacker)' if args.spaced else ''}")  # fmt: skip
@@ -206,7 +224,6 @@ def main() -> None:
           f"{'rescans by 8th':>14}  flipped by 1/2/4 /16s")  # fmt: skip
     for name, rule in CANDIDATES:
         replay = Replay(world, rule)
-        cs._reset(genuine, clones, rescanned, attacks)
         flags = [(story, cs.run(replay, scans)[0]) for scans, story in genuine]
         travel = [f for story, f in flags if story == "travel"]
         share = sum(f for _s, f in flags) / len(flags)
@@ -217,10 +234,7 @@ def main() -> None:
             by8.append(
                 sum(1 for f, n, _a in results if f and (args.hidden or n <= 8)) / len(results)
             )
-        flipped = []
-        for units in attacks.values():
-            results = [cs.run(replay, scans) for scans in units]
-            flipped.append(sum(1 for f, _n, a in results if f or a))
+        flipped = [cs.flips(replay, units)[0] for units in attacks.values()]
         print(f"  {name:<24} {share:>7.2%} {sum(travel):>3}/{len(travel):<3}  {by8[0]:>13.1%}  "
               f"{by8[1]:>14.1%}  {'/'.join(map(str, flipped))}")  # fmt: skip
 
