@@ -207,17 +207,9 @@ def main() -> None:
     if args.hidden:
         clones = [hidden(world, rng, scans) for scans in clones]
         rescanned = [hidden(world, rng, scans) for scans in rescanned]
-    attacks = {}
-    for k in (1, 2, 4):  # the same draws as clone_sim
-        attacked = []
-        for scans, _story in genuine[: args.attacked]:
-            blocks = [rng.choice(world.carriers[c][0]) for c in rng.sample(cs.COUNTRIES, k)]
-            start = scans[-1].when - dt.timedelta(days=1) if scans else cs.T0
-            extra = cs.attack(world, rng, blocks, start)
-            after = cs.Scan(start + dt.timedelta(days=2), world.ip(rng.choice(world.cities)[1][0]),
-                            cs.new_device(rng), None)  # fmt: skip
-            attacked.append((sorted([*scans, after]), sorted([*scans, *extra, after])))
-        attacks[k] = attacked
+    attacks = {  # the same draws as clone_sim
+        k: cs.attacked_units(world, rng, genuine[: args.attacked], k) for k in (1, 2, 4)
+    }
     print(f"clone_rules: seed {args.seed}, {args.units:,} genuine units, {args.clones} clones, "
           f"{args.attacked} attacked{' (spaced attacker)' if args.spaced else ''}")  # fmt: skip
     print(f"  {'rule':<24} {'FP all':>7} {'abroad':>7}  {'clones by 8th':>13}  "

@@ -366,6 +366,21 @@ def run(rules, scans: list[Scan]) -> tuple[bool, int | None, bool]:
     return flagged, first_flag, attacked
 
 
+def attacked_units(world: World, rng: random.Random, genuine: list, k: int) -> list:
+    """Each genuine unit's scans (with its story) without and with an attacker inside k
+    /16s (one per country, on a mobile carrier's network), who starts a day before the
+    unit's last scan; both end with a newcomer's scan two days after the attack began."""
+    units = []
+    for scans, _story in genuine:
+        blocks = [rng.choice(world.carriers[c][0]) for c in rng.sample(COUNTRIES, k)]
+        start = scans[-1].when - dt.timedelta(days=1) if scans else T0
+        extra = attack(world, rng, blocks, start)
+        after = Scan(start + dt.timedelta(days=2), world.ip(rng.choice(world.cities)[1][0]),
+                     new_device(rng), None)  # fmt: skip
+        units.append((sorted([*scans, after]), sorted([*scans, *extra, after])))
+    return units
+
+
 def flips(rules, units: list[tuple[list[Scan], list[Scan]]]) -> tuple[int, int]:
     """Of attacked units (their scans without and with the attack): how many the attack
     turned into a copy, and how many were flagged without it (not the attacker's doing)."""
@@ -409,18 +424,7 @@ def main() -> None:
     genuine = [genuine_life(world, rng) for _ in range(args.units)]
     clones = [clone_campaign(world, rng, rescans=False) for _ in range(args.clones)]
     clones_rescanned = [clone_campaign(world, rng, rescans=True) for _ in range(args.clones)]
-    attacks = {}
-    for k in (1, 2, 4):
-        attacked = []
-        for scans, _story in genuine[: args.attacked]:
-            country = rng.sample(COUNTRIES, k)
-            blocks = [rng.choice(world.carriers[c][0]) for c in country]  # k /16s
-            start = scans[-1].when - dt.timedelta(days=1) if scans else T0
-            extra = attack(world, rng, blocks, start)
-            after = Scan(start + dt.timedelta(days=2), world.ip(rng.choice(world.cities)[1][0]),
-                         new_device(rng), None)  # fmt: skip
-            attacked.append((sorted([*scans, after]), sorted([*scans, *extra, after])))
-        attacks[k] = attacked
+    attacks = {k: attacked_units(world, rng, genuine[: args.attacked], k) for k in (1, 2, 4)}
 
     print(
         f"clone_sim: seed {args.seed}, {args.units:,} genuine units, {args.clones} clone "
